@@ -1,0 +1,267 @@
+/*
+ * SFEmu glue: gives the SFEmu hook runtime (a target-independent static
+ * library) guest memory, registers and the real syscall, and routes the
+ * SFEmu command-line options to it.  Everything else lives in the runtime.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "qemu/osdep.h"
+#include "qemu.h"
+#include "user-internals.h"
+#include "user-mmap.h"
+#include "exec/gdbstub.h"
+#include "target_fcntl.h"
+#include "sfemu-glue.h"
+#include "sfemu-host.h"
+
+bool sfemu_hooks_enabled;
+
+static sfemu_syscall1_fn sfemu_real;
+static __thread CPUArchState *sfemu_env;
+static GArray *sfemu_regs;
+
+static int64_t glue_real_syscall(int num, const int64_t a[SFEMU_NARGS])
+{
+    return (abi_long)sfemu_real(sfemu_env, num, a[0], a[1], a[2], a[3],
+                                a[4], a[5], a[6], a[7]);
+}
+
+static int glue_read_mem(uint64_t gaddr, void *buf, size_t len)
+{
+    if (gaddr != (abi_ulong)gaddr || copy_from_user(buf, gaddr, len)) {
+        return -EFAULT;
+    }
+    return 0;
+}
+
+static int glue_write_mem(uint64_t gaddr, const void *buf, size_t len)
+{
+    if (gaddr != (abi_ulong)gaddr || copy_to_user(gaddr, (void *)buf, len)) {
+        return -EFAULT;
+    }
+    return 0;
+}
+
+static long glue_read_str(uint64_t gaddr, char *buf, size_t max)
+{
+    size_t n = 0;
+
+    if (gaddr != (abi_ulong)gaddr) {
+        return -EFAULT;
+    }
+    /* Page by page, so a string ending just before unmapped memory works. */
+    while (n < max) {
+        abi_ulong a = gaddr + n;
+        size_t chunk = TARGET_PAGE_SIZE - (a & ~TARGET_PAGE_MASK);
+        char *p, *nul;
+
+        if (chunk > max - n) {
+            chunk = max - n;
+        }
+        p = lock_user(VERIFY_READ, a, chunk, 1);
+        if (!p) {
+            return -EFAULT;
+        }
+        nul = memchr(p, 0, chunk);
+        memcpy(buf + n, p, nul ? (size_t)(nul - p) : chunk);
+        unlock_user(p, a, 0);
+        if (nul) {
+            return n + (nul - p);
+        }
+        n += chunk;
+    }
+    return n;
+}
+
+static void *glue_g2h(uint64_t gaddr)
+{
+    return g2h_untagged((abi_ulong)gaddr);
+}
+
+static int glue_h2g(const void *host, uint64_t *gaddr)
+{
+    if (!h2g_valid(host)) {
+        return -EFAULT;
+    }
+    *gaddr = h2g(host);
+    return 0;
+}
+
+static uint64_t glue_guest_alloc(size_t len)
+{
+    abi_long a = target_mmap(0, len, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return a < 0 && a > -4096 ? 0 : (abi_ulong)a;
+}
+
+#if defined(TARGET_MIPS)
+/* MIPS has no core gdb XML in QEMU: name the core registers gdb's way. */
+static void glue_add_core_regs(GArray *regs)
+{
+    static const char *const special[] = { "sr", "lo", "hi", "badvaddr",
+                                           "cause", "pc" };
+    static char names[72][10];
+    GDBRegDesc d;
+
+    for (int i = 0; i < 72; i++) {
+        if (i < 32) {
+            snprintf(names[i], sizeof(names[i]), "r%d", i);
+        } else if (i < 38) {
+            snprintf(names[i], sizeof(names[i]), "%s", special[i - 32]);
+        } else if (i < 70) {
+            snprintf(names[i], sizeof(names[i]), "f%d", i - 38);
+        } else {
+            snprintf(names[i], sizeof(names[i]), "%s", i == 70 ? "fcsr" : "fir");
+        }
+        d.gdb_reg = i;
+        d.name = names[i];
+        d.feature_name = i < 38 ? "org.gnu.gdb.mips.cpu" : "org.gnu.gdb.mips.fpu";
+        g_array_insert_val(regs, i, d);
+    }
+}
+#endif
+
+static int glue_reg_count(void)
+{
+    return sfemu_regs ? sfemu_regs->len : 0;
+}
+
+static int glue_reg_info(int idx, int *regnum, const char **name,
+                         const char **feature)
+{
+    GDBRegDesc *d;
+
+    if (!sfemu_regs || idx < 0 || idx >= (int)sfemu_regs->len) {
+        return -EINVAL;
+    }
+    d = &g_array_index(sfemu_regs, GDBRegDesc, idx);
+    *regnum = d->gdb_reg;
+    *name = d->name;
+    *feature = d->feature_name;
+    return 0;
+}
+
+static int glue_reg_read(int regnum, uint8_t *buf, size_t cap)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    int n = gdb_read_register(env_cpu(sfemu_env), b, regnum);
+
+    if (n <= 0) {
+        return -EINVAL;
+    }
+    if ((size_t)n > cap) {
+        return -ENOSPC;
+    }
+    memcpy(buf, b->data, n);
+    return n;
+}
+
+static int glue_reg_write(int regnum, const uint8_t *buf, size_t len)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    int n = gdb_read_register(env_cpu(sfemu_env), b, regnum);
+
+    if (n <= 0) {
+        return -EINVAL;
+    }
+    if ((size_t)n != len) {
+        return -ERANGE;
+    }
+    return gdb_write_register(env_cpu(sfemu_env), (uint8_t *)buf, regnum);
+}
+
+static int glue_errno_to_guest(int host_errno)
+{
+    errno = host_errno;
+    return -get_errno(-1);
+}
+
+static int glue_gettid(void)
+{
+    return qemu_get_thread_id();
+}
+
+static const struct sfemu_host_ops sfemu_ops = {
+    .real_syscall = glue_real_syscall,
+    .read_mem = glue_read_mem,
+    .write_mem = glue_write_mem,
+    .read_str = glue_read_str,
+    .g2h = glue_g2h,
+    .h2g = glue_h2g,
+    .guest_alloc = glue_guest_alloc,
+    .reg_count = glue_reg_count,
+    .reg_info = glue_reg_info,
+    .reg_read = glue_reg_read,
+    .reg_write = glue_reg_write,
+    .errno_to_guest = glue_errno_to_guest,
+    .gettid = glue_gettid,
+};
+
+abi_long sfemu_syscall(CPUArchState *cpu_env, int num, abi_long arg1,
+                       abi_long arg2, abi_long arg3, abi_long arg4,
+                       abi_long arg5, abi_long arg6, abi_long arg7,
+                       abi_long arg8, sfemu_syscall1_fn real)
+{
+    int64_t a[SFEMU_NARGS] = { arg1, arg2, arg3, arg4,
+                               arg5, arg6, arg7, arg8 };
+    CPUArchState *saved = sfemu_env;
+    abi_long ret;
+
+    sfemu_real = real;
+    sfemu_env = cpu_env;
+    ret = sfemu_rt_syscall(num, a);
+    sfemu_env = saved;
+    return ret;
+}
+
+void sfemu_init(CPUArchState *env, const char *ld_prefix)
+{
+    static struct sfemu_target t;
+
+    sfemu_env = env;
+    sfemu_regs = gdb_get_register_list(env_cpu(env));
+#if defined(TARGET_MIPS)
+    glue_add_core_regs(sfemu_regs);
+#endif
+    t.arch = TARGET_NAME;
+    t.abi_bits = TARGET_ABI_BITS;
+    t.big_endian = TARGET_BIG_ENDIAN;
+    t.o_creat = TARGET_O_CREAT;
+    t.o_excl = TARGET_O_EXCL;
+    t.o_nofollow = TARGET_O_NOFOLLOW;
+    t.o_directory = TARGET_O_DIRECTORY;
+    t.o_path = TARGET_O_PATH;
+    t.exec_path = exec_path;
+    t.ld_prefix = ld_prefix;
+    sfemu_hooks_enabled = sfemu_rt_init(&t, &sfemu_ops);
+}
+
+void sfemu_handle_arg_rules(const char *arg)
+{
+    sfemu_rt_option("rules", arg);
+}
+
+void sfemu_handle_arg_ctx_keep(const char *arg)
+{
+    sfemu_rt_option("rules-ctx-keep", arg);
+}
+
+void sfemu_handle_arg_idle_ms(const char *arg)
+{
+    sfemu_rt_option("rules-idle-ms", arg);
+}
+
+void sfemu_handle_arg_shadowstack(const char *arg)
+{
+    sfemu_rt_option("shadowstack", arg);
+}
+
+void sfemu_handle_arg_sfanalysis(const char *arg)
+{
+    sfemu_rt_option("sfanalysis", arg);
+}
+
+void sfemu_handle_arg_root_mode(const char *arg)
+{
+    sfemu_rt_option("root-mode", arg);
+}

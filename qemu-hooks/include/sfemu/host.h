@@ -1,0 +1,58 @@
+/*
+ * The narrow interface between the QEMU side (sfemu-glue.c, compiled inside
+ * QEMU per target) and the SFEmu hook runtime (our static library, target
+ * independent).  Nothing here includes QEMU headers: guest values travel as
+ * int64_t (sign-extended abi_long), guest addresses as uint64_t.
+ */
+#ifndef SFEMU_HOST_H
+#define SFEMU_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SFEMU_NARGS 8
+
+/* Facts about the guest, filled once by the glue. */
+struct sfemu_target {
+    const char *arch;        /* "arm", "armeb", "mips", "mipsel", "aarch64", ... */
+    int abi_bits;            /* 32 or 64 */
+    int big_endian;          /* guest byte order */
+    int o_creat, o_excl, o_nofollow, o_directory, o_path; /* guest open flags */
+    const char *exec_path;   /* host path of the guest program */
+    const char *ld_prefix;   /* -L directory or NULL */
+};
+
+/* Services the glue gives the runtime; all act on the calling guest thread. */
+struct sfemu_host_ops {
+    /* The real syscall (QEMU's do_syscall1): no rules, guest semantics. */
+    int64_t (*real_syscall)(int num, const int64_t args[SFEMU_NARGS]);
+    /* Guest memory; 0 or -EFAULT (host errno value), never a host fault. */
+    int (*read_mem)(uint64_t gaddr, void *buf, size_t len);
+    int (*write_mem)(uint64_t gaddr, const void *buf, size_t len);
+    /* Guest string up to max bytes (without NUL): length, or -EFAULT. */
+    long (*read_str)(uint64_t gaddr, char *buf, size_t max);
+    void *(*g2h)(uint64_t gaddr);
+    int (*h2g)(const void *host, uint64_t *gaddr);  /* 0 or -EFAULT */
+    /* Anonymous guest memory for the runtime's own scratch use. */
+    uint64_t (*guest_alloc)(size_t len);
+    /* Registers, as gdbstub describes them. */
+    int (*reg_count)(void);
+    int (*reg_info)(int idx, int *regnum, const char **name, const char **feature);
+    int (*reg_read)(int regnum, uint8_t *buf, size_t cap);        /* size or -errno */
+    int (*reg_write)(int regnum, const uint8_t *buf, size_t len); /* size or -errno */
+    /* Host errno -> guest errno (positive numbers). */
+    int (*errno_to_guest)(int host_errno);
+    /* Guest thread id and whether the process is multi-threaded. */
+    int (*gettid)(void);
+};
+
+/* Runtime entry points used by the glue. */
+
+/* Command-line options; a bad value prints a clear error and exits. */
+void sfemu_rt_option(const char *name, const char *value);
+/* After the guest is loaded; returns nonzero if syscalls must be hooked. */
+int sfemu_rt_init(const struct sfemu_target *t, const struct sfemu_host_ops *ops);
+/* One guest syscall, around the real one. */
+int64_t sfemu_rt_syscall(int num, const int64_t args[SFEMU_NARGS]);
+
+#endif

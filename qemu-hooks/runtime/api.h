@@ -1,0 +1,18 @@
+/* The c_* functions rules call, one binding file per concern. */
+#ifndef SFEMU_API_H
+#define SFEMU_API_H
+
+#include <lua.h>
+
+void sfemu_api_open(lua_State *L);      /* all of them, into the base env */
+
+void sfemu_api_sys_open(lua_State *L);   /* api_sys.c: syscalls, time, info */
+void sfemu_api_log_open(lua_State *L);   /* api_log.c: c_log */
+void sfemu_api_mem_open(lua_State *L);   /* api_mem.c: guest memory */
+void sfemu_api_regs_open(lua_State *L);  /* api_regs.c: registers */
+void sfemu_api_host_open(lua_State *L);  /* api_host.c: c_mkdir_p, c_open_host */
+
+/* A guest errno as the negative value rules and syscalls use. */
+int sfemu_api_neg_errno(int host_errno);
+
+#endif

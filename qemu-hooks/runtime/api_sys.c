@@ -1,0 +1,134 @@
+/*
+ * c_do_syscall (the real syscall, never re-entering the rules),
+ * c_get_timestamp, syscall names, and the read-only `sfemu` table that
+ * carries the run's options to rules.
+ */
+#include <time.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+#include "api.h"
+#include "hooks.h"
+#include "rules.h"
+#include "runtime.h"
+#include "sandbox.h"
+#include "syscall_names.h"
+#include "trueroot.h"
+
+static int c_do_syscall(lua_State *L)
+{
+    int num = (int)luaL_checkinteger(L, 1);
+    int64_t a[SFEMU_NARGS];
+
+    for (int i = 0; i < SFEMU_NARGS; i++) {
+        int isnum;
+        lua_Integer v = lua_tointegerx(L, i + 2, &isnum);
+        if (!isnum && lua_type(L, i + 2) == LUA_TNUMBER) {
+            v = (lua_Integer)lua_tonumber(L, i + 2);
+        } else if (!isnum && !lua_isnoneornil(L, i + 2)) {
+            return luaL_argerror(L, i + 2, "expected an integer");
+        }
+        a[i] = sfemu_abi_long(v);
+    }
+    lua_pushinteger(L, sfemu_real_syscall(num, a));
+    return 1;
+}
+
+static int c_get_timestamp(lua_State *L)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lua_pushinteger(L, ts.tv_sec);
+    lua_pushinteger(L, ts.tv_nsec);
+    return 2;
+}
+
+static int c_syscall_name(lua_State *L)
+{
+    lua_pushstring(L, sfemu_syscall_name((int)luaL_checkinteger(L, 1)));
+    return 1;
+}
+
+static int c_syscall_num(lua_State *L)
+{
+    int n = sfemu_syscall_num(luaL_checkstring(L, 1));
+
+    if (n < 0) {
+        lua_pushnil(L);
+    } else {
+        lua_pushinteger(L, n);
+    }
+    return 1;
+}
+
+static int c_gettid(lua_State *L)
+{
+    lua_pushinteger(L, sfemu_rt.ops->gettid());
+    return 1;
+}
+
+static const luaL_Reg sys_fns[] = {
+    { "c_do_syscall", c_do_syscall },
+    { "c_get_timestamp", c_get_timestamp },
+    { "c_syscall_name", c_syscall_name },
+    { "c_syscall_num", c_syscall_num },
+    { "c_gettid", c_gettid },
+    { NULL, NULL },
+};
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+    if (v) {
+        lua_pushstring(L, v);
+        lua_setfield(L, -2, k);
+    }
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+void sfemu_api_sys_open(lua_State *L)
+{
+    const struct sfemu_options *o = &sfemu_rt.opt;
+    const char *const *dirs;
+    int n = sfemu_rules_dirs(&dirs);
+
+    sfemu_sandbox_register(L, sys_fns);
+    sfemu_sandbox_push_base(L);
+    lua_newtable(L);
+    set_str(L, "arch", sfemu_rt.t->arch);
+    set_int(L, "abi_bits", sfemu_rt.t->abi_bits);
+    lua_pushboolean(L, sfemu_rt.t->big_endian);
+    lua_setfield(L, -2, "big_endian");
+    set_str(L, "rules_dir", o->rules_dir);
+    set_str(L, "exec_path", sfemu_rt.t->exec_path);
+    set_str(L, "ld_prefix", sfemu_rt.t->ld_prefix);
+    lua_pushboolean(L, sfemu_trueroot_active);
+    lua_setfield(L, -2, "true_root");
+    set_int(L, "ctx_keep", o->ctx_keep);
+    set_int(L, "idle_ms", o->idle_ms);
+    set_str(L, "sfanalysis", o->sfanalysis);
+    lua_newtable(L);
+    lua_pushboolean(L, o->shadowstack.given);
+    lua_setfield(L, -2, "enabled");
+    lua_pushboolean(L, o->shadowstack.log);
+    lua_setfield(L, -2, "log");
+    lua_pushboolean(L, o->shadowstack.summary);
+    lua_setfield(L, -2, "summary");
+    set_int(L, "unwind_limit", o->shadowstack.unwind_limit);
+    set_int(L, "max_stack", o->shadowstack.max_stack);
+    lua_setfield(L, -2, "shadowstack");
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, dirs[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "rule_dirs");
+    lua_setfield(L, -2, "sfemu");
+    lua_pop(L, 1);
+}

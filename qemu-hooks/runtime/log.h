@@ -1,0 +1,9 @@
+/* The runtime's log: one write() per line, so lines from threads and forked
+ * children never interleave. */
+#ifndef SFEMU_LOG_H
+#define SFEMU_LOG_H
+
+void sfemu_log_init(void);
+void sfemu_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
