@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The demo: builds SFEmu (installing what is missing) and runs a
+# cross-compiled ARM program under the patched qemu-arm with the seed's rules,
+# showing each rule at work.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+Q=build/qemu-hooks/qemu-arm
+P=build/tests/guest/probe-arm
+EX=rules_examples/examples_v2
+step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
+
+step "stock behaviour: no -rules" "$Q $P getpid"
+$Q $P getpid
+step "write.lua: log before and after every write" "$Q -rules $EX $P write"
+$Q -rules $EX $P write
+step "getpid.lua: modify the real result (+10000)" "$Q -rules $EX $P getpid"
+$Q -rules $EX $P getpid
+step "getpid.lua: fake it without the real syscall" "SFEMU_GETPID_MODE=fake $Q -rules $EX $P getpid"
+SFEMU_GETPID_MODE=fake $Q -rules $EX $P getpid
+step "socket.lua: block network sockets, let unix sockets through" "SFEMU_SOCKET_BLOCK_ALL=1 $Q -rules $EX $P socket"
+SFEMU_SOCKET_BLOCK_ALL=1 $Q -rules $EX $P socket
+step "entry.lua/finish.lua of rules_examples/ record every syscall" "$Q -rules rules_examples -rules-ctx-keep 256 $P hello"
+$Q -rules rules_examples -rules-ctx-keep 256 $P hello
+echo
+echo "Rules live in rules_examples/; see docs/rules-api.md."

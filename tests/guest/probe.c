@@ -1,0 +1,176 @@
+/*
+ * One guest program, many probes: each mode exercises one thing the hook
+ * runtime must get right.  Cross-compiled for arm, mips, mipsel, aarch64.
+ *   probe hello [code]     print a line, exit with code
+ *   probe getpid           print getpid() and getppid()
+ *   probe loop N MS        print getppid() N times, MS ms apart
+ *   probe write            write() to stdout twice
+ *   probe read FILE        read a file in small chunks, print byte count
+ *   probe open PATH        open(PATH, O_RDONLY) and print result/errno
+ *   probe creat PATH       create PATH, write, read back
+ *   probe endian           write(-1, &0x11223344, 4); print the buffer after
+ *   probe regs             raw syscall; print a callee-saved reg after it
+ *   probe threads N M      N threads x M getppid(); print each result
+ *   probe fork             getppid() in a forked child, print it
+ *   probe socket           socket(AF_INET), socket(AF_UNIX): print results
+ *   probe unixsock PATH    bind a unix socket at PATH
+ *   probe cwd DIR FILE     chdir(DIR), open(FILE) relative, print content
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int m_threads;
+
+static void *thread_main(void *arg)
+{
+    long id = (long)arg;
+    for (int i = 0; i < m_threads; i++) {
+        printf("thread %ld getppid=%ld\n", id, (long)getppid());
+    }
+    return NULL;
+}
+
+static long raw_getppid_reg(void)
+{
+    long out;
+#if defined(__arm__)
+    __asm__ volatile("mov r7, %1\n\tmov r4, #0\n\tsvc 0\n\tmov %0, r4"
+                     : "=r"(out) : "r"((long)SYS_getppid)
+                     : "r0", "r4", "r7", "memory");
+#elif defined(__mips__)
+    __asm__ volatile("move $s0, $zero\n\tli $v0, %1\n\tsyscall\n\tmove %0, $s0"
+                     : "=r"(out) : "i"(SYS_getppid)
+                     : "$2", "$7", "$16", "memory");
+#elif defined(__aarch64__)
+    __asm__ volatile("mov x8, %1\n\tmov x19, #0\n\tsvc 0\n\tmov %0, x19"
+                     : "=r"(out) : "r"((long)SYS_getppid)
+                     : "x0", "x8", "x19", "memory");
+#else
+    out = -1;
+#endif
+    return out;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "hello";
+
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (!strcmp(mode, "hello")) {
+        printf("hello from the guest, argc=%d\n", argc);
+        return argc > 2 ? atoi(argv[2]) : 0;
+    } else if (!strcmp(mode, "getpid")) {
+        printf("getpid=%ld getppid=%ld\n", (long)getpid(), (long)getppid());
+    } else if (!strcmp(mode, "loop")) {
+        int n = atoi(argv[2]), ms = atoi(argv[3]);
+        for (int i = 0; i < n; i++) {
+            struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+            printf("loop %d getppid=%ld\n", i, (long)getppid());
+            nanosleep(&ts, NULL);
+        }
+    } else if (!strcmp(mode, "write")) {
+        write(1, "first write\n", 12);
+        write(1, "second write\n", 13);
+    } else if (!strcmp(mode, "read")) {
+        char buf[7];
+        long total = 0, n;
+        int fd = open(argv[2], O_RDONLY);
+        if (fd < 0) {
+            printf("open failed errno=%d\n", errno);
+            return 1;
+        }
+        while ((n = read(fd, buf, sizeof(buf))) > 0) {
+            total += n;
+        }
+        close(fd);
+        printf("read total=%ld\n", total);
+    } else if (!strcmp(mode, "open")) {
+        int fd = open(argv[2], argc > 3 ? O_WRONLY : O_RDONLY);
+        printf("open %s -> %d errno=%d\n", argv[2], fd < 0 ? -1 : 3, fd < 0 ? errno : 0);
+        if (fd >= 0) {
+            char buf[256];
+            long n = read(fd, buf, sizeof(buf) - 1);
+            buf[n > 0 ? n : 0] = 0;
+            printf("content=[%s]\n", buf);
+        }
+    } else if (!strcmp(mode, "creat")) {
+        char buf[64] = { 0 };
+        int fd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) {
+            printf("creat %s failed errno=%d\n", argv[2], errno);
+            return 1;
+        }
+        write(fd, "created by the guest\n", 21);
+        lseek(fd, 0, SEEK_SET);
+        read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        printf("creat %s ok: %s", argv[2], buf);
+    } else if (!strcmp(mode, "endian")) {
+        uint32_t v = 0x11223344;
+        long r = write(-1, &v, 4);
+        printf("endian write=%ld value=0x%08x\n", r, (unsigned)v);
+    } else if (!strcmp(mode, "regs")) {
+        printf("regs after=0x%lx\n", raw_getppid_reg());
+    } else if (!strcmp(mode, "threads")) {
+        int n = atoi(argv[2]);
+        pthread_t t[16];
+        m_threads = atoi(argv[3]);
+        for (long i = 0; i < n && i < 16; i++) {
+            pthread_create(&t[i], NULL, thread_main, (void *)i);
+        }
+        for (int i = 0; i < n && i < 16; i++) {
+            pthread_join(t[i], NULL);
+        }
+        printf("main getppid=%ld\n", (long)getppid());
+    } else if (!strcmp(mode, "fork")) {
+        int st;
+        printf("parent getppid=%ld\n", (long)getppid());
+        pid_t p = fork();
+        if (p == 0) {
+            printf("child getppid=%ld\n", (long)getppid());
+            _exit(7);
+        }
+        waitpid(p, &st, 0);
+        printf("child exit=%d\n", WEXITSTATUS(st));
+    } else if (!strcmp(mode, "socket")) {
+        int a = socket(AF_INET, SOCK_STREAM, 0);
+        int ea = errno;
+        int u = socket(AF_UNIX, SOCK_STREAM, 0);
+        printf("inet=%s errno=%d unix=%s\n", a < 0 ? "fail" : "ok", a < 0 ? ea : 0,
+               u < 0 ? "fail" : "ok");
+    } else if (!strcmp(mode, "unixsock")) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[2]);
+        printf("bind %s -> %d errno=%d\n", argv[2],
+               bind(s, (struct sockaddr *)&sa, sizeof(sa)), errno);
+    } else if (!strcmp(mode, "cwd")) {
+        char buf[256] = { 0 };
+        if (chdir(argv[2]) != 0) {
+            printf("chdir failed errno=%d\n", errno);
+            return 1;
+        }
+        int fd = open(argv[3], O_RDONLY);
+        if (fd >= 0) {
+            read(fd, buf, sizeof(buf) - 1);
+        }
+        printf("cwd=%s open=%d content=[%s]\n", getcwd(buf + 128, 128) ? buf + 128 : "?",
+               fd >= 0, buf);
+    } else {
+        fprintf(stderr, "probe: unknown mode %s\n", mode);
+        return 2;
+    }
+    return 0;
+}

@@ -1,0 +1,22 @@
+# Multi-threaded guests and forked children with rules active.  State model:
+# one Lua state per guest thread (each thread's rule globals start fresh);
+# a forked child inherits its parent's state.
+source "$SFEMU_SRC/tests/lib.sh"
+for arch in arm mipsel mips aarch64; do
+  P=$(probe $arch)
+  R=$(rules_dir thr-$arch)
+  echo 'n = 0 function do_syscall(num) n = n + 1 return 1000 + n end' > "$R/getppid.lua"
+  qemu $arch -rules "$R" $P threads 4 50 > "$TMP/o" 2>&1; rc=$?
+  expect_eq "$arch threaded guest exits cleanly" "$rc" "0"
+  expect_eq "$arch every thread call was hooked" "$(grep -c 'thread .* getppid=10[0-9][0-9]$' "$TMP/o")" "200"
+  for t in 0 1 2 3; do
+    expect_eq "$arch thread $t has its own counter 1001..1050" \
+      "$(grep "^thread $t " "$TMP/o" | grep -oE '[0-9]+$' | tr '\n' ' ')" "$(seq -s ' ' 1001 1050) "
+  done
+  expect_grep "$arch main thread's own state" "main getppid=1001$" "$TMP/o"
+  qemu $arch -rules "$R" $P fork > "$TMP/f" 2>&1
+  expect_grep "$arch parent hooked" "parent getppid=1001$" "$TMP/f"
+  expect_grep "$arch child keeps the rules and the parent's state" "child getppid=1002$" "$TMP/f"
+  expect_grep "$arch child exit code" "child exit=7" "$TMP/f"
+done
+finish
