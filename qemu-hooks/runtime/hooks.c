@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <lauxlib.h>
 
@@ -211,7 +212,11 @@ int sfemu_rt_init(const struct sfemu_target *t, const struct sfemu_host_ops *ops
                   t->arch);
     }
     if (mode == SFEMU_ROOT_DEFAULT) {
-        mode = sfemu_rt.opt.rules_dir && root && strcmp(root, "/")
+        /* QEMU always has a prefix (its built-in default when -L is not
+         * given, usually missing): only an existing directory is a root. */
+        struct stat st;
+        mode = sfemu_rt.opt.rules_dir && root && strcmp(root, "/") &&
+               stat(root, &st) == 0 && S_ISDIR(st.st_mode)
                ? SFEMU_ROOT_TRUE : SFEMU_ROOT_PREFIX;
     }
     if (mode == SFEMU_ROOT_TRUE) {

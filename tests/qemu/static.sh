@@ -4,7 +4,7 @@ source "$SFEMU_SRC/tests/lib.sh"
 for arch in arm mipsel; do
   Q="$QDIR/qemu-$arch-static"
   [ -x "$Q" ] || { fail "$arch: qemu-$arch-static not built"; continue; }
-  if file "$Q" | grep -q "statically linked"; then pass "$arch: qemu-$arch-static is static"; else fail "$arch: not static: $(file "$Q")"; fi
+  if file "$Q" | grep -qE "statically linked|static-pie linked"; then pass "$arch: qemu-$arch-static is static"; else fail "$arch: not static: $(file "$Q")"; fi
   R=$(rules_dir st-$arch)
   echo 'function do_syscall(num) return 31337 end' > "$R/getppid.lua"
   "$Q" -rules "$R" $(probe $arch) getpid > "$TMP/o" 2>&1
