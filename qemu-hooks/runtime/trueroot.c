@@ -64,7 +64,7 @@ static const char tr_default_hosts[] =
 
 /* What a syscall needs (spec kinds) and what leave() must fix (c->kind). */
 enum tr_kind {
-    K_NONE, K_PATH, K_EXEC, K_READLINK, K_GETCWD, K_SOCK, K_SOCKETCALL,
+    K_NONE, K_PATH, K_OPEN, K_EXEC, K_READLINK, K_GETCWD, K_SOCK, K_SOCKETCALL,
     K_OPENAT2, K_MOUNT, K_CHROOT, K_DENY,
     K_FIX_GETCWD, K_FIX_ZERO, K_FIX_READLINK  /* + buffer arg index */
 };
@@ -79,6 +79,7 @@ enum tr_mode {
     M_AT_FOLLOW,    /* AT_SYMLINK_FOLLOW in the flags argument */
     M_INOTIFY,      /* IN_DONT_FOLLOW in the mask */
     M_UMOUNT,       /* UMOUNT_NOFOLLOW */
+    M_NEWFD = 0x10, /* or'ed in: the syscall allocates an fd */
 };
 
 /* One path argument: indexes into args[] (-1: none / AT_FDCWD). */
@@ -100,9 +101,10 @@ struct tr_spec {
 #define AT1(n, d, p, f, m)    { n, K_PATH, -1, { A(d, p, f, m), NA } }
 
 static const struct tr_spec tr_specs[] = {
-    { "open", K_PATH, -1, { A(-1, 0, 1, M_OPEN), NA } },
-    PATH1("creat", M_FOLLOW),   /* O_CREAT through a dangling link creates its target */
-    AT1("openat", 0, 1, 2, M_OPEN),
+    { "open", K_OPEN, -1, { A(-1, 0, 1, M_OPEN), NA } },
+    /* creat: O_CREAT through a dangling link creates its target */
+    { "creat", K_OPEN, -1, { A(-1, 0, -1, M_FOLLOW), NA } },
+    { "openat", K_OPEN, -1, { A(0, 1, 2, M_OPEN), NA } },
     { "openat2", K_OPENAT2, -1, { A(0, 1, -1, M_FOLLOW), NA } },
     PATH1("stat", M_FOLLOW), PATH1("stat64", M_FOLLOW), PATH1("oldstat", M_FOLLOW),
     PATH1("lstat", M_INSPECT), PATH1("lstat64", M_INSPECT), PATH1("oldlstat", M_INSPECT),
@@ -204,8 +206,9 @@ static void tr_store(uint8_t *p, size_t w, uint64_t v)
 }
 
 /*
- * Move a temporary fd above the guest's usual range: the guest must get
- * the fd numbers it would get natively (close(0); open() must return 0).
+ * Move a temporary fd above the guest's usual range when the syscall opens
+ * a new fd: the guest must get the numbers it would get natively
+ * (close(0); open() must return 0).  Other syscalls skip the extra cost.
  */
 static int tr_fd_high(int fd)
 {
@@ -308,8 +311,8 @@ static int tr_openat2(int dirfd, const char *path, int flags)
     return fd;
 }
 
-/* Open a guest absolute path inside the root: a high fd or -host errno. */
-static int tr_open_in_root(const char *path, int flags)
+/* Open a guest absolute path inside the root: an fd or -host errno. */
+static int tr_open_in_root(const char *path, int flags, bool high)
 {
     struct tr_root *r = atomic_load(&tr_root);
     int rfd = atomic_load(&r->fd);
@@ -319,7 +322,10 @@ static int tr_open_in_root(const char *path, int flags)
         tr_root_reopen(r, rfd);
         fd = tr_openat2(atomic_load(&r->fd), path, flags);
     }
-    return fd < 0 ? -errno : tr_fd_high(fd);
+    if (fd < 0) {
+        return -errno;
+    }
+    return high ? tr_fd_high(fd) : fd;
 }
 
 /* ---------------------------------------------------------- host paths */
@@ -380,7 +386,9 @@ static bool tr_is_host(const char *abs)
 
 static int tr_add_hosts(char *list)
 {
-    for (char *p = strtok(list, ":"); p; p = strtok(NULL, ":")) {
+    char *save = NULL;
+
+    for (char *p = strtok_r(list, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
         size_t n = strlen(p);
 
         while (n > 1 && p[n - 1] == '/') {
@@ -567,7 +575,9 @@ static int tr_link_next(const char *parent, const char *target, bool slash,
 static int tr_resolve(struct sfemu_tr_call *c, const char *path, int mode, char *out)
 {
     char abs[PATH_MAX], work[PATH_MAX], link[PATH_MAX];
+    bool high = mode & M_NEWFD;
 
+    mode &= ~M_NEWFD;
     snprintf(abs, sizeof(abs), "%s", path);
     for (int hops = 0;; hops++) {
         const char *parent, *base;
@@ -583,7 +593,7 @@ static int tr_resolve(struct sfemu_tr_call *c, const char *path, int mode, char 
         }
         if (dot || mode == M_FOLLOW) {
             /* ".." must never be resolved from a parent fd: it could climb out. */
-            fd = tr_open_in_root(abs, O_PATH);
+            fd = tr_open_in_root(abs, O_PATH, high);
             if (fd >= 0 && (fd = tr_hold(c, fd)) >= 0) {
                 /* "/.": an lstat/rmdir must not act on the magic link itself */
                 return tr_emit(out, fd, "", dot && mode != M_FOLLOW ? "/." :
@@ -593,7 +603,7 @@ static int tr_resolve(struct sfemu_tr_call *c, const char *path, int mode, char 
                 return fd;
             }
         }
-        fd = tr_open_in_root(parent, O_PATH | O_DIRECTORY);
+        fd = tr_open_in_root(parent, O_PATH | O_DIRECTORY, high);
         if (fd < 0 || (fd = tr_hold(c, fd)) < 0) {
             return fd;
         }
@@ -620,6 +630,27 @@ static int tr_resolve(struct sfemu_tr_call *c, const char *path, int mode, char 
 }
 
 /*
+ * /proc/self/root is the host's "/": give the guest its own root there, as
+ * chroot does.  Rewrites abs to the guest path and returns true if so.
+ */
+static bool tr_proc_root(char *abs)
+{
+    static const char *const roots[] = { "/proc/self/root", "/proc/thread-self/root" };
+    char norm[PATH_MAX];
+
+    tr_normalize(abs, norm);
+    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+        size_t n = strlen(roots[i]);
+
+        if (tr_under(norm, roots[i], n)) {
+            snprintf(abs, PATH_MAX, "%s", norm[n] ? norm + n : "/");
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
  * Map one guest path: 0 with out set, TR_KEEP, or -host errno.  *host
  * (optional) tells whether the path is a host exception.
  */
@@ -636,7 +667,7 @@ static int tr_map(struct sfemu_tr_call *c, int dirfd, const char *path,
     if (rc) {
         return rc;
     }
-    if (tr_is_host(abs)) {
+    if (tr_is_host(abs) && !tr_proc_root(abs)) {
         if (host) {
             *host = true;
         }
@@ -778,7 +809,7 @@ static int tr_read_path(const int64_t args[SFEMU_NARGS], int idx, char *buf)
     return 0;
 }
 
-enum { TRF_HOSTIFY = 1, TRF_DENY_HOST = 2 };
+enum { TRF_HOSTIFY = 1, TRF_DENY_HOST = 2, TRF_NEWFD = 4 };
 
 /* Rewrite one path argument into scratch slot `slot`: 0 or -host errno. */
 static int tr_path_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
@@ -797,7 +828,7 @@ static int tr_path_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         return rc == TR_KEEP ? 0 : rc;
     }
     dirfd = a->dirfd < 0 ? G_AT_FDCWD : (int)args[a->dirfd];
-    rc = tr_map(c, dirfd, path, mode, out, &is_host);
+    rc = tr_map(c, dirfd, path, mode | (flags & TRF_NEWFD ? M_NEWFD : 0), out, &is_host);
     if (host) {
         *host = is_host;
     }
@@ -945,7 +976,7 @@ static int tr_do_openat2(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
     } else {
         mode = flags & (uint64_t)t->o_nofollow ? M_INSPECT : M_FOLLOW;
     }
-    return tr_path_arg(c, args, &s->a[0], mode, 0, 0, NULL);
+    return tr_path_arg(c, args, &s->a[0], mode, 0, TRF_NEWFD, NULL);
 }
 
 /* mount/umount: never on a host exception; bind/move sources move too. */
@@ -1085,6 +1116,7 @@ static int tr_dispatch(const struct tr_spec *s, int64_t args[SFEMU_NARGS],
 {
     switch (s->kind) {
     case K_PATH:       return tr_do_paths(c, args, s, 0);
+    case K_OPEN:       return tr_do_paths(c, args, s, TRF_NEWFD);
     case K_EXEC:       return tr_do_paths(c, args, s, TRF_HOSTIFY);
     case K_READLINK:   return tr_do_readlink(c, args, s);
     case K_GETCWD:     c->kind = K_FIX_GETCWD; return 0;
@@ -1121,24 +1153,20 @@ int sfemu_trueroot_enter(int num, const char *name, int64_t args[SFEMU_NARGS],
     return 0;
 }
 
-/* getcwd returns the host path (length with NUL): show the guest's. */
+/*
+ * getcwd returns the host path (length with NUL): report the guest's, also
+ * when the host path did not fit the guest's buffer but the guest path does.
+ */
 static void tr_fix_getcwd(struct sfemu_tr_call *c, int64_t *ret)
 {
     uint64_t g = sfemu_guest_addr(c->args[0]);
     uint64_t size = sfemu_guest_addr(c->args[1]);
-    char host[PATH_MAX], guest[PATH_MAX];
-    long n;
+    char guest[PATH_MAX];
     size_t len;
 
-    if (*ret <= 0) {
+    if ((*ret <= 0 && *ret != tr_gerr(ERANGE)) || tr_guest_cwd(guest) != 0) {
         return;
     }
-    n = sfemu_rt.ops->read_str(g, host, size < PATH_MAX ? (size_t)size : PATH_MAX - 1);
-    if (n < 0) {
-        return;
-    }
-    host[n] = 0;
-    tr_guest_view(host, guest);
     len = strlen(guest);
     if (len + 1 > size) {
         *ret = tr_gerr(ERANGE);
