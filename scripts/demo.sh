@@ -20,7 +20,8 @@ step "getpid.lua: fake it without the real syscall" "SFEMU_GETPID_MODE=fake $Q -
 SFEMU_GETPID_MODE=fake $Q -rules $EX $P getpid
 step "socket.lua: block network sockets, let unix sockets through" "SFEMU_SOCKET_BLOCK_ALL=1 $Q -rules $EX $P socket"
 SFEMU_SOCKET_BLOCK_ALL=1 $Q -rules $EX $P socket
-step "entry.lua/finish.lua of rules_examples/ record every syscall" "$Q -rules rules_examples -rules-ctx-keep 256 $P hello"
-$Q -rules rules_examples -rules-ctx-keep 256 $P hello
+step "entry.lua/finish.lua record every syscall; an override dumps the ring at exit" \
+  "SFEMU_RULES_OVERRIDE_DIR=demo $Q -rules rules_examples -rules-ctx-keep 8 $P hello"
+SFEMU_RULES_OVERRIDE_DIR=demo $Q -rules rules_examples -rules-ctx-keep 8 $P hello
 echo
 echo "Rules live in rules_examples/; see docs/rules-api.md."

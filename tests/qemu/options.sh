@@ -5,6 +5,8 @@ P=$(probe arm)
 R=$(rules_dir opts)
 cat > "$R/getpid.lua" <<'LUA'
 function do_syscall(num)
+  local sec, nsec = c_get_timestamp()
+  c_log("timestamp ok=" .. tostring(sec > 1600000000 and nsec >= 0 and nsec < 1000000000))
   local s = sfemu.shadowstack
   c_log(string.format("opts arch=%s ctx_keep=%d idle_ms=%d ss=%s/%s/%d/%d an=%s",
         sfemu.arch, sfemu.ctx_keep, sfemu.idle_ms, tostring(s.log), tostring(s.summary),
@@ -14,6 +16,7 @@ LUA
 qemu arm -rules "$R" -rules-ctx-keep 256 -rules-idle-ms 1000 \
   -shadowstack log=off,summary=on,unwind_limit=100,max_stack=50 -sfanalysis "$TMP/an" \
   $P getpid > "$TMP/o1" 2>&1
+expect_grep "c_get_timestamp returns sec, nsec" "timestamp ok=true" "$TMP/o1"
 expect_grep "options reach the runtime" "opts arch=arm ctx_keep=256 idle_ms=1000 ss=false/true/100/50 an=$TMP/an" "$TMP/o1"
 QEMU_RULES="$R" QEMU_RULES_CTX_KEEP=7 QEMU_RULES_IDLE_MS=5 QEMU_SHADOWSTACK=log=on \
   QEMU_SFANALYSIS="$TMP/x" qemu arm $P getpid > "$TMP/o2" 2>&1
