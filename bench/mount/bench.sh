@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# sfemu-mount benchmark (not a test): the plain directory, sfemu-mount and
+# Debian's fuse-overlayfs over the same tree, in one run.  Measures
+# sequential read MiB/s (first read through the mount, and warm), cached
+# open+read+close and stat latency, and ARM process start-up from the mount.
+# Writes the figures and ratios to docs/BENCHMARKS.md, section "## sfemu-mount".
+#
+#   bench/mount/bench.sh [BUILD_DIR]      (default /tmp/mbuild)
+#   SFEMU_QEMU_ARM=/path/qemu-arm          (default: qemu-arm from PATH)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+BUILD=${1:-/tmp/mbuild}
+MOUNT=$BUILD/mount/sfemu-mount
+[ -x "$MOUNT" ] || { echo "bench: $MOUNT not built" >&2; exit 1; }
+QEMU=${SFEMU_QEMU_ARM:-$(command -v qemu-arm || true)}
+W=$(mktemp -d /tmp/sfemu-bench.XXXXXX)
+MPS=()
+cleanup() {
+    for m in "${MPS[@]}"; do fusermount3 -u "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null; done
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+cc -O2 -o "$W/mb" "$HERE/microbench.c"
+MB=$W/mb
+PLAIN=$W/plain
+mkdir -p "$PLAIN/data" "$PLAIN/bin" "$PLAIN/lib"
+SIZE_MB=${BENCH_SIZE_MB:-256}
+head -c $((SIZE_MB << 20)) /dev/urandom > "$PLAIN/data/big"
+head -c 4096 /dev/urandom > "$PLAIN/data/small"
+# ARM guest: a dynamic hello world with its own ld.so and libc
+have_arm=0
+if [ -n "$QEMU" ] && command -v arm-linux-gnueabi-gcc >/dev/null; then
+    printf '#include <stdio.h>\nint main(void){puts("hello");return 0;}\n' > "$W/hello.c"
+    arm-linux-gnueabi-gcc -O2 -o "$PLAIN/bin/hello" "$W/hello.c"
+    cp -L /usr/arm-linux-gnueabi/lib/ld-linux.so.3 /usr/arm-linux-gnueabi/lib/libc.so.6 "$PLAIN/lib/"
+    cp "$QEMU" "$W/qemu-arm"   # a private copy: the build may change under us
+    have_arm=1
+fi
+
+# mounts
+mkdir -p "$W/sfemu" "$W/fov" "$W/fov.upper" "$W/fov.work"
+"$MOUNT" --upper "$W/sfemu.upper" "$PLAIN" "$W/sfemu"; MPS+=("$W/sfemu")
+fuse-overlayfs -o "lowerdir=$PLAIN,upperdir=$W/fov.upper,workdir=$W/fov.work" "$W/fov"; MPS+=("$W/fov")
+
+# Each figure is the best of ROUNDS runs; the three views are interleaved so
+# that machine noise hits them alike.  The "first read" needs a fresh mount
+# each round (the mounts' page caches are dropped by remounting).
+ROUNDS=${BENCH_ROUNDS:-5}
+declare -A R
+best() { # best KEY VALUE hi|lo
+    local cur=${R[$1]:-}
+    if [ -z "$cur" ] || awk -v a="$2" -v b="$cur" -v d="$3" 'BEGIN{exit !((d=="hi" && a>b) || (d=="lo" && a<b))}'; then
+        R[$1]=$2
+    fi
+}
+remount() {
+    fusermount3 -u "$W/sfemu"; fusermount3 -u "$W/fov"
+    "$MOUNT" --upper "$W/sfemu.upper" "$PLAIN" "$W/sfemu"
+    fuse-overlayfs -o "lowerdir=$PLAIN,upperdir=$W/fov.upper,workdir=$W/fov.work" "$W/fov"
+}
+for round in $(seq "$ROUNDS"); do
+    [ "$round" = 1 ] || remount
+    for k in plain sfemu fov; do
+        case $k in plain) D=$PLAIN;; sfemu) D=$W/sfemu;; fov) D=$W/fov;; esac
+        cat "$PLAIN/data/big" > /dev/null                        # host page cache warm
+        best $k.read1 "$("$MB" seqread "$D/data/big")" hi        # first read through the view
+        best $k.read2 "$("$MB" seqread "$D/data/big")" hi        # repeated read
+        "$MB" orc "$D/data/small" 1000 >/dev/null
+        best $k.orc "$("$MB" orc "$D/data/small" 20000)" lo
+        "$MB" stat "$D/data/small" 1000 >/dev/null
+        best $k.stat "$("$MB" stat "$D/data/small" 200000)" lo
+        if [ $have_arm = 1 ]; then
+            "$MB" run 3 "$W/qemu-arm" -L "$D" "$D/bin/hello" >/dev/null
+            best $k.arm "$("$MB" run 30 "$W/qemu-arm" -L "$D" "$D/bin/hello")" lo
+        fi
+    done
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a/b}'; }
+row() { # name unit key better(hi|lo) target
+    local s f
+    printf '| %s | %s %s | %s %s | %s %s | %s | %s | %s |\n' "$1" \
+        "${R[plain.$3]}" "$2" "${R[sfemu.$3]}" "$2" "${R[fov.$3]}" "$2" \
+        "$(ratio "${R[sfemu.$3]}" "${R[plain.$3]}")" "$(ratio "${R[fov.$3]}" "${R[plain.$3]}")" "$5"
+}
+{
+    echo "## sfemu-mount"
+    echo
+    echo "Measured by \`bench/mount/bench.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, kernel $(uname -r),"
+    echo "libfuse $(pkg-config --modversion fuse3), $(fuse-overlayfs --version 2>&1 | grep -m1 -o 'fuse-overlayfs: version [0-9.]*' | sed 's/: version/ /')."
+    echo "The same tree is read as the plain directory, through sfemu-mount (default options) and through"
+    echo "Debian's fuse-overlayfs. Ratios are sfemu/plain and fuse-overlayfs/plain; for MiB/s higher is"
+    echo "better, for latencies lower is better; each figure is the best of $ROUNDS interleaved rounds."
+    echo "Reads: a ${SIZE_MB} MiB file, 1 MiB blocks, host page cache warm;"
+    echo "\"first\" is the first read through the view, \"again\" the next one. Latencies are cached"
+    echo "(the file was opened/stat'ed before the timed loop)."
+    echo
+    echo "| measure | plain | sfemu-mount | fuse-overlayfs | sfemu ratio | fuse-overlayfs ratio | target |"
+    echo "|---|---|---|---|---|---|---|"
+    row "sequential read, first" "MiB/s" read1 hi ">= 0.9x"
+    row "sequential read, again" "MiB/s" read2 hi ">= 0.9x"
+    row "open+read 4 KiB+close" "ns" orc lo "<= fuse-overlayfs"
+    row "stat (cached)" "ns" stat lo "<= 2x"
+    if [ $have_arm = 1 ]; then
+        row "ARM hello start-up (qemu-arm -L)" "ns" arm lo "<= 1.1x"
+        echo
+        echo "ARM start-up used \`$QEMU\` (qemu-user, no rules)."
+    else
+        echo
+        echo "ARM start-up not measured: no qemu-arm (set SFEMU_QEMU_ARM) or no arm-linux-gnueabi-gcc."
+    fi
+} > "$W/section.md"
+cat "$W/section.md"
+
+# Replace only our section of docs/BENCHMARKS.md.
+DOC=$SRC/docs/BENCHMARKS.md
+mkdir -p "$(dirname "$DOC")"
+[ -f "$DOC" ] || printf '# Benchmarks\n\n' > "$DOC"
+awk -v sec="$W/section.md" '
+    BEGIN { while ((getline l < sec) > 0) body = body l "\n" }
+    /^## sfemu-mount$/ { printf "%s", body; skip = 1; done = 1; next }
+    /^## / && skip { skip = 0; print ""; }
+    !skip { print }
+    END { if (!done) printf "\n%s", body }
+' "$DOC" > "$W/doc.md"
+cp "$W/doc.md" "$DOC"
+echo "bench: updated $DOC"
