@@ -1,0 +1,101 @@
+/*
+ * fakefs: the fakefile engine (seed "fakefile-framework").
+ *
+ * One engine holds one state machine per fake resource.  Both sides call the
+ * same functions: the FUSE daemon (mount/fake_ops.c) and, over the ring, the
+ * qemu hook runtime.  Paths are guest paths ("/dev/nvram"), absolute, inside
+ * the device tree.  Every function returns a value >= 0 or -errno.
+ *
+ * The engine never touches the device tree itself: it reads and writes the
+ * "<path>.fakefile" records through a store the host supplies (the daemon's
+ * overlay, or the runtime's true-root accessors).  Fakeconfigs and
+ * fakecontent live in the rules tree, "<rules>/plugins/fakefile/".
+ */
+#ifndef SFEMU_FAKEFS_H
+#define SFEMU_FAKEFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FAKEFS_SUFFIX ".fakefile"
+#define FAKEFS_SUFFIX_LEN 9
+
+/* How the engine reaches the device tree (all paths are guest paths). */
+struct fakefs_store {
+    void *ud;
+    /* Whole file into *data (malloc'd, NUL-terminated); 0 or -errno. */
+    int (*read)(void *ud, const char *path, char **data, size_t *len);
+    /* Create or replace a regular file; 0 or -errno. */
+    int (*write)(void *ud, const char *path, const char *data, size_t len);
+    /* 1 if a regular file exists at path, 0 if not. */
+    int (*exists)(void *ud, const char *path);
+    /* Something visible at path changed (size, content, state): drop caches.
+     * May be NULL.  Called with the engine lock held; must not block on it. */
+    void (*changed)(void *ud, const char *path);
+};
+
+/* Type of a resource, from the record's "type=" line. */
+enum fakefs_type { FAKEFS_TEXT = 0, FAKEFS_DEV = 1, FAKEFS_SOCKET = 2 };
+
+/* What getattr reports for a fake resource. */
+struct fakefs_attr {
+    enum fakefs_type type;
+    uint64_t size;
+    unsigned mode;          /* permission bits, 0 = caller's default */
+};
+
+/* Who is calling: pid and fd of the opener (fd -1 when unknown, e.g. FUSE). */
+struct fakefs_caller {
+    int pid;
+    int fd;
+    const char *side;       /* "fuse" or "qemu" */
+};
+
+struct fakefs_engine;
+
+/* rules_dir: the rules tree (contains plugins/fakefile); log: NULL = stderr. */
+struct fakefs_engine *fakefs_new(const char *rules_dir,
+                                 const struct fakefs_store *store,
+                                 void (*log)(const char *msg));
+void fakefs_free(struct fakefs_engine *e);
+
+/* Start watching the rules tree with inotify (a thread).  0 or -errno. */
+int fakefs_watch_start(struct fakefs_engine *e);
+
+/* Is path a fake resource?  1 yes (attr filled), 0 no, -errno on error.
+ * implicit_dev: the host found a device node at path (served as "dev"). */
+int fakefs_lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
+                  struct fakefs_attr *attr);
+int fakefs_open(struct fakefs_engine *e, const char *path, int flags,
+                const struct fakefs_caller *c);
+ssize_t fakefs_read(struct fakefs_engine *e, const char *path, void *buf,
+                    size_t count, off_t off, const struct fakefs_caller *c);
+ssize_t fakefs_write(struct fakefs_engine *e, const char *path, const void *buf,
+                     size_t count, off_t off, const struct fakefs_caller *c);
+int fakefs_truncate(struct fakefs_engine *e, const char *path, off_t size,
+                    const struct fakefs_caller *c);
+/* Restricted ioctl: in/inlen are the argument bytes, the reply (if any) is
+ * copied to out (at most outcap bytes, *outlen set).  Returns the ioctl result. */
+int fakefs_ioctl(struct fakefs_engine *e, const char *path, unsigned long cmd,
+                 const void *in, size_t inlen, void *out, size_t outcap,
+                 size_t *outlen, const struct fakefs_caller *c);
+/* AF_UNIX connect to a fake socket.  Returns 0 and sets *action:
+ * 0 = the fd is taken over (later read/write go to the state machine),
+ * 1 = connect for real to the abstract socket name copied to addr (without
+ *     the leading NUL), as fakefile.default_connect_socket_server() sets up. */
+int fakefs_connect(struct fakefs_engine *e, const char *path, int *action,
+                   char *addr, size_t addrcap, const struct fakefs_caller *c);
+int fakefs_close(struct fakefs_engine *e, const char *path,
+                 const struct fakefs_caller *c);
+
+/* The record "<path>.fakefile" was written/removed through the host: reload. */
+void fakefs_forget(struct fakefs_engine *e, const char *path);
+
+/* Call fakefile.init(path, kind) from the plugin (creates the three pieces). */
+int fakefs_init_resource(struct fakefs_engine *e, const char *path, const char *kind);
+
+/* Path helpers. */
+int fakefs_is_record_name(const char *name);   /* ends with ".fakefile" */
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * The fake side of the mount: which paths are fake resources, the store the
+ * fakefs engine uses to read/write "<path>.fakefile" records through the
+ * overlay (never through the mount), and asynchronous invalidation of the
+ * kernel caches when fake state or content changes.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sfemu_mount.h"
+
+static const char *strip(const char *guest)
+{
+    while (*guest == '/')
+        guest++;
+    return *guest ? guest : ".";
+}
+
+static int st_read(void *ud, const char *path, char **data, size_t *len)
+{
+    struct sfemu *s = ud;
+    return ovl_read_file(&s->ovl, strip(path), data, len);
+}
+
+static int st_write(void *ud, const char *path, const char *data, size_t len)
+{
+    struct sfemu *s = ud;
+    fake_dir_forget(s, strip(path));
+    int r = ovl_write_file(&s->ovl, strip(path), data, len);
+    if (r == 0)
+        fake_invalidate(s, path);
+    return r;
+}
+
+static int st_exists(void *ud, const char *path)
+{
+    struct sfemu *s = ud;
+    struct ovl_ent e;
+    return ovl_resolve(&s->ovl, strip(path), &e) == 0 && S_ISREG(e.st.st_mode);
+}
+
+static void st_changed(void *ud, const char *path)
+{
+    fake_invalidate(ud, path);
+}
+
+struct fakefs_store fake_store(struct sfemu *s)
+{
+    struct fakefs_store st = { .ud = s, .read = st_read, .write = st_write,
+                               .exists = st_exists, .changed = st_changed };
+    return st;
+}
+
+/* ------------------------------------------------------------------ inval */
+
+void fake_invalidate(struct sfemu *s, const char *guest_path)
+{
+    if (!s->inval_running)
+        return;
+    char *p = malloc(strlen(guest_path) + 2);
+    if (!p)
+        return;
+    sprintf(p, "%s%s", guest_path[0] == '/' ? "" : "/", guest_path);
+    pthread_mutex_lock(&s->inval_lock);
+    char **q = realloc(s->inval_q, (s->inval_n + 1) * sizeof *q);
+    if (q) {
+        s->inval_q = q;
+        q[s->inval_n++] = p;
+        pthread_cond_signal(&s->inval_cond);
+    } else {
+        free(p);
+    }
+    pthread_mutex_unlock(&s->inval_lock);
+}
+
+static void *inval_main(void *arg)
+{
+    struct sfemu *s = arg;
+    pthread_mutex_lock(&s->inval_lock);
+    for (;;) {
+        while (!s->inval_n && !s->inval_stop)
+            pthread_cond_wait(&s->inval_cond, &s->inval_lock);
+        if (s->inval_stop)
+            break;
+        char *p = s->inval_q[--s->inval_n];
+        pthread_mutex_unlock(&s->inval_lock);
+        if (s->fuse)
+            fuse_invalidate_path(s->fuse, p); /* -ENOENT when the kernel has no node */
+        free(p);
+        pthread_mutex_lock(&s->inval_lock);
+    }
+    pthread_mutex_unlock(&s->inval_lock);
+    return NULL;
+}
+
+void fake_inval_start(struct sfemu *s)
+{
+    pthread_mutex_init(&s->inval_lock, NULL);
+    pthread_cond_init(&s->inval_cond, NULL);
+    if (pthread_create(&s->inval_thr, NULL, inval_main, s) == 0)
+        s->inval_running = 1;
+}
+
+void fake_inval_stop(struct sfemu *s)
+{
+    if (!s->inval_running)
+        return;
+    pthread_mutex_lock(&s->inval_lock);
+    s->inval_stop = 1;
+    pthread_cond_signal(&s->inval_cond);
+    pthread_mutex_unlock(&s->inval_lock);
+    pthread_join(s->inval_thr, NULL);
+    s->inval_running = 0;
+    for (size_t i = 0; i < s->inval_n; i++)
+        free(s->inval_q[i]);
+    free(s->inval_q);
+    s->inval_q = NULL;
+    s->inval_n = 0;
+}
+
+/* ------------------------------------------------------------------ dirs */
+
+/* Whether a directory holds any record is remembered, so that a lookup in a
+ * directory without records costs nothing extra.  Every change of a record
+ * name goes through the mount or the engine's store (the lower tree is
+ * read-only), and each forgets the directory. */
+struct fake_dir {
+    char *rel;
+    int has;
+    struct fake_dir *next;
+};
+
+static unsigned dh(const char *s)
+{
+    unsigned x = 2166136261u;
+    for (; *s; s++)
+        x = (x ^ (unsigned char)*s) * 16777619u;
+    return x % 1024;
+}
+
+static void dir_of(const char *rel, char *out, size_t cap)
+{
+    const char *slash = strrchr(rel, '/');
+    if (!slash)
+        snprintf(out, cap, ".");
+    else
+        snprintf(out, cap, "%.*s", (int)(slash - rel), rel);
+}
+
+void fake_dir_forget(struct sfemu *s, const char *rel)
+{
+    pthread_mutex_lock(&s->dirs_lock);
+    char d[PATH_MAX];
+    if (rel)
+        dir_of(rel, d, sizeof d);
+    for (int i = rel ? (int)dh(d) : 0; i < (rel ? (int)dh(d) + 1 : 1024); i++) {
+        struct fake_dir **pp = &s->dirs[i];
+        while (*pp) {
+            if (!rel || !strcmp((*pp)->rel, d)) {
+                struct fake_dir *x = *pp;
+                *pp = x->next;
+                free(x->rel);
+                free(x);
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->dirs_lock);
+}
+
+static int dir_has_records(struct sfemu *s, const char *rel)
+{
+    char d[PATH_MAX];
+    dir_of(rel, d, sizeof d);
+    unsigned h = dh(d);
+    pthread_mutex_lock(&s->dirs_lock);
+    for (struct fake_dir *x = s->dirs[h]; x; x = x->next)
+        if (!strcmp(x->rel, d)) {
+            int has = x->has;
+            pthread_mutex_unlock(&s->dirs_lock);
+            return has;
+        }
+    pthread_mutex_unlock(&s->dirs_lock);
+    int has = 1; /* when in doubt, look */
+    struct ovl_ent e;
+    struct ovl_dir l;
+    if (ovl_resolve(&s->ovl, d, &e) == 0 && ovl_list(&s->ovl, d, &e, &l) == 0) {
+        has = 0;
+        for (size_t i = 0; i < l.n && !has; i++)
+            has = fakefs_is_record_name(l.v[i].name);
+        ovl_dir_free(&l);
+        struct fake_dir *x = malloc(sizeof *x);
+        if (x && (x->rel = strdup(d))) {
+            x->has = has;
+            pthread_mutex_lock(&s->dirs_lock);
+            x->next = s->dirs[h];
+            s->dirs[h] = x;
+            pthread_mutex_unlock(&s->dirs_lock);
+        } else {
+            free(x);
+        }
+    }
+    return has;
+}
+
+/* ------------------------------------------------------------------ lookup */
+
+int fake_getattr(struct sfemu *s, const char *rel, const struct ovl_ent *ent, struct stat *st)
+{
+    const char *name = strrchr(rel, '/');
+    name = name ? name + 1 : rel;
+    if (!strcmp(rel, ".") || fakefs_is_record_name(name))
+        return 0;
+    struct meta_rec m;
+    int have_meta = meta_get(s->ovl.meta, rel, &m);
+    int dev = (ent && (S_ISCHR(ent->st.st_mode) || S_ISBLK(ent->st.st_mode))) ||
+              (have_meta && m.mode >= 0 && (S_ISCHR((mode_t)m.mode) || S_ISBLK((mode_t)m.mode)));
+    char recrel[PATH_MAX];
+    if (snprintf(recrel, sizeof recrel, "%s" FAKEFS_SUFFIX, rel) >= (int)sizeof recrel)
+        return dev;
+    struct ovl_ent rec;
+    int has_rec = dir_has_records(s, rel) && ovl_resolve(&s->ovl, recrel, &rec) == 0 &&
+                  S_ISREG(rec.st.st_mode);
+    if (!dev && !has_rec)
+        return 0;
+    if (ent && S_ISDIR(ent->st.st_mode))
+        return 0; /* a directory stays a directory */
+    struct fakefs_attr a = { .type = dev ? FAKEFS_DEV : FAKEFS_TEXT, .size = 0, .mode = 0 };
+    if (s->fake) {
+        char guest[PATH_MAX + 1];
+        snprintf(guest, sizeof guest, "/%s", rel);
+        int r = fakefs_lookup(s->fake, guest, dev, &a);
+        if (r < 0)
+            return r;
+        if (r == 0 && !dev && !has_rec)
+            return 0;
+    }
+    *st = has_rec ? rec.st : ent->st;
+    st->st_mode = (a.type == FAKEFS_SOCKET ? S_IFSOCK : S_IFREG) |
+                  (a.mode ? a.mode : (dev ? 0666 : 0644));
+    if (have_meta && m.mode >= 0)
+        st->st_mode = (st->st_mode & S_IFMT) | ((mode_t)m.mode & 07777);
+    st->st_uid = have_meta && m.uid >= 0 ? (uid_t)m.uid : 0;
+    st->st_gid = have_meta && m.gid >= 0 ? (gid_t)m.gid : 0;
+    st->st_size = (off_t)a.size;
+    st->st_nlink = 1;
+    st->st_rdev = 0;
+    st->st_blocks = 0;
+    return 1;
+}
+
+void fake_record_touched(struct sfemu *s, const char *rel)
+{
+    size_t n = strlen(rel);
+    if (n <= FAKEFS_SUFFIX_LEN)
+        return;
+    char guest[PATH_MAX + 1];
+    snprintf(guest, sizeof guest, "/%.*s", (int)(n - FAKEFS_SUFFIX_LEN), rel);
+    if (s->fake)
+        fakefs_forget(s->fake, guest);
+    fake_invalidate(s, guest);
+}

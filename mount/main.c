@@ -1,0 +1,563 @@
+/*
+ * sfemu-mount: options, mount-point handling (stale mounts, unmount), the
+ * daemon's life cycle.  See docs/mount.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <unistd.h>
+#include "sfemu_mount.h"
+
+struct sfemu *sfemu_g;
+
+struct opts {
+    int foreground, unmount, debug, allow_other;
+    const char *upper, *rules, *log, *fake_init;
+    const char *rootfs, *mountpoint;
+    int symlinks_contained;
+    double cache_timeout;
+    int threads;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"Usage: sfemu-mount [options] ROOTFS [MOUNTPOINT]\n"
+"       sfemu-mount -u ROOTFS|MOUNTPOINT\n"
+"       sfemu-mount --rules DIR --fake-init PATH[=KIND] ROOTFS\n"
+"\n"
+"Overlay a firmware root filesystem with FUSE: the firmware tree (ROOTFS) is\n"
+"never written, changes land in a persistent upper tree, fake resources are\n"
+"served by the fakefile engine.  Mounts over ROOTFS itself unless MOUNTPOINT\n"
+"is given; returns once the mount is ready.\n"
+"\n"
+"Options:\n"
+"  -f, --foreground       stay in the foreground (log to stderr)\n"
+"  -u, --unmount          unmount (also cleans a stale mount)\n"
+"  --upper DIR            upper directory (default: <ROOTFS>.sfemu/)\n"
+"  --rules DIR            rules tree; its plugins/fakefile serves fake resources\n"
+"  --log FILE             log file (default: <upper>/sfemu-mount.log, stderr with -f)\n"
+"  --allow-other          let other users use the mount (always with default_permissions)\n"
+"  --symlinks=MODE        contained (default): symlink targets are rewritten to stay\n"
+"                         inside the mount; firmware: targets unchanged\n"
+"  --cache-timeout SEC    kernel attribute/entry cache time (default 5)\n"
+"  --threads N            FUSE worker threads (default 1: lowest latency on small\n"
+"                         machines; more help parallel guests and first reads)\n"
+"  --fake-init PATH[=KIND] create the three fakefile pieces for PATH (text, dev,\n"
+"                         socket) with the plugin's fakefile.init, through ROOTFS\n"
+"  -d, --debug            libfuse debug output (implies -f)\n"
+"  -h, --help             this help\n"
+"  -V, --version          print the version\n");
+}
+
+static void die(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "sfemu-mount: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    exit(2);
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->symlinks_contained = 1;
+    o->cache_timeout = 5.0;
+    o->threads = 1;
+    const char *pos[2];
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        const char *val = NULL;
+        char name[64];
+        if (!strncmp(a, "--", 2) && strchr(a, '=')) {
+            size_t n = (size_t)(strchr(a, '=') - a);
+            if (n >= sizeof name)
+                die("unknown option '%s'", a);
+            memcpy(name, a, n);
+            name[n] = 0;
+            val = a + n + 1;
+            a = name;
+        }
+#define NEEDVAL() do { if (!val) { if (i + 1 >= argc) die("option '%s' needs a value", a); val = argv[++i]; } } while (0)
+        if (!strcmp(a, "-f") || !strcmp(a, "--foreground")) {
+            o->foreground = 1;
+        } else if (!strcmp(a, "-d") || !strcmp(a, "--debug")) {
+            o->debug = o->foreground = 1;
+        } else if (!strcmp(a, "-u") || !strcmp(a, "--unmount")) {
+            o->unmount = 1;
+        } else if (!strcmp(a, "--allow-other")) {
+            o->allow_other = 1;
+        } else if (!strcmp(a, "--upper")) {
+            NEEDVAL(); o->upper = val;
+        } else if (!strcmp(a, "--rules")) {
+            NEEDVAL(); o->rules = val;
+        } else if (!strcmp(a, "--log")) {
+            NEEDVAL(); o->log = val;
+        } else if (!strcmp(a, "--fake-init")) {
+            NEEDVAL(); o->fake_init = val;
+        } else if (!strcmp(a, "--symlinks")) {
+            NEEDVAL();
+            if (!strcmp(val, "contained"))
+                o->symlinks_contained = 1;
+            else if (!strcmp(val, "firmware"))
+                o->symlinks_contained = 0;
+            else
+                die("--symlinks: expected 'contained' or 'firmware', got '%s'", val);
+        } else if (!strcmp(a, "--cache-timeout")) {
+            NEEDVAL();
+            char *end;
+            o->cache_timeout = strtod(val, &end);
+            if (*end || end == val || o->cache_timeout < 0)
+                die("--cache-timeout: '%s' is not a number of seconds", val);
+        } else if (!strcmp(a, "--threads")) {
+            NEEDVAL();
+            char *end;
+            long n = strtol(val, &end, 10);
+            if (*end || end == val || n < 1 || n > 64)
+                die("--threads: '%s' is not a number from 1 to 64", val);
+            o->threads = (int)n;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            exit(0);
+        } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+            printf("sfemu-mount %s (libfuse %d.%d)\n", SFEMU_MOUNT_VERSION, fuse_version() / 100 % 10 + (fuse_version() >= 300 ? 0 : 0), fuse_version() % 100);
+            exit(0);
+        } else if (a[0] == '-' && a[1]) {
+            die("unknown option '%s' (see --help)", argv[i]);
+        } else {
+            if (val)
+                die("unexpected value in '%s'", argv[i]);
+            if (npos == 2)
+                die("unexpected argument '%s' (see --help)", a);
+            pos[npos++] = a;
+        }
+#undef NEEDVAL
+    }
+    if (npos == 0)
+        die("%s", "missing ROOTFS (see --help)");
+    o->rootfs = pos[0];
+    o->mountpoint = npos > 1 ? pos[1] : NULL;
+    if (o->unmount && npos > 1)
+        die("-u takes one path, got also '%s'", pos[1]);
+}
+
+/* ------------------------------------------------------------------ mounts */
+
+static void unescape_mountinfo(char *s)
+{
+    char *o = s;
+    for (; *s; s++) {
+        if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3]) {
+            *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+            s += 3;
+        } else {
+            *o++ = *s;
+        }
+    }
+    *o = 0;
+}
+
+/* The fstype mounted at abs (the topmost one), or "" if none. */
+static void mount_type(const char *abs, char *type, size_t cap)
+{
+    type[0] = 0;
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return;
+    char *line = NULL;
+    size_t lcap = 0;
+    while (getline(&line, &lcap, f) > 0) {
+        char mp[PATH_MAX];
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+            continue;
+        unescape_mountinfo(mp);
+        if (strcmp(mp, abs) != 0)
+            continue;
+        char *dash = strstr(line, " - ");
+        char fst[128];
+        if (dash && sscanf(dash + 3, "%127s", fst) == 1)
+            snprintf(type, cap, "%s", fst);
+    }
+    free(line);
+    fclose(f);
+}
+
+/* Absolute path without touching the final component (it may be a dead
+ * FUSE mount that gives ENOTCONN). */
+static char *abs_path(const char *p)
+{
+    char buf[PATH_MAX], dir[PATH_MAX], res[PATH_MAX];
+    if (realpath(p, res))
+        return strdup(res);
+    snprintf(buf, sizeof buf, "%s", p);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = 0;
+    char *slash = strrchr(buf, '/');
+    const char *base = slash ? slash + 1 : buf;
+    if (slash == buf)
+        snprintf(dir, sizeof dir, "/");
+    else if (slash) {
+        *slash = 0;
+        snprintf(dir, sizeof dir, "%s", buf);
+    } else
+        snprintf(dir, sizeof dir, ".");
+    if (!realpath(dir, res))
+        return NULL;
+    char *out = malloc(strlen(res) + strlen(base) + 2);
+    if (out)
+        sprintf(out, "%s%s%s", res, strcmp(res, "/") ? "/" : "", base);
+    return out;
+}
+
+static int run_fusermount(const char *mp, int lazy)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (lazy)
+            execlp("fusermount3", "fusermount3", "-u", "-z", mp, (char *)NULL);
+        else
+            execlp("fusermount3", "fusermount3", "-u", mp, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0)
+        return -1;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static int do_umount(const char *mp, int lazy)
+{
+    if (geteuid() == 0) {
+        if (umount2(mp, lazy ? MNT_DETACH : 0) == 0)
+            return 0;
+        if (errno == EBUSY)
+            return -EBUSY;
+    }
+    return run_fusermount(mp, lazy) == 0 ? 0 : -EIO;
+}
+
+static int is_ours(const char *type)
+{
+    return !strcmp(type, "fuse.sfemu") || !strncmp(type, "fuse", 4);
+}
+
+/* A FUSE mount whose daemon died answers ENOTCONN: unmount it. */
+/* statfs always reaches the daemon (stat may be answered from the cache). */
+static int is_stale(const char *mp)
+{
+    struct statfs sf;
+    return statfs(mp, &sf) < 0 && errno == ENOTCONN;
+}
+
+static void clean_stale(const char *mp)
+{
+    char type[128];
+    if (!is_stale(mp))
+        return;
+    mount_type(mp, type, sizeof type);
+    fprintf(stderr, "sfemu-mount: %s is a stale mount (%s, its daemon died): unmounting it\n",
+            mp, type[0] ? type : "fuse");
+    if (do_umount(mp, 1) < 0)
+        die("cannot unmount the stale mount at %s; try: fusermount3 -u -z <path>", mp);
+}
+
+static int cmd_unmount(const char *path)
+{
+    char *mp = abs_path(path);
+    if (!mp)
+        die("cannot resolve '%s'", path);
+    char type[128];
+    mount_type(mp, type, sizeof type);
+    if (!type[0] || !is_ours(type)) {
+        fprintf(stderr, "sfemu-mount: %s is not mounted\n", mp);
+        free(mp);
+        return 1;
+    }
+    int stale = is_stale(mp);
+    int r = do_umount(mp, stale);
+    if (r == -EBUSY) {
+        fprintf(stderr, "sfemu-mount: %s is busy (a process still uses it)\n", mp);
+        free(mp);
+        return 1;
+    }
+    if (r < 0) {
+        fprintf(stderr, "sfemu-mount: cannot unmount %s\n", mp);
+        free(mp);
+        return 1;
+    }
+    if (stale)
+        fprintf(stderr, "sfemu-mount: %s was stale (its daemon had died): cleaned\n", mp);
+    free(mp);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ fake-init */
+
+static int root_fd_g = -1;
+
+static int open_in_root(const char *guest, int flags, mode_t mode)
+{
+    struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = mode,
+                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+    int fd = (int)syscall(SYS_openat2, root_fd_g, guest, &how, sizeof how);
+    return fd < 0 ? -errno : fd;
+}
+
+static int root_read(void *ud, const char *path, char **data, size_t *len)
+{
+    (void)ud;
+    int fd = open_in_root(path, O_RDONLY, 0);
+    if (fd < 0)
+        return fd;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) { free(buf); close(fd); return -ENOMEM; }
+            buf = nb;
+        }
+        ssize_t r = read(fd, buf + n, 4096);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = 0;
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static int root_write(void *ud, const char *path, const char *data, size_t len)
+{
+    (void)ud;
+    int fd = open_in_root(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return fd;
+    ssize_t w = write(fd, data, len);
+    int err = errno;
+    close(fd);
+    return w == (ssize_t)len ? 0 : (w < 0 ? -err : -EIO);
+}
+
+static int root_exists(void *ud, const char *path)
+{
+    (void)ud;
+    int fd = open_in_root(path, O_PATH, 0);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+    return ok;
+}
+
+static void stderr_log(const char *m)
+{
+    fprintf(stderr, "sfemu-mount: %s\n", m);
+}
+
+static int cmd_fake_init(const struct opts *o)
+{
+    if (!o->rules)
+        die("%s", "--fake-init needs --rules DIR");
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", o->fake_init);
+    char *kind = strchr(path, '=');
+    if (kind)
+        *kind++ = 0;
+    if (path[0] != '/')
+        die("--fake-init: '%s' must be an absolute guest path", path);
+    root_fd_g = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd_g < 0)
+        die("cannot open ROOTFS '%s'", o->rootfs);
+    struct fakefs_store st = { .read = root_read, .write = root_write, .exists = root_exists };
+    struct fakefs_engine *e = fakefs_new(o->rules, &st, stderr_log);
+    if (!e)
+        die("cannot load the rules tree '%s'", o->rules);
+    int r = fakefs_init_resource(e, path, kind);
+    fakefs_free(e);
+    close(root_fd_g);
+    if (r < 0) {
+        fprintf(stderr, "sfemu-mount: fakefile.init(%s) failed: %s\n", path, strerror(-r));
+        return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ daemon */
+
+static void clean_work(int work_fd)
+{
+    int fd = openat(work_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            unlinkat(dirfd(d), de->d_name, 0);
+    closedir(d);
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    parse(argc, argv, &o);
+    if (o.unmount)
+        return cmd_unmount(o.rootfs);
+    if (o.fake_init)
+        return cmd_fake_init(&o);
+
+    /* Absolute paths first: daemonizing does chdir("/"). */
+    char *root_arg = abs_path(o.rootfs);
+    if (!root_arg)
+        die("ROOTFS '%s' does not exist", o.rootfs);
+    char *mp = o.mountpoint ? abs_path(o.mountpoint) : strdup(root_arg);
+    if (!mp)
+        die("MOUNTPOINT '%s' does not exist", o.mountpoint);
+    clean_stale(root_arg);
+    clean_stale(mp);
+    char rootfs[PATH_MAX];
+    if (!realpath(root_arg, rootfs))
+        die("ROOTFS '%s' does not exist", o.rootfs);
+    struct stat st;
+    if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+        die("ROOTFS '%s' is not a directory", o.rootfs);
+    if (stat(mp, &st) < 0 || !S_ISDIR(st.st_mode))
+        die("MOUNTPOINT '%s' is not a directory", mp);
+    char type[128];
+    mount_type(mp, type, sizeof type);
+    if (!strcmp(type, "fuse.sfemu"))
+        die("%s is already mounted by sfemu-mount (unmount with: sfemu-mount -u <path>)", mp);
+
+    /* Upper tree. */
+    char upper[PATH_MAX + 16];
+    if (o.upper)
+        snprintf(upper, sizeof upper, "%s", o.upper);
+    else
+        snprintf(upper, sizeof upper, "%s.sfemu", rootfs);
+    if (mkdir(upper, 0755) < 0 && errno != EEXIST)
+        die("cannot create the upper directory '%s'", upper);
+    char upper_abs[PATH_MAX];
+    if (!realpath(upper, upper_abs))
+        die("cannot resolve the upper directory '%s'", upper);
+    size_t rl = strlen(rootfs);
+    if (!strcmp(upper_abs, rootfs) || (!strncmp(upper_abs, rootfs, rl) && upper_abs[rl] == '/'))
+        die("the upper directory '%s' must not be inside ROOTFS", upper_abs);
+    if (!strncmp(rootfs, upper_abs, strlen(upper_abs)) && rootfs[strlen(upper_abs)] == '/')
+        die("ROOTFS must not be inside the upper directory '%s'", upper_abs);
+    int upfd = open(upper_abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (upfd < 0)
+        die("cannot open the upper directory '%s'", upper_abs);
+    mkdirat(upfd, "tree", 0755);
+    mkdirat(upfd, "work", 0700);
+
+    static struct sfemu s;
+    sfemu_g = &s;
+    s.symlinks_contained = o.symlinks_contained;
+    s.cache_timeout = o.cache_timeout;
+    pthread_mutex_init(&s.ovl.copy_lock, NULL);
+    pthread_mutex_init(&s.dirs_lock, NULL);
+    /* The lower tree is opened before mounting: with the mount over ROOTFS
+     * itself, this fd is the only way to the firmware underneath. */
+    s.ovl.lower_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    s.ovl.upper_fd = openat(upfd, "tree", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    s.ovl.work_fd = openat(upfd, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (s.ovl.lower_fd < 0 || s.ovl.upper_fd < 0 || s.ovl.work_fd < 0)
+        die("cannot open the layers under '%s'", upper_abs);
+    clean_work(s.ovl.work_fd);
+    char err[512];
+    s.ovl.meta = meta_open(upfd, "meta.db", err, sizeof err);
+    if (!s.ovl.meta)
+        die("%s", err);
+
+    char logpath[PATH_MAX + 32];
+    if (o.log)
+        log_open(o.log, 1);
+    else if (o.foreground)
+        log_open(NULL, 1);
+    else {
+        snprintf(logpath, sizeof logpath, "%s/sfemu-mount.log", upper_abs);
+        log_open(logpath, 0);
+    }
+
+    if (o.rules) {
+        char plug[PATH_MAX];
+        snprintf(plug, sizeof plug, "%s/plugins/fakefile", o.rules);
+        if (stat(plug, &st) < 0 || !S_ISDIR(st.st_mode))
+            die("--rules: '%s' has no plugins/fakefile directory", o.rules);
+        struct fakefs_store fst = fake_store(&s);
+        s.fake = fakefs_new(o.rules, &fst, log_line);
+        if (!s.fake)
+            die("--rules: cannot load the rules tree '%s'", o.rules);
+    }
+
+    struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+    fuse_opt_add_arg(&args, argv[0]);
+    fuse_opt_add_arg(&args, "-o");
+    fuse_opt_add_arg(&args, o.allow_other
+                     ? "fsname=sfemu,subtype=sfemu,nodev,nosuid,default_permissions,allow_other"
+                     : "fsname=sfemu,subtype=sfemu,nodev,nosuid,default_permissions");
+    if (o.debug)
+        fuse_opt_add_arg(&args, "-d");
+    s.fuse = fuse_new(&args, &sfemu_ops, sizeof sfemu_ops, &s);
+    if (!s.fuse)
+        die("%s", "cannot create the FUSE session");
+    if (fuse_mount(s.fuse, mp) != 0)
+        die("cannot mount on '%s' (is /dev/fuse available?)", mp);
+    struct fuse_session *se = fuse_get_session(s.fuse);
+    if (fuse_set_signal_handlers(se) != 0)
+        die("%s", "cannot install signal handlers");
+    log_msg("mounted %s on %s (upper %s, rules %s, symlinks %s)", rootfs, mp, upper_abs,
+            o.rules ? o.rules : "-", s.symlinks_contained ? "contained" : "firmware");
+    if (fuse_daemonize(o.foreground) != 0)
+        die("%s", "cannot daemonize");
+
+    log_msg("daemon pid %d serving %s", (int)getpid(), mp);
+    /* Threads only after the fork. */
+    fake_inval_start(&s);
+    if (s.fake && fakefs_watch_start(s.fake) < 0)
+        log_msg("inotify unavailable: fakeconfig hot reload disabled");
+    struct fuse_loop_config *lc = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_clone_fd(lc, 0);
+    fuse_loop_cfg_set_max_threads(lc, (unsigned)o.threads);
+    fuse_loop_cfg_set_idle_threads(lc, (unsigned)o.threads); /* no thread churn */
+    int ret = fuse_loop_mt(s.fuse, lc);
+    fuse_loop_cfg_destroy(lc);
+    log_msg("unmounted %s (%d)", mp, ret);
+
+    fake_inval_stop(&s);
+    fake_dir_forget(&s, NULL);
+    fuse_remove_signal_handlers(se);
+    fuse_unmount(s.fuse);
+    fuse_destroy(s.fuse);
+    fuse_opt_free_args(&args);
+    fakefs_free(s.fake);
+    meta_close(s.ovl.meta);
+    close(s.ovl.lower_fd);
+    close(s.ovl.upper_fd);
+    close(s.ovl.work_fd);
+    close(upfd);
+    free(root_arg);
+    free(mp);
+    return ret ? 1 : 0;
+}

@@ -1,0 +1,21 @@
+-- Default fakeconfig for unix domain sockets (seed: connect creates no
+-- server; the socket fd is taken over by fakefile and connect succeeds, so
+-- later write/read are intercepted: writes discarded, reads EOF).  For the
+-- old behaviour (a real server the client connects to), use
+-- fakefile.default_connect_socket_server(ctx) in a custom fakeconfig.
+local script_dir = debug.getinfo(1, "S").source:match("@?(.*/)") or ""
+local rules_dir = script_dir:gsub("plugins/fakefile/default/?$", "")
+local fakefile = require(rules_dir .. "plugins/fakefile")
+
+return {
+  default_state = "init",
+  states = {
+    init = {
+      open = fakefile.default_open,
+      connect = fakefile.default_connect_takeover,
+      read = fakefile.default_read_eof,
+      write = fakefile.default_write_discard,
+      getattr = function(ctx) return { size = 0 } end,
+    },
+  },
+}
