@@ -36,6 +36,7 @@ struct sfemu_ctx {
     int entry_file, finish_file; /* file index or SLOT_NONE */
     int names_ref;               /* table num -> name string */
     int64_t next_check_ns;
+    unsigned check_tick;
     struct timespec dir_mtime[16];
     int depth;                   /* inside a Lua call */
 
