@@ -72,7 +72,7 @@ end
 EOF
 # (2) V2 pass-through on the hot syscalls.
 mkdir -p "$W/r2/syscall"
-for s in getppid pwrite64 pread64; do
+for s in ${HOT[getppid]} ${HOT[file]}; do
     cp "$W/r1/syscall/getpid.lua" "$W/r2/syscall/$s.lua"
 done
 # (3) the repo's recording hooks only.
@@ -87,7 +87,7 @@ function do_syscall(num, a1, a2, a3, a4, a5, a6, a7, a8)
     return 4242
 end
 EOF
-for s in pwrite64 pread64; do
+for s in ${HOT[file]}; do
     cat >"$W/chk2/syscall/$s.lua" <<EOF
 local seen = false
 function do_syscall(num, a1, a2, a3, a4, a5, a6, a7, a8)
@@ -129,7 +129,7 @@ for a in "${ARCHES[@]}"; do
     l=$($q -rules "$W/chk3" "$W/loop-$a" getppid 100 2>/dev/null)
     [[ $(field last <<<"$l") == 4343 ]] || die "$a: entry/finish recording did not run ($l)"
     e=$($q -rules "$W/chk2" "$W/loop-$a" file 10 2>&1 >/dev/null)
-    for s in pwrite64 pread64; do
+    for s in ${HOT[file]}; do
         grep -q "bench-check $s" <<<"$e" || die "$a: $s.lua did not run: $e"
     done
     l=$($q -rules "$W/r2" "$W/loop-$a" getppid 10)
