@@ -202,11 +202,13 @@ abi_long sfemu_syscall(CPUArchState *cpu_env, int num, abi_long arg1,
                        abi_long arg5, abi_long arg6, abi_long arg7,
                        abi_long arg8, sfemu_syscall1_fn real)
 {
-    int64_t a[SFEMU_NARGS] = { arg1, arg2, arg3, arg4,
-                               arg5, arg6, arg7, arg8 };
-    CPUArchState *saved = sfemu_env;
+    int64_t a[SFEMU_NARGS];
+    CPUArchState *saved;
     abi_long ret;
 
+    a[0] = arg1; a[1] = arg2; a[2] = arg3; a[3] = arg4;
+    a[4] = arg5; a[5] = arg6; a[6] = arg7; a[7] = arg8;
+    saved = sfemu_env;
     sfemu_real = real;
     sfemu_env = cpu_env;
     ret = sfemu_rt_syscall(num, a);

@@ -6,6 +6,8 @@
 #ifndef LINUX_USER_SFEMU_GLUE_H
 #define LINUX_USER_SFEMU_GLUE_H
 
+#include "sfemu-host.h"   /* sfemu_hooked(), checked at the call site */
+
 typedef abi_long (*sfemu_syscall1_fn)(CPUArchState *cpu_env, int num,
                                       abi_long arg1, abi_long arg2,
                                       abi_long arg3, abi_long arg4,

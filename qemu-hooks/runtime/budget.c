@@ -13,6 +13,7 @@
 
 #include "budget.h"
 #include "log.h"
+#include "thread.h"
 
 #define BUDGET_TICK_NS (10 * 1000 * 1000)
 #define BUDGET_HOOK_EVERY 1000
@@ -82,20 +83,14 @@ void sfemu_budget_init(void)
 
 void sfemu_budget_start_monitor(void)
 {
-    pthread_t t;
-    pthread_attr_t a;
-
     pthread_mutex_lock(&monitor_lock);
     if (!sfemu_budget_monitor_running) {
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &a, budget_monitor, NULL) == 0) {
+        if (sfemu_thread_start(budget_monitor, NULL) == 0) {
             sfemu_budget_monitor_running = 1;
         } else {
             sfemu_log("cannot start the rule budget monitor; runaway rules "
                       "will not be stopped");
         }
-        pthread_attr_destroy(&a);
     }
     pthread_mutex_unlock(&monitor_lock);
 }

@@ -15,6 +15,7 @@
 
 #include "budget.h"
 #include "ctx.h"
+#include "hooked.h"
 #include "hooks.h"
 #include "log.h"
 #include "rules.h"
@@ -237,5 +238,9 @@ int sfemu_rt_init(const struct sfemu_target *t, const struct sfemu_host_ops *ops
         sfemu_budget_init();
         sfemu_rt.active = 1;
     }
-    return sfemu_rt.active || sfemu_trueroot_active;
+    if (!sfemu_rt.active && !sfemu_trueroot_active) {
+        return 0;
+    }
+    sfemu_hooked_init();
+    return 1;
 }

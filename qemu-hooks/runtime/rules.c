@@ -25,7 +25,7 @@
 
 static char *rule_dirs[MAX_DIRS];   /* priority order */
 static int n_rule_dirs;
-static int64_t check_period_ns = 200 * 1000000LL;
+int64_t sfemu_rules_check_ns = 200 * 1000000LL;
 
 static void add_dir(const char *dir)
 {
@@ -48,7 +48,7 @@ void sfemu_rules_init(void)
     char path[PATH_MAX];
 
     if (ms && atol(ms) > 0) {
-        check_period_ns = atol(ms) * 1000000LL;
+        sfemu_rules_check_ns = atol(ms) * 1000000LL;
     }
     if (ovr && *ovr) {
         char *copy = strdup(ovr), *save = NULL;
@@ -147,7 +147,7 @@ void sfemu_rules_revalidate(struct sfemu_ctx *c)
     if (now < c->next_check_ns) {
         return;
     }
-    c->next_check_ns = now + check_period_ns;
+    c->next_check_ns = now + sfemu_rules_check_ns;
     for (int i = 0; i < n_rule_dirs && i < 16; i++) {
         struct stat st;
         struct timespec m = { 0, 0 };

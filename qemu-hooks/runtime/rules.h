@@ -9,6 +9,11 @@
 
 #include "ctx.h"
 
+#include <stdint.h>
+
+/* SFEMU_RULES_CHECK_MS, in ns. */
+extern int64_t sfemu_rules_check_ns;
+
 void sfemu_rules_init(void);
 void sfemu_rules_ctx_init(struct sfemu_ctx *c);
 /* Re-stat rule files and dirs at most every SFEMU_RULES_CHECK_MS. */

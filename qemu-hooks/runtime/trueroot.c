@@ -1078,6 +1078,11 @@ static const struct tr_spec *tr_classify(int num, const char *name)
     return v > 1 ? &tr_specs[v - 2] : NULL;
 }
 
+int sfemu_trueroot_takes_paths(int num, const char *name)
+{
+    return tr_classify(num, name) != NULL;
+}
+
 int sfemu_trueroot_init(const char *root, const char *host_paths)
 {
     struct tr_root *r;

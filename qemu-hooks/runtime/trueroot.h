@@ -34,6 +34,9 @@ int sfemu_trueroot_init(const char *root, const char *host_paths);
 int sfemu_trueroot_enter(int num, const char *name, int64_t args[SFEMU_NARGS],
                          struct sfemu_tr_call *c);
 
+/* Whether a syscall takes paths (and so must pass through enter/leave). */
+int sfemu_trueroot_takes_paths(int num, const char *name);
+
 /* After the real syscall: release temporaries, fix results (getcwd). */
 void sfemu_trueroot_leave(struct sfemu_tr_call *c, int64_t *ret);
 

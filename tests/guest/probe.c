@@ -15,6 +15,7 @@
  *   probe socket           socket(AF_INET), socket(AF_UNIX): print results
  *   probe unixsock PATH    bind a unix socket at PATH
  *   probe cwd DIR FILE     chdir(DIR), open(FILE) relative, print content
+ *   probe signals N        count N SIGALRMs from a 1 ms itimer while looping
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,12 +27,21 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <signal.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 static int m_threads;
+static volatile sig_atomic_t m_alarms;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    m_alarms++;
+}
 
 static void *thread_main(void *arg)
 {
@@ -168,6 +178,19 @@ int main(int argc, char **argv)
         }
         printf("cwd=%s open=%d content=[%s]\n", getcwd(buf + 128, 128) ? buf + 128 : "?",
                fd >= 0, buf);
+    } else if (!strcmp(mode, "signals")) {
+        struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
+        long calls = 0;
+        int want = atoi(argv[2]);
+        signal(SIGALRM, on_alarm);
+        setitimer(ITIMER_REAL, &it, NULL);
+        while (m_alarms < want) {
+            getppid();
+            calls++;
+        }
+        memset(&it, 0, sizeof(it));
+        setitimer(ITIMER_REAL, &it, NULL);
+        printf("signals %d received, calls>0=%d\n", (int)m_alarms, calls > 0);
     } else {
         fprintf(stderr, "probe: unknown mode %s\n", mode);
         return 2;

@@ -27,4 +27,16 @@ for arch in arm mips; do
   last=$(tail -1 "$TMP/o-$arch" | grep -oE '[0-9]+$')
   if [ "$last" -gt 110 ] && [ "$last" -lt 200 ]; then pass "$arch removed override: back to the cached rule with its state ($last)"; else fail "$arch after removal got $last"; fi
 done
+# A rule for a syscall that had none at start-up is picked up too (the
+# watcher adds it to the hook map).
+P=$(probe arm)
+R=$(rules_dir hot-new)
+echo 'function do_syscall() end' > "$R/uname.lua"
+qemu arm -rules "$R" $P loop 40 50 > "$TMP/new" 2>&1 &
+pid=$!
+sleep 0.7
+echo 'function do_syscall(num) return 4321 end' > "$R/getppid.lua"
+wait $pid
+expect_no_grep "no rule at start: real getppid" "^loop 0 getppid=4321" "$TMP/new"
+expect_grep "a rule added for an unhooked syscall takes effect" "getppid=4321$" "$TMP/new"
 finish

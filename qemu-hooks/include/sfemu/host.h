@@ -46,6 +46,27 @@ struct sfemu_host_ops {
     int (*gettid)(void);
 };
 
+/*
+ * Which syscalls need the runtime at all: the patched do_syscall looks here
+ * first and calls do_syscall1 directly (inlined, as stock) for the rest, so a syscall without a rule
+ * costs a byte load.  Kept current by the runtime's rules watcher.
+ */
+struct sfemu_hook_map {
+    int base;                   /* first syscall number of the table */
+    int count;
+    volatile uint8_t *map;      /* map[num - base]: nonzero = hooked */
+    volatile int all;           /* entry.lua/finish.lua: every syscall */
+};
+extern struct sfemu_hook_map sfemu_hook_map;
+
+static inline int sfemu_hooked(int num)
+{
+    unsigned idx = (unsigned)(num - sfemu_hook_map.base);
+
+    return sfemu_hook_map.all ||
+           (idx < (unsigned)sfemu_hook_map.count && sfemu_hook_map.map[idx]);
+}
+
 /* Runtime entry points used by the glue. */
 
 /* Command-line options; a bad value prints a clear error and exits. */
