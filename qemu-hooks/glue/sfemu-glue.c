@@ -10,6 +10,9 @@
 #include "user-internals.h"
 #include "user-mmap.h"
 #include "exec/gdbstub.h"
+#include "qemu/selfmap.h"
+#include "exec/page-protection.h"
+#include "user/page-protection.h"
 #include "target_fcntl.h"
 #include "sfemu-glue.h"
 #include "sfemu-host.h"
@@ -181,6 +184,62 @@ static int glue_gettid(void)
     return qemu_get_thread_id();
 }
 
+struct glue_maps {
+    IntervalTreeRoot *host_maps;
+    void (*cb)(void *, uint64_t, uint64_t, int, uint64_t, const char *);
+    void *opaque;
+};
+
+/* One guest region, split where the host backing changes (as QEMU's own
+ * /proc/self/maps emulation does). */
+static int glue_maps_region(void *opaque, target_ulong gstart,
+                            target_ulong gend, unsigned long flags)
+{
+    struct glue_maps *d = opaque;
+    uintptr_t hstart = (uintptr_t)g2h_untagged(gstart);
+    uintptr_t hlast = (uintptr_t)g2h_untagged(gend - 1);
+    int prot = (flags & PAGE_READ ? PROT_READ : 0) |
+               (flags & PAGE_WRITE_ORG ? PROT_WRITE : 0) |
+               (flags & PAGE_EXEC ? PROT_EXEC : 0);
+
+    while (d->host_maps) {
+        IntervalTreeNode *n = interval_tree_iter_first(d->host_maps,
+                                                       hstart, hstart);
+        MapInfo *mi;
+        uintptr_t this_hlast;
+
+        if (!n) {
+            break;
+        }
+        mi = container_of(n, MapInfo, itree);
+        this_hlast = MIN(hlast, n->last);
+        d->cb(d->opaque, gstart, (uint64_t)h2g(this_hlast) + 1, prot,
+              mi->offset + (hstart - n->start), mi->path ? mi->path : "");
+        if (this_hlast == hlast) {
+            return 0;
+        }
+        hstart = this_hlast + 1;
+        gstart = h2g(hstart);
+    }
+    d->cb(d->opaque, gstart, gend, prot, 0, "");
+    return 0;
+}
+
+static void glue_guest_maps(void (*cb)(void *, uint64_t, uint64_t, int,
+                                       uint64_t, const char *),
+                            void *opaque)
+{
+    struct glue_maps d = { .cb = cb, .opaque = opaque };
+
+    mmap_lock();
+    d.host_maps = read_self_maps();
+    walk_memory_regions(&d, glue_maps_region);
+    if (d.host_maps) {
+        free_self_maps(d.host_maps);
+    }
+    mmap_unlock();
+}
+
 static const struct sfemu_host_ops sfemu_ops = {
     .real_syscall = glue_real_syscall,
     .read_mem = glue_read_mem,
@@ -195,7 +254,14 @@ static const struct sfemu_host_ops sfemu_ops = {
     .reg_write = glue_reg_write,
     .errno_to_guest = glue_errno_to_guest,
     .gettid = glue_gettid,
+    .guest_maps = glue_guest_maps,
 };
+
+void sfemu_fatal_signal(CPUArchState *env, int target_sig)
+{
+    sfemu_env = env;
+    sfemu_rt_fatal_signal(target_sig);
+}
 
 abi_long sfemu_syscall(CPUArchState *cpu_env, int num, abi_long arg1,
                        abi_long arg2, abi_long arg3, abi_long arg4,

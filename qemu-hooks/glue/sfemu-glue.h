@@ -22,6 +22,7 @@ abi_long sfemu_syscall(CPUArchState *cpu_env, int num, abi_long arg1,
                        abi_long arg5, abi_long arg6, abi_long arg7,
                        abi_long arg8, sfemu_syscall1_fn real);
 void sfemu_init(CPUArchState *env, const char *ld_prefix);
+void sfemu_fatal_signal(CPUArchState *env, int target_sig);
 
 void sfemu_handle_arg_rules(const char *arg);
 void sfemu_handle_arg_ctx_keep(const char *arg);

@@ -21,6 +21,8 @@
 #include "syscall_names.h"
 #include "thread.h"
 #include "trueroot.h"
+#include "analysis.h"
+#include "watchdog.h"
 
 struct sfemu_hook_map sfemu_hook_map;
 
@@ -77,7 +79,9 @@ void sfemu_hooked_scan(void)
         const char *const *dirs;
         int n = sfemu_rules_dirs(&dirs);
 
-        all = file_exists(root, "entry.lua") || file_exists(root, "finish.lua");
+        all = sfemu_watch_wants_all() || sfemu_analysis_wants_all() ||
+              file_exists(root, "entry.lua") ||
+              file_exists(root, "finish.lua");
         for (int i = 0; i < n && !all; i++) {
             scan_dir(dirs[i], scratch, base, count);
         }

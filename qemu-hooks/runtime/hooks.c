@@ -22,6 +22,8 @@
 #include "runtime.h"
 #include "syscall_names.h"
 #include "trueroot.h"
+#include "analysis.h"
+#include "watchdog.h"
 
 int64_t sfemu_real_syscall(int num, int64_t a[SFEMU_NARGS])
 {
@@ -42,6 +44,8 @@ int64_t sfemu_real_syscall(int num, int64_t a[SFEMU_NARGS])
 }
 
 enum verdict { RUN_REAL, RETURN_VALUE };
+
+static int nr_exit_group = -1;
 
 /* A Lua value as a syscall result; 0 if it is not a number. */
 static int to_result(lua_State *L, int idx, int64_t *out)
@@ -155,10 +159,12 @@ int64_t sfemu_rt_syscall(int num, const int64_t in[SFEMU_NARGS])
             slot = sfemu_rules_resolve(c, num);
         }
     }
-    if (slot < 0 && c->entry_file < 0 && c->finish_file < 0) {
+    if (slot < 0 && c->entry_file < 0 && c->finish_file < 0 &&
+        !sfemu_watch_wants_all() && !sfemu_analysis_wants_all()) {
         return sfemu_real_syscall(num, a);      /* the fast path */
     }
 
+    sfemu_watch_enter(num, a);
     base = lua_gettop(c->L);
     if (c->entry_file >= 0) {
         push_call(c, c->entry_file, num, 1, a);
@@ -175,6 +181,9 @@ int64_t sfemu_rt_syscall(int num, const int64_t in[SFEMU_NARGS])
         }
     }
     if (!intercepted) {
+        if (num == nr_exit_group) {
+            sfemu_analysis_finish("exit_group");   /* it does not return */
+        }
         ret = sfemu_real_syscall(num, a);
     }
     if (c->finish_file >= 0) {
@@ -197,7 +206,15 @@ int64_t sfemu_rt_syscall(int num, const int64_t in[SFEMU_NARGS])
             lua_settop(c->L, base);
         }
     }
+    sfemu_watch_exit(num, a, ret, intercepted);
+    sfemu_analysis_syscall(num, a, ret);
     return ret;
+}
+
+void sfemu_rt_fatal_signal(int guest_sig)
+{
+    sfemu_watch_fatal_signal(guest_sig);
+    sfemu_analysis_finish("signal");
 }
 
 int sfemu_rt_init(const struct sfemu_target *t, const struct sfemu_host_ops *ops)
@@ -233,10 +250,13 @@ int sfemu_rt_init(const struct sfemu_target *t, const struct sfemu_host_ops *ops
             exit(EXIT_FAILURE);
         }
     }
+    nr_exit_group = sfemu_syscall_num("exit_group");
     if (sfemu_rt.opt.rules_dir) {
         sfemu_rules_init();
         sfemu_budget_init();
         sfemu_rt.active = 1;
+        sfemu_analysis_init();
+        sfemu_watch_init();
     }
     if (!sfemu_rt.active && !sfemu_trueroot_active) {
         return 0;

@@ -42,8 +42,13 @@ struct sfemu_host_ops {
     int (*reg_write)(int regnum, const uint8_t *buf, size_t len); /* size or -errno */
     /* Host errno -> guest errno (positive numbers). */
     int (*errno_to_guest)(int host_errno);
-    /* Guest thread id and whether the process is multi-threaded. */
+    /* Guest thread id. */
     int (*gettid)(void);
+    /* Guest memory regions with their backing files, as the guest's
+     * /proc/self/maps shows them (prot: PROT_* bits; path may be ""). */
+    void (*guest_maps)(void (*cb)(void *opaque, uint64_t start, uint64_t end,
+                                  int prot, uint64_t offset, const char *path),
+                       void *opaque);
 };
 
 /*
@@ -75,5 +80,7 @@ void sfemu_rt_option(const char *name, const char *value);
 int sfemu_rt_init(const struct sfemu_target *t, const struct sfemu_host_ops *ops);
 /* One guest syscall, around the real one. */
 int64_t sfemu_rt_syscall(int num, const int64_t args[SFEMU_NARGS]);
+/* A fatal guest signal is about to end the process (guest signal number). */
+void sfemu_rt_fatal_signal(int guest_sig);
 
 #endif
