@@ -692,6 +692,16 @@ void fakefs_content_changed(struct fakefs_engine *e, const char *abs)
     pthread_mutex_unlock(&e->lock);
 }
 
+void fakefs_all_changed(struct fakefs_engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    for (int i = 0; i < FAKEFS_HASH; i++)
+        for (struct fakefs_res *r = e->res[i]; r; r = r->next)
+            if (e->store.changed)
+                e->store.changed(e->store.ud, r->path);
+    pthread_mutex_unlock(&e->lock);
+}
+
 struct fakefs_engine *fakefs_new(const char *rules_dir, const struct fakefs_store *store,
                                  void (*log)(const char *msg))
 {
@@ -705,7 +715,7 @@ struct fakefs_engine *fakefs_new(const char *rules_dir, const struct fakefs_stor
     e->log = log;
     e->store = *store;
     e->ino_fd = e->stop_pipe[0] = e->stop_pipe[1] = -1;
-    e->hook_budget = 1000000;
+    e->hook_budget = 100000000; /* VM instructions per handler call (~0.1-1 s) */
     size_t n = strlen(real);
     e->rules_dir = malloc(n + 2);
     e->plugin_dir = malloc(n + 32);

@@ -76,5 +76,7 @@ void fakefs_watch_stop(struct fakefs_engine *e);
 void fakefs_forget_locked(struct fakefs_engine *e, const char *path);
 /* engine.c: called by watch.c with the lock NOT held. */
 void fakefs_content_changed(struct fakefs_engine *e, const char *abs);
+/* A fakeconfig changed: sizes/modes may differ, drop the host's caches. */
+void fakefs_all_changed(struct fakefs_engine *e);
 
 #endif

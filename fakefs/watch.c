@@ -46,6 +46,7 @@ static void *watch_main(void *arg)
             size_t l = strlen(ev->name);
             if (l > 4 && strcmp(ev->name + l - 4, ".lua") == 0) {
                 __atomic_add_fetch(&e->gen, 1, __ATOMIC_RELEASE);
+                fakefs_all_changed(e);
             } else if (l > 12 && strcmp(ev->name + l - 12, ".fakecontent") == 0) {
                 char abs[PATH_MAX];
                 snprintf(abs, sizeof abs, "%s%s", dir, ev->name);

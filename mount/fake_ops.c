@@ -5,11 +5,14 @@
  * kernel caches when fake state or content changes.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sfemu_mount.h"
+#include <fuse_lowlevel.h>
 
 static const char *strip(const char *guest)
 {
@@ -17,6 +20,8 @@ static const char *strip(const char *guest)
         guest++;
     return *guest ? guest : ".";
 }
+
+static void fake_dir_mark(struct sfemu *s, const char *rel);
 
 static int st_read(void *ud, const char *path, char **data, size_t *len)
 {
@@ -27,10 +32,15 @@ static int st_read(void *ud, const char *path, char **data, size_t *len)
 static int st_write(void *ud, const char *path, const char *data, size_t len)
 {
     struct sfemu *s = ud;
-    fake_dir_forget(s, strip(path));
+    fake_dir_mark(s, strip(path));
+    struct ovl_ent e;
+    int existed = ovl_resolve(&s->ovl, strip(path), &e) == 0;
     int r = ovl_write_file(&s->ovl, strip(path), data, len);
-    if (r == 0)
+    if (r == 0) {
         fake_invalidate(s, path);
+        if (!existed)
+            fake_names_changed(s); /* e.g. a device's record on first open */
+    }
     return r;
 }
 
@@ -171,6 +181,31 @@ void fake_dir_forget(struct sfemu *s, const char *rel)
     pthread_mutex_unlock(&s->dirs_lock);
 }
 
+/* A record is being written in rel's directory: it has records now. */
+static void fake_dir_mark(struct sfemu *s, const char *rel)
+{
+    char d[PATH_MAX];
+    dir_of(rel, d, sizeof d);
+    unsigned h = dh(d);
+    pthread_mutex_lock(&s->dirs_lock);
+    struct fake_dir *x;
+    for (x = s->dirs[h]; x; x = x->next)
+        if (!strcmp(x->rel, d))
+            break;
+    if (x) {
+        x->has = 1;
+    } else if ((x = malloc(sizeof *x))) {
+        if ((x->rel = strdup(d))) {
+            x->has = 1;
+            x->next = s->dirs[h];
+            s->dirs[h] = x;
+        } else {
+            free(x);
+        }
+    }
+    pthread_mutex_unlock(&s->dirs_lock);
+}
+
 static int dir_has_records(struct sfemu *s, const char *rel)
 {
     char d[PATH_MAX];
@@ -252,8 +287,23 @@ int fake_getattr(struct sfemu *s, const char *rel, const struct ovl_ent *ent, st
     return 1;
 }
 
-void fake_record_touched(struct sfemu *s, const char *rel)
+void fake_names_changed(struct sfemu *s)
 {
+    if (!s->epoch_ok || !s->fuse)
+        return;
+    /* struct fuse_out_header with error = FUSE_NOTIFY_INC_EPOCH (8): every
+     * dentry, negative ones included, is revalidated on its next use.  It
+     * takes no lock in the kernel, so it is safe from a request handler. */
+    struct { uint32_t len; int32_t error; uint64_t unique; } h = { 16, 8, 0 };
+    int fd = fuse_session_fd(fuse_get_session(s->fuse));
+    if (write(fd, &h, sizeof h) != (ssize_t)sizeof h)
+        log_msg("FUSE_NOTIFY_INC_EPOCH failed: %s", strerror(errno));
+}
+
+void fake_record_touched(struct sfemu *s, const char *rel, int names)
+{
+    if (names)
+        fake_names_changed(s);
     size_t n = strlen(rel);
     if (n <= FAKEFS_SUFFIX_LEN)
         return;

@@ -132,7 +132,8 @@ static void parse(int argc, char **argv, struct opts *o)
             usage(stdout);
             exit(0);
         } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-            printf("sfemu-mount %s (libfuse %d.%d)\n", SFEMU_MOUNT_VERSION, fuse_version() / 100 % 10 + (fuse_version() >= 300 ? 0 : 0), fuse_version() % 100);
+            printf("sfemu-mount %s (libfuse %d.%d)\n", SFEMU_MOUNT_VERSION, fuse_version() / 100,
+                   fuse_version() % 100);
             exit(0);
         } else if (a[0] == '-' && a[1]) {
             die("unknown option '%s' (see --help)", argv[i]);
@@ -251,7 +252,7 @@ static int do_umount(const char *mp, int lazy)
 
 static int is_ours(const char *type)
 {
-    return !strcmp(type, "fuse.sfemu") || !strncmp(type, "fuse", 4);
+    return !strcmp(type, "fuse.sfemu");
 }
 
 /* A FUSE mount whose daemon died answers ENOTCONN: unmount it. */
@@ -383,6 +384,15 @@ static int cmd_fake_init(const struct opts *o)
         *kind++ = 0;
     if (path[0] != '/')
         die("--fake-init: '%s' must be an absolute guest path", path);
+    /* through the mount only: the firmware tree itself is never written */
+    char *abs = abs_path(o->rootfs);
+    char type[128] = "";
+    if (abs)
+        mount_type(abs, type, sizeof type);
+    free(abs);
+    if (strcmp(type, "fuse.sfemu") != 0)
+        die("--fake-init: '%s' is not an sfemu-mount mount (mount it first; the firmware "
+            "tree is never written)", o->rootfs);
     root_fd_g = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root_fd_g < 0)
         die("cannot open ROOTFS '%s'", o->rootfs);
@@ -500,6 +510,26 @@ int main(int argc, char **argv)
         log_open(logpath, 0);
     }
 
+    /* The daemon must never reach its own mount (it would deadlock) nor
+     * write into the firmware tree: rules and log live elsewhere. */
+    const char *outside[] = { o.rules, o.log };
+    const char *what[] = { "--rules", "--log" };
+    for (int i = 0; i < 2; i++) {
+        if (!outside[i])
+            continue;
+        char *a = abs_path(outside[i]);
+        if (!a)
+            die("%s: cannot resolve the path", what[i]);
+        size_t ml = strlen(mp);
+        if ((!strncmp(a, rootfs, rl) && (a[rl] == '/' || !a[rl])) ||
+            (!strncmp(a, mp, ml) && (a[ml] == '/' || !a[ml]))) {
+            fprintf(stderr, "sfemu-mount: %s '%s' must not be inside ROOTFS or the mount point\n",
+                    what[i], outside[i]);
+            free(a);
+            exit(2);
+        }
+        free(a);
+    }
     if (o.rules) {
         char plug[PATH_MAX];
         snprintf(plug, sizeof plug, "%s/plugins/fakefile", o.rules);
@@ -550,6 +580,7 @@ int main(int argc, char **argv)
     fuse_remove_signal_handlers(se);
     fuse_unmount(s.fuse);
     fuse_destroy(s.fuse);
+    ops_free_handles();
     fuse_opt_free_args(&args);
     fakefs_free(s.fake);
     meta_close(s.ovl.meta);
@@ -559,5 +590,5 @@ int main(int argc, char **argv)
     close(upfd);
     free(root_arg);
     free(mp);
-    return ret ? 1 : 0;
+    return ret < 0 ? 1 : 0; /* a signal (SIGTERM, SIGINT) is a clean stop */
 }

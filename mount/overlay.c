@@ -327,6 +327,7 @@ int ovl_copy_up(struct ovl *o, const char *rel, const struct ovl_ent *e)
         }
     }
     close(pfd);
+    ovl_changed(o);
 out:
     pthread_mutex_unlock(&o->copy_lock);
     return ret;
@@ -350,6 +351,7 @@ int ovl_whiteout(struct ovl *o, const char *rel)
             close(fd);
     }
     close(pfd);
+    ovl_changed(o);
     return ret;
 }
 
@@ -551,6 +553,7 @@ int ovl_remove_upper_dir(struct ovl *o, const char *rel)
         return pfd;
     int ret = unlinkat(pfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
     close(pfd);
+    ovl_changed(o);
     return ret;
 }
 
@@ -620,6 +623,7 @@ int ovl_write_file(struct ovl *o, const char *rel, const char *data, size_t len)
             ovl_clear_whiteout(pfd, name);
     }
     close(pfd);
+    ovl_changed(o);
     pthread_mutex_unlock(&o->copy_lock);
     return ret;
 }

@@ -29,7 +29,19 @@ struct ovl {
     int lower_fd, upper_fd, work_fd;   /* O_PATH|O_DIRECTORY */
     struct meta *meta;
     pthread_mutex_t copy_lock;         /* copy-up and whiteout changes */
+    unsigned gen;                      /* bumped after every change of the namespace */
 };
+
+/* Something in the trees changed (a name, a layer, a record): cached
+ * resolutions made before are void. */
+static inline void ovl_changed(struct ovl *o)
+{
+    __atomic_add_fetch(&o->gen, 1, __ATOMIC_RELEASE);
+}
+static inline unsigned ovl_gen(struct ovl *o)
+{
+    return __atomic_load_n(&o->gen, __ATOMIC_ACQUIRE);
+}
 
 struct ovl_ent {
     enum ovl_layer layer;   /* topmost layer holding the entry */

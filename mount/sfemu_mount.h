@@ -24,6 +24,7 @@ struct sfemu {
     int inval_stop;
     pthread_t inval_thr;
     int inval_running;
+    int epoch_ok;                   /* kernel has FUSE_NOTIFY_INC_EPOCH */
     /* directories known to hold (1) or not hold (0) "*.fakefile" records */
     pthread_mutex_t dirs_lock;
     struct fake_dir *dirs[1024];
@@ -40,6 +41,8 @@ void log_line(const char *msg);
 extern const struct fuse_operations sfemu_ops;
 /* "/a/b" -> "a/b", "/" -> "." */
 const char *rel_of(const char *path);
+/* Free the handles of files still open when the session ended. */
+void ops_free_handles(void);
 
 /* fake_ops.c */
 struct fakefs_store fake_store(struct sfemu *s);
@@ -50,7 +53,10 @@ void fake_inval_stop(struct sfemu *s);
 int fake_getattr(struct sfemu *s, const char *rel, const struct ovl_ent *ent, struct stat *st);
 /* Forget whether rel's directory holds records (NULL: all directories). */
 void fake_dir_forget(struct sfemu *s, const char *rel);
-/* A record "<x>.fakefile" changed through the mount: x must be reloaded. */
-void fake_record_touched(struct sfemu *s, const char *rel);
+/* A record "<x>.fakefile" changed through the mount: x must be reloaded.
+ * names: the record was created, removed or renamed (x appears/disappears). */
+void fake_record_touched(struct sfemu *s, const char *rel, int names);
+/* Names appeared or vanished behind the kernel's back: drop its dentries. */
+void fake_names_changed(struct sfemu *s);
 
 #endif

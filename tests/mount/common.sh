@@ -13,6 +13,21 @@ MOUNTS=()
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/ubsan"
 
+# Wait (at most 10 s) until no sfemu-mount of this build runs any more.
+wait_daemons() {
+    local exe p i busy
+    exe=$(realpath "$SFEMU_MOUNT")
+    for i in $(seq 100); do
+        busy=0
+        for p in /proc/[0-9]*; do
+            if [ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ]; then busy=1; break; fi
+        done
+        [ $busy = 0 ] && return 0
+        sleep 0.1
+    done
+    echo "warning: an sfemu-mount daemon is still running" >&2
+}
+
 cleanup() {
     local rc=$?
     set +e
@@ -21,10 +36,12 @@ cleanup() {
             fusermount3 -u "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m"
         fi
     done
-    sleep 0.3   # let daemons exit (sanitizer reports are written at exit)
-    if ls "$T"/asan.* "$T"/ubsan.* >/dev/null 2>&1; then
+    wait_daemons   # sanitizer reports are written when the daemons exit
+    local reports
+    reports=$(find "$T" -maxdepth 1 \( -name 'asan.*' -o -name 'ubsan.*' \) 2>/dev/null)
+    if [ -n "$reports" ]; then
         echo "FAIL: sanitizer report:" >&2
-        cat "$T"/asan.* "$T"/ubsan.* >&2
+        cat $reports >&2
         rc=1
     fi
     rm -rf "$T"

@@ -3,6 +3,8 @@
 . "$(dirname "$0")/common.sh"
 R="$T/rootfs"; U="$T/rootfs.sfemu/tree"; RULES="$T/rules"
 mk_rootfs "$R"; mk_rules "$RULES"
+out=$("$SFEMU_MOUNT" --rules "$RULES" --fake-init /tmp/x "$R" 2>&1) && fail "--fake-init on an unmounted tree"
+echo "$out" | grep -q "not an sfemu-mount mount" || fail "$out"; ok "--fake-init refuses to write the firmware tree"
 mnt "$R" --rules "$RULES"
 # probing a missing path creates nothing
 must_fail "missing path is missing" cat "$R/tmp/etc/app.conf"
@@ -32,6 +34,12 @@ grep -q "fakeconfig=plugins/fakefile/config/test.config-[0-9a-f]\{8\}.fakeconfig
 # survives remount
 umnt "$R"; mnt "$R" --rules "$RULES"
 eq "$(getfattr --absolute-names --only-values -n security.sfemu.layer "$R/tmp/etc/app.conf")" "fake" "fake resource persists across remount"
+# names appear and vanish at once although negative entries are cached
+must_fail "probe caches a negative entry" cat "$R/tmp/etc/probe"
+echo "type=text" > "$R/tmp/etc/probe.fakefile"
+eq "$(stat -c %F "$R/tmp/etc/probe")" "regular empty file" "record created after a failed probe: path appears at once"
+rm "$R/tmp/etc/probe.fakefile"
+must_fail "record removed: path vanishes at once" stat "$R/tmp/etc/probe"
 # delete
 rm "$R/tmp/etc/app.conf"
 [ ! -e "$R/tmp/etc/app.conf" ] && [ ! -e "$R/tmp/etc/app.conf.fakefile" ] || fail "still there"

@@ -25,6 +25,13 @@ ok "broken config logged with file:line"
 printf 'local f = require("plugins/fakefile")\nreturn { default_state = "s", states = { s = {\n  read = function(ctx) return f.reply_read_bytes(ctx, "v3\\n") end } } }\n' > "$C/v.fakeconfig.lua"
 sleep 0.3
 eq "$(cat "$R/tmp/v")" "v3" "fixed config picked up"
+# a config edit that changes getattr: the size shown follows at once
+printf 'return { default_state = "s", states = { s = { getattr = function(ctx) return { size = 3 } end } } }\n' > "$C/g.fakeconfig.lua"
+echo "type=text" > "$R/tmp/g.fakefile"
+eq "$(stat -c %s "$R/tmp/g")" "3" "getattr from the config"
+printf 'return { default_state = "s", states = { s = { getattr = function(ctx) return { size = 9 } end } } }\n' > "$C/g.fakeconfig.lua"
+sleep 0.3
+eq "$(stat -c %s "$R/tmp/g")" "9" "edited getattr shown within the attribute cache time"
 # fakecontent edits: content and size (attribute cache invalidated)
 cat > "$C/c.fakeconfig.lua" <<'LUA'
 local f = require("plugins/fakefile")

@@ -25,3 +25,11 @@ kill -9 "$pid"; sleep 0.1
 out=$("$SFEMU_MOUNT" -u "$R" 2>&1) || fail "-u on a stale mount: $out"
 is_mounted "$R" && fail "still mounted"; ok "-u cleans a stale mount"
 stat "$R/www/index.html" >/dev/null || fail "rootfs not reachable after cleanup"; ok "plain directory back"
+# SIGTERM: the daemon unmounts and exits cleanly
+mnt "$R" --log "$T/log"
+pid=$(sed -n 's/.*daemon pid \([0-9]*\) .*/\1/p' "$T/log" | tail -1)
+kill -TERM "$pid"
+for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "daemon still running after SIGTERM"
+is_mounted "$R" && fail "still mounted after SIGTERM"; ok "SIGTERM: unmounted, daemon exited"
+eq "$(cat "$R/tmp/state" 2>/dev/null || echo absent)" "absent" "firmware tree never got the upper data"
