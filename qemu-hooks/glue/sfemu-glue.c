@@ -179,6 +179,26 @@ static int glue_errno_to_guest(int host_errno)
     return -get_errno(-1);
 }
 
+static uint64_t glue_get_pc(void)
+{
+    CPUArchState *env = sfemu_env;
+
+#if defined(TARGET_AARCH64)
+    return is_a64(env) ? env->pc : env->regs[15];
+#elif defined(TARGET_ARM)
+    return env->regs[15];
+#elif defined(TARGET_MIPS)
+    return env->active_tc.PC;
+#else
+    vaddr pc;
+    uint64_t cs_base;
+    uint32_t flags;
+
+    cpu_get_tb_cpu_state(env, &pc, &cs_base, &flags);
+    return pc;
+#endif
+}
+
 static int glue_gettid(void)
 {
     return qemu_get_thread_id();
@@ -254,6 +274,7 @@ static const struct sfemu_host_ops sfemu_ops = {
     .reg_write = glue_reg_write,
     .errno_to_guest = glue_errno_to_guest,
     .gettid = glue_gettid,
+    .get_pc = glue_get_pc,
     .guest_maps = glue_guest_maps,
 };
 

@@ -15,4 +15,6 @@ void sfemu_api_open(lua_State *L)
     sfemu_api_mem_open(L);
     sfemu_api_regs_open(L);
     sfemu_api_host_open(L);
+    sfemu_api_watchdog_open(L);
+    sfemu_api_analysis_open(L);
 }

@@ -25,15 +25,18 @@
 #include "analysis.h"
 #include "watchdog.h"
 
-int64_t sfemu_real_syscall(int num, int64_t a[SFEMU_NARGS])
+int64_t sfemu_real_syscall(int num, const int64_t args[SFEMU_NARGS])
 {
     struct sfemu_tr_call tc;
-    int64_t ret;
+    int64_t a[SFEMU_NARGS], ret;
     int rc;
 
     if (!sfemu_trueroot_active) {
-        return sfemu_rt.ops->real_syscall(num, a);
+        return sfemu_rt.ops->real_syscall(num, args);
     }
+    /* The true root rewrites path pointers: on a copy, so rules, finish.lua
+     * and the record keep seeing the guest's own arguments. */
+    memcpy(a, args, sizeof(a));
     rc = sfemu_trueroot_enter(num, sfemu_syscall_name(num), a, &tc);
     if (rc) {
         return rc;

@@ -6,6 +6,6 @@
 #include "sfemu/host.h"
 
 /* The real syscall, without rules but with true-root path handling. */
-int64_t sfemu_real_syscall(int num, int64_t args[SFEMU_NARGS]);
+int64_t sfemu_real_syscall(int num, const int64_t args[SFEMU_NARGS]);
 
 #endif

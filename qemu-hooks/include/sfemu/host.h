@@ -44,6 +44,8 @@ struct sfemu_host_ops {
     int (*errno_to_guest)(int host_errno);
     /* Guest thread id. */
     int (*gettid)(void);
+    /* The guest pc, cheaply (no gdbstub round trip): for the context ring. */
+    uint64_t (*get_pc)(void);
     /* Guest memory regions with their backing files, as the guest's
      * /proc/self/maps shows them (prot: PROT_* bits; path may be ""). */
     void (*guest_maps)(void (*cb)(void *opaque, uint64_t start, uint64_t end,

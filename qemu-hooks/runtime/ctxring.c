@@ -1,0 +1,349 @@
+/*
+ * The context ring (see ctxring.h).  Decoding is decided once per syscall
+ * number at init (which argument is a path, which an fd), so recording is a
+ * table lookup, a bounded guest string copy for path syscalls, and stores.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctxring.h"
+#include "report.h"
+#include "runtime.h"
+#include "syscall_names.h"
+
+struct sfemu_ring *sfemu_ring_list;
+static pthread_mutex_t ring_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_key_t ring_key;
+static __thread struct sfemu_ring *tls_ring;
+static int8_t *path_arg_of, *fd_arg_of;   /* per syscall index, -1 = none */
+static int tab_base, tab_count;
+static int64_t real_minus_mono;
+
+/* Syscalls whose argument N is a path (decoded into the ring). */
+static const struct { const char *name; int8_t arg; } path_calls[] = {
+    { "open", 0 }, { "openat", 1 }, { "openat2", 1 }, { "creat", 0 },
+    { "access", 0 }, { "faccessat", 1 }, { "faccessat2", 1 },
+    { "stat", 0 }, { "lstat", 0 }, { "stat64", 0 }, { "lstat64", 0 },
+    { "newfstatat", 1 }, { "fstatat64", 1 }, { "statx", 1 },
+    { "statfs", 0 }, { "statfs64", 0 }, { "readlink", 0 },
+    { "readlinkat", 1 }, { "unlink", 0 }, { "unlinkat", 1 },
+    { "mkdir", 0 }, { "mkdirat", 1 }, { "rmdir", 0 }, { "chdir", 0 },
+    { "chroot", 0 }, { "execve", 0 }, { "execveat", 1 }, { "rename", 0 },
+    { "renameat", 1 }, { "renameat2", 1 }, { "link", 0 }, { "linkat", 1 },
+    { "symlink", 1 }, { "symlinkat", 2 }, { "chmod", 0 },
+    { "fchmodat", 1 }, { "chown", 0 }, { "lchown", 0 }, { "chown32", 0 },
+    { "lchown32", 0 }, { "fchownat", 1 }, { "truncate", 0 },
+    { "truncate64", 0 }, { "mknod", 0 }, { "mknodat", 1 }, { "utime", 0 },
+    { "utimes", 0 }, { "utimensat", 1 }, { "mount", 1 }, { "umount2", 0 },
+    { "swapon", 0 },
+};
+
+/* Syscalls whose first argument is an fd (or a dirfd). */
+static const char *const fd_calls[] = {
+    "read", "write", "close", "fstat", "fstat64", "ioctl", "fcntl",
+    "fcntl64", "lseek", "_llseek", "readv", "writev", "pread64", "pwrite64",
+    "preadv", "pwritev", "sendto", "recvfrom", "sendmsg", "recvmsg", "send",
+    "recv", "accept", "accept4", "bind", "connect", "listen", "getsockopt",
+    "setsockopt", "shutdown", "getsockname", "getpeername", "dup", "dup2",
+    "dup3", "fsync", "fdatasync", "getdents", "getdents64", "fchdir",
+    "fchmod", "fchown", "fchown32", "ftruncate", "ftruncate64", "flock",
+    "fstatfs", "fstatfs64", "sendfile", "sendfile64", "epoll_wait",
+    "epoll_pwait", "epoll_ctl", "openat", "openat2", "faccessat",
+    "faccessat2", "newfstatat", "fstatat64", "statx", "readlinkat",
+    "unlinkat", "mkdirat", "mknodat", "fchownat", "fchmodat", "utimensat",
+    "renameat", "renameat2", "linkat", "execveat",
+};
+
+/* Guest errno names (from QEMU's linux-user/{generic,mips}/
+ * target_errno_defs.h): MIPS numbers differ above 34. */
+static const char *const errno_generic[] = {
+    [1] = "EPERM", [2] = "ENOENT", [3] = "ESRCH", [4] = "EINTR", [5] = "EIO",
+    [6] = "ENXIO", [7] = "E2BIG", [8] = "ENOEXEC", [9] = "EBADF",
+    [10] = "ECHILD", [11] = "EAGAIN", [12] = "ENOMEM", [13] = "EACCES",
+    [14] = "EFAULT", [15] = "ENOTBLK", [16] = "EBUSY", [17] = "EEXIST",
+    [18] = "EXDEV", [19] = "ENODEV", [20] = "ENOTDIR", [21] = "EISDIR",
+    [22] = "EINVAL", [23] = "ENFILE", [24] = "EMFILE", [25] = "ENOTTY",
+    [26] = "ETXTBSY", [27] = "EFBIG", [28] = "ENOSPC", [29] = "ESPIPE",
+    [30] = "EROFS", [31] = "EMLINK", [32] = "EPIPE", [33] = "EDOM",
+    [34] = "ERANGE", [35] = "EDEADLK", [36] = "ENAMETOOLONG", [37] = "ENOLCK",
+    [38] = "ENOSYS", [39] = "ENOTEMPTY", [40] = "ELOOP", [42] = "ENOMSG",
+    [43] = "EIDRM", [44] = "ECHRNG", [45] = "EL2NSYNC", [46] = "EL3HLT",
+    [47] = "EL3RST", [48] = "ELNRNG", [49] = "EUNATCH", [50] = "ENOCSI",
+    [51] = "EL2HLT", [52] = "EBADE", [53] = "EBADR", [54] = "EXFULL",
+    [55] = "ENOANO", [56] = "EBADRQC", [57] = "EBADSLT", [59] = "EBFONT",
+    [60] = "ENOSTR", [61] = "ENODATA", [62] = "ETIME", [63] = "ENOSR",
+    [64] = "ENONET", [65] = "ENOPKG", [66] = "EREMOTE", [67] = "ENOLINK",
+    [68] = "EADV", [69] = "ESRMNT", [70] = "ECOMM", [71] = "EPROTO",
+    [72] = "EMULTIHOP", [73] = "EDOTDOT", [74] = "EBADMSG",
+    [75] = "EOVERFLOW", [76] = "ENOTUNIQ", [77] = "EBADFD", [78] = "EREMCHG",
+    [79] = "ELIBACC", [80] = "ELIBBAD", [81] = "ELIBSCN", [82] = "ELIBMAX",
+    [83] = "ELIBEXEC", [84] = "EILSEQ", [85] = "ERESTART", [86] = "ESTRPIPE",
+    [87] = "EUSERS", [88] = "ENOTSOCK", [89] = "EDESTADDRREQ",
+    [90] = "EMSGSIZE", [91] = "EPROTOTYPE", [92] = "ENOPROTOOPT",
+    [93] = "EPROTONOSUPPORT", [94] = "ESOCKTNOSUPPORT", [95] = "EOPNOTSUPP",
+    [96] = "EPFNOSUPPORT", [97] = "EAFNOSUPPORT", [98] = "EADDRINUSE",
+    [99] = "EADDRNOTAVAIL", [100] = "ENETDOWN", [101] = "ENETUNREACH",
+    [102] = "ENETRESET", [103] = "ECONNABORTED", [104] = "ECONNRESET",
+    [105] = "ENOBUFS", [106] = "EISCONN", [107] = "ENOTCONN",
+    [108] = "ESHUTDOWN", [109] = "ETOOMANYREFS", [110] = "ETIMEDOUT",
+    [111] = "ECONNREFUSED", [112] = "EHOSTDOWN", [113] = "EHOSTUNREACH",
+    [114] = "EALREADY", [115] = "EINPROGRESS", [116] = "ESTALE",
+    [117] = "EUCLEAN", [118] = "ENOTNAM", [119] = "ENAVAIL", [120] = "EISNAM",
+    [121] = "EREMOTEIO", [122] = "EDQUOT", [123] = "ENOMEDIUM",
+    [124] = "EMEDIUMTYPE", [125] = "ECANCELED", [126] = "ENOKEY",
+    [127] = "EKEYEXPIRED", [128] = "EKEYREVOKED", [129] = "EKEYREJECTED",
+    [130] = "EOWNERDEAD", [131] = "ENOTRECOVERABLE", [132] = "ERFKILL",
+    [133] = "EHWPOISON",
+};
+static const char *const errno_mips[] = {
+    [1] = "EPERM", [2] = "ENOENT", [3] = "ESRCH", [4] = "EINTR", [5] = "EIO",
+    [6] = "ENXIO", [7] = "E2BIG", [8] = "ENOEXEC", [9] = "EBADF",
+    [10] = "ECHILD", [11] = "EAGAIN", [12] = "ENOMEM", [13] = "EACCES",
+    [14] = "EFAULT", [15] = "ENOTBLK", [16] = "EBUSY", [17] = "EEXIST",
+    [18] = "EXDEV", [19] = "ENODEV", [20] = "ENOTDIR", [21] = "EISDIR",
+    [22] = "EINVAL", [23] = "ENFILE", [24] = "EMFILE", [25] = "ENOTTY",
+    [26] = "ETXTBSY", [27] = "EFBIG", [28] = "ENOSPC", [29] = "ESPIPE",
+    [30] = "EROFS", [31] = "EMLINK", [32] = "EPIPE", [33] = "EDOM",
+    [34] = "ERANGE", [35] = "ENOMSG", [36] = "EIDRM", [37] = "ECHRNG",
+    [38] = "EL2NSYNC", [39] = "EL3HLT", [40] = "EL3RST", [41] = "ELNRNG",
+    [42] = "EUNATCH", [43] = "ENOCSI", [44] = "EL2HLT", [45] = "EDEADLK",
+    [46] = "ENOLCK", [50] = "EBADE", [51] = "EBADR", [52] = "EXFULL",
+    [53] = "ENOANO", [54] = "EBADRQC", [55] = "EBADSLT", [56] = "EDEADLOCK",
+    [59] = "EBFONT", [60] = "ENOSTR", [61] = "ENODATA", [62] = "ETIME",
+    [63] = "ENOSR", [64] = "ENONET", [65] = "ENOPKG", [66] = "EREMOTE",
+    [67] = "ENOLINK", [68] = "EADV", [69] = "ESRMNT", [70] = "ECOMM",
+    [71] = "EPROTO", [73] = "EDOTDOT", [74] = "EMULTIHOP", [77] = "EBADMSG",
+    [78] = "ENAMETOOLONG", [79] = "EOVERFLOW", [80] = "ENOTUNIQ",
+    [81] = "EBADFD", [82] = "EREMCHG", [83] = "ELIBACC", [84] = "ELIBBAD",
+    [85] = "ELIBSCN", [86] = "ELIBMAX", [87] = "ELIBEXEC", [88] = "EILSEQ",
+    [89] = "ENOSYS", [90] = "ELOOP", [91] = "ERESTART", [92] = "ESTRPIPE",
+    [93] = "ENOTEMPTY", [94] = "EUSERS", [95] = "ENOTSOCK",
+    [96] = "EDESTADDRREQ", [97] = "EMSGSIZE", [98] = "EPROTOTYPE",
+    [99] = "ENOPROTOOPT", [120] = "EPROTONOSUPPORT",
+    [121] = "ESOCKTNOSUPPORT", [122] = "EOPNOTSUPP", [123] = "EPFNOSUPPORT",
+    [124] = "EAFNOSUPPORT", [125] = "EADDRINUSE", [126] = "EADDRNOTAVAIL",
+    [127] = "ENETDOWN", [128] = "ENETUNREACH", [129] = "ENETRESET",
+    [130] = "ECONNABORTED", [131] = "ECONNRESET", [132] = "ENOBUFS",
+    [133] = "EISCONN", [134] = "ENOTCONN", [135] = "EUCLEAN",
+    [137] = "ENOTNAM", [138] = "ENAVAIL", [139] = "EISNAM",
+    [140] = "EREMOTEIO", [141] = "EINIT", [142] = "EREMDEV",
+    [143] = "ESHUTDOWN", [144] = "ETOOMANYREFS", [145] = "ETIMEDOUT",
+    [146] = "ECONNREFUSED", [147] = "EHOSTDOWN", [148] = "EHOSTUNREACH",
+    [149] = "EALREADY", [150] = "EINPROGRESS", [151] = "ESTALE",
+    [158] = "ECANCELED", [159] = "ENOMEDIUM", [160] = "EMEDIUMTYPE",
+    [161] = "ENOKEY", [162] = "EKEYEXPIRED", [163] = "EKEYREVOKED",
+    [164] = "EKEYREJECTED", [165] = "EOWNERDEAD", [166] = "ENOTRECOVERABLE",
+    [167] = "ERFKILL", [168] = "EHWPOISON",
+};
+
+static int is_mips(void)
+{
+    return sfemu_rt.t && !strncmp(sfemu_rt.t->arch, "mips", 4);
+}
+
+const char *sfemu_errno_name(int e)
+{
+    const char *const *tab = is_mips() ? errno_mips : errno_generic;
+    int n = is_mips() ? (int)(sizeof(errno_mips) / sizeof(*errno_mips))
+                      : (int)(sizeof(errno_generic) / sizeof(*errno_generic));
+
+    if (is_mips() && e == 1133) {
+        return "EDQUOT";
+    }
+    return e > 0 && e < n ? tab[e] : NULL;
+}
+
+int sfemu_errno_num(const char *name)
+{
+    for (int e = 1; e < 200; e++) {
+        const char *n = sfemu_errno_name(e);
+        if (n && !strcmp(n, name)) {
+            return e;
+        }
+    }
+    return 0;
+}
+
+int64_t sfemu_mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void sfemu_mono_to_real(int64_t mono_ns, int64_t *sec, int64_t *nsec)
+{
+    int64_t r = mono_ns + real_minus_mono;
+
+    *sec = r / 1000000000;
+    *nsec = r % 1000000000;
+}
+
+static void ring_destroy(void *p)
+{
+    struct sfemu_ring *r = p;
+
+    sfemu_ring_lock();
+    for (struct sfemu_ring **pp = &sfemu_ring_list; *pp; pp = &(*pp)->next) {
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    }
+    sfemu_ring_unlock();
+    if (tls_ring == r) {
+        tls_ring = NULL;
+    }
+    free(r->ent);
+    free(r);
+}
+
+/* Only the forking thread lives on in the child. */
+static void ring_atfork_child(void)
+{
+    pthread_mutex_init(&ring_mu, NULL);
+    sfemu_ring_list = tls_ring;
+    if (tls_ring) {
+        tls_ring->next = NULL;
+        tls_ring->tid = sfemu_rt.ops->gettid();
+    }
+}
+
+static void set_arg(int8_t *tab, const char *name, int8_t arg)
+{
+    int num = sfemu_syscall_num(name);
+
+    if (num >= tab_base && num < tab_base + tab_count) {
+        tab[num - tab_base] = arg;
+    }
+}
+
+void sfemu_ring_init(void)
+{
+    struct timespec rt;
+
+    tab_base = sfemu_syscall_base();
+    tab_count = sfemu_syscall_count();
+    path_arg_of = malloc(tab_count ? tab_count : 1);
+    fd_arg_of = malloc(tab_count ? tab_count : 1);
+    if (path_arg_of && fd_arg_of) {
+        memset(path_arg_of, -1, tab_count);
+        memset(fd_arg_of, -1, tab_count);
+        for (size_t i = 0; i < sizeof(path_calls) / sizeof(*path_calls); i++) {
+            set_arg(path_arg_of, path_calls[i].name, path_calls[i].arg);
+        }
+        for (size_t i = 0; i < sizeof(fd_calls) / sizeof(*fd_calls); i++) {
+            set_arg(fd_arg_of, fd_calls[i], 0);
+        }
+    } else {
+        tab_count = 0;
+    }
+    clock_gettime(CLOCK_REALTIME, &rt);
+    real_minus_mono = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec -
+                      sfemu_mono_ns();
+    pthread_key_create(&ring_key, ring_destroy);
+    pthread_atfork(sfemu_ring_lock, sfemu_ring_unlock, ring_atfork_child);
+}
+
+struct sfemu_ring *sfemu_ring_peek(void)
+{
+    return tls_ring;
+}
+
+struct sfemu_ring *sfemu_ring_self(void)
+{
+    struct sfemu_ring *r = tls_ring;
+    long keep = sfemu_rt.opt.ctx_keep;
+
+    if (r) {
+        return r;
+    }
+    r = calloc(1, sizeof(*r));
+    if (!r) {
+        return NULL;
+    }
+    r->keep = keep > 0 ? (unsigned)keep : 0;
+    if (r->keep && !(r->ent = calloc(r->keep, sizeof(*r->ent)))) {
+        r->keep = 0;
+    }
+    r->tid = sfemu_rt.ops->gettid();
+    atomic_store_explicit(&r->last_ns, sfemu_mono_ns(), memory_order_relaxed);
+    tls_ring = r;
+    pthread_setspecific(ring_key, r);
+    sfemu_ring_lock();
+    r->next = sfemu_ring_list;
+    sfemu_ring_list = r;
+    sfemu_ring_unlock();
+    return r;
+}
+
+struct sfemu_ring_ent *sfemu_ring_enter(struct sfemu_ring *r, int num,
+                                        const int64_t a[SFEMU_NARGS],
+                                        int64_t now_ns)
+{
+    struct sfemu_ring_ent *e;
+    int idx = num - tab_base;
+
+    if (!r->keep) {
+        return NULL;
+    }
+    e = &r->ent[r->head];
+    r->head = (r->head + 1) % r->keep;
+    if (r->count < r->keep) {
+        r->count++;
+    }
+    memcpy(e->args, a, sizeof(e->args));
+    e->num = num;
+    e->t_ns = now_ns;
+    e->dur_ns = 0;
+    e->ret = 0;
+    e->done = e->intercepted = 0;
+    e->path_arg = e->fd_arg = -1;
+    e->path[0] = '\0';
+    e->pc = sfemu_rt.ops->get_pc();
+    if (idx >= 0 && idx < tab_count) {
+        e->fd_arg = fd_arg_of[idx];
+        e->path_arg = path_arg_of[idx];
+        if (e->path_arg >= 0) {
+            long n = sfemu_rt.ops->read_str(
+                sfemu_guest_addr(a[e->path_arg]), e->path, sizeof(e->path) - 1);
+            e->path[n > 0 ? n : 0] = '\0';
+            if (n < 0) {
+                e->path_arg = -1;     /* a bad pointer: keep the raw value */
+            }
+        }
+    }
+    return e;
+}
+
+void sfemu_ring_exit(struct sfemu_ring *r, struct sfemu_ring_ent *e,
+                     int64_t ret, int intercepted, int64_t now_ns)
+{
+    (void)r;
+    if (!e) {
+        return;
+    }
+    e->ret = ret;
+    e->intercepted = intercepted != 0;
+    e->done = 1;
+    e->dur_ns = now_ns - e->t_ns;
+}
+
+const struct sfemu_ring_ent *sfemu_ring_at(const struct sfemu_ring *r,
+                                           unsigned i)
+{
+    return &r->ent[(r->head + r->keep - r->count + i) % r->keep];
+}
+
+void sfemu_ring_lock(void)
+{
+    pthread_mutex_lock(&ring_mu);
+}
+
+void sfemu_ring_unlock(void)
+{
+    pthread_mutex_unlock(&ring_mu);
+}

@@ -1,0 +1,148 @@
+/*
+ * Guest for the watchdog tests (tests/qemu/watchdog_*.sh).  Cross-compiled
+ * for arm, mips, mipsel, aarch64.
+ *   wd openloop PATH N     open(PATH) N times (it fails), then exit 0
+ *   wd spin S              one syscall, then S seconds of pure computation
+ *   wd accept PORT S       block in accept() on 127.0.0.1:PORT for S seconds
+ *   wd httpd PORT S [MISS] select() loop serving HTTP for S seconds; each
+ *                          round also opens MISS (missing: a failing syscall)
+ *   wd exitmissing PATH    open(PATH) fails: exit(1)
+ *   wd crash               SIGSEGV inside wd_crash_here()
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t alarmed;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarmed = 1;
+}
+
+/* No SA_RESTART: a blocked accept/select returns EINTR at the alarm. */
+static void alarm_in(int s)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(s);
+}
+
+static int listen_on(int port)
+{
+    struct sockaddr_in a;
+    int one = 1, s = socket(AF_INET, SOCK_STREAM, 0);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 8)) {
+        printf("listen failed: %s\n", strerror(errno));
+        exit(2);
+    }
+    printf("listening on %d\n", port);
+    return s;
+}
+
+__attribute__((noinline)) void wd_crash_here(volatile int *p)
+{
+    *p = 42;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (!strcmp(mode, "openloop") && argc > 3) {
+        long n = atol(argv[3]), fails = 0;
+        for (long i = 0; i < n; i++) {
+            int fd = open(argv[2], O_RDONLY);
+            if (fd < 0) {
+                fails++;
+            } else {
+                close(fd);
+            }
+        }
+        printf("openloop %ld failures\n", fails);
+        return 0;
+    }
+    if (!strcmp(mode, "spin") && argc > 2) {
+        volatile unsigned long x = 0;
+        alarm_in(atoi(argv[2]));
+        while (!alarmed) {
+            x++;
+        }
+        printf("spin done\n");
+        return 0;
+    }
+    if (!strcmp(mode, "accept") && argc > 3) {
+        int s = listen_on(atoi(argv[2]));
+        alarm_in(atoi(argv[3]));
+        int c = accept(s, NULL, NULL);
+        printf("accept returned %d (%s)\n", c, c < 0 ? strerror(errno) : "");
+        return 0;
+    }
+    if (!strcmp(mode, "httpd") && argc > 3) {
+        static const char resp[] = "HTTP/1.0 200 OK\r\nContent-Type: "
+                                   "text/plain\r\nContent-Length: 3\r\n\r\nok\n";
+        int s = listen_on(atoi(argv[2])), served = 0;
+        const char *miss = argc > 4 ? argv[4] : NULL;
+        alarm_in(atoi(argv[3]));
+        while (!alarmed) {
+            fd_set rd;
+            struct timeval tv = { 0, 20000 };
+            FD_ZERO(&rd);
+            FD_SET(s, &rd);
+            if (miss) {
+                int fd = open(miss, O_RDONLY);   /* optional config */
+                if (fd >= 0) {
+                    close(fd);
+                }
+            }
+            if (select(s + 1, &rd, NULL, NULL, &tv) > 0) {
+                char buf[512];
+                int c = accept(s, NULL, NULL);
+                if (c < 0) {
+                    continue;
+                }
+                if (read(c, buf, sizeof(buf)) > 0 &&
+                    write(c, resp, sizeof(resp) - 1) > 0) {
+                    served++;
+                }
+                close(c);
+            }
+        }
+        printf("httpd served %d\n", served);
+        return 0;
+    }
+    if (!strcmp(mode, "exitmissing") && argc > 2) {
+        if (open(argv[2], O_RDONLY) < 0) {
+            printf("missing %s: %s\n", argv[2], strerror(errno));
+            exit(1);
+        }
+        return 0;
+    }
+    if (!strcmp(mode, "crash")) {
+        printf("crashing\n");
+        wd_crash_here((volatile int *)(long)(argc > 5 ? 16 : 0));
+        return 0;
+    }
+    fprintf(stderr, "usage: wd openloop|spin|accept|httpd|exitmissing|crash\n");
+    return 64;
+}
