@@ -5,7 +5,8 @@
  *   c_probe_result(id)               -> nil (pending) | ok, status, ms
  *   c_watchdog_suspend(on)           -> the previous state (boolean)
  *   c_wait_user_continue(prompt)     -> continued (boolean), how (string)
- *   c_watchdog_last_report()         -> nil | {seq=, kind=, path=, tid=}
+ *   c_watchdog_last_report([seen])   -> nil | {seq=, kind=, path=, tid=}
+ *                                       (nil when no report is newer than seen)
  */
 #include <errno.h>
 #include <limits.h>
@@ -134,9 +135,15 @@ static int c_watchdog_last_report(lua_State *L)
 {
     char kind[32], path[PATH_MAX];
     int tid = 0;
-    unsigned seq = sfemu_watch_last_report(kind, sizeof(kind), path,
-                                           sizeof(path), &tid);
+    unsigned seq = sfemu_watch_report_seq();
 
+    /* c_watchdog_last_report(seen): nil unless newer than seen.  entry.lua
+     * asks on every syscall, so the usual answer costs one atomic load. */
+    if (!seq || (lua_isinteger(L, 1) && (unsigned)lua_tointeger(L, 1) == seq)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    seq = sfemu_watch_last_report(kind, sizeof(kind), path, sizeof(path), &tid);
     if (!seq) {
         lua_pushnil(L);
         return 1;

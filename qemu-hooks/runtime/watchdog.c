@@ -45,6 +45,7 @@ static int idle_thread_running;
 
 static pthread_mutex_t last_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct { unsigned seq; char kind[32]; char path[PATH_MAX]; int tid; } last;
+static atomic_uint last_seq;    /* last.seq, readable without the lock */
 
 /* Per guest thread: the ring entry in flight and the dead-loop matcher. */
 struct dl_state {
@@ -114,8 +115,14 @@ static void write_report(struct sfemu_report *r)
         snprintf(last.kind, sizeof(last.kind), "%s", r->kind);
         snprintf(last.path, sizeof(last.path), "%s", path);
         last.tid = r->tid;
+        atomic_store(&last_seq, last.seq);
         pthread_mutex_unlock(&last_mu);
     }
+}
+
+unsigned sfemu_watch_report_seq(void)
+{
+    return atomic_load_explicit(&last_seq, memory_order_relaxed);
 }
 
 unsigned sfemu_watch_last_report(char *kind, size_t kcap, char *path,

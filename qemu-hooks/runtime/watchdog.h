@@ -29,6 +29,8 @@ int sfemu_watch_suspend(int on);
  */
 int sfemu_watch_wait_user(const char *prompt, const char **how);
 /* The last report written by this process: seq (0: none), kind, path. */
+/* Sequence number of the newest report (0: none), lock-free. */
+unsigned sfemu_watch_report_seq(void);
 unsigned sfemu_watch_last_report(char *kind, size_t kcap, char *path,
                                  size_t pcap, int *tid);
 
