@@ -16,11 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -28,70 +26,7 @@
 #include "api.h"
 #include "runtime.h"
 #include "sandbox.h"
-#include "trueroot.h"
-
-static int mkdir_walk(int dirfd, const char *path, mode_t mode, int in_root)
-{
-    char buf[PATH_MAX], *p;
-    size_t len = strlen(path);
-
-    if (len >= sizeof(buf)) {
-        return -ENAMETOOLONG;
-    }
-    memcpy(buf, path, len + 1);
-    for (p = buf; ; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (p != buf && strcmp(buf, "/") != 0 && *buf) {
-                struct open_how how = { .flags = O_PATH | O_DIRECTORY,
-                                        .resolve = RESOLVE_IN_ROOT };
-                const char *rel = buf[0] == '/' ? buf + 1 : buf;
-                int fd = in_root
-                    ? (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how))
-                    : openat(dirfd, buf, O_PATH | O_DIRECTORY);
-                if (fd >= 0) {
-                    close(fd);
-                } else if (errno == ENOENT) {
-                    /* the parent is resolved again inside the root */
-                    char *slash = strrchr(buf, '/');
-                    int pfd = dirfd;
-                    const char *name = buf;
-                    if (slash && in_root) {
-                        *slash = '\0';
-                        how.flags = O_PATH | O_DIRECTORY;
-                        pfd = *buf ? (int)syscall(SYS_openat2, dirfd,
-                                                  buf[0] == '/' ? buf + 1 : buf,
-                                                  &how, sizeof(how))
-                                   : dup(dirfd);
-                        *slash = '/';
-                        name = slash + 1;
-                        if (pfd < 0) {
-                            return -errno;
-                        }
-                    }
-                    if (mkdirat(pfd, name, mode) != 0 && errno != EEXIST) {
-                        int e = errno;
-                        if (pfd != dirfd) {
-                            close(pfd);
-                        }
-                        return -e;
-                    }
-                    if (pfd != dirfd) {
-                        close(pfd);
-                    }
-                } else {
-                    return -errno;
-                }
-            }
-            *p = saved;
-            if (!saved) {
-                break;
-            }
-        }
-    }
-    return 0;
-}
+#include "guestfs.h"
 
 static int c_mkdir_p(lua_State *L)
 {
@@ -100,25 +35,9 @@ static int c_mkdir_p(lua_State *L)
     int rc;
 
     if (path[0] != '/') {
-        /* inside the rules tree: no "..", resolved beneath the rules dir */
-        const char *root = sfemu_rt.opt.rules_dir;
-        int rfd;
-        if (!root) {
-            rc = -ENOENT;
-        } else if ((rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-            rc = -errno;
-        } else {
-            rc = strstr(path, "..") ? -EPERM : mkdir_walk(rfd, path, mode, 1);
-            close(rfd);
-        }
-    } else if (sfemu_trueroot_active && sfemu_rt.t->ld_prefix) {
-        int rfd = open(sfemu_rt.t->ld_prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        rc = rfd < 0 ? -errno : mkdir_walk(rfd, path, mode, 1);
-        if (rfd >= 0) {
-            close(rfd);
-        }
+        rc = sfemu_guestfs_rules_mkdir_p(path, mode);
     } else {
-        rc = mkdir_walk(AT_FDCWD, path, mode, 0);
+        rc = sfemu_guestfs_mkdir_p(path, mode);
     }
     lua_pushinteger(L, rc ? sfemu_api_neg_errno(-rc) : 0);
     return 1;

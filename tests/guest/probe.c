@@ -16,6 +16,10 @@
  *   probe unixsock PATH    bind a unix socket at PATH
  *   probe cwd DIR FILE     chdir(DIR), open(FILE) relative, print content
  *   probe signals N        count N SIGALRMs from a 1 ms itimer while looping
+ *   probe fakeio PATH      open/write/read/lseek/read/ioctl/close PATH, print each
+ *   probe openat DIR NAME  openat(open(DIR), NAME) and read it
+ *   probe stat PATH        stat() and access() of PATH
+ *   probe connect PATH     connect an AF_UNIX stream socket to PATH, write, read
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -178,6 +183,50 @@ int main(int argc, char **argv)
         }
         printf("cwd=%s open=%d content=[%s]\n", getcwd(buf + 128, 128) ? buf + 128 : "?",
                fd >= 0, buf);
+    } else if (!strcmp(mode, "fakeio")) {
+        char buf[256] = { 0 };
+        int fd = open(argv[2], O_RDWR);
+        long w, r, r2, off, io;
+        int dummy = 0;
+        if (fd < 0) {
+            printf("fakeio open errno=%d\n", errno);
+            return 1;
+        }
+        w = write(fd, "guest-data", 10);
+        off = lseek(fd, 0, SEEK_SET);
+        r = read(fd, buf, 8);
+        r2 = read(fd, buf + (r > 0 ? r : 0), sizeof(buf) - 20);
+        io = ioctl(fd, 0x5401, &dummy);  /* TCGETS-style number, restricted */
+        printf("fakeio write=%ld lseek=%ld read=%ld read2=%ld ioctl=%ld errno=%d data=[%s]\n",
+               w, off, r, r2, io, io < 0 ? errno : 0, buf);
+        printf("fakeio close=%d\n", close(fd));
+    } else if (!strcmp(mode, "openat")) {
+        char buf[128] = { 0 };
+        int d = open(argv[2], O_RDONLY | O_DIRECTORY);
+        int fd = openat(d, argv[3], O_RDONLY);
+        if (fd >= 0) {
+            read(fd, buf, sizeof(buf) - 1);
+        }
+        printf("openat %s/%s -> %s errno=%d content=[%s]\n", argv[2], argv[3],
+               fd >= 0 ? "ok" : "fail", fd >= 0 ? 0 : errno, buf);
+    } else if (!strcmp(mode, "stat")) {
+        struct stat st;
+        int a = access(argv[2], F_OK), ea = a ? errno : 0;
+        int s2 = stat(argv[2], &st), es = s2 ? errno : 0;
+        printf("stat %s: access=%d errno=%d stat=%d errno=%d\n", argv[2], a, ea, s2, es);
+    } else if (!strcmp(mode, "connect")) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char buf[64] = { 0 };
+        int s = socket(AF_UNIX, SOCK_STREAM, 0), c, e;
+        long w = -1, r = -1;
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[2]);
+        c = connect(s, (struct sockaddr *)&sa, sizeof(sa));
+        e = c ? errno : 0;
+        if (c == 0) {
+            w = write(s, "ping", 4);
+            r = read(s, buf, sizeof(buf) - 1);
+        }
+        printf("connect %s -> %d errno=%d write=%ld read=%ld\n", argv[2], c, e, w, r);
     } else if (!strcmp(mode, "signals")) {
         struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
         long calls = 0;

@@ -1,8 +1,5 @@
-# NOT REGISTERED YET (needs the patched qemu-arm and the fakefile syscall rules):
-# the fake-file life cycle from an ARM guest, on a real sfemu-mount.
-#
-#   SFEMU_MOUNT=.../sfemu-mount SFEMU_SRC=... SFEMU_QEMU_ARM=.../qemu-arm \
-#   SFEMU_RULES=.../rules_examples  bash tests/mount/guest_fakefile_lifecycle.sh
+# The fake-file life cycle from an ARM guest, on a real sfemu-mount (suite
+# qemu: it needs the patched qemu-arm; tests/meson.build registers it).
 #
 # The guest opens /tmp/app.conf, which does not exist.  The rules (open.lua /
 # openat.lua: on ENOENT, fakefile.init(path, kind) through the runtime's

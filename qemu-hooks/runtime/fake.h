@@ -1,0 +1,33 @@
+/*
+ * The qemu side of the fakefile engine (fakefs/).  With an sfemu-mount on
+ * the guest root, the daemon serves fake resources and this side only
+ * creates them (then the guest's retried call goes through the mount).
+ * Without a mount, an engine inside qemu serves them: a fake fd is a real
+ * host fd on /dev/null, and read/write/lseek/ioctl/close on it go to the
+ * state machine.  Everything returns >= 0 or -errno (host errno).
+ */
+#ifndef SFEMU_FAKE_H
+#define SFEMU_FAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+int sfemu_fake_mounted(void);
+int sfemu_fake_init(const char *path, const char *kind);
+int sfemu_fake_open(const char *path, int guest_flags);
+/* The fake resource behind a guest fd, or NULL. */
+const char *sfemu_fake_fd_path(int fd);
+ssize_t sfemu_fake_read(int fd, void *buf, size_t n);
+ssize_t sfemu_fake_write(int fd, const void *buf, size_t n);
+int64_t sfemu_fake_lseek(int fd, int64_t off, int whence);
+int sfemu_fake_ioctl(int fd, unsigned long cmd, const void *in, size_t inlen,
+                     void *out, size_t outcap, size_t *outlen);
+/* The fd is closing: forget it (the caller closes the host fd). */
+void sfemu_fake_forget_fd(int fd);
+/* AF_UNIX connect of fd to a fake socket: *action 0 = taken over,
+ * 1 = connect for real to the abstract address in addr. */
+int sfemu_fake_connect(int fd, const char *path, int *action, char *addr,
+                       size_t cap);
+
+#endif

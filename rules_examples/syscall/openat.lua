@@ -1,0 +1,6 @@
+-- fakefile: as open.lua, for openat (glibc's open(), aarch64).
+local guest = require("plugins.fakefile.guest")
+
+function do_syscall(num, dirfd, path, flags, ...)
+    return guest.open(num, dirfd, path, flags, {dirfd, path, flags, ...})
+end
