@@ -48,7 +48,8 @@ if [ "${PRINT_SOURCE:-0}" = 1 ]; then echo "$PRISTINE"; exit 0; fi
 
 # 2. The build directory, keyed by everything that changes QEMU's objects.
 TARGET_LIST=$(for t in $TARGETS; do printf '%s-linux-user,' "$t"; done); TARGET_LIST=${TARGET_LIST%,}
-HASH_INPUT="$VERSION $VARIANT $STATIC $TARGET_LIST"
+CONFIG_REV=2   # bump when the configure options change
+HASH_INPUT="$VERSION $VARIANT $STATIC $TARGET_LIST $CONFIG_REV"
 if [ "$VARIANT" = patched ]; then
   # The glue files are synced into the tree on every build (ninja recompiles
   # just them), so only the patches key the directory.
@@ -88,8 +89,8 @@ if [ ! -f "$DIR/.configured" ]; then
   mkdir -p "$DIR/build"
   ( cd "$DIR/build" && ../src/configure --python=/usr/bin/python3 \
       --target-list="$TARGET_LIST" --disable-system --disable-tools --disable-docs \
-      --disable-install-blobs --disable-werror --disable-plugins --disable-gio \
-      $([ $STATIC = 1 ] && echo --static || true) ${EXTRA_LD:+"$EXTRA_LD"} ) > "$DIR/configure.log" 2>&1 \
+      --disable-install-blobs --disable-werror --disable-gio \
+      $([ $STATIC = 1 ] && echo --static --disable-plugins || echo --enable-plugins) ${EXTRA_LD:+"$EXTRA_LD"} ) > "$DIR/configure.log" 2>&1 \
     || { log "configure failed, see $DIR/configure.log"; tail -20 "$DIR/configure.log" >&2; exit 1; }
   touch "$DIR/.configured"
 fi

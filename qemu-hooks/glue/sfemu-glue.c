@@ -199,6 +199,11 @@ static uint64_t glue_get_pc(void)
 #endif
 }
 
+static int glue_cpu_index(void)
+{
+    return env_cpu(sfemu_env)->cpu_index;
+}
+
 static int glue_gettid(void)
 {
     return qemu_get_thread_id();
@@ -275,8 +280,22 @@ static const struct sfemu_host_ops sfemu_ops = {
     .errno_to_guest = glue_errno_to_guest,
     .gettid = glue_gettid,
     .get_pc = glue_get_pc,
+    .cpu_index = glue_cpu_index,
     .guest_maps = glue_guest_maps,
 };
+
+void sfemu_add_plugins(QemuPluginList *head)
+{
+#ifdef CONFIG_PLUGIN
+    const char *opts = sfemu_rt_plugin_opts(1);
+
+    if (opts) {
+        qemu_plugin_opt_parse(opts, head);
+    }
+#else
+    sfemu_rt_plugin_opts(0);
+#endif
+}
 
 void sfemu_fatal_signal(CPUArchState *env, int target_sig)
 {

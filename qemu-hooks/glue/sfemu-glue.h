@@ -6,6 +6,7 @@
 #ifndef LINUX_USER_SFEMU_GLUE_H
 #define LINUX_USER_SFEMU_GLUE_H
 
+#include "qemu/plugin.h"
 #include "sfemu-host.h"   /* sfemu_hooked(), checked at the call site */
 
 typedef abi_long (*sfemu_syscall1_fn)(CPUArchState *cpu_env, int num,
@@ -23,6 +24,7 @@ abi_long sfemu_syscall(CPUArchState *cpu_env, int num, abi_long arg1,
                        abi_long arg8, sfemu_syscall1_fn real);
 void sfemu_init(CPUArchState *env, const char *ld_prefix);
 void sfemu_fatal_signal(CPUArchState *env, int target_sig);
+void sfemu_add_plugins(QemuPluginList *head);
 
 void sfemu_handle_arg_rules(const char *arg);
 void sfemu_handle_arg_ctx_keep(const char *arg);

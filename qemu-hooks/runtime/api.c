@@ -15,6 +15,7 @@ void sfemu_api_open(lua_State *L)
     sfemu_api_mem_open(L);
     sfemu_api_regs_open(L);
     sfemu_api_fakefile_open(L);
+    sfemu_api_shadow_open(L);
     sfemu_api_host_open(L);
     sfemu_api_watchdog_open(L);
     sfemu_api_analysis_open(L);

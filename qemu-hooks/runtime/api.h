@@ -12,6 +12,7 @@ void sfemu_api_mem_open(lua_State *L);   /* api_mem.c: guest memory */
 void sfemu_api_regs_open(lua_State *L);  /* api_regs.c: registers */
 void sfemu_api_host_open(lua_State *L);  /* api_host.c: c_mkdir_p, c_open_host */
 void sfemu_api_fakefile_open(lua_State *L); /* api_fakefile.c: fake resources */
+void sfemu_api_shadow_open(lua_State *L);   /* api_shadow.c: c_get_shadowstack */
 void sfemu_api_watchdog_open(lua_State *L); /* api_watchdog.c: c_get_ctx ... */
 void sfemu_api_analysis_open(lua_State *L); /* api_analysis.c: c_resolve_* */
 

@@ -70,8 +70,8 @@ static int c_fd_path(lua_State *L)
     return 1;
 }
 
-/* c_fake_read(fd, buf, count) -> nil (not fake) | bytes | -errno */
-static int c_fake_read(lua_State *L)
+/* c_fake_read/c_fake_write(fd, buf, count) -> nil (not fake) | bytes | -errno */
+static int fake_io(lua_State *L, int is_write)
 {
     int fd = fake_fd_arg(L, 1);
     uint64_t buf = sfemu_guest_addr(luaL_checkinteger(L, 2));
@@ -87,35 +87,27 @@ static int c_fake_read(lua_State *L)
     if (!tmp) {
         return push_rc(L, -ENOMEM);
     }
-    r = sfemu_fake_read(fd, tmp, n);
-    if (r > 0 && sfemu_rt.ops->write_mem(buf, tmp, r) != 0) {
-        r = -EFAULT;
+    if (is_write) {
+        r = sfemu_rt.ops->read_mem(buf, tmp, n) ? -EFAULT
+                                                 : sfemu_fake_write(fd, tmp, n);
+    } else {
+        r = sfemu_fake_read(fd, tmp, n);
+        if (r > 0 && sfemu_rt.ops->write_mem(buf, tmp, r) != 0) {
+            r = -EFAULT;
+        }
     }
     free(tmp);
     return push_rc(L, r);
 }
 
-/* c_fake_write(fd, buf, count) -> nil | bytes | -errno */
+static int c_fake_read(lua_State *L)
+{
+    return fake_io(L, 0);
+}
+
 static int c_fake_write(lua_State *L)
 {
-    int fd = fake_fd_arg(L, 1);
-    uint64_t buf = sfemu_guest_addr(luaL_checkinteger(L, 2));
-    size_t n = (size_t)luaL_checkinteger(L, 3);
-    char *tmp;
-    ssize_t r;
-
-    if (fd < 0) {
-        return 0;
-    }
-    n = n > FAKE_IO_MAX ? FAKE_IO_MAX : n;
-    tmp = malloc(n ? n : 1);
-    if (!tmp) {
-        return push_rc(L, -ENOMEM);
-    }
-    r = sfemu_rt.ops->read_mem(buf, tmp, n) ? -EFAULT
-                                             : sfemu_fake_write(fd, tmp, n);
-    free(tmp);
-    return push_rc(L, r);
+    return fake_io(L, 1);
 }
 
 /* c_fake_lseek(fd, off, whence) -> nil | new offset | -errno */

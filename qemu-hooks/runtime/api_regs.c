@@ -10,52 +10,17 @@
 
 #include "api.h"
 #include "runtime.h"
+#include "regs.h"
 #include "sandbox.h"
 
-#define REG_MAX 64   /* bytes: the largest vector register */
-
-static uint64_t reg_to_int(const uint8_t *b, int n)
-{
-    uint64_t v = 0;
-
-    for (int i = 0; i < n; i++) {
-        v = (v << 8) | b[sfemu_rt.t->big_endian ? i : n - 1 - i];
-    }
-    return v;
-}
-
-/* MIPS o32 ABI names for the GPRs gdb calls r0..r31. */
-static const char *const mips_abi[32] = {
-    "zero", "at", "v0", "v1", "a0", "a1", "a2", "a3", "t0", "t1", "t2", "t3",
-    "t4", "t5", "t6", "t7", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7",
-    "t8", "t9", "k0", "k1", "gp", "sp", "fp", "ra" };
 
 /* gdb regnum of a name or number argument, or -1 */
 static int reg_lookup(lua_State *L, int idx)
 {
-    const struct sfemu_host_ops *ops = sfemu_rt.ops;
-    int n = ops->reg_count();
-
     if (lua_type(L, idx) == LUA_TNUMBER) {
         return (int)lua_tointeger(L, idx);
     }
-    const char *want = luaL_checkstring(L, idx);
-    for (int i = 0; i < n; i++) {
-        int num;
-        const char *name, *feature;
-        if (ops->reg_info(i, &num, &name, &feature) == 0 && name &&
-            !strcmp(name, want)) {
-            return num;
-        }
-    }
-    if (!strncmp(sfemu_rt.t->arch, "mips", 4)) {
-        for (int i = 0; i < 32; i++) {
-            if (!strcmp(want, mips_abi[i]) || (i == 30 && !strcmp(want, "s8"))) {
-                return i;
-            }
-        }
-    }
-    return -1;
+    return sfemu_reg_num(luaL_checkstring(L, idx));
 }
 
 /* c_list_regs() -> { {num=, name=, feature=}, ... } */
@@ -97,7 +62,7 @@ static int c_get_reg(lua_State *L)
         return 3;
     }
     if (n <= 8) {
-        lua_pushinteger(L, (lua_Integer)reg_to_int(b, n));
+        lua_pushinteger(L, (lua_Integer)sfemu_reg_bytes_to_u64(b, n));
     } else {
         lua_pushlstring(L, (const char *)b, n);
     }

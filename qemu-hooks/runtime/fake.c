@@ -231,17 +231,19 @@ const char *sfemu_fake_fd_path(int fd)
     return fd >= 0 && fd < FAKE_MAX_FDS ? fds[fd].path : NULL;
 }
 
-ssize_t sfemu_fake_read(int fd, void *buf, size_t n)
+/* One read or write at the fd's offset, which then advances. */
+static ssize_t fake_rw(int fd, void *rbuf, const void *wbuf, size_t n)
 {
     struct fakefs_caller c = caller(fd);
     ssize_t r = -EBADF;
+
     if (fd < 0 || fd >= FAKE_MAX_FDS) {
         return -EBADF;
     }
-
     pthread_mutex_lock(&fake_lock);
     if (fds[fd].path && engine) {
-        r = fakefs_read(engine, fds[fd].path, buf, n, fds[fd].off, &c);
+        r = rbuf ? fakefs_read(engine, fds[fd].path, rbuf, n, fds[fd].off, &c)
+                 : fakefs_write(engine, fds[fd].path, wbuf, n, fds[fd].off, &c);
         if (r > 0) {
             fds[fd].off += r;
         }
@@ -250,23 +252,14 @@ ssize_t sfemu_fake_read(int fd, void *buf, size_t n)
     return r;
 }
 
+ssize_t sfemu_fake_read(int fd, void *buf, size_t n)
+{
+    return fake_rw(fd, buf, NULL, n);
+}
+
 ssize_t sfemu_fake_write(int fd, const void *buf, size_t n)
 {
-    struct fakefs_caller c = caller(fd);
-    ssize_t r = -EBADF;
-    if (fd < 0 || fd >= FAKE_MAX_FDS) {
-        return -EBADF;
-    }
-
-    pthread_mutex_lock(&fake_lock);
-    if (fds[fd].path && engine) {
-        r = fakefs_write(engine, fds[fd].path, buf, n, fds[fd].off, &c);
-        if (r > 0) {
-            fds[fd].off += r;
-        }
-    }
-    pthread_mutex_unlock(&fake_lock);
-    return r;
+    return fake_rw(fd, NULL, buf, n);
 }
 
 int64_t sfemu_fake_lseek(int fd, int64_t off, int whence)

@@ -17,11 +17,11 @@
 
 #include "analysis.h"
 #include "log.h"
+#include "regs.h"
 #include "report.h"
 #include "runtime.h"
 #include "syscall_names.h"
 
-#define REG_MAX 64
 #define MAX_EXEC_MAPS 128
 #define MAX_FRAMES 24
 #define MAX_STACK_FRAMES 16
@@ -139,58 +139,6 @@ void sfemu_json_null(struct sfemu_json *j, const char *key)
     fputs("null", j->f);
 }
 
-/* ---- registers ---- */
-
-static const char *const mips_abi[32] = {
-    "zero", "at", "v0", "v1", "a0", "a1", "a2", "a3", "t0", "t1", "t2", "t3",
-    "t4", "t5", "t6", "t7", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7",
-    "t8", "t9", "k0", "k1", "gp", "sp", "fp", "ra" };
-
-int sfemu_report_regnum(const char *want)
-{
-    const struct sfemu_host_ops *ops = sfemu_rt.ops;
-    int n = ops->reg_count();
-
-    for (int i = 0; i < n; i++) {
-        int num;
-        const char *name, *feature;
-        if (ops->reg_info(i, &num, &name, &feature) == 0 && name &&
-            !strcmp(name, want)) {
-            return num;
-        }
-    }
-    if (!strncmp(sfemu_rt.t->arch, "mips", 4)) {
-        for (int i = 0; i < 32; i++) {
-            if (!strcmp(want, mips_abi[i])) {
-                return i;
-            }
-        }
-    }
-    return -1;
-}
-
-static uint64_t bytes_to_u64(const uint8_t *b, int n)
-{
-    uint64_t v = 0;
-
-    for (int i = 0; i < n; i++) {
-        v = (v << 8) | b[sfemu_rt.t->big_endian ? i : n - 1 - i];
-    }
-    return v;
-}
-
-int sfemu_report_reg_u64(int regnum, uint64_t *v)
-{
-    uint8_t b[REG_MAX];
-    int n = sfemu_rt.ops->reg_read(regnum, b, sizeof(b));
-
-    if (n <= 0 || n > 8) {
-        return n < 0 ? n : -EINVAL;
-    }
-    *v = bytes_to_u64(b, n);
-    return 0;
-}
-
 static void report_regs(struct sfemu_json *j)
 {
     const struct sfemu_host_ops *ops = sfemu_rt.ops;
@@ -206,7 +154,7 @@ static void report_regs(struct sfemu_json *j)
             continue;
         }
         if (len <= 8) {
-            sfemu_json_hex(j, name, bytes_to_u64(b, len));
+            sfemu_json_hex(j, name, sfemu_reg_bytes_to_u64(b, len));
         } else {
             char hex[2 * REG_MAX + 1];
             for (int k = 0; k < len; k++) {
@@ -281,29 +229,29 @@ static void report_backtrace(struct sfemu_json *j, uint64_t *pc_out,
                              char *first_sym, size_t cap)
 {
     struct exec_maps *x = calloc(1, sizeof(*x));
-    int pcn = sfemu_report_regnum("pc"), spn = sfemu_report_regnum("sp");
-    int lrn = sfemu_report_regnum("lr");
+    int pcn = sfemu_reg_num("pc"), spn = sfemu_reg_num("sp");
+    int lrn = sfemu_reg_num("lr");
     uint64_t pc = 0, sp = 0, lr = 0;
     unsigned wsz = sfemu_rt.t->abi_bits / 8;
     int frames = 0, from_stack = 0;
     long scan = stack_scan_bytes();
 
     if (lrn < 0) {
-        lrn = sfemu_report_regnum("ra");
+        lrn = sfemu_reg_num("ra");
     }
     if (x) {
         sfemu_rt.ops->guest_maps(collect_exec, x);
     }
     if (spn >= 0) {
-        sfemu_report_reg_u64(spn, &sp);
+        sfemu_reg_u64(spn, &sp);
     }
     sfemu_json_arr(j, "backtrace");
-    if (pcn >= 0 && sfemu_report_reg_u64(pcn, &pc) == 0) {
+    if (pcn >= 0 && sfemu_reg_u64(pcn, &pc) == 0) {
         frame(j, pc, "pc", first_sym, cap);
         frames++;
         *pc_out = pc;
     }
-    if (lrn >= 0 && sfemu_report_reg_u64(lrn, &lr) == 0 && lr &&
+    if (lrn >= 0 && sfemu_reg_u64(lrn, &lr) == 0 && lr &&
         (!x || in_exec(x, lr, sp))) {
         frame(j, lr, "lr", NULL, 0);
         frames++;
@@ -317,7 +265,7 @@ static void report_backtrace(struct sfemu_json *j, uint64_t *pc_out,
             }
             for (unsigned k = 0; k + wsz <= sizeof(buf) && frames < MAX_FRAMES &&
                  from_stack < MAX_STACK_FRAMES; k += wsz) {
-                uint64_t w = bytes_to_u64(buf + k, wsz);
+                uint64_t w = sfemu_reg_bytes_to_u64(buf + k, wsz);
                 if (w && w != pc && w != lr && in_exec(x, w, sp)) {
                     frame(j, w, "stack", NULL, 0);
                     frames++;

@@ -30,11 +30,6 @@ void sfemu_json_hex(struct sfemu_json *j, const char *key, uint64_t v);
 void sfemu_json_bool(struct sfemu_json *j, const char *key, int v);
 void sfemu_json_null(struct sfemu_json *j, const char *key);
 
-/* gdb register number of a name ("pc", "sp", "lr", MIPS "ra"...) or -1. */
-int sfemu_report_regnum(const char *name);
-/* A register of the calling guest thread as an integer: 0 or -errno. */
-int sfemu_report_reg_u64(int regnum, uint64_t *v);
-
 /* One ring entry as a JSON object (shared with nothing else: c_get_ctx
  * builds Lua tables with the same field names). */
 void sfemu_report_ring_ent(struct sfemu_json *j, const struct sfemu_ring_ent *e);

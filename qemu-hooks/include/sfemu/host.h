@@ -46,6 +46,8 @@ struct sfemu_host_ops {
     int (*gettid)(void);
     /* The guest pc, cheaply (no gdbstub round trip): for the context ring. */
     uint64_t (*get_pc)(void);
+    /* QEMU's vCPU index of the calling guest thread (the plugins' index). */
+    int (*cpu_index)(void);
     /* Guest memory regions with their backing files, as the guest's
      * /proc/self/maps shows them (prot: PROT_* bits; path may be ""). */
     void (*guest_maps)(void (*cb)(void *opaque, uint64_t start, uint64_t end,
@@ -82,6 +84,9 @@ void sfemu_rt_option(const char *name, const char *value);
 int sfemu_rt_init(const struct sfemu_target *t, const struct sfemu_host_ops *ops);
 /* One guest syscall, around the real one. */
 int64_t sfemu_rt_syscall(int num, const int64_t args[SFEMU_NARGS]);
+/* Plugin options to load before the guest starts ("file=...,arg"), or NULL;
+ * plugins_built: whether this QEMU can load plugins at all. */
+const char *sfemu_rt_plugin_opts(int plugins_built);
 /* A fatal guest signal is about to end the process (guest signal number). */
 void sfemu_rt_fatal_signal(int guest_sig);
 
