@@ -18,6 +18,7 @@
 #include "analysis.h"
 #include "log.h"
 #include "regs.h"
+#include "shadow.h"
 #include "report.h"
 #include "runtime.h"
 #include "syscall_names.h"
@@ -250,6 +251,19 @@ static void report_backtrace(struct sfemu_json *j, uint64_t *pc_out,
         frame(j, pc, "pc", first_sym, cap);
         frames++;
         *pc_out = pc;
+    }
+    /* With -shadowstack the exact call chain replaces the guesswork. */
+    {
+        struct sfemu_shadow_frame sf[MAX_FRAMES];
+        int ns = sfemu_shadow_get(sf, MAX_FRAMES - frames);
+        for (int i = 0; i < ns; i++) {
+            frame(j, sf[i].ret, "shadowstack", NULL, 0);
+            frames++;
+        }
+        if (ns > 0) {
+            sp = 0;                 /* no stack scan */
+            lrn = -1;
+        }
     }
     if (lrn >= 0 && sfemu_reg_u64(lrn, &lr) == 0 && lr &&
         (!x || in_exec(x, lr, sp))) {
