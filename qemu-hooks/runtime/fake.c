@@ -30,6 +30,9 @@ struct fake_fd {
 static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fake_fd fds[FAKE_MAX_FDS];
 static struct fakefs_engine *engine;
+#define FAKE_MAX_CREATED 256
+static char *created[FAKE_MAX_CREATED];
+static int ncreated;
 static int mounted = -1;
 
 /* ---- the store: the engine reaches the device tree through guest paths */
@@ -184,6 +187,16 @@ int sfemu_fake_init(const char *path, const char *kind)
     pthread_mutex_lock(&fake_lock);
     e = engine_get();
     rc = e ? fakefs_init_resource(e, path, kind) : -ENOSYS;
+    if (rc >= 0 && ncreated < FAKE_MAX_CREATED) {
+        int seen = 0;
+        for (int i = 0; i < ncreated && !seen; i++) {
+            seen = !strcmp(created[i], path);
+        }
+        if (!seen) {
+            created[ncreated] = strdup(path);
+            ncreated += created[ncreated] != NULL;
+        }
+    }
     pthread_mutex_unlock(&fake_lock);
     return rc;
 }
@@ -343,4 +356,21 @@ int sfemu_fake_connect(int fd, const char *path, int *action, char *addr,
     }
     pthread_mutex_unlock(&fake_lock);
     return r;
+}
+
+void sfemu_fake_each(void (*cb)(void *opaque, const char *path, int fd),
+                     void *opaque)
+{
+    if (pthread_mutex_trylock(&fake_lock) != 0) {
+        return;
+    }
+    for (int i = 0; i < ncreated; i++) {
+        cb(opaque, created[i], -1);
+    }
+    for (int fd = 0; fd < FAKE_MAX_FDS; fd++) {
+        if (fds[fd].path) {
+            cb(opaque, fds[fd].path, fd);
+        }
+    }
+    pthread_mutex_unlock(&fake_lock);
 }

@@ -30,4 +30,9 @@ void sfemu_fake_forget_fd(int fd);
 int sfemu_fake_connect(int fd, const char *path, int *action, char *addr,
                        size_t cap);
 
+/* The fake resources this process created (fd -1) and the fake fds open
+ * now, for reports; skipped if the table is busy (a report from a crash). */
+void sfemu_fake_each(void (*cb)(void *opaque, const char *path, int fd),
+                     void *opaque);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "analysis.h"
 #include "log.h"
+#include "fake.h"
 #include "regs.h"
 #include "shadow.h"
 #include "report.h"
@@ -342,6 +343,23 @@ void sfemu_report_ring_ent(struct sfemu_json *j, const struct sfemu_ring_ent *e)
     sfemu_json_end_obj(j);
 }
 
+static void fake_created(void *opaque, const char *path, int fd)
+{
+    if (fd < 0) {
+        sfemu_json_str(opaque, NULL, path);
+    }
+}
+
+static void fake_open(void *opaque, const char *path, int fd)
+{
+    if (fd >= 0) {
+        sfemu_json_obj(opaque, NULL);
+        sfemu_json_int(opaque, "fd", fd);
+        sfemu_json_str(opaque, "path", path);
+        sfemu_json_end_obj(opaque);
+    }
+}
+
 static void report_ring(struct sfemu_json *j, const struct sfemu_ring *r)
 {
     int enoent = sfemu_errno_num("ENOENT");
@@ -351,8 +369,15 @@ static void report_ring(struct sfemu_json *j, const struct sfemu_ring *r)
         sfemu_report_ring_ent(j, sfemu_ring_at(r, i));
     }
     sfemu_json_end_arr(j);
-    /* Fake resources touched: for now, paths that were missing. */
+    /* Fake resources touched: those fakefile created, the fake fds open,
+     * and the paths that were missing (the ring). */
     sfemu_json_obj(j, "fake_resources");
+    sfemu_json_arr(j, "created");
+    sfemu_fake_each(fake_created, j);
+    sfemu_json_end_arr(j);
+    sfemu_json_arr(j, "open_fds");
+    sfemu_fake_each(fake_open, j);
+    sfemu_json_end_arr(j);
     sfemu_json_arr(j, "missing_paths");
     for (unsigned i = 0; r && i < r->count; i++) {
         const struct sfemu_ring_ent *e = sfemu_ring_at(r, i);

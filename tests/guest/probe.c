@@ -16,7 +16,7 @@
  *   probe unixsock PATH    bind a unix socket at PATH
  *   probe cwd DIR FILE     chdir(DIR), open(FILE) relative, print content
  *   probe signals N        count N SIGALRMs from a 1 ms itimer while looping
- *   probe fakeio PATH      open/write/read/lseek/read/ioctl/close PATH, print each
+ *   probe fakeio PATH [code]  open/write/read/lseek/read/ioctl/close PATH, exit code
  *   probe openat DIR NAME  openat(open(DIR), NAME) and read it
  *   probe stat PATH        stat() and access() of PATH
  *   probe connect PATH     connect an AF_UNIX stream socket to PATH, write, read
@@ -200,6 +200,7 @@ int main(int argc, char **argv)
         printf("fakeio write=%ld lseek=%ld read=%ld read2=%ld ioctl=%ld errno=%d data=[%s]\n",
                w, off, r, r2, io, io < 0 ? errno : 0, buf);
         printf("fakeio close=%d\n", close(fd));
+        return argc > 3 ? atoi(argv[3]) : 0;
     } else if (!strcmp(mode, "openat")) {
         char buf[128] = { 0 };
         int d = open(argv[2], O_RDONLY | O_DIRECTORY);

@@ -56,7 +56,8 @@ LUA
 done
 # The seed's own entry/finish (ring recording) leave behaviour unchanged.
 P=$(probe arm)
-qemu arm -rules "$SRC/rules_examples" $P hello 5 > "$TMP/o" 2>&1; rc=$?
+cp -r "$SRC/rules_examples" "$TMP/rx"     # it writes reports under cache/
+qemu arm -rules "$TMP/rx" $P hello 5 > "$TMP/o" 2>&1; rc=$?
 expect_eq "rules_examples entry/finish keep the guest's exit code" "$rc" "5"
 expect_grep "rules_examples entry/finish keep output" "hello from the guest" "$TMP/o"
 finish

@@ -8,7 +8,7 @@ for arch in arm mips; do
   R="$TMP/root-$arch"; RULES="$TMP/rules-$arch"
   mkdir -p "$R/bin" "$R/etc" "$R/dev" "$R/tmp"
   cp -r "$SRC/rules_examples" "$RULES"
-  rm -f "$RULES"/plugins/fakefile/config/*.lua "$RULES"/plugins/fakefile/data/*
+  rm -rf "$RULES"/plugins/fakefile/config/*.lua "$RULES"/plugins/fakefile/data/* "$RULES"/cache/*
   cp "$(probe $arch)" "$R/bin/probe"
   run() { qemu $arch -L "$R" -rules "$RULES" "$R/bin/probe" "$@"; }
 
@@ -71,6 +71,15 @@ LUA
   expect_grep "$arch /proc is never faked" "errno=2" "$TMP/o"
   run open /lib/libmissing.so.1 > "$TMP/o" 2>&1
   expect_grep "$arch shared objects are never faked" "errno=2" "$TMP/o"
+  # the watchdog's exit report names the fake resources this run created
+  SFEMU_WATCHDOG=1 run fakeio /tmp/rep.conf 3 > "$TMP/o" 2>&1
+  f=$(ls "$RULES"/cache/ctx/exit-*.json 2>/dev/null | head -1)
+  if [ -n "$f" ] && /usr/bin/python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))['fake_resources']
+assert '/tmp/rep.conf' in d['created'], d" "$f"; then
+    pass "$arch exit report lists the fake resources created"
+  else fail "$arch exit report fake_resources"; fi
   SFEMU_FAKEFILE_ON= run open /tmp/off.conf > "$TMP/o" 2>&1
   expect_grep "$arch SFEMU_FAKEFILE_ON= turns it off" "errno=2" "$TMP/o"
 done
@@ -80,6 +89,7 @@ done
 R="$TMP/mroot"; RULES="$TMP/mrules"
 mkdir -p "$R/bin" "$R/etc" "$R/tmp"
 cp -r "$SRC/rules_examples" "$RULES"
+rm -rf "$RULES"/cache/*
 cp "$(probe arm)" "$R/bin/probe"
 "$MOUNT" --rules "$RULES" "$R" || { fail "sfemu-mount"; finish; exit 1; }
 trap '"$MOUNT" -u "$R" 2>/dev/null; rm -rf "$TMP"' EXIT
