@@ -23,5 +23,17 @@ SFEMU_SOCKET_BLOCK_ALL=1 $Q -rules $EX $P socket
 step "entry.lua/finish.lua record every syscall; an override dumps the ring at exit" \
   "SFEMU_RULES_OVERRIDE_DIR=demo $Q -rules rules_examples -rules-ctx-keep 8 $P hello"
 SFEMU_RULES_OVERRIDE_DIR=demo $Q -rules rules_examples -rules-ctx-keep 8 $P hello
+ROOT=$(mktemp -d /tmp/sfemu-demo-root.XXXXXX)
+RULES=$(mktemp -d /tmp/sfemu-demo-rules.XXXXXX)
+trap 'rm -rf "$ROOT" "$RULES"' EXIT
+mkdir -p "$ROOT/bin" "$ROOT/dev" "$ROOT/tmp"
+cp "$P" "$ROOT/bin/probe"
+cp -r rules_examples/. "$RULES/"
+step "fakefile: the guest opens a missing /dev/nvram; it becomes a fake device (true root: -L)" \
+  "$Q -L \$ROOT -rules \$RULES \$ROOT/bin/probe fakeio /dev/nvram"
+$Q -L "$ROOT" -rules "$RULES" "$ROOT/bin/probe" fakeio /dev/nvram
+step "the three pieces" "cat \$ROOT/dev/nvram.fakefile; ls \$RULES/plugins/fakefile/{config,data}"
+cat "$ROOT/dev/nvram.fakefile"
+ls "$RULES"/plugins/fakefile/config "$RULES"/plugins/fakefile/data
 echo
-echo "Rules live in rules_examples/; see docs/rules-api.md."
+echo "Rules live in rules_examples/; see docs/rules-api.md and docs/fakefile.md."
