@@ -114,6 +114,21 @@ log "building ${BINS[*]} in $DIR/build"
 ninja -C "$DIR/build" "${BINS[@]}" > "$DIR/ninja.log" 2>&1 \
   || { log "QEMU build failed, see $DIR/ninja.log"; tail -30 "$DIR/ninja.log" >&2; exit 1; }
 
+# Keep the cache bounded: older build directories of this same variant (other
+# patch hashes or configure revisions) are removed once this one has built.
+# Directories in use hold their lock; those are skipped.
+for old in "$CACHE"/build/qemu-*-"$VARIANT$([ $STATIC = 1 ] && echo -static || true)"-*; do
+  [ -d "$old" ] && [ "$old" != "$DIR" ] || continue
+  case "$old" in *-static-*) [ $STATIC = 1 ] || continue ;; esac
+  (
+    exec 7>"$old.lock"
+    flock -n 7 || exit 0
+    [ "$(find "$old" -maxdepth 0 -mmin +60 2>/dev/null)" ] || exit 0
+    log "removing the old build $old"
+    rm -rf "$old" "$old.lock"
+  )
+done
+
 if [ -n "$OUT" ]; then
   mkdir -p "$OUT"
   for b in "${BINS[@]}"; do
