@@ -671,10 +671,22 @@ static int tr_map(struct sfemu_tr_call *c, int dirfd, const char *path,
         if (host) {
             *host = true;
         }
-        if (path[0] == '/') {
-            return TR_KEEP;     /* QEMU matches /proc/self/... literally */
-        }
         tr_normalize(abs, out);
+        if (!strncmp(out, "/proc", 5) && (out[5] == '/' || !out[5])) {
+            /* QEMU matches /proc/self/... literally: keep the guest's string */
+            return path[0] == '/' ? TR_KEEP : 0;
+        }
+        /* Other host exceptions go through /proc/self/root, so QEMU's own
+         * -L lookup never maps them to a same-named file in the rootfs
+         * (firmware trees often carry a regular file at /dev/null). */
+        {
+            char tmp[PATH_MAX];
+            if (snprintf(tmp, sizeof(tmp), "/proc/self/root%s", out) >=
+                (int)sizeof(tmp)) {
+                return -ENAMETOOLONG;
+            }
+            memcpy(out, tmp, strlen(tmp) + 1);
+        }
         return 0;
     }
     return tr_resolve(c, abs, mode, out);

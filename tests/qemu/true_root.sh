@@ -38,8 +38,10 @@ expect_grep "bind of a unix socket succeeds" "bind /tmp/sock-$U -> 0" "$TMP/o"
 [ ! -e /tmp/sock-$U ] && pass "unix socket not on the host" || { fail "socket leaked"; rm -f /tmp/sock-$U; }
 run cwd /var data.txt > "$TMP/o" 2>&1
 expect_grep "chdir + relative open stays inside, getcwd is the guest path" "cwd=/var open=1 content=\[var data" "$TMP/o"
+printf 'FIRMWARE-NULL' > "$ROOT/dev/null"          # unpacked firmware: a plain file
 run open /dev/null > "$TMP/o" 2>&1
 expect_grep "/dev/null is the host's (documented exception)" "open /dev/null -> 3 errno=0" "$TMP/o"
+expect_grep "... even when the rootfs has a file there (QEMU's -L lookup bypassed)" "^content=\[\]$" "$TMP/o"
 run open /proc/self/maps > "$TMP/o" 2>&1
 expect_grep "/proc/self/maps is QEMU's emulated one" "content=\[" "$TMP/o"
 

@@ -343,8 +343,10 @@ static void check_passthrough(void)
 
     a[0] = P(dev);
     a[1] = O_RDWR;
-    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 && a[0] == P(dev) &&
-          c.nfds == 0, "/dev/null argument untouched");
+    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 && c.nfds == 0 &&
+          !strcmp((const char *)(uintptr_t)a[0], "/proc/self/root/dev/null"),
+          "/dev/null goes to the host through /proc/self/root (QEMU's -L "
+          "lookup cannot map it into the rootfs)");
     fd = t_real(SYS_open, a);
     sfemu_trueroot_leave(&c, &fd);
     check(fd >= 0 && fstat((int)fd, &st) == 0 && S_ISCHR(st.st_mode) &&
@@ -685,10 +687,12 @@ static void check_hosts_override(void)
 
     check(sfemu_trueroot_init(R, "+/opt/hostside") == 0, "init with SFEMU_HOST_PATHS=+/opt/hostside");
     a[0] = P(opt);
-    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 && a[0] == P(opt),
-          "added host path untouched");
+    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
+          !strcmp((const char *)(uintptr_t)a[0], "/proc/self/root/opt/hostside/file"),
+          "added host path goes to the host");
     a[0] = P(null);
-    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 && a[0] == P(null),
+    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
+          !strcmp((const char *)(uintptr_t)a[0], "/proc/self/root/dev/null"),
           "defaults kept with '+'");
     check(sfemu_trueroot_init(R, "/opt/hostside") == 0, "init with SFEMU_HOST_PATHS=/opt/hostside");
     a[0] = P(null);
