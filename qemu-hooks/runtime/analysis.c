@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "errnames.h"
 #include "elfsyms.h"
 #include "log.h"
 #include "runtime.h"
@@ -803,26 +804,11 @@ void sfemu_analysis_trigger(const char *kind, const char *detail)
 
 /* ---- writing the record ----------------------------------------------- */
 
-/* A guest errno's name: through the host errno that maps to it. */
+/* A guest errno's name, or "E<n>". */
 static void errno_name(int gerr, char *out, size_t cap)
 {
-    static int16_t host_of[4096];   /* guest errno -> host errno, once */
-    static int built;
-    const char *name = NULL;
+    const char *name = sfemu_errno_name(gerr);
 
-    if (!built) {
-        built = 1;
-        for (int h = 1; h < 512; h++) {
-            int g = sfemu_rt.ops && sfemu_rt.ops->errno_to_guest
-                    ? sfemu_rt.ops->errno_to_guest(h) : h;
-            if (g > 0 && g < 4096 && !host_of[g] && strerrorname_np(h)) {
-                host_of[g] = (int16_t)h;
-            }
-        }
-    }
-    if (gerr > 0 && gerr < 4096 && host_of[gerr]) {
-        name = strerrorname_np(host_of[gerr]);
-    }
     if (name) {
         snprintf(out, cap, "%s", name);
     } else {

@@ -65,10 +65,7 @@ extern struct sfemu_ring *sfemu_ring_list;
 int64_t sfemu_mono_ns(void);
 void sfemu_mono_to_real(int64_t mono_ns, int64_t *sec, int64_t *nsec);
 
-/* Guest errno name ("ENOENT") of a positive guest errno, or NULL. */
-const char *sfemu_errno_name(int guest_errno);
-/* Guest errno number of a name, or 0. */
-int sfemu_errno_num(const char *name);
+#include "errnames.h"
 /* Nonzero if a syscall result is an error (-4095..-1). */
 static inline int sfemu_is_err(int64_t ret)
 {
