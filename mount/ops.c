@@ -525,19 +525,30 @@ static int do_link(const char *from, const char *to)
     return r;
 }
 
-static int sf_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+/* The metadata record of an existing path (real or fake), for chmod/chown:
+ * 0 with *rel and *m set (m defaults to "nothing recorded"), or -errno. */
+static int meta_for_change(const char *path, struct fuse_file_info *fi,
+                           const char **rel, struct meta_rec *m)
 {
-    (void)fi;
-    const char *rel = op_rel(path, fi);
-    if (!rel)
-        return -ENOENT;
     struct ovl_ent e;
     struct stat st;
-    if (ovl_resolve(O, rel, &e) < 0 && fake_getattr(S, rel, NULL, &st) != 1)
+    *rel = op_rel(path, fi);
+    if (!*rel)
         return -ENOENT;
+    if (ovl_resolve(O, *rel, &e) < 0 && fake_getattr(S, *rel, NULL, &st) != 1)
+        return -ENOENT;
+    if (!meta_get(O->meta, *rel, m))
+        *m = (struct meta_rec){ -1, -1, -1, -1 };
+    return 0;
+}
+
+static int sf_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+    const char *rel;
     struct meta_rec m;
-    if (!meta_get(O->meta, rel, &m))
-        m = (struct meta_rec){ -1, -1, -1, -1 };
+    int rc = meta_for_change(path, fi, &rel, &m);
+    if (rc < 0)
+        return rc;
     mode_t type = m.mode >= 0 ? ((mode_t)m.mode & S_IFMT) : 0;
     m.mode = (long)(type | (mode & 07777));
     return meta_set(O->meta, rel, &m);
@@ -545,17 +556,11 @@ static int sf_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 
 static int sf_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 {
-    (void)fi;
-    const char *rel = op_rel(path, fi);
-    if (!rel)
-        return -ENOENT;
-    struct ovl_ent e;
-    struct stat st;
-    if (ovl_resolve(O, rel, &e) < 0 && fake_getattr(S, rel, NULL, &st) != 1)
-        return -ENOENT;
+    const char *rel;
     struct meta_rec m;
-    if (!meta_get(O->meta, rel, &m))
-        m = (struct meta_rec){ -1, -1, -1, -1 };
+    int rc = meta_for_change(path, fi, &rel, &m);
+    if (rc < 0)
+        return rc;
     if (uid != (uid_t)-1)
         m.uid = (long)uid;
     if (gid != (gid_t)-1)
