@@ -196,6 +196,24 @@ static int sf_getattr(const char *path, struct stat *st, struct fuse_file_info *
     return 0;
 }
 
+/* The firmware's own target of the symlink at rel (resolved as e), into
+ * target[PATH_MAX]: length, or -errno. */
+static ssize_t link_target(const char *rel, const struct ovl_ent *e,
+                           char *target)
+{
+    const char *name;
+    int pfd = ovl_parent_fd(ovl_layer_fd(O, e->layer), rel, &name);
+    if (pfd < 0)
+        return pfd;
+    ssize_t n = readlinkat(pfd, name, target, PATH_MAX - 1);
+    int err = errno;
+    close(pfd);
+    if (n < 0)
+        return -err;
+    target[n] = 0;
+    return n;
+}
+
 static int sf_readlink(const char *path, char *buf, size_t size)
 {
     const char *rel = rel_of(path);
@@ -205,17 +223,10 @@ static int sf_readlink(const char *path, char *buf, size_t size)
         return r;
     if (!S_ISLNK(e.st.st_mode))
         return -EINVAL;
-    const char *name;
-    int pfd = ovl_parent_fd(ovl_layer_fd(O, e.layer), rel, &name);
-    if (pfd < 0)
-        return pfd;
     char target[PATH_MAX];
-    ssize_t n = readlinkat(pfd, name, target, sizeof target - 1);
-    int err = errno;
-    close(pfd);
+    ssize_t n = link_target(rel, &e, target);
     if (n < 0)
-        return -err;
-    target[n] = 0;
+        return (int)n;
     if (S->symlinks_contained) {
         char out[PATH_MAX];
         r = contain_symlink(O, rel, target, out, sizeof out);
@@ -934,15 +945,9 @@ static int sf_getxattr(const char *path, const char *name, char *value, size_t s
             return r;
         if (!S_ISLNK(e.st.st_mode))
             return -ENODATA;
-        const char *n;
-        int pfd = ovl_parent_fd(ovl_layer_fd(O, e.layer), rel, &n);
-        if (pfd < 0)
-            return pfd;
-        ssize_t l = readlinkat(pfd, n, v, sizeof v - 1);
-        close(pfd);
+        ssize_t l = link_target(rel, &e, v);
         if (l < 0)
-            return -errno;
-        v[l] = 0;
+            return (int)l;
     } else if (!strcmp(name, XATTR_LAYER)) {
         if (r < 0 || is_fake(rel, &e, r == 0))
             snprintf(v, sizeof v, "fake");
