@@ -5,29 +5,7 @@
 R="$T/rootfs"; RULES="$T/rules"
 mk_rootfs "$R"; mk_rules "$RULES"
 C="$RULES/plugins/fakefile/config"; D="$RULES/plugins/fakefile/data"
-cat > "$C/board.txt.fakeconfig.lua" <<'LUA'
-local script_dir = debug.getinfo(1, "S").source:match("@?(.*/)") or ""
-local rules_dir = script_dir:gsub("plugins/fakefile/config/?$", "")
-local fakefile = require(rules_dir .. "plugins/fakefile")
-
-return {
-  default_state = "init",
-  states = {
-    init = {
-      open = function(ctx)
-        return fakefile.default_open(ctx)
-      end,
-      read = function(ctx)
-        local data = fakefile.read_fakecontent_lines(ctx.record.content_path, 0, 10)
-        return fakefile.reply_read_bytes(ctx, data or "")
-      end,
-      write = function(ctx)
-        return fakefile.default_write_discard(ctx)
-      end,
-    }
-  }
-}
-LUA
+cp "$SRC/tests/fixtures/seed-custom.fakeconfig.lua" "$C/board.txt.fakeconfig.lua"
 for i in $(seq 0 19); do echo "line$i"; done > "$D/board.txt.fakecontent"
 cat > "$C/door.fakeconfig.lua" <<'LUA'
 local fakefile = require("plugins.fakefile")   -- dotted name, rules-relative

@@ -28,29 +28,7 @@ for arch in arm mips; do
 
   # the seed's custom fakeconfig: read serves fakecontent lines 0..10
   seq -f "line %g" 1 20 > "$RULES/plugins/fakefile/data/app.conf.fakecontent"
-  cat > "$RULES/plugins/fakefile/config/app.conf.fakeconfig.lua" <<'LUA'
-local script_dir = debug.getinfo(1, "S").source:match("@?(.*/)") or ""
-local rules_dir = script_dir:gsub("plugins/fakefile/config/?$", "")
-local fakefile = require(rules_dir .. "plugins/fakefile")
-
-return {
-  default_state = "init",
-  states = {
-    init = {
-      open = function(ctx)
-        return fakefile.default_open(ctx)
-      end,
-      read = function(ctx)
-        local data = fakefile.read_fakecontent_lines(ctx.record.content_path, 0, 10)
-        return fakefile.reply_read_bytes(ctx, data or "")
-      end,
-      write = function(ctx)
-        return fakefile.default_write_discard(ctx)
-      end,
-    }
-  }
-}
-LUA
+  cp "$SRC/tests/fixtures/seed-custom.fakeconfig.lua" "$RULES/plugins/fakefile/config/app.conf.fakeconfig.lua"
   run fakeio /tmp/app.conf > "$TMP/o" 2>&1
   expect_grep "$arch custom fakeconfig serves fakecontent lines (seed example)" "read=8 read2=63 .*data=\[line 1" "$TMP/o"
   run open /tmp/app.conf > "$TMP/o" 2>&1
