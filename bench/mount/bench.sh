@@ -139,14 +139,6 @@ cat "$W/section.md"
 
 # Replace only our section of docs/BENCHMARKS.md.
 DOC=$SRC/docs/BENCHMARKS.md
-mkdir -p "$(dirname "$DOC")"
-[ -f "$DOC" ] || printf '# Benchmarks\n\n' > "$DOC"
-awk -v sec="$W/section.md" '
-    BEGIN { while ((getline l < sec) > 0) body = body l "\n" }
-    /^## sfemu-mount$/ { printf "%s", body; skip = 1; done = 1; next }
-    /^## / && skip { skip = 0; print ""; }
-    !skip { print }
-    END { if (!done) printf "\n%s", body }
-' "$DOC" > "$W/doc.md"
-cp "$W/doc.md" "$DOC"
+. "$SRC/bench/lib.sh"
+bench_write_section "$DOC" "## sfemu-mount" "$W/section.md"
 echo "bench: updated $DOC"

@@ -23,6 +23,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 DOC="$REPO/docs/BENCHMARKS.md"
 HEADING="## Hook runtime (qemu-hooks)"
+. "$REPO/bench/lib.sh"
 
 REPS=${REPS:-7}
 N_GETPPID=${N_GETPPID:-1000000}
@@ -152,14 +153,12 @@ for ((rep = 1; rep <= REPS; rep++)); do
     echo "   rep $rep/$REPS done ($(( $(date +%s) - T_START )) s)" >&2
 done
 
-median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{v[NR]=$1} END {
-    if (NR % 2) printf "%.1f", v[(NR+1)/2]; else printf "%.1f", (v[NR/2]+v[NR/2+1])/2 }'; }
 
 declare -A MED
 for a in "${ARCHES[@]}"; do
     for m in getppid file; do
         for c in "${CONFIGS[@]}"; do
-            MED[$a,$m,$c]=$(median <<<"${SAMPLES[$a,$m,$c]}")
+            MED[$a,$m,$c]=$(median %.1f <<<"${SAMPLES[$a,$m,$c]}")
         done
     done
 done
@@ -339,19 +338,7 @@ SEC="$W/section.md"
 cat "$SEC"
 
 if [[ -z ${NO_DOC:-} ]]; then
-    mkdir -p "$(dirname "$DOC")"
-    if [[ ! -f $DOC ]]; then
-        printf '# Benchmarks\n\n' >"$DOC"
-    fi
-    # Replace only our section: from our heading to the next "## " heading.
-    awk -v h="$HEADING" -v sec="$SEC" '
-        function emit() { while ((getline l < sec) > 0) print l; close(sec); done = 1 }
-        $0 == h { emit(); skip = 1; next }
-        skip && /^## / { skip = 0 }
-        !skip { print }
-        { last = $0 }
-        END { if (!done) { if (last != "") print ""; emit() } }' "$DOC" >"$W/doc.new"
-    cat "$W/doc.new" >"$DOC"
+    bench_write_section "$DOC" "$HEADING" "$SEC"
     echo "== wrote $DOC" >&2
 fi
 echo "== total $(( $(date +%s) - T_START )) s" >&2

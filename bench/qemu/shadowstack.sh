@@ -22,6 +22,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 DOC="$REPO/docs/BENCHMARKS.md"
 HEADING="## Shadow stack"
+. "$REPO/bench/lib.sh"
 
 REPS=${REPS:-7}
 N_GETPPID=${N_GETPPID:-1000000}
@@ -127,7 +128,6 @@ for ((rep = 1; rep <= REPS; rep++)); do
     done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END{print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}'; }
 
 SEC="$W/section.md"
 {
@@ -167,18 +167,7 @@ SEC="$W/section.md"
 cat "$SEC"
 
 if [[ -z ${NO_DOC:-} ]]; then
-    if [[ ! -f $DOC ]]; then
-        printf '# Benchmarks\n\n' >"$DOC"
-    fi
-    # Replace only our section: from our heading to the next "## " heading.
-    awk -v h="$HEADING" -v sec="$SEC" '
-        function emit() { while ((getline l < sec) > 0) print l; close(sec); done = 1 }
-        $0 == h { emit(); print ""; skip = 1; next }
-        skip && /^## / { skip = 0 }
-        !skip { print }
-        { last = $0 }
-        END { if (!done) { if (last != "") print ""; emit() } }' "$DOC" >"$W/doc.new"
-    cat "$W/doc.new" >"$DOC"
+    bench_write_section "$DOC" "$HEADING" "$SEC"
     echo "== wrote $DOC" >&2
 fi
 echo "== total $(( $(date +%s) - T_START )) s" >&2
