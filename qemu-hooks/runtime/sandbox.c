@@ -111,10 +111,7 @@ static void sandbox_new_env(lua_State *L)
 /* Loads path as text and gives it the environment on top of the stack. */
 static int sandbox_loadfile_env(lua_State *L, const char *path)
 {
-    int rc;
-    lua_pushfstring(L, "@%s", path);
-    lua_pop(L, 1);
-    rc = luaL_loadfilex(L, path, "t");
+    int rc = luaL_loadfilex(L, path, "t");
     if (rc != LUA_OK) {
         return rc;
     }
