@@ -28,6 +28,7 @@ struct opts {
     int symlinks_contained;
     double cache_timeout;
     int threads;
+    int no_passthrough;
 };
 
 static void usage(FILE *f)
@@ -54,6 +55,9 @@ static void usage(FILE *f)
 "  --cache-timeout SEC    kernel attribute/entry cache time (default 5)\n"
 "  --threads N            FUSE worker threads (default 1: lowest latency on small\n"
 "                         machines; more help parallel guests and first reads)\n"
+"  --no-passthrough       serve real files through the daemon and the FUSE page\n"
+"                         cache instead of FUSE passthrough (passthrough needs\n"
+"                         kernel 6.9+ and root; without them it is off anyway)\n"
 "  --fake-init PATH[=KIND] create the three fakefile pieces for PATH (text, dev,\n"
 "                         socket) with the plugin's fakefile.init, through ROOTFS\n"
 "  -d, --debug            libfuse debug output (implies -f)\n"
@@ -97,6 +101,8 @@ static void parse(int argc, char **argv, struct opts *o)
             o->debug = o->foreground = 1;
         } else if (!strcmp(a, "-u") || !strcmp(a, "--unmount")) {
             o->unmount = 1;
+        } else if (!strcmp(a, "--no-passthrough")) {
+            o->no_passthrough = 1;
         } else if (!strcmp(a, "--allow-other")) {
             o->allow_other = 1;
         } else if (!strcmp(a, "--upper")) {
@@ -412,6 +418,16 @@ static int cmd_fake_init(const struct opts *o)
 
 /* ------------------------------------------------------------------ daemon */
 
+/* How deep a layer's filesystem is stacked, as FUSE passthrough counts it:
+ * backing files on overlayfs or ecryptfs need room for one more level. */
+static unsigned stack_depth(int fd)
+{
+    struct statfs sf;
+    if (fstatfs(fd, &sf) < 0)
+        return 0;
+    return sf.f_type == 0x794c7630 /* overlayfs */ || sf.f_type == 0xf15f /* ecryptfs */;
+}
+
 static void clean_work(int work_fd)
 {
     int fd = openat(work_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -495,6 +511,9 @@ int main(int argc, char **argv)
     if (s.ovl.lower_fd < 0 || s.ovl.upper_fd < 0 || s.ovl.work_fd < 0)
         die("cannot open the layers under '%s'", upper_abs);
     clean_work(s.ovl.work_fd);
+    s.passthrough = !o.no_passthrough;
+    s.backing_depth = stack_depth(s.ovl.lower_fd) > stack_depth(s.ovl.upper_fd)
+                      ? stack_depth(s.ovl.lower_fd) : stack_depth(s.ovl.upper_fd);
     char err[512];
     s.ovl.meta = meta_open(upfd, "meta.db", err, sizeof err);
     if (!s.ovl.meta)

@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include "containment.h"
+#include "passthrough.h"
 #include "sfemu_mount.h"
 
 #define XATTR_SYMLINK "security.sfemu.symlink"
@@ -25,6 +26,7 @@ struct handle {
     struct handle *prev, *next;   /* all open handles (freed at shutdown) */
     int fd;
     enum hkind kind;
+    struct pt_backing *pt;   /* passthrough reference, or NULL */
     char rel[];            /* the path at open time (nullpath_ok: ops get no path) */
 };
 
@@ -608,6 +610,8 @@ static int sf_truncate(const char *path, off_t size, struct fuse_file_info *fi)
     }
     if (!have)
         return -ENOENT;
+    if (e.layer == OVL_LOWER && pt_busy(rel))
+        return pt_refuse(rel);
     int r = ovl_copy_up(O, rel, &e);
     if (r < 0)
         return r;
@@ -623,7 +627,7 @@ static int sf_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 
 /* Open handles, so that those whose RELEASE never arrives (the session
  * ended first) are still freed at shutdown. */
-static struct handle handles = { &handles, &handles, -1, H_REAL };
+static struct handle handles = { &handles, &handles, -1, H_REAL, NULL };
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void handle_free(struct handle *h)
@@ -632,6 +636,7 @@ static void handle_free(struct handle *h)
     h->prev->next = h->next;
     h->next->prev = h->prev;
     pthread_mutex_unlock(&handles_lock);
+    pt_release(h->pt);
     if (h->fd >= 0)
         close(h->fd);
     free(h);
@@ -646,15 +651,21 @@ void ops_free_handles(void)
 static int new_handle(struct fuse_file_info *fi, int fd, enum hkind kind, const char *rel)
 {
     size_t n = strlen(rel) + 1;
+    struct pt_backing *pt = NULL;
     struct handle *h = malloc(sizeof *h + n);
-    if (!h) {
+    int r = h ? 0 : -ENOMEM;
+    if (!r && kind == H_REAL && fd >= 0)
+        r = pt_open(rel, fd, fi, &pt);
+    if (r < 0) {
+        free(h);
         if (fd >= 0)
             close(fd);
-        return -ENOMEM;
+        return r;
     }
     memcpy(h->rel, rel, n);
     h->fd = fd;
     h->kind = kind;
+    h->pt = pt;
     pthread_mutex_lock(&handles_lock);
     h->next = handles.next;
     h->prev = &handles;
@@ -662,9 +673,14 @@ static int new_handle(struct fuse_file_info *fi, int fd, enum hkind kind, const 
     handles.next = h;
     pthread_mutex_unlock(&handles_lock);
     fi->fh = (uint64_t)(uintptr_t)h;
-    if (kind != H_REAL) {
+    if (kind == H_FAKE) {
         fi->direct_io = 1;  /* content comes from a state machine / engine */
         fi->keep_cache = 0;
+    } else if (kind == H_RECORD) {
+        fi->direct_io = 1;  /* rewritten by the engine behind the kernel's back */
+        fi->keep_cache = 0;
+    } else if (fd >= 0 && !pt) {
+        fi->keep_cache = 1; /* (the kernel refuses it on passthrough opens) */
     }
     return 0;
 }
@@ -701,6 +717,8 @@ static int sf_open(const char *path, struct fuse_file_info *fi)
     int flags = fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY);
     int wr = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
     if (wr && e.layer == OVL_LOWER) {
+        if (pt_busy(rel))
+            return pt_refuse(rel);
         int r = ovl_copy_up(O, rel, &e); /* re-resolves under its lock */
         if (r < 0)
             return r;
@@ -996,16 +1014,31 @@ static int sf_fallocate(const char *path, int mode, off_t off, off_t len, struct
 /* Namespace changes: run, then void the cached resolutions. */
 static int sf_mknod(const char *p, mode_t m, dev_t d) { int r = do_mknod(p, m, d); ovl_changed(O); return r; }
 static int sf_mkdir(const char *p, mode_t m) { int r = do_mkdir(p, m); ovl_changed(O); return r; }
-static int sf_unlink(const char *p) { int r = do_unlink(p); ovl_changed(O); return r; }
+static int sf_unlink(const char *p)
+{
+    int r = do_unlink(p);
+    ovl_changed(O);
+    if (r == 0)
+        pt_removed(rel_of(p));
+    return r;
+}
 static int sf_rmdir(const char *p) { int r = do_rmdir(p); ovl_changed(O); return r; }
 static int sf_symlink(const char *t, const char *p) { int r = do_symlink(t, p); ovl_changed(O); return r; }
-static int sf_rename(const char *f, const char *t, unsigned int fl) { int r = do_rename(f, t, fl); ovl_changed(O); return r; }
+static int sf_rename(const char *f, const char *t, unsigned int fl)
+{
+    int r = do_rename(f, t, fl);
+    ovl_changed(O);
+    if (r == 0)
+        pt_renamed(rel_of(f), rel_of(t));
+    return r;
+}
 static int sf_link(const char *f, const char *t) { int r = do_link(f, t); ovl_changed(O); return r; }
 static int sf_create(const char *p, mode_t m, struct fuse_file_info *fi) { int r = do_create(p, m, fi); ovl_changed(O); return r; }
 
 static void *sf_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-    cfg->kernel_cache = 1;           /* lower/upper files: keep the page cache */
+    /* not cfg->kernel_cache: new_handle() keeps the page cache of real
+     * files that are not passed through */
     cfg->entry_timeout = sfemu_g->cache_timeout;
     cfg->attr_timeout = sfemu_g->cache_timeout;
     /* Negative entries may be cached only if the kernel can be told that
@@ -1021,13 +1054,14 @@ static void *sf_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->nullpath_ok = 1;            /* no path lookups for read/write/release */
     /* read replies from fds are spliced: 2.5x faster first reads here
      * (SPLICE_MOVE brought nothing measurable on top) */
-    if (conn->capable & FUSE_CAP_SPLICE_WRITE)
-        conn->want |= FUSE_CAP_SPLICE_WRITE;
-    conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+    fuse_set_feature_flag(conn, FUSE_CAP_SPLICE_WRITE);
+    fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
     /* Every change to real files goes through the mount (the kernel sees
      * it), fake files use direct I/O: no need to revalidate attributes on
      * every read (auto_inval_data), which costs on each read(2). */
-    conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
+    fuse_unset_feature_flag(conn, FUSE_CAP_AUTO_INVAL_DATA);
+    pt_init(conn, sfemu_g->passthrough, sfemu_g->backing_depth);
+    log_msg("passthrough %s", pt_state());
     return sfemu_g;
 }
 

@@ -2,7 +2,7 @@
 #ifndef SFEMU_MOUNT_H
 #define SFEMU_MOUNT_H
 
-#define FUSE_USE_VERSION 312
+#define FUSE_USE_VERSION 317
 #include <fuse.h>
 #include <pthread.h>
 #include "fakefs.h"
@@ -15,6 +15,8 @@ struct sfemu {
     struct fakefs_engine *fake;     /* NULL without --rules */
     int symlinks_contained;
     double cache_timeout;
+    int passthrough;                /* wanted: FUSE passthrough for real files */
+    unsigned backing_depth;         /* stacked filesystems under the layers */
     struct fuse *fuse;
     /* asynchronous kernel-cache invalidation (never from a handler) */
     pthread_mutex_t inval_lock;

@@ -25,25 +25,9 @@ while [ $# -gt 0 ]; do
 done
 log() { echo "build-qemu: $*" >&2; }
 
-# 1. The source tarball, from Debian's archive (deb-src trixie, see scripts/install-deps.sh).
-mkdir -p "$CACHE/src"
-exec 8>"$CACHE/src/.lock"; flock 8
-TARBALL=$(ls "$CACHE"/src/qemu_10.0.*.orig.tar.xz 2>/dev/null | sort -V | tail -n1 || true)
-if [ -z "$TARBALL" ]; then
-  log "fetching QEMU 10.0 source (apt-get source qemu/trixie)"
-  (cd "$CACHE/src" && apt-get source --download-only -qq qemu/trixie >&2)
-  rm -f "$CACHE"/src/*.debian.tar.* "$CACHE"/src/*.dsc
-  TARBALL=$(ls "$CACHE"/src/qemu_10.0.*.orig.tar.xz 2>/dev/null | sort -V | tail -n1 || true)
-  [ -n "$TARBALL" ] || { log "no QEMU 10.0 source found in the archive"; exit 1; }
-fi
-VERSION=$(basename "$TARBALL" | sed -E 's/^qemu_([0-9.]+).*/\1/')
-PRISTINE="$CACHE/src/qemu-$VERSION"
-if [ ! -f "$PRISTINE/.complete" ]; then
-  rm -rf "$PRISTINE"; mkdir -p "$PRISTINE"
-  tar -xf "$TARBALL" -C "$PRISTINE" --strip-components=1
-  touch "$PRISTINE/.complete"
-fi
-flock -u 8
+# 1. The source, from Debian's archive (deb-src trixie, see scripts/install-deps.sh).
+PRISTINE=$(bash "$HERE/../scripts/debian-source.sh" qemu/trixie 'qemu_10.0.*.orig.tar.xz')
+VERSION=${PRISTINE##*/qemu-}
 if [ "${PRINT_SOURCE:-0}" = 1 ]; then echo "$PRISTINE"; exit 0; fi
 
 # 2. The build directory, keyed by everything that changes QEMU's objects.

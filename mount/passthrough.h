@@ -1,0 +1,33 @@
+/* FUSE passthrough for real files (lower and upper tree): after open the
+ * kernel reads and writes the backing file itself, so reads run at the
+ * backing file's page-cache speed and never reach the daemon. */
+#ifndef SFEMU_PASSTHROUGH_H
+#define SFEMU_PASSTHROUGH_H
+
+#include "sfemu_mount.h"
+
+struct pt_backing;
+
+/* From the init handler: ask the kernel for passthrough unless wanted is 0.
+ * stack_depth: how many stacked filesystems lie under the backing files. */
+void pt_init(struct fuse_conn_info *conn, int wanted, unsigned stack_depth);
+/* "on", "off (reason)": for the log and --help. */
+const char *pt_state(void);
+
+/* Open of a real file: fd is the daemon's descriptor of the backing file and
+ * rel the path that names the FUSE inode.  Sets fi->backing_id and *out (the
+ * reference to drop on release); *out stays NULL when passthrough is off
+ * (page caching).  -ETXTBSY: a write to an inode still passed through to the
+ * firmware's copy of the file. */
+int pt_open(const char *rel, int fd, struct fuse_file_info *fi, struct pt_backing **out);
+void pt_release(struct pt_backing *b);
+/* Is rel open in passthrough mode (so its backing file must not change)? */
+int pt_busy(const char *rel);
+/* Log why a change to rel is refused; returns -ETXTBSY. */
+int pt_refuse(const char *rel);
+
+/* The namespace moved under open files: keep the path -> inode view right. */
+void pt_renamed(const char *from, const char *to);
+void pt_removed(const char *rel);
+
+#endif
