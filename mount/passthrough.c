@@ -50,7 +50,8 @@ static pthread_cond_t released = PTHREAD_COND_INITIALIZER;
  * close-then-reopen can reach the daemon in the other order, so a change
  * first waits this long for the readers' RELEASEs. */
 #define PT_RELEASE_WAIT_MS 200
-static int enabled, dev_fd = -1, ever_ok;
+static _Atomic int enabled;   /* read without the lock on every open */
+static int dev_fd = -1, ever_ok;
 static char state[96] = "off (not negotiated)";
 
 static unsigned slot(const char *p)
