@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <dirent.h>
 #include <unistd.h>
+#include "passthrough.h"
 #include "sfemu_mount.h"
 
 struct sfemu *sfemu_g;
@@ -511,6 +512,12 @@ int main(int argc, char **argv)
     if (s.ovl.lower_fd < 0 || s.ovl.upper_fd < 0 || s.ovl.work_fd < 0)
         die("cannot open the layers under '%s'", upper_abs);
     clean_work(s.ovl.work_fd);
+    int probe = ovl_layer_open(s.ovl.lower_fd, ".", O_RDONLY | O_DIRECTORY, 0);
+    if (probe == -EOPNOTSUPP)
+        die("%s", "this kernel (or a seccomp filter) refuses openat2(2), which keeps every "
+            "path inside the layers: Linux 5.6 or later is needed");
+    if (probe >= 0)
+        close(probe);
     s.passthrough = !o.no_passthrough;
     s.backing_depth = stack_depth(s.ovl.lower_fd) > stack_depth(s.ovl.upper_fd)
                       ? stack_depth(s.ovl.lower_fd) : stack_depth(s.ovl.upper_fd);
@@ -586,13 +593,20 @@ int main(int argc, char **argv)
     fake_inval_start(&s);
     if (s.fake && fakefs_watch_start(s.fake) < 0)
         log_msg("inotify unavailable: fakeconfig hot reload disabled");
-    struct fuse_loop_config *lc = fuse_loop_cfg_create();
-    fuse_loop_cfg_set_clone_fd(lc, 0);
-    fuse_loop_cfg_set_max_threads(lc, (unsigned)o.threads);
-    fuse_loop_cfg_set_idle_threads(lc, (unsigned)o.threads); /* no thread churn */
-    int ret = fuse_loop_mt(s.fuse, lc);
-    fuse_loop_cfg_destroy(lc);
+    int ret;
+    if (o.threads == 1) {
+        /* the single-threaded loop: no worker hand-off per request */
+        ret = fuse_loop(s.fuse);
+    } else {
+        struct fuse_loop_config *lc = fuse_loop_cfg_create();
+        fuse_loop_cfg_set_clone_fd(lc, 0);
+        fuse_loop_cfg_set_max_threads(lc, (unsigned)o.threads);
+        fuse_loop_cfg_set_idle_threads(lc, (unsigned)o.threads); /* no thread churn */
+        ret = fuse_loop_mt(s.fuse, lc);
+        fuse_loop_cfg_destroy(lc);
+    }
     log_msg("unmounted %s (%d)", mp, ret);
+    pt_shutdown();
 
     fake_inval_stop(&s);
     fake_dir_forget(&s, NULL);

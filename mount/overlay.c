@@ -22,7 +22,10 @@ int ovl_layer_open(int layer_fd, const char *rel, int flags, mode_t mode)
     if (!(flags & O_CREAT) && !(flags & O_TMPFILE))
         how.mode = 0;
     int fd = (int)syscall(SYS_openat2, layer_fd, rel, &how, sizeof how);
-    return fd < 0 ? -errno : fd;
+    /* never -ENOSYS: from OPEN the kernel takes it for "this filesystem
+     * needs no open" and sends READs without a handle (main.c checks for
+     * openat2 at start-up) */
+    return fd >= 0 ? fd : errno == ENOSYS ? -EOPNOTSUPP : -errno;
 }
 
 int ovl_layer_fd(const struct ovl *o, enum ovl_layer l)

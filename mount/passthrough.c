@@ -1,15 +1,24 @@
 /*
  * FUSE passthrough (kernel 6.9+, libfuse 3.17): a real file's open registers
  * the daemon's fd as the backing file (FUSE_DEV_IOC_BACKING_OPEN) and the
- * kernel does the I/O.  The kernel refuses a second backing file for an
- * inode that is still open in passthrough mode (-EBUSY, seen by the caller
- * as EIO), so one backing id is shared by all opens of an inode: the
- * high-level API names inodes by path, hence a path-keyed table that follows
- * renames and unlinks.  Once passed through, an inode takes no other
- * backing file and no non-passthrough open until its last open is closed:
- * changing a firmware file that is open is refused with ETXTBSY, like
- * writing a running executable.  Without the capability (kernel too old, daemon
- * without CAP_SYS_ADMIN, --no-passthrough) files are page-cached as before.
+ * kernel does the I/O.
+ *
+ * The kernel takes one backing file per inode while any open of it is passed
+ * through, and refuses other opens of that inode meanwhile (EIO to the
+ * caller).  So one backing id serves all opens of an inode: the high-level
+ * API names inodes by path, hence a path-keyed table that follows renames
+ * and unlinks.  Changing a firmware file that is open would need a second
+ * backing file (the copy-up): it is refused with ETXTBSY, like writing a
+ * running executable.
+ *
+ * A backing id stays registered after its last close (up to PT_IDLE_MAX,
+ * least recently used dropped first): reopening a file then costs no
+ * ioctl.  The registration pins the file, so its (dev, ino) cannot be reused
+ * by another file while it is cached; a path now naming another file just
+ * gets a new registration.
+ *
+ * Without the capability (kernel too old, daemon without CAP_SYS_ADMIN,
+ * --no-passthrough) files are page-cached as before.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +42,8 @@ struct pt_backing_map {
 #define PT_IOC_BACKING_CLOSE _IOW(229, 2, uint32_t)
 
 struct pt_backing {
-    struct pt_backing *next;   /* hash chain; detached entries are off it */
+    struct pt_backing *next;               /* hash chain (attached entries) */
+    struct pt_backing *idle_prev, *idle_next; /* LRU of entries with refs == 0 */
     int attached;
     dev_t dev;
     ino_t ino;
@@ -43,13 +53,17 @@ struct pt_backing {
 };
 
 #define PT_BUCKETS 1024
-static struct pt_backing *table[PT_BUCKETS];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t released = PTHREAD_COND_INITIALIZER;
+#define PT_IDLE_MAX 256
 /* RELEASE is sent after close(2) returns: with several worker threads a
  * close-then-reopen can reach the daemon in the other order, so a change
  * first waits this long for the readers' RELEASEs. */
 #define PT_RELEASE_WAIT_MS 200
+
+static struct pt_backing *table[PT_BUCKETS];
+static struct pt_backing idle = { .idle_prev = &idle, .idle_next = &idle };
+static unsigned idle_n;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t released = PTHREAD_COND_INITIALIZER;
 static _Atomic int enabled;   /* read without the lock on every open */
 static int dev_fd = -1, ever_ok;
 static char state[96] = "off (not negotiated)";
@@ -93,30 +107,59 @@ static struct pt_backing **find(const char *rel)
     return pp;
 }
 
+static void idle_unlink(struct pt_backing *b)
+{
+    b->idle_prev->idle_next = b->idle_next;
+    b->idle_next->idle_prev = b->idle_prev;
+    b->idle_prev = b->idle_next = NULL;
+    idle_n--;
+}
+
+/* Unregister and free an entry nobody has open (off the hash chain). */
+static void destroy(struct pt_backing *b)
+{
+    if (b->idle_next)
+        idle_unlink(b);
+    uint32_t id = (uint32_t)b->id;
+    if (dev_fd >= 0 && ioctl(dev_fd, PT_IOC_BACKING_CLOSE, &id) < 0)
+        log_msg("passthrough: closing backing id %d: %s", b->id, strerror(errno));
+    free(b->rel);
+    free(b);
+}
+
+/* Take *pp off its hash chain; an idle entry has nothing left and goes. */
 static void detach(struct pt_backing **pp)
 {
     struct pt_backing *b = *pp;
     *pp = b->next;
     b->next = NULL;
     b->attached = 0;
+    if (!b->refs)
+        destroy(b);
 }
 
 static void put_locked(struct pt_backing *b)
 {
     if (--b->refs)
         return;
-    if (b->attached)
-        detach(find(b->rel));
-    uint32_t id = (uint32_t)b->id;
-    if (ioctl(dev_fd, PT_IOC_BACKING_CLOSE, &id) < 0)
-        log_msg("passthrough: closing backing id %d: %s", b->id, strerror(errno));
-    free(b->rel);
-    free(b);
     pthread_cond_broadcast(&released);
+    if (!b->attached || dev_fd < 0) {   /* (dev_fd < 0: shutting down) */
+        if (b->attached)
+            detach(find(b->rel));
+        else
+            destroy(b);
+        return;
+    }
+    b->idle_next = &idle;        /* most recently used at the tail */
+    b->idle_prev = idle.idle_prev;
+    idle.idle_prev->idle_next = b;
+    idle.idle_prev = b;
+    if (++idle_n > PT_IDLE_MAX)
+        detach(find(idle.idle_next->rel));
 }
 
-/* Under the lock: the attached entry for rel once it no longer blocks a
- * change to (dev, ino) (NULL or the same file), or the blocking one after
+/* Under the lock: the entry for rel once no open of it blocks a change to
+ * st's file (st NULL: to any file), or the blocking one after
  * PT_RELEASE_WAIT_MS. */
 static struct pt_backing **settled(const char *rel, const struct stat *st)
 {
@@ -127,7 +170,7 @@ static struct pt_backing **settled(const char *rel, const struct stat *st)
     until.tv_nsec %= 1000000000L;
     for (;;) {
         struct pt_backing **pp = find(rel), *b = *pp;
-        if (!b || (st && b->dev == st->st_dev && b->ino == st->st_ino))
+        if (!b || !b->refs || (st && b->dev == st->st_dev && b->ino == st->st_ino))
             return pp;
         if (pthread_cond_timedwait(&released, &lock, &until))
             return find(rel);
@@ -137,6 +180,31 @@ static struct pt_backing **settled(const char *rel, const struct stat *st)
 static int writes(int flags)
 {
     return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
+/* Register fd as a backing file.  0: passthrough turned out to be
+ * unavailable (page caching from now on); -errno. */
+static int register_fd(const char *rel, int fd)
+{
+    struct pt_backing_map map = { .fd = fd };
+    int id = ioctl(dev_fd, PT_IOC_BACKING_OPEN, &map);
+    if (id > 0) {
+        ever_ok = 1;
+        return id;
+    }
+    int err = id < 0 ? errno : EINVAL;
+    if (!ever_ok) {
+        /* EPERM: needs CAP_SYS_ADMIN; ELOOP: layers stacked too deep.  No
+         * inode is in passthrough mode yet, so every file can go back to
+         * page caching. */
+        enabled = 0;
+        snprintf(state, sizeof state, "off (registering a backing file: %s%s)",
+                 strerror(err), err == EPERM ? "; needs CAP_SYS_ADMIN" : "");
+        log_msg("passthrough %s", state);
+        return 0;
+    }
+    log_msg("passthrough: registering /%s: %s", rel, strerror(err));
+    return -err;
 }
 
 int pt_open(const char *rel, int fd, struct fuse_file_info *fi, struct pt_backing **out)
@@ -150,37 +218,24 @@ int pt_open(const char *rel, int fd, struct fuse_file_info *fi, struct pt_backin
     pthread_mutex_lock(&lock);
     struct pt_backing **pp = writes(fi->flags) ? settled(rel, &st) : find(rel), *b = *pp;
     if (b && (b->dev != st.st_dev || b->ino != st.st_ino)) {
-        /* The inode is passed through to the firmware's file, which has
-         * been copied up since (rename or truncate while open).  The kernel
-         * takes no other backing file and no non-passthrough open until
-         * the last of those opens is closed: readers share the old backing
-         * file (same data), writers must wait. */
-        if (writes(fi->flags)) {
+        if (b->refs && writes(fi->flags)) {
             pthread_mutex_unlock(&lock);
             return pt_refuse(rel);
         }
+        /* Open: the inode is still passed through to the firmware's copy
+         * of a file renamed or truncated since; a reader shares it (same
+         * data).  Idle: the path names another file now. */
+        if (!b->refs) {
+            detach(pp);
+            b = NULL;
+        }
     }
     if (!b) {
-        struct pt_backing_map map = { .fd = fd };
-        int id = ioctl(dev_fd, PT_IOC_BACKING_OPEN, &map);
+        int id = register_fd(rel, fd);
         if (id <= 0) {
-            int err = id < 0 ? errno : EINVAL;
-            if (!ever_ok) {
-                /* EPERM: needs CAP_SYS_ADMIN; ELOOP: layers stacked too
-                 * deep.  No inode is in passthrough mode yet, so every file
-                 * can go back to page caching. */
-                enabled = 0;
-                snprintf(state, sizeof state, "off (registering a backing file: %s%s)",
-                         strerror(err), err == EPERM ? "; needs CAP_SYS_ADMIN" : "");
-                log_msg("passthrough %s", state);
-                pthread_mutex_unlock(&lock);
-                return 0;
-            }
             pthread_mutex_unlock(&lock);
-            log_msg("passthrough: registering /%s: %s", rel, strerror(err));
-            return -err;
+            return id;
         }
-        ever_ok = 1;
         b = calloc(1, sizeof *b);
         char *r = strdup(rel);
         if (!b || !r) {
@@ -191,9 +246,13 @@ int pt_open(const char *rel, int fd, struct fuse_file_info *fi, struct pt_backin
             pthread_mutex_unlock(&lock);
             return -ENOMEM;
         }
-        *b = (struct pt_backing){ .next = NULL, .attached = 1, .dev = st.st_dev,
-                                  .ino = st.st_ino, .id = id, .rel = r };
+        *b = (struct pt_backing){ .attached = 1, .dev = st.st_dev, .ino = st.st_ino,
+                                  .id = id, .rel = r };
+        pp = find(rel);
+        b->next = *pp;
         *pp = b;
+    } else if (!b->refs) {
+        idle_unlink(b);
     }
     b->refs++;
     pthread_mutex_unlock(&lock);
@@ -214,7 +273,8 @@ int pt_busy(const char *rel)
     if (!enabled)
         return 0;
     pthread_mutex_lock(&lock);
-    int busy = *settled(rel, NULL) != NULL;
+    struct pt_backing *b = *settled(rel, NULL);
+    int busy = b && b->refs;
     pthread_mutex_unlock(&lock);
     return busy;
 }
@@ -234,8 +294,9 @@ static int under(const char *rel, const char *dir, size_t n)
     return !strncmp(rel, dir, n) && (rel[n] == '\0' || rel[n] == '/');
 }
 
-/* Move every attached entry at or under from to the same place under to
- * (to NULL: detach them, the inodes lost their names). */
+/* Take every entry at or under from off the table; with to, rename them to
+ * the same place under to and collect them on *moved (else they are gone
+ * with their names: idle ones are dropped, open ones when closed). */
 static void move_tree(const char *from, const char *to, struct pt_backing **moved)
 {
     size_t n = strlen(from);
@@ -247,12 +308,12 @@ static void move_tree(const char *from, const char *to, struct pt_backing **move
                 pp = &b->next;
                 continue;
             }
-            detach(pp);
-            if (!to)
+            char *r = to ? malloc(strlen(to) + strlen(b->rel + n) + 1) : NULL;
+            if (!r) {
+                detach(pp);
                 continue;
-            char *r = malloc(strlen(to) + strlen(b->rel + n) + 1);
-            if (!r)
-                continue;  /* stays detached: later opens get a new backing */
+            }
+            *pp = b->next;
             strcpy(r, to);
             strcat(r, b->rel + n);
             free(b->rel);
@@ -260,20 +321,6 @@ static void move_tree(const char *from, const char *to, struct pt_backing **move
             b->next = *moved;
             *moved = b;
         }
-    }
-}
-
-static void attach_all(struct pt_backing *list)
-{
-    while (list) {
-        struct pt_backing *b = list, **pp;
-        list = b->next;
-        pp = find(b->rel);
-        b->next = NULL;
-        if (*pp)      /* cannot happen: the target names were cleared */
-            continue;
-        b->attached = 1;
-        *pp = b;
     }
 }
 
@@ -285,7 +332,12 @@ void pt_renamed(const char *from, const char *to)
     pthread_mutex_lock(&lock);
     move_tree(from, to, &moved);
     move_tree(to, NULL, NULL);   /* what to named before is unlinked */
-    attach_all(moved);
+    while (moved) {
+        struct pt_backing *b = moved, **pp = find(b->rel);
+        moved = b->next;
+        b->next = *pp;           /* the target names were cleared above */
+        *pp = b;
+    }
     pthread_mutex_unlock(&lock);
 }
 
@@ -295,5 +347,14 @@ void pt_removed(const char *rel)
         return;
     pthread_mutex_lock(&lock);
     move_tree(rel, NULL, NULL);
+    pthread_mutex_unlock(&lock);
+}
+
+void pt_shutdown(void)
+{
+    pthread_mutex_lock(&lock);
+    dev_fd = -1;   /* the kernel drops the registrations with the connection */
+    while (idle.idle_next != &idle)
+        detach(find(idle.idle_next->rel));
     pthread_mutex_unlock(&lock);
 }

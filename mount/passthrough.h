@@ -29,5 +29,8 @@ int pt_refuse(const char *rel);
 /* The namespace moved under open files: keep the path -> inode view right. */
 void pt_renamed(const char *from, const char *to);
 void pt_removed(const char *rel);
+/* The session is over: drop the cached registrations of closed files, and
+ * those of files still open as their handles are freed. */
+void pt_shutdown(void);
 
 #endif

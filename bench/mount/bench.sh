@@ -89,7 +89,7 @@ for round in $(seq "$ROUNDS"); do
     # Start-up takes ~30 ms and the host's noise comes in bursts of that
     # order: short batches, alternating the views, keep the best batch.
     if [ $have_arm = 1 ]; then
-        for batch in $(seq 8); do
+        for batch in $(seq 16); do
             for k in "${order[@]}"; do
                 case $k in plain) D=$PLAIN;; sfemu) D=$W/sfemu;; sfnp) D=$W/sfnp;; fov) D=$W/fov;; esac
                 [ "$round$batch" = 11 ] && "$MB" run 3 "$W/qemu-arm" -L "$D" "$D/bin/hello" >/dev/null
@@ -133,7 +133,7 @@ row() { # name unit key target
         row "ARM hello start-up (qemu-arm -L)" "ns" arm "<= 1.1x"
         echo
         echo "ARM start-up used \`$QEMU\` (qemu-user, no rules); its figure is the best mean of"
-        echo "$((ROUNDS * 8)) batches of 4 runs, the views alternating batch by batch."
+        echo "$((ROUNDS * 16)) batches of 4 runs, the views alternating batch by batch."
     else
         echo
         echo "ARM start-up not measured: no qemu-arm (set SFEMU_QEMU_ARM) or no arm-linux-gnueabi-gcc."

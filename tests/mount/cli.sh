@@ -44,3 +44,8 @@ echo x > mp/newfile
 grep -q "mounted" "$T/m.log" || fail "--log not written"; ok "--log FILE"
 [ ! -e rootfs/newfile ] || fail "write reached ROOTFS"; ok "ROOTFS untouched"
 umnt mp
+# A kernel or seccomp profile without openat2 (which keeps every path inside
+# the layers): a clear refusal, nothing mounted.
+out=$("$SFEMU_NO_OPENAT2" "$SFEMU_MOUNT" rootfs 2>&1) && fail "mounted without openat2"
+echo "$out" | grep -q "refuses openat2(2).*Linux 5.6 or later" || fail "unclear: $out"
+is_mounted rootfs && fail "mounted without openat2"; ok "no openat2: clear refusal ($out)"

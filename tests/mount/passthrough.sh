@@ -6,8 +6,9 @@
 . "$(dirname "$0")/common.sh"
 R="$T/rootfs"
 mk_rootfs "$R"
-mkdir "$R/race"
+mkdir "$R/race" "$R/many"
 for i in $(seq 100); do echo "$i" > "$R/race/f$i"; done
+for i in $(seq 300); do echo "m$i" > "$R/many/f$i"; done
 LOWER_BEFORE=$(manifest "$R")
 
 # Foreground with libfuse's debug output, to see which requests arrive.
@@ -89,6 +90,19 @@ must_fail "write to the renamed file while open" sh -c "echo x >> '$R/www/cgi/b.
 exec 4<&-
 echo x >> "$R/www/cgi/b.cgi"
 eq "$(cat "$R/www/cgi/b.cgi")" "$(printf 'cgi\nx')" "write after close"
+
+# Closed files keep their registration (at most 256, least recently used
+# dropped first): 300 files read twice, then one replaced after its close.
+want=$(for i in $(seq 300); do echo "m$i"; done)
+eq "$(for i in $(seq 300); do cat "$R/many/f$i"; done)" "$want" "300 files through the registration cache"
+eq "$(for i in $(seq 300); do cat "$R/many/f$i"; done)" "$want" "300 files again"
+echo changed > "$R/many/f300"
+eq "$(cat "$R/many/f300")" "changed" "closed firmware file copied up and reread"
+rm "$R/many/f299"
+echo new > "$R/many/f299"
+eq "$(cat "$R/many/f299")" "new" "closed file unlinked and recreated"
+mv "$R/many/f298" "$R/many/g298"
+eq "$(cat "$R/many/g298")" "m298" "closed file renamed"
 
 # mmap (how qemu-user loads a guest) of a passed-through file.
 eq "$(python3 -c "import mmap,sys; f=open(sys.argv[1],'rb'); m=mmap.mmap(f.fileno(),0,prot=mmap.PROT_READ); print(m[:6].decode())" "$R/www/index.html")" "<html>" "mmap"
