@@ -680,7 +680,7 @@ static int new_handle(struct fuse_file_info *fi, int fd, enum hkind kind, const 
         fi->direct_io = 1;  /* rewritten by the engine behind the kernel's back */
         fi->keep_cache = 0;
     } else if (fd >= 0 && !pt) {
-        fi->keep_cache = 1; /* (the kernel refuses it on passthrough opens) */
+        fi->keep_cache = 1; /* passthrough off (pt_open() decides otherwise) */
     }
     return 0;
 }

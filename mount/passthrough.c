@@ -11,11 +11,22 @@
  * backing file (the copy-up): it is refused with ETXTBSY, like writing a
  * running executable.
  *
- * A backing id stays registered after its last close (up to PT_IDLE_MAX,
- * least recently used dropped first): reopening a file then costs no
- * ioctl.  The registration pins the file, so its (dev, ino) cannot be reused
- * by another file while it is cached; a path now naming another file just
- * gets a new registration.
+ * Each open of a passed-through file costs the kernel an open of the
+ * backing file (~2.4 us here, about what a whole FUSE open costs
+ * otherwise), which small files read again and again do not win back: a
+ * read-only open of a file under PT_SMALL whose inode is not open in
+ * passthrough mode uses the FUSE page cache instead.  The mode is per
+ * inode and only changes while nothing has it open.
+ *
+ * Cached opens keep the page cache: a passthrough open (never with
+ * FOPEN_KEEP_CACHE) drops the inode's pages, and none can be cached while
+ * passthrough opens exist, so no page predates a passthrough write.
+ *
+ * An entry stays after its last close (up to PT_IDLE_MAX, least recently
+ * used dropped first): reopening a passed-through file then costs no ioctl.
+ * A registration pins the file, so its (dev, ino) cannot be reused by
+ * another file while cached; a path now naming another file just gets a
+ * new entry.
  *
  * Without the capability (kernel too old, daemon without CAP_SYS_ADMIN,
  * --no-passthrough) files are page-cached as before.
@@ -45,6 +56,7 @@ struct pt_backing {
     struct pt_backing *next;               /* hash chain (attached entries) */
     struct pt_backing *idle_prev, *idle_next; /* LRU of entries with refs == 0 */
     int attached;
+    int cached;                            /* page-cache mode: no backing id */
     dev_t dev;
     ino_t ino;
     int id;
@@ -54,6 +66,7 @@ struct pt_backing {
 
 #define PT_BUCKETS 1024
 #define PT_IDLE_MAX 256
+#define PT_SMALL (64 * 1024)
 /* RELEASE is sent after close(2) returns: with several worker threads a
  * close-then-reopen can reach the daemon in the other order, so a change
  * first waits this long for the readers' RELEASEs. */
@@ -121,7 +134,7 @@ static void destroy(struct pt_backing *b)
     if (b->idle_next)
         idle_unlink(b);
     uint32_t id = (uint32_t)b->id;
-    if (dev_fd >= 0 && ioctl(dev_fd, PT_IOC_BACKING_CLOSE, &id) < 0)
+    if (!b->cached && dev_fd >= 0 && ioctl(dev_fd, PT_IOC_BACKING_CLOSE, &id) < 0)
         log_msg("passthrough: closing backing id %d: %s", b->id, strerror(errno));
     free(b->rel);
     free(b);
@@ -158,8 +171,8 @@ static void put_locked(struct pt_backing *b)
         detach(find(idle.idle_next->rel));
 }
 
-/* Under the lock: the entry for rel once no open of it blocks a change to
- * st's file (st NULL: to any file), or the blocking one after
+/* Under the lock: the entry for rel once no passthrough open of it blocks a
+ * change to st's file (st NULL: to any file), or the blocking one after
  * PT_RELEASE_WAIT_MS. */
 static struct pt_backing **settled(const char *rel, const struct stat *st)
 {
@@ -170,7 +183,7 @@ static struct pt_backing **settled(const char *rel, const struct stat *st)
     until.tv_nsec %= 1000000000L;
     for (;;) {
         struct pt_backing **pp = find(rel), *b = *pp;
-        if (!b || !b->refs || (st && b->dev == st->st_dev && b->ino == st->st_ino))
+        if (!b || !b->refs || b->cached || (st && b->dev == st->st_dev && b->ino == st->st_ino))
             return pp;
         if (pthread_cond_timedwait(&released, &lock, &until))
             return find(rel);
@@ -215,48 +228,60 @@ int pt_open(const char *rel, int fd, struct fuse_file_info *fi, struct pt_backin
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         return 0;
+    int w = writes(fi->flags);
     pthread_mutex_lock(&lock);
-    struct pt_backing **pp = writes(fi->flags) ? settled(rel, &st) : find(rel), *b = *pp;
-    if (b && (b->dev != st.st_dev || b->ino != st.st_ino)) {
-        if (b->refs && writes(fi->flags)) {
+    struct pt_backing **pp = w ? settled(rel, &st) : find(rel), *b = *pp;
+    int same = b && b->dev == st.st_dev && b->ino == st.st_ino;
+    if (b && b->refs) {
+        /* Open already: the inode's mode stays.  A passed-through inode
+         * whose firmware file was copied up since (rename or truncate while
+         * open) takes readers on the old backing file (same data); writers
+         * must wait. */
+        if (!b->cached && !same && w) {
             pthread_mutex_unlock(&lock);
             return pt_refuse(rel);
         }
-        /* Open: the inode is still passed through to the firmware's copy
-         * of a file renamed or truncated since; a reader shares it (same
-         * data).  Idle: the path names another file now. */
-        if (!b->refs) {
+    } else {
+        int cached = !w && st.st_size < PT_SMALL;
+        if (b && (b->cached != cached || !same)) {
             detach(pp);
             b = NULL;
         }
-    }
-    if (!b) {
-        int id = register_fd(rel, fd);
-        if (id <= 0) {
-            pthread_mutex_unlock(&lock);
-            return id;
+        if (!b) {
+            int id = 0;
+            if (!cached) {
+                id = register_fd(rel, fd);
+                if (id <= 0) {
+                    pthread_mutex_unlock(&lock);
+                    return id;
+                }
+            }
+            b = calloc(1, sizeof *b);
+            char *r = strdup(rel);
+            if (!b || !r) {
+                free(b);
+                free(r);
+                uint32_t u = (uint32_t)id;
+                if (id)
+                    ioctl(dev_fd, PT_IOC_BACKING_CLOSE, &u);
+                pthread_mutex_unlock(&lock);
+                return -ENOMEM;
+            }
+            *b = (struct pt_backing){ .attached = 1, .cached = cached, .dev = st.st_dev,
+                                      .ino = st.st_ino, .id = id, .rel = r };
+            pp = find(rel);
+            b->next = *pp;
+            *pp = b;
+        } else {
+            idle_unlink(b);
         }
-        b = calloc(1, sizeof *b);
-        char *r = strdup(rel);
-        if (!b || !r) {
-            free(b);
-            free(r);
-            uint32_t u = (uint32_t)id;
-            ioctl(dev_fd, PT_IOC_BACKING_CLOSE, &u);
-            pthread_mutex_unlock(&lock);
-            return -ENOMEM;
-        }
-        *b = (struct pt_backing){ .attached = 1, .dev = st.st_dev, .ino = st.st_ino,
-                                  .id = id, .rel = r };
-        pp = find(rel);
-        b->next = *pp;
-        *pp = b;
-    } else if (!b->refs) {
-        idle_unlink(b);
     }
     b->refs++;
     pthread_mutex_unlock(&lock);
-    fi->backing_id = b->id;
+    if (b->cached)
+        fi->keep_cache = 1;
+    else
+        fi->backing_id = b->id;
     *out = b;
     return 0;
 }
@@ -274,7 +299,7 @@ int pt_busy(const char *rel)
         return 0;
     pthread_mutex_lock(&lock);
     struct pt_backing *b = *settled(rel, NULL);
-    int busy = b && b->refs;
+    int busy = b && b->refs && !b->cached;
     pthread_mutex_unlock(&lock);
     return busy;
 }

@@ -9,6 +9,10 @@ mk_rootfs "$R"
 mkdir "$R/race" "$R/many"
 for i in $(seq 100); do echo "$i" > "$R/race/f$i"; done
 for i in $(seq 300); do echo "m$i" > "$R/many/f$i"; done
+# files of 100 KB (passed through; smaller read-only files are page-cached)
+big() { printf '%s\n' "$1"; head -c 100000 /dev/zero | tr '\0' x; }
+big fw > "$R/www/fw.bin"
+big cgi > "$R/www/cgi/big.cgi"
 LOWER_BEFORE=$(manifest "$R")
 
 # Foreground with libfuse's debug output, to see which requests arrive.
@@ -49,25 +53,40 @@ eq "$(cat "$R/tmp/fresh")" "$(printf 'new data\nmore')" "write, append, read bac
 eq "$(stat -c %s "$R/tmp/fresh")" "14" "size after passthrough writes"
 eq "$(cat "$T/rootfs.sfemu/tree/tmp/fresh")" "$(printf 'new data\nmore')" "written to the upper tree"
 
+# Small files opened read-only use the page cache: one READ, then none.
+n0=$(reads "$T/d1")
+eq "$(cat "$R/www/index.html")" "<html>fw</html>" "small file read"
+n1=$(reads "$T/d1")
+eq "$(cat "$R/www/index.html")" "<html>fw</html>" "small file read again"
+n2=$(reads "$T/d1")
+[ "$n1" -gt "$n0" ] && [ "$n2" = "$n1" ] || fail "small file: READs $n0 -> $n1 -> $n2"
+ok "small read-only file: one READ, then the page cache"
+# ... and a passthrough write in between is not hidden by stale pages.
+echo "<html>v2</html>" > "$R/www/index.html"
+eq "$(cat "$R/www/index.html")" "<html>v2</html>" "small file after a passthrough write"
+echo "<html>version three</html>" >> "$R/www/index.html"
+eq "$(cat "$R/www/index.html")" "$(printf '<html>v2</html>\n<html>version three</html>')" "small file after an append"
+
 # Two opens of one inode share its backing file.
-exec 4<"$R/www/index.html" 5<"$R/www/index.html"
-eq "$(cat <&4)$(cat <&5)" "<html>fw</html><html>fw</html>" "two opens of one file"
+sha_fw=$(big fw | sha256sum)
+exec 4<"$R/www/fw.bin" 5<"$R/www/fw.bin"
+eq "$(sha256sum <&4)$(sha256sum <&5)" "$sha_fw$sha_fw" "two opens of one file"
 exec 4<&- 5<&-
 
 # A firmware file open in passthrough mode cannot change its backing file:
 # writing it is refused with ETXTBSY (like a running executable) until the
 # last reader closes; then the copy-up happens as usual.
-exec 4<"$R/www/index.html"
-out=$(sh -c "echo '<html>changed</html>' > '$R/www/index.html'" 2>&1) && fail "write while open succeeded"
+exec 4<"$R/www/fw.bin"
+out=$(sh -c "echo changed > '$R/www/fw.bin'" 2>&1) && fail "write while open succeeded"
 echo "$out" | grep -q "Text file busy" || fail "expected ETXTBSY, got: $out"; ok "write while the firmware file is open: ETXTBSY"
-out=$(truncate -s 0 "$R/www/index.html" 2>&1) && fail "truncate while open succeeded"
+out=$(truncate -s 0 "$R/www/fw.bin" 2>&1) && fail "truncate while open succeeded"
 echo "$out" | grep -q "Text file busy" || fail "expected ETXTBSY, got: $out"; ok "truncate while open: ETXTBSY"
-eq "$(cat "$R/www/index.html")" "<html>fw</html>" "readers unaffected"
-eq "$(cat <&4)" "<html>fw</html>" "the open reader reads on"
+eq "$(sha256sum < "$R/www/fw.bin")" "$sha_fw" "readers unaffected"
+eq "$(sha256sum <&4)" "$sha_fw" "the open reader reads on"
 exec 4<&-
-echo "<html>changed</html>" > "$R/www/index.html" || fail "write after the reader closed"
-eq "$(cat "$R/www/index.html")" "<html>changed</html>" "write after the last reader closed"
-grep -q "www/index.html is open from the firmware tree" "$T/d1" || fail "the refusal is not logged"; ok "refusal logged with the path"
+echo changed > "$R/www/fw.bin" || fail "write after the reader closed"
+eq "$(cat "$R/www/fw.bin")" "changed" "write after the last reader closed"
+grep -q "www/fw.bin is open from the firmware tree" "$T/d1" || fail "the refusal is not logged"; ok "refusal logged with the path"
 
 # Rename and unlink while open.
 echo one > "$R/tmp/a"
@@ -83,13 +102,13 @@ eq "$(cat "$R/tmp/b")" "two" "recreated after unlink while open"
 exec 4<&-
 # A firmware file renamed while open is copied up; the new name's inode is
 # still passed through to the firmware's copy: reads share it, writes wait.
-exec 4<"$R/www/cgi/a.cgi"
-mv "$R/www/cgi/a.cgi" "$R/www/cgi/b.cgi"
-eq "$(cat "$R/www/cgi/b.cgi")" "cgi" "renamed firmware file while open"
-must_fail "write to the renamed file while open" sh -c "echo x >> '$R/www/cgi/b.cgi'"
+exec 4<"$R/www/cgi/big.cgi"
+mv "$R/www/cgi/big.cgi" "$R/www/cgi/b.cgi"
+eq "$(head -1 "$R/www/cgi/b.cgi")" "cgi" "renamed firmware file while open"
+must_fail "write to the renamed file while open" sh -c "echo y >> '$R/www/cgi/b.cgi'"
 exec 4<&-
-echo x >> "$R/www/cgi/b.cgi"
-eq "$(cat "$R/www/cgi/b.cgi")" "$(printf 'cgi\nx')" "write after close"
+echo y >> "$R/www/cgi/b.cgi"
+eq "$(tail -c 3 "$R/www/cgi/b.cgi")" "xy" "write after close"
 
 # Closed files keep their registration (at most 256, least recently used
 # dropped first): 300 files read twice, then one replaced after its close.
@@ -105,7 +124,9 @@ mv "$R/many/f298" "$R/many/g298"
 eq "$(cat "$R/many/g298")" "m298" "closed file renamed"
 
 # mmap (how qemu-user loads a guest) of a passed-through file.
-eq "$(python3 -c "import mmap,sys; f=open(sys.argv[1],'rb'); m=mmap.mmap(f.fileno(),0,prot=mmap.PROT_READ); print(m[:6].decode())" "$R/www/index.html")" "<html>" "mmap"
+mm() { python3 -c "import hashlib,mmap,sys; f=open(sys.argv[1],'rb'); m=mmap.mmap(f.fileno(),0,prot=mmap.PROT_READ); print(hashlib.sha256(m).hexdigest())" "$1"; }
+eq "$(mm "$R/usr/lib/libbig.so")  -" "$sha" "mmap of a passed-through file"
+eq "$(mm "$R/www/index.html")  -" "$(sha256sum < "$R/www/index.html")" "mmap of a page-cached file"
 umnt "$R"
 for i in $(seq 50); do pgrep -f "^$SFEMU_MOUNT -d" >/dev/null || break; sleep 0.1; done
 trap cleanup EXIT
