@@ -648,14 +648,16 @@ void ops_free_handles(void)
         handle_free(handles.next);
 }
 
-static int new_handle(struct fuse_file_info *fi, int fd, enum hkind kind, const char *rel)
+/* gen: ovl_gen() from before rel was resolved (see pt_open()). */
+static int new_handle(struct fuse_file_info *fi, int fd, enum hkind kind, const char *rel,
+                      unsigned gen)
 {
     size_t n = strlen(rel) + 1;
     struct pt_backing *pt = NULL;
     struct handle *h = malloc(sizeof *h + n);
     int r = h ? 0 : -ENOMEM;
     if (!r && kind == H_REAL && fd >= 0)
-        r = pt_open(rel, fd, fi, &pt);
+        r = pt_open(rel, fd, gen, fi, &pt);
     if (r < 0) {
         free(h);
         if (fd >= 0)
@@ -710,7 +712,7 @@ static int sf_open(const char *path, struct fuse_file_info *fi)
             if (r < 0)
                 return r;
         }
-        return new_handle(fi, -1, H_FAKE, rel);
+        return new_handle(fi, -1, H_FAKE, rel, gen);
     }
     if (!have)
         return -ENOENT;
@@ -727,13 +729,14 @@ static int sf_open(const char *path, struct fuse_file_info *fi)
     int fd = ovl_layer_open(ovl_layer_fd(O, e.layer), rel, flags, 0);
     if (fd < 0)
         return fd;
-    return new_handle(fi, fd, is_record(rel) ? H_RECORD : H_REAL, rel);
+    return new_handle(fi, fd, is_record(rel) ? H_RECORD : H_REAL, rel, gen);
 }
 
 static int do_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
     const char *rel = rel_of(path), *name;
     int had_wh;
+    unsigned gen = ovl_gen(O);   /* sf_create bumps it afterwards */
     int pfd = prepare_new(rel, &name, &had_wh);
     if (pfd < 0)
         return pfd;
@@ -747,7 +750,7 @@ static int do_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     int rec = is_record(rel);
     if (rec)
         fake_record_touched(S, rel, 1);
-    return new_handle(fi, fd, rec ? H_RECORD : H_REAL, rel);
+    return new_handle(fi, fd, rec ? H_RECORD : H_REAL, rel, gen);
 }
 
 static int sf_read_buf(const char *path, struct fuse_bufvec **bufp, size_t size, off_t off,
@@ -860,7 +863,7 @@ static int sf_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 
 static int sf_opendir(const char *path, struct fuse_file_info *fi)
 {
-    return new_handle(fi, -1, H_REAL, rel_of(path));
+    return new_handle(fi, -1, H_REAL, rel_of(path), 0);
 }
 
 static int sf_releasedir(const char *path, struct fuse_file_info *fi)

@@ -57,6 +57,7 @@ struct pt_backing {
     struct pt_backing *idle_prev, *idle_next; /* LRU of entries with refs == 0 */
     int attached;
     int cached;                            /* page-cache mode: no backing id */
+    unsigned gen;                          /* ovl_gen() when dev/ino were checked */
     dev_t dev;
     ino_t ino;
     int id;
@@ -220,17 +221,42 @@ static int register_fd(const char *rel, int fd)
     return -err;
 }
 
-int pt_open(const char *rel, int fd, struct fuse_file_info *fi, struct pt_backing **out)
+/* The open takes b (already counted): tell the kernel the inode's mode. */
+static int hand_out(struct pt_backing *b, struct fuse_file_info *fi, struct pt_backing **out)
+{
+    if (b->cached)
+        fi->keep_cache = 1;
+    else
+        fi->backing_id = b->id;
+    *out = b;
+    return 0;
+}
+
+int pt_open(const char *rel, int fd, unsigned gen, struct fuse_file_info *fi,
+            struct pt_backing **out)
 {
     *out = NULL;
     if (!enabled)
         return 0;
+    /* Fast path: no namespace change since rel's entry was checked, so rel
+     * still names that file; its mode stays (no fstat). */
+    pthread_mutex_lock(&lock);
+    struct pt_backing *b = *find(rel);
+    if (b && b->gen == gen && (b->refs || !b->cached || !writes(fi->flags))) {
+        if (!b->refs)
+            idle_unlink(b);
+        b->refs++;
+        pthread_mutex_unlock(&lock);
+        return hand_out(b, fi, out);
+    }
+    pthread_mutex_unlock(&lock);
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         return 0;
     int w = writes(fi->flags);
     pthread_mutex_lock(&lock);
-    struct pt_backing **pp = w ? settled(rel, &st) : find(rel), *b = *pp;
+    struct pt_backing **pp = w ? settled(rel, &st) : find(rel);
+    b = *pp;
     int same = b && b->dev == st.st_dev && b->ino == st.st_ino;
     if (b && b->refs) {
         /* Open already: the inode's mode stays.  A passed-through inode
@@ -267,23 +293,19 @@ int pt_open(const char *rel, int fd, struct fuse_file_info *fi, struct pt_backin
                 pthread_mutex_unlock(&lock);
                 return -ENOMEM;
             }
-            *b = (struct pt_backing){ .attached = 1, .cached = cached, .dev = st.st_dev,
-                                      .ino = st.st_ino, .id = id, .rel = r };
+            *b = (struct pt_backing){ .attached = 1, .cached = cached, .gen = gen,
+                                      .dev = st.st_dev, .ino = st.st_ino, .id = id, .rel = r };
             pp = find(rel);
             b->next = *pp;
             *pp = b;
         } else {
             idle_unlink(b);
+            b->gen = gen;
         }
     }
     b->refs++;
     pthread_mutex_unlock(&lock);
-    if (b->cached)
-        fi->keep_cache = 1;
-    else
-        fi->backing_id = b->id;
-    *out = b;
-    return 0;
+    return hand_out(b, fi, out);
 }
 
 int pt_refuse(const char *rel)

@@ -15,12 +15,14 @@ void pt_init(struct fuse_conn_info *conn, int wanted, unsigned stack_depth);
 const char *pt_state(void);
 
 /* Open of a real file: fd is the daemon's descriptor of the backing file and
- * rel the path that names the FUSE inode.  Chooses the inode's mode: sets
+ * rel the path that names the FUSE inode; gen is ovl_gen() from before rel
+ * was resolved (while it is unchanged, rel names the same file).  Chooses the inode's mode: sets
  * fi->backing_id (passthrough) or fi->keep_cache (page cache), and *out (the
  * reference to drop on release).  *out stays NULL when passthrough is off
  * (then the caller page-caches).  -ETXTBSY: a write to an inode still passed
  * through to the firmware's copy of the file. */
-int pt_open(const char *rel, int fd, struct fuse_file_info *fi, struct pt_backing **out);
+int pt_open(const char *rel, int fd, unsigned gen, struct fuse_file_info *fi,
+            struct pt_backing **out);
 void pt_release(struct pt_backing *b);
 /* Is rel open in passthrough mode (so its backing file must not change)? */
 int pt_busy(const char *rel);
