@@ -3,9 +3,9 @@
 -- later write/read are intercepted: writes discarded, reads EOF).  For the
 -- old behaviour (a real server the client connects to), use
 -- fakefile.default_connect_socket_server(ctx) in a custom fakeconfig.
-local script_dir = debug.getinfo(1, "S").source:match("@?(.*/)") or ""
-local rules_dir = script_dir:gsub("plugins/fakefile/default/?$", "")
-local fakefile = require(rules_dir .. "plugins/fakefile")
+-- (Module names resolve inside the rules tree; the seed's form,
+-- require(rules_dir .. "plugins/fakefile"), works as well.)
+local fakefile = require("plugins.fakefile")
 
 return {
   default_state = "init",

@@ -1,8 +1,8 @@
 -- Default fakeconfig for text / ordinary files (seed: open returns the fake
 -- fd, read is always EOF, writes are discarded but report `count`).
-local script_dir = debug.getinfo(1, "S").source:match("@?(.*/)") or ""
-local rules_dir = script_dir:gsub("plugins/fakefile/default/?$", "")
-local fakefile = require(rules_dir .. "plugins/fakefile")
+-- (Module names resolve inside the rules tree; the seed's form,
+-- require(rules_dir .. "plugins/fakefile"), works as well.)
+local fakefile = require("plugins.fakefile")
 
 return {
   default_state = "init",
