@@ -653,7 +653,7 @@ int fakefs_init_resource(struct fakefs_engine *e, const char *path, const char *
     int ret = 0;
     char mod[PATH_MAX + 32];
     snprintf(mod, sizeof mod, "%splugins/fakefile", e->rules_dir);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, e->base_ref);
+    lsb_push_base(L);
     lua_getfield(L, -1, "require");
     lua_pushstring(L, mod);
     if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
@@ -726,8 +726,7 @@ struct fakefs_engine *fakefs_new(const char *rules_dir, const struct fakefs_stor
     e->rules_fd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (e->rules_fd < 0)
         goto fail;
-    e->L = luaL_newstate();
-    if (!e->L || fakefs_sandbox_init(e) != 0)
+    if (fakefs_sandbox_init(e) != 0)
         goto fail;
     e->gen = 1;
     return e;

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <lua.h>
+#include "lua_sandbox.h"
 #include "fakefs.h"
 
 #define FAKEFS_HASH 256
@@ -44,8 +45,7 @@ struct fakefs_engine {
     struct fakefs_cfg *cfgs;
     unsigned gen;          /* bumped (atomically) when the rules tree changes */
     unsigned mod_gen;      /* generation the module cache belongs to */
-    int base_ref;          /* sandbox base environment */
-    int modules_ref;       /* require() cache */
+    struct lsb_host sb_host; /* the sandbox's view of the rules tree */
     long hook_budget;      /* instruction-count budget per handler call */
     /* inotify */
     int ino_fd, stop_pipe[2];

@@ -1,27 +1,14 @@
 /*
- * The restricted Lua environment.  Rules (and AI-generated rules) are code:
- * they get the pure libraries (string, table, math, utf8, coroutine), a
- * harmless part of os and debug, and a require/dofile/loadfile that only load
- * Lua text from inside the rules tree.  No io, no os.execute/remove/exit, no
- * package.loadlib, no binary chunks; host files only through c_open_host.
+ * The rules' Lua states: common/lua_sandbox.c's restricted environment
+ * (rules and AI-generated rules are code), with a memory limit per state and
+ * print() going to the log.  Host files only through c_open_host.
  */
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-
-#include <lua.h>
-#include <lauxlib.h>
-#include <lualib.h>
 
 #include "log.h"
+#include "lua_sandbox.h"
 #include "runtime.h"
 #include "sandbox.h"
-
-#define BASE_KEY "sfemu.base"
-#define LOADED_KEY "sfemu.loaded"
 
 static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -45,310 +32,51 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return ptr;
 }
 
+static void sandbox_print(void *ud, const char *line)
+{
+    (void)ud;
+    sfemu_log("%s", line);
+}
+
+/* The rules tree is fixed for the process once options are parsed. */
+static struct lsb_host rules_host = { .print = sandbox_print };
+
+static const struct lsb_host *host(void)
+{
+    rules_host.root = sfemu_rt.opt.rules_dir;
+    return &rules_host;
+}
+
 int sfemu_path_in_rules(const char *resolved)
 {
-    const char *root = sfemu_rt.opt.rules_dir;
-    size_t n;
-
-    if (!root) {
-        return 0;
-    }
-    n = strlen(root);
-    return !strncmp(resolved, root, n) && (resolved[n] == '/' || !resolved[n]);
-}
-
-/* Resolve a module or file name to a Lua file inside the rules tree. */
-static char *sandbox_find(lua_State *L, const char *name, int module)
-{
-    const char *root = sfemu_rt.opt.rules_dir ? sfemu_rt.opt.rules_dir : ".";
-    const char *suffixes[] = { ".lua", "/init.lua", "" };
-    char base[PATH_MAX], cand[PATH_MAX];
-
-    if (name[0] == '/') {
-        snprintf(base, sizeof(base), "%s", name);
-    } else {
-        snprintf(base, sizeof(base), "%s/%s", root, name);
-        /* "base.ai" -> "base/ai", as Lua's require; paths keep their dots */
-        if (module && !strchr(name, '/')) {
-            for (char *p = base + strlen(root) + 1; *p; p++) {
-                if (*p == '.') {
-                    *p = '/';
-                }
-            }
-        }
-    }
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
-        struct stat st;
-        char *real;
-
-        snprintf(cand, sizeof(cand), "%s%s", base, suffixes[i]);
-        if (stat(cand, &st) != 0 || !S_ISREG(st.st_mode)) {
-            continue;
-        }
-        real = realpath(cand, NULL);
-        if (!real) {
-            continue;
-        }
-        if (!sfemu_path_in_rules(real)) {
-            free(real);
-            luaL_error(L, "'%s' is outside the rules tree", name);
-        }
-        return real;
-    }
-    luaL_error(L, "module or file '%s' not found in the rules tree", name);
-    return NULL;
-}
-
-static void sandbox_new_env(lua_State *L)
-{
-    lua_newtable(L);
-    lua_newtable(L);
-    sfemu_sandbox_push_base(L);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
-}
-
-/* Loads path as text and gives it the environment on top of the stack. */
-static int sandbox_loadfile_env(lua_State *L, const char *path)
-{
-    int rc = luaL_loadfilex(L, path, "t");
-    if (rc != LUA_OK) {
-        return rc;
-    }
-    lua_pushvalue(L, -2);                 /* env */
-    if (!lua_setupvalue(L, -2, 1)) {
-        lua_pop(L, 1);
-    }
-    return LUA_OK;
+    return lsb_in_root(host(), resolved);
 }
 
 int sfemu_sandbox_dofile(lua_State *L, const char *path)
 {
-    int rc;
-
-    sandbox_new_env(L);                    /* env */
-    rc = sandbox_loadfile_env(L, path);    /* env fn | env msg */
-    if (rc == LUA_OK) {
-        rc = lua_pcall(L, 0, 0, 0);
-    }
-    if (rc != LUA_OK) {
-        lua_remove(L, -2);                 /* msg */
-    }
-    return rc;
-}
-
-static int sb_require(lua_State *L)
-{
-    const char *name = luaL_checkstring(L, 1);
-    char *path = sandbox_find(L, name, 1);
-
-    lua_getfield(L, LUA_REGISTRYINDEX, LOADED_KEY);
-    lua_getfield(L, -1, path);
-    if (!lua_isnil(L, -1)) {
-        free(path);
-        return 1;
-    }
-    lua_pop(L, 1);
-    sandbox_new_env(L);
-    if (sandbox_loadfile_env(L, path) != LUA_OK) {
-        free(path);
-        return lua_error(L);
-    }
-    lua_remove(L, -2);
-    lua_pushstring(L, name);
-    lua_pushstring(L, path);
-    lua_call(L, 2, 1);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        lua_pushboolean(L, 1);
-    }
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, path);
-    free(path);
-    return 1;
-}
-
-static int sb_loadfile(lua_State *L)
-{
-    char *path = sandbox_find(L, luaL_checkstring(L, 1), 0);
-    int rc;
-
-    if (lua_gettop(L) >= 3 && !lua_isnil(L, 3)) {
-        lua_pushvalue(L, 3);
-    } else {
-        sfemu_sandbox_push_base(L);
-    }
-    rc = sandbox_loadfile_env(L, path);
-    free(path);
-    if (rc != LUA_OK) {
-        lua_pushnil(L);
-        lua_insert(L, -2);
-        return 2;
-    }
-    return 1;
-}
-
-static int sb_dofile(lua_State *L)
-{
-    int top = lua_gettop(L);
-    char *path = sandbox_find(L, luaL_checkstring(L, 1), 0);
-
-    sfemu_sandbox_push_base(L);
-    if (sandbox_loadfile_env(L, path) != LUA_OK) {
-        free(path);
-        return lua_error(L);
-    }
-    free(path);
-    lua_call(L, 0, LUA_MULTRET);
-    return lua_gettop(L) - top - 1;
-}
-
-/* load(chunk [, name [, mode [, env]]]): text only, base environment. */
-static int sb_load(lua_State *L)
-{
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
-    const char *name = luaL_optstring(L, 2, "=(load)");
-    int rc = luaL_loadbufferx(L, s, len, name, "t");
-
-    if (rc != LUA_OK) {
-        lua_pushnil(L);
-        lua_insert(L, -2);
-        return 2;
-    }
-    if (lua_gettop(L) >= 5 && !lua_isnone(L, 4)) {
-        lua_pushvalue(L, 4);
-    } else {
-        sfemu_sandbox_push_base(L);
-    }
-    if (!lua_setupvalue(L, -2, 1)) {
-        lua_pop(L, 1);
-    }
-    return 1;
-}
-
-static int sb_print(lua_State *L)
-{
-    luaL_Buffer b;
-    int n = lua_gettop(L);
-
-    luaL_buffinit(L, &b);
-    for (int i = 1; i <= n; i++) {
-        if (i > 1) {
-            luaL_addchar(&b, '\t');
-        }
-        luaL_tolstring(L, i, NULL);
-        luaL_addvalue(&b);
-    }
-    luaL_pushresult(&b);
-    sfemu_log("%s", lua_tostring(L, -1));
-    return 0;
-}
-
-/* os.getenv without secrets: names that look like credentials read as nil. */
-static int sb_getenv(lua_State *L)
-{
-    const char *name = luaL_checkstring(L, 1);
-    static const char *const secret[] = { "KEY", "TOKEN", "SECRET", "PASS",
-                                          "CREDENTIAL", "AUTH" };
-    char up[256];
-    size_t i;
-
-    for (i = 0; name[i] && i < sizeof(up) - 1; i++) {
-        up[i] = (name[i] >= 'a' && name[i] <= 'z') ? name[i] - 32 : name[i];
-    }
-    up[i] = '\0';
-    for (i = 0; i < sizeof(secret) / sizeof(*secret); i++) {
-        if (strstr(up, secret[i])) {
-            lua_pushnil(L);
-            return 1;
-        }
-    }
-    lua_pushstring(L, getenv(name));
-    return 1;
-}
-
-static void copy_fields(lua_State *L, const char *lib, const char *const *keep,
-                        const char *as)
-{
-    /* stack: base */
-    lua_getglobal(L, lib);
-    lua_newtable(L);
-    for (; *keep; keep++) {
-        lua_getfield(L, -2, *keep);
-        lua_setfield(L, -2, *keep);
-    }
-    lua_setfield(L, -3, as);
-    lua_pop(L, 1);
+    return lsb_dofile(L, path, 0);
 }
 
 lua_State *sfemu_sandbox_new(size_t *acct)
 {
-    static const char *const base_fns[] = {
-        "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal",
-        "rawget", "rawlen", "rawset", "select", "setmetatable", "getmetatable",
-        "tonumber", "tostring", "type", "xpcall", "collectgarbage", "_VERSION",
-        NULL };
-    static const char *const libs[] = { "string", "table", "math", "utf8",
-                                        "coroutine", NULL };
-    static const char *const os_keep[] = { "clock", "date", "difftime",
-                                           "time", NULL };
-    static const char *const debug_keep[] = { "traceback", "getinfo", NULL };
-    static const luaL_Reg opened[] = {
-        { LUA_GNAME, luaopen_base }, { LUA_STRLIBNAME, luaopen_string },
-        { LUA_TABLIBNAME, luaopen_table }, { LUA_MATHLIBNAME, luaopen_math },
-        { LUA_UTF8LIBNAME, luaopen_utf8 }, { LUA_COLIBNAME, luaopen_coroutine },
-        { LUA_OSLIBNAME, luaopen_os }, { LUA_DBLIBNAME, luaopen_debug },
-        { NULL, NULL } };
-    static const luaL_Reg sb_fns[] = {
-        { "require", sb_require }, { "loadfile", sb_loadfile },
-        { "dofile", sb_dofile }, { "load", sb_load }, { "print", sb_print },
-        { NULL, NULL } };
-    lua_State *L = lua_newstate(sandbox_alloc, acct);
+    lua_State *L = lsb_new(sandbox_alloc, acct, host());
 
     if (!L) {
         return NULL;
     }
-    for (const luaL_Reg *l = opened; l->name; l++) {
-        luaL_requiref(L, l->name, l->func, 1);
-        lua_pop(L, 1);
-    }
-    lua_newtable(L);                                   /* base */
-    for (const char *const *f = base_fns; *f; f++) {
-        lua_getglobal(L, *f);
-        lua_setfield(L, -2, *f);
-    }
-    for (const char *const *l = libs; *l; l++) {
-        lua_getglobal(L, *l);
-        lua_setfield(L, -2, *l);
-    }
-    copy_fields(L, "os", os_keep, "os");
-    lua_getfield(L, -1, "os");
-    lua_pushcfunction(L, sb_getenv);
-    lua_setfield(L, -2, "getenv");
-    lua_pop(L, 1);
-    copy_fields(L, "debug", debug_keep, "debug");
-    luaL_setfuncs(L, sb_fns, 0);
+    lsb_push_base(L);
     lua_newtable(L);
     lua_setfield(L, -2, "shared");     /* state shared by all rule files */
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -2, "_G");
-    lua_setfield(L, LUA_REGISTRYINDEX, BASE_KEY);
-    lua_newtable(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, LOADED_KEY);
-    /* The real globals are no longer reachable from rules: they only ever
-     * see environments built on the base table. */
+    lua_pop(L, 1);
     return L;
 }
 
 void sfemu_sandbox_push_base(lua_State *L)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, BASE_KEY);
+    lsb_push_base(L);
 }
 
 void sfemu_sandbox_register(lua_State *L, const luaL_Reg *fns)
 {
-    sfemu_sandbox_push_base(L);
-    luaL_setfuncs(L, fns, 0);
-    lua_pop(L, 1);
+    lsb_register(L, fns);
 }

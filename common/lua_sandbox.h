@@ -1,0 +1,34 @@
+/* The restricted Lua environment shared by the rule runtime (inside qemu)
+ * and the fakefile engine: pure libraries, a harmless part of os and debug,
+ * and require/dofile/loadfile/load that only take Lua text from inside the
+ * rules tree.  No io, no os.execute/remove/exit, no package.loadlib, no
+ * binary chunks; os.getenv hides credential-like variables. */
+#ifndef SFEMU_LUA_SANDBOX_H
+#define SFEMU_LUA_SANDBOX_H
+
+#include <lua.h>
+#include <lauxlib.h>
+
+struct lsb_host {
+    const char *root;                           /* canonical rules tree, or NULL */
+    void (*print)(void *ud, const char *line);  /* where print() goes */
+    void *ud;
+};
+
+/* A new state (alloc NULL: plain realloc) whose base environment holds the
+ * safe globals.  host must outlive the state. */
+lua_State *lsb_new(lua_Alloc alloc, void *alloc_ud, const struct lsb_host *host);
+/* Push the base environment (every file's environment falls back to it). */
+void lsb_push_base(lua_State *L);
+/* Add C functions to the base environment. */
+void lsb_register(lua_State *L, const luaL_Reg *fns);
+/* Run a Lua text file in a fresh environment over the base one: LUA_OK
+ * with the environment and nresults results pushed, or an error code with
+ * the message pushed. */
+int lsb_dofile(lua_State *L, const char *path, int nresults);
+/* Forget the modules require() loaded (they are reloaded on next use). */
+void lsb_forget_modules(lua_State *L);
+/* Is resolved (a canonical path) inside host's rules tree? */
+int lsb_in_root(const struct lsb_host *host, const char *resolved);
+
+#endif
