@@ -16,6 +16,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include "fakefs_internal.h"
+#include "str_hash.h"
 
 static const char *const type_names[] = { "text", "dev", "socket" };
 
@@ -36,14 +37,6 @@ int fakefs_is_record_name(const char *name)
 {
     size_t n = strlen(name);
     return n > FAKEFS_SUFFIX_LEN && strcmp(name + n - FAKEFS_SUFFIX_LEN, FAKEFS_SUFFIX) == 0;
-}
-
-static unsigned hash_str(const char *s)
-{
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
 }
 
 static enum fakefs_type type_from(const char *s)
@@ -206,7 +199,7 @@ static int load_record(struct fakefs_engine *e, struct fakefs_res *r, int implic
 
 static struct fakefs_res *find_res(struct fakefs_engine *e, const char *path)
 {
-    for (struct fakefs_res *r = e->res[hash_str(path) % FAKEFS_HASH]; r; r = r->next)
+    for (struct fakefs_res *r = e->res[sfemu_str_hash(path) % FAKEFS_HASH]; r; r = r->next)
         if (strcmp(r->path, path) == 0)
             return r;
     return NULL;
@@ -236,7 +229,7 @@ static struct fakefs_res *get_res(struct fakefs_engine *e, const char *path, int
         free(r);
         return NULL;
     }
-    unsigned h = hash_str(path) % FAKEFS_HASH;
+    unsigned h = sfemu_str_hash(path) % FAKEFS_HASH;
     r->next = e->res[h];
     e->res[h] = r;
     return r;

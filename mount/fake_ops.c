@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sfemu_mount.h"
+#include "str_hash.h"
 #include <fuse_lowlevel.h>
 
 static const char *strip(const char *guest)
@@ -144,10 +145,7 @@ struct fake_dir {
 
 static unsigned dh(const char *s)
 {
-    unsigned x = 2166136261u;
-    for (; *s; s++)
-        x = (x ^ (unsigned char)*s) * 16777619u;
-    return x % 1024;
+    return sfemu_str_hash(s) % 1024;
 }
 
 static void dir_of(const char *rel, char *out, size_t cap)

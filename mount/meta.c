@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "meta.h"
+#include "str_hash.h"
 
 struct ment {
     char *path;
@@ -27,10 +28,7 @@ struct meta {
 
 static unsigned h(const char *s)
 {
-    unsigned x = 2166136261u;
-    for (; *s; s++)
-        x = (x ^ (unsigned char)*s) * 16777619u;
-    return x % META_HASH;
+    return sfemu_str_hash(s) % META_HASH;
 }
 
 static struct ment **find(struct meta *m, const char *p)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "containment.h"
 #include "passthrough.h"
+#include "str_hash.h"
 #include "sfemu_mount.h"
 
 #define XATTR_SYMLINK "security.sfemu.symlink"
@@ -109,17 +110,9 @@ struct rc_ent {
 static struct rc_ent rc[RC_SIZE];
 static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static unsigned rc_slot(const char *p)
-{
-    unsigned x = 2166136261u;
-    for (; *p; p++)
-        x = (x ^ (unsigned char)*p) * 16777619u;
-    return x % RC_SIZE;
-}
-
 static int rc_get(const char *rel, unsigned gen, enum ovl_layer *layer, int *fake)
 {
-    struct rc_ent *e = &rc[rc_slot(rel)];
+    struct rc_ent *e = &rc[sfemu_str_hash(rel) % RC_SIZE];
     int hit = 0;
     pthread_mutex_lock(&rc_lock);
     if (e->path && e->gen == gen && !strcmp(e->path, rel)) {
@@ -133,7 +126,7 @@ static int rc_get(const char *rel, unsigned gen, enum ovl_layer *layer, int *fak
 
 static void rc_put(const char *rel, unsigned gen, enum ovl_layer layer, int fake)
 {
-    struct rc_ent *e = &rc[rc_slot(rel)];
+    struct rc_ent *e = &rc[sfemu_str_hash(rel) % RC_SIZE];
     pthread_mutex_lock(&rc_lock);
     if (!e->path || strcmp(e->path, rel)) {
         free(e->path);

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "overlay.h"
+#include "str_hash.h"
 
 int ovl_layer_open(int layer_fd, const char *rel, int flags, mode_t mode)
 {
@@ -389,19 +390,11 @@ void ovl_dir_free(struct ovl_dir *d)
 /* A small open-addressing set of names. */
 struct nset { char **v; size_t cap, n; };
 
-static unsigned long nhash(const char *s)
-{
-    unsigned long x = 5381;
-    for (; *s; s++)
-        x = x * 33 + (unsigned char)*s;
-    return x;
-}
-
 static int nset_has(const struct nset *s, const char *name)
 {
     if (!s->cap)
         return 0;
-    for (size_t i = nhash(name) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+    for (size_t i = sfemu_str_hash(name) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
         if (!s->v[i])
             return 0;
         if (strcmp(s->v[i], name) == 0)
@@ -419,7 +412,7 @@ static int nset_add(struct nset *s, char *name) /* name owned by the caller */
         for (size_t i = 0; i < s->cap; i++) {
             if (!s->v[i])
                 continue;
-            size_t j = nhash(s->v[i]) & (cap - 1);
+            size_t j = sfemu_str_hash(s->v[i]) & (cap - 1);
             while (v[j])
                 j = (j + 1) & (cap - 1);
             v[j] = s->v[i];
@@ -428,7 +421,7 @@ static int nset_add(struct nset *s, char *name) /* name owned by the caller */
         s->v = v;
         s->cap = cap;
     }
-    size_t i = nhash(name) & (s->cap - 1);
+    size_t i = sfemu_str_hash(name) & (s->cap - 1);
     while (s->v[i]) {
         if (strcmp(s->v[i], name) == 0)
             return 0;

@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "passthrough.h"
+#include "str_hash.h"
 #include <fuse_lowlevel.h>
 
 /* <linux/fuse.h> of kernel 6.9; Debian 12's kernel headers predate it. */
@@ -82,14 +83,6 @@ static _Atomic int enabled;   /* read without the lock on every open */
 static int dev_fd = -1, ever_ok;
 static char state[96] = "off (not negotiated)";
 
-static unsigned slot(const char *p)
-{
-    unsigned x = 2166136261u;
-    for (; *p; p++)
-        x = (x ^ (unsigned char)*p) * 16777619u;
-    return x % PT_BUCKETS;
-}
-
 void pt_init(struct fuse_conn_info *conn, int wanted, unsigned stack_depth)
 {
     if (!wanted) {
@@ -115,7 +108,7 @@ const char *pt_state(void)
 
 static struct pt_backing **find(const char *rel)
 {
-    struct pt_backing **pp = &table[slot(rel)];
+    struct pt_backing **pp = &table[sfemu_str_hash(rel) % PT_BUCKETS];
     while (*pp && strcmp((*pp)->rel, rel))
         pp = &(*pp)->next;
     return pp;

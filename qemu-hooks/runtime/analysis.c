@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "str_hash.h"
 #include "errnames.h"
 #include "elfsyms.h"
 #include "log.h"
@@ -591,16 +592,6 @@ static void count_errno(int idx, int e)
     atomic_fetch_add_explicit(&rec.err_dropped, 1, memory_order_relaxed);
 }
 
-static uint32_t str_hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-
-    while (*s) {
-        h = (h ^ (uint8_t)*s++) * 16777619u;
-    }
-    return h;
-}
-
 /* The entry of a path, created on first sight.  Lock held. */
 static struct path_ent *path_get(const char *path)
 {
@@ -617,7 +608,7 @@ static struct path_ent *path_get(const char *path)
             return NULL;
         }
     }
-    for (h = str_hash(path) % PATH_SLOTS; rec.path_idx[h];
+    for (h = sfemu_str_hash(path) % PATH_SLOTS; rec.path_idx[h];
          h = (h + 1) % PATH_SLOTS) {
         struct path_ent *p = &rec.paths[rec.path_idx[h] - 1];
         if (!strcmp(p->path, path)) {
