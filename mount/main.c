@@ -519,8 +519,8 @@ int main(int argc, char **argv)
     if (probe >= 0)
         close(probe);
     s.passthrough = !o.no_passthrough;
-    s.backing_depth = stack_depth(s.ovl.lower_fd) > stack_depth(s.ovl.upper_fd)
-                      ? stack_depth(s.ovl.lower_fd) : stack_depth(s.ovl.upper_fd);
+    unsigned lower_depth = stack_depth(s.ovl.lower_fd), upper_depth = stack_depth(s.ovl.upper_fd);
+    s.backing_depth = lower_depth > upper_depth ? lower_depth : upper_depth;
     char err[512];
     s.ovl.meta = meta_open(upfd, "meta.db", err, sizeof err);
     if (!s.ovl.meta)

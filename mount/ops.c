@@ -668,11 +668,10 @@ static int new_handle(struct fuse_file_info *fi, int fd, enum hkind kind, const 
     handles.next = h;
     pthread_mutex_unlock(&handles_lock);
     fi->fh = (uint64_t)(uintptr_t)h;
-    if (kind == H_FAKE) {
-        fi->direct_io = 1;  /* content comes from a state machine / engine */
-        fi->keep_cache = 0;
-    } else if (kind == H_RECORD) {
-        fi->direct_io = 1;  /* rewritten by the engine behind the kernel's back */
+    if (kind != H_REAL) {
+        /* fakes come from a state machine, records are rewritten by the
+         * engine behind the kernel's back */
+        fi->direct_io = 1;
         fi->keep_cache = 0;
     } else if (fd >= 0 && !pt) {
         fi->keep_cache = 1; /* passthrough off (pt_open() decides otherwise) */
@@ -710,7 +709,7 @@ static int sf_open(const char *path, struct fuse_file_info *fi)
     if (!have)
         return -ENOENT;
     int flags = fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY);
-    int wr = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+    int wr = pt_open_writes(flags);
     if (wr && e.layer == OVL_LOWER) {
         if (pt_busy(rel))
             return pt_refuse(rel);

@@ -184,11 +184,6 @@ static struct pt_backing **settled(const char *rel, const struct stat *st)
     }
 }
 
-static int writes(int flags)
-{
-    return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-}
-
 /* Register fd as a backing file.  0: passthrough turned out to be
  * unavailable (page caching from now on); -errno. */
 static int register_fd(const char *rel, int fd)
@@ -231,11 +226,12 @@ int pt_open(const char *rel, int fd, unsigned gen, struct fuse_file_info *fi,
     *out = NULL;
     if (!enabled)
         return 0;
+    int w = pt_open_writes(fi->flags);
     /* Fast path: no namespace change since rel's entry was checked, so rel
      * still names that file; its mode stays (no fstat). */
     pthread_mutex_lock(&lock);
     struct pt_backing *b = *find(rel);
-    if (b && b->gen == gen && (b->refs || !b->cached || !writes(fi->flags))) {
+    if (b && b->gen == gen && (b->refs || !b->cached || !w)) {
         if (!b->refs)
             idle_unlink(b);
         b->refs++;
@@ -246,7 +242,6 @@ int pt_open(const char *rel, int fd, unsigned gen, struct fuse_file_info *fi,
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         return 0;
-    int w = writes(fi->flags);
     pthread_mutex_lock(&lock);
     struct pt_backing **pp = w ? settled(rel, &st) : find(rel);
     b = *pp;

@@ -4,9 +4,17 @@
 #ifndef SFEMU_PASSTHROUGH_H
 #define SFEMU_PASSTHROUGH_H
 
+#include <fcntl.h>
 #include "sfemu_mount.h"
 
 struct pt_backing;
+
+/* Does an open with these flags change the file (so a firmware file must be
+ * copied up first)? */
+static inline int pt_open_writes(int flags)
+{
+    return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
 
 /* From the init handler: ask the kernel for passthrough unless wanted is 0.
  * stack_depth: how many stacked filesystems lie under the backing files. */
