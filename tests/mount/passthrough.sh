@@ -128,7 +128,7 @@ mm() { python3 -c "import hashlib,mmap,sys; f=open(sys.argv[1],'rb'); m=mmap.mma
 eq "$(mm "$R/usr/lib/libbig.so")  -" "$sha" "mmap of a passed-through file"
 eq "$(mm "$R/www/index.html")  -" "$(sha256sum < "$R/www/index.html")" "mmap of a page-cached file"
 umnt "$R"
-for i in $(seq 50); do pgrep -f "^$SFEMU_MOUNT -d" >/dev/null || break; sleep 0.1; done
+wait_daemons   # the foreground debug daemon exits after the unmount
 trap cleanup EXIT
 eq "$(manifest "$R")" "$LOWER_BEFORE" "firmware tree byte-identical"
 
@@ -149,7 +149,7 @@ grep -q "passthrough off (--no-passthrough)" "$T/d2" || fail "no 'off' in the lo
 [ "$(reads "$T/d2")" -gt 0 ] || fail "no READ reached the daemon without passthrough"
 ok "--no-passthrough: reads go through the daemon"
 umnt "$R"
-for i in $(seq 50); do pgrep -f "^$SFEMU_MOUNT -d" >/dev/null || break; sleep 0.1; done
+wait_daemons   # the foreground debug daemon exits after the unmount
 
 # A daemon without CAP_SYS_ADMIN in the initial namespace (a rootless
 # container: root in a user namespace) cannot register backing files: it
