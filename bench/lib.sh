@@ -1,5 +1,9 @@
 # Shared by the benchmark scripts (sourced).
 
+# The cross compiler of each guest architecture.
+declare -A CROSS_CC=([arm]=arm-linux-gnueabi-gcc [mipsel]=mipsel-linux-gnu-gcc
+               [mips]=mips-linux-gnu-gcc [aarch64]=aarch64-linux-gnu-gcc)
+
 # median [FMT]: the median of whitespace-separated numbers on stdin, printed
 # with the printf format FMT (default %.6g, awk's own).
 median() {

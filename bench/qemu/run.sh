@@ -31,7 +31,6 @@ N_FILE=${N_FILE:-200000}
 CG_N1=${CG_N1:-10000}
 CG_N2=${CG_N2:-30000}
 ARCHES=(arm mipsel)
-declare -A CC=([arm]=arm-linux-gnueabi-gcc [mipsel]=mipsel-linux-gnu-gcc)
 # Hot syscalls per loop (same names on ARM EABI and MIPS o32).
 declare -A HOT=([getppid]="getppid" [file]="pwrite64 pread64")
 CONFIGS=(stock norules r1 r2 r3)
@@ -50,7 +49,7 @@ fi
 for a in "${ARCHES[@]}"; do
     [[ -x $QDIR/qemu-$a ]] || die "missing $QDIR/qemu-$a"
     [[ -x $QDIR/qemu-$a-stock ]] || die "missing $QDIR/qemu-$a-stock (build the stock targets)"
-    command -v "${CC[$a]}" >/dev/null || die "no ${CC[$a]} in PATH"
+    command -v "${CROSS_CC[$a]}" >/dev/null || die "no ${CROSS_CC[$a]} in PATH"
 done
 
 W=$(mktemp -d /tmp/sfemu-bench.XXXXXX)
@@ -60,7 +59,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- guest ------------------------------------------------------------------
 for a in "${ARCHES[@]}"; do
-    "${CC[$a]}" -static -O2 -Wall -o "$W/loop-$a" "$HERE/syscall_loop.c"
+    "${CROSS_CC[$a]}" -static -O2 -Wall -o "$W/loop-$a" "$HERE/syscall_loop.c"
 done
 
 # ---- rule dirs --------------------------------------------------------------

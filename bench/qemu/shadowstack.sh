@@ -28,8 +28,6 @@ REPS=${REPS:-7}
 N_GETPPID=${N_GETPPID:-1000000}
 FIB_K=${FIB_K:-30}
 read -r -a ARCHES <<<"${ARCHES:-arm mipsel aarch64}"
-declare -A CC=([arm]=arm-linux-gnueabi-gcc [mipsel]=mipsel-linux-gnu-gcc
-               [mips]=mips-linux-gnu-gcc [aarch64]=aarch64-linux-gnu-gcc)
 CONFIGS=(off ss sum)
 declare -A LABEL=([off]="off" [ss]="ss" [sum]="ss+sum")
 declare -A OPTS=([off]="" [ss]="-shadowstack log=off,summary=off"
@@ -41,7 +39,7 @@ QDIR=${SFEMU_QEMU_DIR:-$REPO/build/qemu-hooks}
 [[ -f $QDIR/libsfemu-shadowstack.so ]] || die "missing $QDIR/libsfemu-shadowstack.so"
 for a in "${ARCHES[@]}"; do
     [[ -x $QDIR/qemu-$a ]] || die "missing $QDIR/qemu-$a"
-    command -v "${CC[$a]}" >/dev/null || die "no ${CC[$a]} in PATH"
+    command -v "${CROSS_CC[$a]}" >/dev/null || die "no ${CROSS_CC[$a]} in PATH"
 done
 
 W=$(mktemp -d /tmp/sfemu-bench-ss.XXXXXX)
@@ -100,7 +98,7 @@ int main(int argc, char **argv)
 }
 EOF
 for a in "${ARCHES[@]}"; do
-    "${CC[$a]}" -static -O1 -Wall -o "$W/ssbench-$a" "$W/ssbench.c"
+    "${CROSS_CC[$a]}" -static -O1 -Wall -o "$W/ssbench-$a" "$W/ssbench.c"
 done
 
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
