@@ -34,21 +34,30 @@ int ovl_layer_fd(const struct ovl *o, enum ovl_layer l)
     return l == OVL_UPPER ? o->upper_fd : o->lower_fd;
 }
 
-int ovl_parent_fd(int layer_fd, const char *rel, const char **name)
+/* rel's parent directory into dir[PATH_MAX] ("." at the top) and its last
+ * name into *name. */
+static int split_parent(const char *rel, char *dir, const char **name)
 {
     const char *slash = strrchr(rel, '/');
-    if (!slash) {
-        *name = rel;
+    size_t n = slash ? (size_t)(slash - rel) : 1;
+    if (n >= PATH_MAX)
+        return -ENAMETOOLONG;
+    memcpy(dir, slash ? rel : ".", n);
+    dir[n] = 0;
+    *name = slash ? slash + 1 : rel;
+    return 0;
+}
+
+int ovl_parent_fd(int layer_fd, const char *rel, const char **name)
+{
+    char dir[PATH_MAX];
+    int r = split_parent(rel, dir, name);
+    if (r < 0)
+        return r;
+    if (*name == rel) {   /* at the top: the layer itself */
         int fd = fcntl(layer_fd, F_DUPFD_CLOEXEC, 0);
         return fd < 0 ? -errno : fd;
     }
-    char dir[PATH_MAX];
-    size_t n = (size_t)(slash - rel);
-    if (n >= sizeof dir)
-        return -ENAMETOOLONG;
-    memcpy(dir, rel, n);
-    dir[n] = 0;
-    *name = slash + 1;
     return ovl_layer_open(layer_fd, dir, O_PATH | O_DIRECTORY, 0);
 }
 
@@ -225,19 +234,9 @@ static int upper_dirs(struct ovl *o, const char *reldir)
 
 int ovl_upper_parent(struct ovl *o, const char *rel, const char **name)
 {
-    const char *slash = strrchr(rel, '/');
-    if (!slash) {
-        *name = rel;
-        return upper_dirs(o, ".");
-    }
     char dir[PATH_MAX];
-    size_t n = (size_t)(slash - rel);
-    if (n >= sizeof dir)
-        return -ENAMETOOLONG;
-    memcpy(dir, rel, n);
-    dir[n] = 0;
-    *name = slash + 1;
-    return upper_dirs(o, dir);
+    int r = split_parent(rel, dir, name);
+    return r < 0 ? r : upper_dirs(o, dir);
 }
 
 static int copy_data(int in, int out, off_t size)
