@@ -179,28 +179,43 @@ void fake_dir_forget(struct sfemu *s, const char *rel)
     pthread_mutex_unlock(&s->dirs_lock);
 }
 
+/* Under dirs_lock: d's entry, or NULL. */
+static struct fake_dir *dir_find(struct sfemu *s, const char *d, unsigned h)
+{
+    struct fake_dir *x = s->dirs[h];
+    while (x && strcmp(x->rel, d))
+        x = x->next;
+    return x;
+}
+
+/* Under dirs_lock: d's entry, added with has if d has none yet (NULL when
+ * memory runs out: the directory is just listed again next time). */
+static struct fake_dir *dir_get(struct sfemu *s, const char *d, unsigned h, int has)
+{
+    struct fake_dir *x = dir_find(s, d, h);
+    if (x)
+        return x;
+    if (!(x = malloc(sizeof *x)))
+        return NULL;
+    if (!(x->rel = strdup(d))) {
+        free(x);
+        return NULL;
+    }
+    x->has = has;
+    x->next = s->dirs[h];
+    s->dirs[h] = x;
+    return x;
+}
+
 /* A record is being written in rel's directory: it has records now. */
 static void fake_dir_mark(struct sfemu *s, const char *rel)
 {
     char d[PATH_MAX];
     dir_of(rel, d, sizeof d);
-    unsigned h = dh(d);
     pthread_mutex_lock(&s->dirs_lock);
-    struct fake_dir *x;
-    for (x = s->dirs[h]; x; x = x->next)
-        if (!strcmp(x->rel, d))
-            break;
-    if (x) {
+    struct fake_dir *x = dir_get(s, d, dh(d), 1);
+    if (x)
         x->has = 1;
-    } else if ((x = malloc(sizeof *x))) {
-        if ((x->rel = strdup(d))) {
-            x->has = 1;
-            x->next = s->dirs[h];
-            s->dirs[h] = x;
-        } else {
-            free(x);
-        }
-    }
     pthread_mutex_unlock(&s->dirs_lock);
 }
 
@@ -210,14 +225,11 @@ static int dir_has_records(struct sfemu *s, const char *rel)
     dir_of(rel, d, sizeof d);
     unsigned h = dh(d);
     pthread_mutex_lock(&s->dirs_lock);
-    for (struct fake_dir *x = s->dirs[h]; x; x = x->next)
-        if (!strcmp(x->rel, d)) {
-            int has = x->has;
-            pthread_mutex_unlock(&s->dirs_lock);
-            return has;
-        }
+    struct fake_dir *x = dir_find(s, d, h);
+    int known = x != NULL, has = x ? x->has : 1; /* when in doubt, look */
     pthread_mutex_unlock(&s->dirs_lock);
-    int has = 1; /* when in doubt, look */
+    if (known)
+        return has;
     struct ovl_ent e;
     struct ovl_dir l;
     if (ovl_resolve(&s->ovl, d, &e) == 0 && ovl_list(&s->ovl, d, &e, &l) == 0) {
@@ -225,16 +237,10 @@ static int dir_has_records(struct sfemu *s, const char *rel)
         for (size_t i = 0; i < l.n && !has; i++)
             has = fakefs_is_record_name(l.v[i].name);
         ovl_dir_free(&l);
-        struct fake_dir *x = malloc(sizeof *x);
-        if (x && (x->rel = strdup(d))) {
-            x->has = has;
-            pthread_mutex_lock(&s->dirs_lock);
-            x->next = s->dirs[h];
-            s->dirs[h] = x;
-            pthread_mutex_unlock(&s->dirs_lock);
-        } else {
-            free(x);
-        }
+        /* (a record marked meanwhile keeps its entry) */
+        pthread_mutex_lock(&s->dirs_lock);
+        dir_get(s, d, h, has);
+        pthread_mutex_unlock(&s->dirs_lock);
     }
     return has;
 }
