@@ -51,6 +51,7 @@ sync_glue() {
   sync_file "$HERE/glue/sfemu-glue.c" "$DIR/src/linux-user/sfemu-glue.c"
   sync_file "$HERE/glue/sfemu-glue.h" "$DIR/src/linux-user/sfemu-glue.h"
   sync_file "$HERE/include/sfemu/host.h" "$DIR/src/linux-user/sfemu-host.h"
+  sync_file "$HERE/include/sfemu/options.h" "$DIR/src/linux-user/sfemu-options.h"
 }
 
 if [ ! -f "$DIR/.configured" ]; then

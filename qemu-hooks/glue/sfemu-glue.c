@@ -344,32 +344,9 @@ void sfemu_init(CPUArchState *env, const char *ld_prefix)
     sfemu_hooks_enabled = sfemu_rt_init(&t, &sfemu_ops);
 }
 
-void sfemu_handle_arg_rules(const char *arg)
-{
-    sfemu_rt_option("rules", arg);
-}
-
-void sfemu_handle_arg_ctx_keep(const char *arg)
-{
-    sfemu_rt_option("rules-ctx-keep", arg);
-}
-
-void sfemu_handle_arg_idle_ms(const char *arg)
-{
-    sfemu_rt_option("rules-idle-ms", arg);
-}
-
-void sfemu_handle_arg_shadowstack(const char *arg)
-{
-    sfemu_rt_option("shadowstack", arg);
-}
-
-void sfemu_handle_arg_sfanalysis(const char *arg)
-{
-    sfemu_rt_option("sfanalysis", arg);
-}
-
-void sfemu_handle_arg_root_mode(const char *arg)
-{
-    sfemu_rt_option("root-mode", arg);
-}
+#define SFEMU_GLUE_HANDLER(id, name, ...)            \
+    void sfemu_handle_arg_##id(const char *arg)      \
+    {                                                \
+        sfemu_rt_option(name, arg);                  \
+    }
+SFEMU_OPTIONS(SFEMU_GLUE_HANDLER, SFEMU_GLUE_NONE)

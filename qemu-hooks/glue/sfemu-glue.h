@@ -8,6 +8,7 @@
 
 #include "qemu/plugin.h"
 #include "sfemu-host.h"   /* sfemu_hooked(), checked at the call site */
+#include "sfemu-options.h"
 
 typedef abi_long (*sfemu_syscall1_fn)(CPUArchState *cpu_env, int num,
                                       abi_long arg1, abi_long arg2,
@@ -26,26 +27,17 @@ void sfemu_init(CPUArchState *env, const char *ld_prefix);
 void sfemu_fatal_signal(CPUArchState *env, int target_sig);
 void sfemu_add_plugins(QemuPluginList *head);
 
-void sfemu_handle_arg_rules(const char *arg);
-void sfemu_handle_arg_ctx_keep(const char *arg);
-void sfemu_handle_arg_idle_ms(const char *arg);
-void sfemu_handle_arg_shadowstack(const char *arg);
-void sfemu_handle_arg_sfanalysis(const char *arg);
-void sfemu_handle_arg_root_mode(const char *arg);
+/* One handler per SFEmu command-line option (sfemu-options.h). */
+#define SFEMU_GLUE_HANDLER_DECL(id, ...) \
+    void sfemu_handle_arg_##id(const char *arg);
+#define SFEMU_GLUE_NONE(...)
+SFEMU_OPTIONS(SFEMU_GLUE_HANDLER_DECL, SFEMU_GLUE_NONE)
 
-#define SFEMU_ARG_TABLE_ENTRIES                                               \
-    {"rules",      "QEMU_RULES",       true,  sfemu_handle_arg_rules,         \
-     "dir",        "SFEmu: run Lua syscall rules from 'dir'"},                \
-    {"rules-ctx-keep", "QEMU_RULES_CTX_KEEP", true, sfemu_handle_arg_ctx_keep,\
-     "n",          "SFEmu: keep the last 'n' syscalls per thread"},           \
-    {"rules-idle-ms", "QEMU_RULES_IDLE_MS", true, sfemu_handle_arg_idle_ms,   \
-     "ms",         "SFEmu: idle watchdog period in milliseconds"},            \
-    {"shadowstack", "QEMU_SHADOWSTACK", true, sfemu_handle_arg_shadowstack,   \
-     "opts",                                                                  \
-                   "SFEmu: shadow stack: log=on|off,summary=on|off,unwind_limit=N,max_stack=N"}, \
-    {"sfanalysis", "QEMU_SFANALYSIS",  true,  sfemu_handle_arg_sfanalysis,    \
-     "outdir",     "SFEmu: write a run analysis to 'outdir'"},                \
-    {"root-mode",  "QEMU_ROOT_MODE",   true,  sfemu_handle_arg_root_mode,     \
-     "true|prefix", "SFEmu: how -L applies (default: true with -rules)"},
+/* Rows of QEMU's own argument table (main.c), with their QEMU_* twins. */
+#define SFEMU_GLUE_ARG_ROW(id, name, qemu_env, env, type, min, max, def, \
+                           argname, help, lua)                            \
+    {name, qemu_env, true, sfemu_handle_arg_##id, argname, "SFEmu: " help},
+#define SFEMU_ARG_TABLE_ENTRIES \
+    SFEMU_OPTIONS(SFEMU_GLUE_ARG_ROW, SFEMU_GLUE_NONE)
 
 #endif

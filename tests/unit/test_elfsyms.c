@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "elfsyms.h"
+#include "analysis/elfsyms.h"
 
 static int fails, checks;
 

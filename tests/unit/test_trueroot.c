@@ -1,5 +1,5 @@
 /*
- * Unit test of the true root (qemu-hooks/runtime/trueroot.c) on the host:
+ * Unit test of the true root (qemu-hooks/runtime/trueroot/trueroot.c) on the host:
  * guest memory is our own memory (g2h(x) = x) and the "real syscall" is the
  * x86_64 syscall, so every check runs the same enter -> real -> leave
  * sequence the runtime runs around QEMU's do_syscall1.
@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime.h"
-#include "trueroot.h"
+#include "core/runtime.h"
+#include "trueroot/trueroot.h"
 
 struct sfemu_runtime sfemu_rt;  /* normally the runtime's; trueroot reads t and ops */
 

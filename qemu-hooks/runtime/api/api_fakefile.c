@@ -1,0 +1,246 @@
+/*
+ * Fakefile bindings for the syscall rules (rules_examples/syscall/open.lua,
+ * read.lua ...; docs/fakefile.md).  The fd functions return nil when the fd
+ * is not a fake one, so a rule can be `return c_fake_read(fd, buf, count)`:
+ * nil runs the real syscall.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+#include "api/api.h"
+#include "fakefile/fake.h"
+#include "trueroot/guestfs.h"
+#include "core/runtime.h"
+#include "core/sandbox.h"
+
+#define FAKE_IO_MAX (1u << 20)
+
+static int push_rc(lua_State *L, int64_t rc)
+{
+    lua_pushinteger(L, rc < 0 ? sfemu_api_neg_errno((int)-rc) : rc);
+    return 1;
+}
+
+static int fake_fd_arg(lua_State *L, int idx)
+{
+    lua_Integer fd = luaL_checkinteger(L, idx);
+    return fd >= 0 && fd <= 0x7fffffff && sfemu_fake_fd_path((int)fd)
+           ? (int)fd : -1;
+}
+
+static int c_fake_mounted(lua_State *L)
+{
+    lua_pushboolean(L, sfemu_fake_mounted());
+    return 1;
+}
+
+/* c_fake_init(path[, kind]) -> 0 or -errno: the three pieces for path. */
+static int c_fake_init(lua_State *L)
+{
+    return push_rc(L, sfemu_fake_init(luaL_checkstring(L, 1),
+                                      luaL_optstring(L, 2, NULL)));
+}
+
+/* c_fake_open(path, flags) -> guest fd or -errno (engine inside qemu). */
+static int c_fake_open(lua_State *L)
+{
+    return push_rc(L, sfemu_fake_open(luaL_checkstring(L, 1),
+                                      (int)luaL_checkinteger(L, 2)));
+}
+
+/* c_fd_path(fd) -> guest path of an fd, or nil, -errno */
+static int c_fd_path(lua_State *L)
+{
+    char path[4096];
+    int rc = sfemu_guestfs_fd_path((int)luaL_checkinteger(L, 1), path,
+                                   sizeof(path));
+
+    if (rc < 0) {
+        lua_pushnil(L);
+        lua_pushinteger(L, sfemu_api_neg_errno(-rc));
+        return 2;
+    }
+    lua_pushstring(L, path);
+    return 1;
+}
+
+/* c_fake_read/c_fake_write(fd, buf, count) -> nil (not fake) | bytes | -errno */
+static int fake_io(lua_State *L, int is_write)
+{
+    int fd = fake_fd_arg(L, 1);
+    uint64_t buf = sfemu_guest_addr(luaL_checkinteger(L, 2));
+    size_t n = (size_t)luaL_checkinteger(L, 3);
+    char *tmp;
+    ssize_t r;
+
+    if (fd < 0) {
+        return 0;
+    }
+    n = n > FAKE_IO_MAX ? FAKE_IO_MAX : n;
+    tmp = malloc(n ? n : 1);
+    if (!tmp) {
+        return push_rc(L, -ENOMEM);
+    }
+    if (is_write) {
+        r = sfemu_rt.ops->read_mem(buf, tmp, n) ? -EFAULT
+                                                 : sfemu_fake_write(fd, tmp, n);
+    } else {
+        r = sfemu_fake_read(fd, tmp, n);
+        if (r > 0 && sfemu_rt.ops->write_mem(buf, tmp, r) != 0) {
+            r = -EFAULT;
+        }
+    }
+    free(tmp);
+    return push_rc(L, r);
+}
+
+static int c_fake_read(lua_State *L)
+{
+    return fake_io(L, 0);
+}
+
+static int c_fake_write(lua_State *L)
+{
+    return fake_io(L, 1);
+}
+
+/* c_fake_lseek(fd, off, whence) -> nil | new offset | -errno */
+static int c_fake_lseek(lua_State *L)
+{
+    int fd = fake_fd_arg(L, 1);
+
+    if (fd < 0) {
+        return 0;
+    }
+    return push_rc(L, sfemu_fake_lseek(fd, luaL_checkinteger(L, 2),
+                                       (int)luaL_checkinteger(L, 3)));
+}
+
+/* c_fake_llseek(fd, hi, lo, result_ptr, whence) -> nil | 0 | -errno
+ * (the 32-bit guests' _llseek: the 64-bit result goes to result_ptr) */
+static int c_fake_llseek(lua_State *L)
+{
+    int fd = fake_fd_arg(L, 1);
+    uint64_t hi = (uint32_t)luaL_checkinteger(L, 2);
+    uint64_t lo = (uint32_t)luaL_checkinteger(L, 3);
+    uint64_t res = sfemu_guest_addr(luaL_checkinteger(L, 4));
+    int64_t r;
+    uint8_t b[8];
+
+    if (fd < 0) {
+        return 0;
+    }
+    r = sfemu_fake_lseek(fd, (int64_t)(hi << 32 | lo),
+                         (int)luaL_checkinteger(L, 5));
+    if (r < 0) {
+        return push_rc(L, r);
+    }
+    for (int i = 0; i < 8; i++) {
+        b[sfemu_rt.t->big_endian ? 7 - i : i] = (uint8_t)(r >> (8 * i));
+    }
+    return push_rc(L, sfemu_rt.ops->write_mem(res, b, 8) ? -EFAULT : 0);
+}
+
+/* _IOC_DIR/_IOC_SIZE of the guest's encoding (MIPS differs). */
+static void ioc_decode(unsigned long cmd, int *rd, int *wr, size_t *size)
+{
+    if (!strncmp(sfemu_rt.t->arch, "mips", 4)) {
+        unsigned dir = (cmd >> 29) & 7;        /* 1 none, 2 read, 4 write */
+        *size = (cmd >> 16) & 0x1fff;
+        *rd = dir & 2;
+        *wr = dir & 4;
+    } else {
+        unsigned dir = (cmd >> 30) & 3;        /* 1 write, 2 read */
+        *size = (cmd >> 16) & 0x3fff;
+        *rd = dir & 2;
+        *wr = dir & 1;
+    }
+}
+
+/* c_fake_ioctl(fd, cmd, arg) -> nil | result | -errno (restricted ioctl) */
+static int c_fake_ioctl(lua_State *L)
+{
+    int fd = fake_fd_arg(L, 1);
+    unsigned long cmd = (unsigned long)(uint32_t)luaL_checkinteger(L, 2);
+    uint64_t arg = sfemu_guest_addr(luaL_checkinteger(L, 3));
+    unsigned char in[0x4000], out[0x4000];
+    size_t size, outlen = 0, inlen = 0;
+    int rd, wr, r;
+
+    if (fd < 0) {
+        return 0;
+    }
+    ioc_decode(cmd, &rd, &wr, &size);
+    if ((wr || rd) && size) {
+        /* in: what the guest passes (write); the engine also sees the old
+         * buffer of a read-only ioctl, harmless and simpler */
+        if (sfemu_rt.ops->read_mem(arg, in, size) != 0) {
+            return push_rc(L, -EFAULT);
+        }
+        inlen = size;
+    }
+    r = sfemu_fake_ioctl(fd, cmd, in, inlen, out, rd ? size : 0, &outlen);
+    if (r >= 0 && rd && outlen &&
+        sfemu_rt.ops->write_mem(arg, out, outlen) != 0) {
+        r = -EFAULT;
+    }
+    return push_rc(L, r);
+}
+
+/* c_fake_close(fd) -> nil: forgets a fake fd; the real close then runs. */
+static int c_fake_close(lua_State *L)
+{
+    int fd = fake_fd_arg(L, 1);
+
+    if (fd >= 0) {
+        sfemu_fake_forget_fd(fd);
+    }
+    return 0;
+}
+
+/* c_fake_connect(fd, path) -> 0 or -errno: connect fd to the fake socket at
+ * path (taken over by the state machine, or connected for real to the
+ * abstract server socket its fakeconfig set up). */
+static int c_fake_connect(lua_State *L)
+{
+    int fd = (int)luaL_checkinteger(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    char addr[108];
+    int action = 0, r;
+
+    r = sfemu_fake_connect(fd, path, &action, addr, sizeof(addr));
+    if (r == 0 && action == 1) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t n = strnlen(addr, sizeof(sa.sun_path) - 1);
+        memcpy(sa.sun_path + 1, addr, n);      /* abstract name */
+        r = connect(fd, (struct sockaddr *)&sa,
+                    offsetof(struct sockaddr_un, sun_path) + 1 + n) ? -errno : 0;
+    }
+    return push_rc(L, r);
+}
+
+static const luaL_Reg fakefile_fns[] = {
+    { "c_fake_mounted", c_fake_mounted },
+    { "c_fake_init", c_fake_init },
+    { "c_fake_open", c_fake_open },
+    { "c_fd_path", c_fd_path },
+    { "c_fake_read", c_fake_read },
+    { "c_fake_write", c_fake_write },
+    { "c_fake_lseek", c_fake_lseek },
+    { "c_fake_llseek", c_fake_llseek },
+    { "c_fake_ioctl", c_fake_ioctl },
+    { "c_fake_close", c_fake_close },
+    { "c_fake_connect", c_fake_connect },
+    { NULL, NULL },
+};
+
+void sfemu_api_fakefile_open(lua_State *L)
+{
+    sfemu_sandbox_register(L, fakefile_fns);
+}

@@ -1,0 +1,124 @@
+/*
+ * The only host-side file access rules get.
+ *
+ * c_mkdir_p(path[, mode=0755]) -> 0 or -errno
+ *   A relative path is made inside the rules tree (cache/, log/ ...), never
+ *   outside it.  An absolute path is a guest path: with the true root it is
+ *   made inside the rootfs; otherwise where the guest's own mkdir would.
+ * c_open_host(path, flags[, mode]) -> fd or -errno
+ *   Opens a whitelisted host file as a guest fd: /dev/null, /dev/zero,
+ *   /dev/full, /dev/random, /dev/urandom, files listed in
+ *   $SFEMU_OPEN_HOST_ALLOW (colon-separated; an entry ending in '/' allows a
+ *   directory), files of the rules tree (read-only) and of its cache/ and
+ *   log/ (read-write).  Only the access mode of flags is used; nothing is
+ *   created.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+#include "api/api.h"
+#include "core/options.h"
+#include "core/runtime.h"
+#include "core/sandbox.h"
+#include "trueroot/guestfs.h"
+
+static int c_mkdir_p(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    mode_t mode = (mode_t)luaL_optinteger(L, 2, 0755);
+    int rc;
+
+    if (path[0] != '/') {
+        rc = sfemu_guestfs_rules_mkdir_p(path, mode);
+    } else {
+        rc = sfemu_guestfs_mkdir_p(path, mode);
+    }
+    lua_pushinteger(L, rc ? sfemu_api_neg_errno(-rc) : 0);
+    return 1;
+}
+
+static int allowed_prefix(const char *real, const char *entry)
+{
+    size_t n = strlen(entry);
+
+    if (n && entry[n - 1] == '/') {
+        return !strncmp(real, entry, n);
+    }
+    return !strcmp(real, entry);
+}
+
+/* 2: read-write, 1: read-only, 0: not allowed */
+static int host_access(const char *real)
+{
+    static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/full",
+                                        "/dev/random", "/dev/urandom", NULL };
+    const char *env = sfemu_opt_str(SFEMU_OPT_open_host_allow);
+    const char *root = sfemu_opt_str(SFEMU_OPT_rules);
+
+    for (int i = 0; devs[i]; i++) {
+        if (!strcmp(real, devs[i])) {
+            return 2;
+        }
+    }
+    if (env && *env) {
+        char *copy = strdup(env), *save = NULL;
+        int ok = 0;
+        for (char *e = strtok_r(copy, ":", &save); e && !ok;
+             e = strtok_r(NULL, ":", &save)) {
+            ok = allowed_prefix(real, e);
+        }
+        free(copy);
+        if (ok) {
+            return 2;
+        }
+    }
+    if (root && sfemu_path_in_rules(real)) {
+        size_t n = strlen(root);
+        if (!strncmp(real + n, "/cache/", 7) || !strncmp(real + n, "/log/", 5)) {
+            return 2;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static int c_open_host(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    int acc = (int)luaL_checkinteger(L, 2) & O_ACCMODE;
+    char *real = realpath(path, NULL);
+    int allow, fd;
+
+    if (!real) {
+        lua_pushinteger(L, sfemu_api_neg_errno(errno));
+        return 1;
+    }
+    allow = host_access(real);
+    if (!allow || (allow == 1 && acc != O_RDONLY)) {
+        free(real);
+        lua_pushinteger(L, sfemu_api_neg_errno(EACCES));
+        return 1;
+    }
+    fd = open(real, acc | O_NOFOLLOW);
+    free(real);
+    lua_pushinteger(L, fd >= 0 ? fd : sfemu_api_neg_errno(errno));
+    return 1;
+}
+
+static const luaL_Reg host_fns[] = {
+    { "c_mkdir_p", c_mkdir_p },
+    { "c_open_host", c_open_host },
+    { NULL, NULL },
+};
+
+void sfemu_api_host_open(lua_State *L)
+{
+    sfemu_sandbox_register(L, host_fns);
+}

@@ -1,0 +1,117 @@
+/*
+ * c_do_syscall (the real syscall, never re-entering the rules),
+ * c_get_timestamp, syscall names, and the read-only `sfemu` table that
+ * carries the run's options to rules.
+ */
+#include <time.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+#include "api/api.h"
+#include "core/options.h"
+#include "core/realcall.h"
+#include "core/rules.h"
+#include "core/runtime.h"
+#include "core/sandbox.h"
+#include "core/syscall_names.h"
+#include "trueroot/trueroot.h"
+
+static int c_do_syscall(lua_State *L)
+{
+    int num = (int)luaL_checkinteger(L, 1);
+    int64_t a[SFEMU_NARGS];
+
+    for (int i = 0; i < SFEMU_NARGS; i++) {
+        int isnum;
+        lua_Integer v = lua_tointegerx(L, i + 2, &isnum);
+        if (!isnum && lua_type(L, i + 2) == LUA_TNUMBER) {
+            v = (lua_Integer)lua_tonumber(L, i + 2);
+        } else if (!isnum && !lua_isnoneornil(L, i + 2)) {
+            return luaL_argerror(L, i + 2, "expected an integer");
+        }
+        a[i] = sfemu_abi_long(v);
+    }
+    lua_pushinteger(L, sfemu_real_syscall(num, a));
+    return 1;
+}
+
+static int c_get_timestamp(lua_State *L)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lua_pushinteger(L, ts.tv_sec);
+    lua_pushinteger(L, ts.tv_nsec);
+    return 2;
+}
+
+static int c_syscall_name(lua_State *L)
+{
+    lua_pushstring(L, sfemu_syscall_name((int)luaL_checkinteger(L, 1)));
+    return 1;
+}
+
+static int c_syscall_num(lua_State *L)
+{
+    int n = sfemu_syscall_num(luaL_checkstring(L, 1));
+
+    if (n < 0) {
+        lua_pushnil(L);
+    } else {
+        lua_pushinteger(L, n);
+    }
+    return 1;
+}
+
+static int c_gettid(lua_State *L)
+{
+    lua_pushinteger(L, sfemu_rt.ops->gettid());
+    return 1;
+}
+
+static const luaL_Reg sys_fns[] = {
+    { "c_do_syscall", c_do_syscall },
+    { "c_get_timestamp", c_get_timestamp },
+    { "c_syscall_name", c_syscall_name },
+    { "c_syscall_num", c_syscall_num },
+    { "c_gettid", c_gettid },
+    { NULL, NULL },
+};
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+    if (v) {
+        lua_pushstring(L, v);
+        lua_setfield(L, -2, k);
+    }
+}
+
+/* The read-only facts of the run, and every setting (core/options.c). */
+void sfemu_api_sys_open(lua_State *L)
+{
+    const char *const *dirs;
+    int n = sfemu_rules_dirs(&dirs);
+
+    sfemu_sandbox_register(L, sys_fns);
+    sfemu_sandbox_push_base(L);
+    lua_newtable(L);
+    set_str(L, "arch", sfemu_rt.t->arch);
+    lua_pushinteger(L, sfemu_rt.t->abi_bits);
+    lua_setfield(L, -2, "abi_bits");
+    lua_pushboolean(L, sfemu_rt.t->big_endian);
+    lua_setfield(L, -2, "big_endian");
+    set_str(L, "exec_path", sfemu_rt.t->exec_path);
+    set_str(L, "ld_prefix", sfemu_rt.t->ld_prefix);
+    lua_pushboolean(L, sfemu_trueroot_active);
+    lua_setfield(L, -2, "true_root");
+    sfemu_options_push_lua(L);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, dirs[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "rule_dirs");
+    lua_setfield(L, -2, "sfemu");
+    lua_pop(L, 1);
+}

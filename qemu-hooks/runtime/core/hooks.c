@@ -1,0 +1,200 @@
+/*
+ * Around every guest syscall: entry.lua's entry(), then the syscall's rule
+ * (V1 (action, ret), V2 single result, or nothing = run the real syscall),
+ * then the real syscall, then finish.lua's finish().  A failing or runaway
+ * rule is logged and the real syscall runs: a broken rule never kills the
+ * guest.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lauxlib.h>
+
+#include "core/budget.h"
+#include "core/ctx.h"
+#include "core/hooks.h"
+#include "core/observer.h"
+#include "core/realcall.h"
+#include "core/rules.h"
+#include "core/runtime.h"
+#include "core/syscall_names.h"
+
+enum verdict { RUN_REAL, RETURN_VALUE };
+
+static int nr_exit_group = -1;
+
+void sfemu_hooks_init(void)
+{
+    nr_exit_group = sfemu_syscall_num("exit_group");
+}
+
+/* A Lua value as a syscall result; 0 if it is not a number. */
+static int to_result(lua_State *L, int idx, int64_t *out)
+{
+    int isnum;
+    lua_Integer i = lua_tointegerx(L, idx, &isnum);
+
+    if (isnum) {
+        *out = sfemu_abi_long(i);
+        return 1;
+    }
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        *out = sfemu_abi_long((int64_t)lua_tonumber(L, idx));
+        return 1;
+    }
+    return 0;
+}
+
+/* Reads a rule's results (V1 pair, V2 single value, or none). */
+static enum verdict verdict_of(struct sfemu_ctx *c, int file, int base,
+                               int64_t *ret)
+{
+    lua_State *L = c->L;
+    int n = lua_gettop(L) - base;
+    enum verdict v = RUN_REAL;
+
+    if (n == 1 && !lua_isnil(L, base + 1)) {
+        if (to_result(L, base + 1, ret)) {
+            v = RETURN_VALUE;
+        } else {
+            sfemu_rules_error(c, file, lua_pushfstring(L,
+                              "returned a %s, not a number",
+                              luaL_typename(L, base + 1)));
+        }
+    } else if (n >= 2) {
+        int64_t action;
+        if (!to_result(L, base + 1, &action) || (action != 0 && action != 1)) {
+            sfemu_rules_error(c, file, "returned an action that is not 0 or 1");
+        } else if (action == 1) {
+            if (lua_isnil(L, base + 2)) {
+                *ret = 0;
+                v = RETURN_VALUE;
+            } else if (to_result(L, base + 2, ret)) {
+                v = RETURN_VALUE;
+            } else {
+                sfemu_rules_error(c, file, "returned action 1 with a "
+                                  "non-number result");
+            }
+        }
+    }
+    lua_settop(L, base);
+    return v;
+}
+
+/* Calls the function of a file with nargs pushed; 0 or -1 on error. */
+static int call_file(struct sfemu_ctx *c, int file, int nargs, int base)
+{
+    lua_State *L = c->L;
+    int rc;
+
+    c->depth++;
+    sfemu_budget_enter(c);
+    rc = lua_pcall(L, nargs, LUA_MULTRET, 0);
+    sfemu_budget_leave(c);
+    c->depth--;
+    if (rc != LUA_OK) {
+        sfemu_rules_error(c, file, lua_tostring(L, -1));
+        lua_settop(L, base);
+        return -1;
+    }
+    return 0;
+}
+
+static void push_call(struct sfemu_ctx *c, int file, int num, int with_name,
+                      const int64_t a[SFEMU_NARGS])
+{
+    lua_State *L = c->L;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->files[file].fn_ref);
+    lua_pushinteger(L, num);
+    if (with_name) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c->names_ref);
+        lua_rawgeti(L, -1, num);
+        lua_remove(L, -2);
+    }
+    for (int i = 0; i < SFEMU_NARGS; i++) {
+        lua_pushinteger(L, a[i]);
+    }
+}
+
+int64_t sfemu_rt_syscall(int num, const int64_t in[SFEMU_NARGS])
+{
+    int64_t a[SFEMU_NARGS], ret = 0;
+    struct sfemu_ctx *c;
+    int idx, slot, intercepted = 0, base;
+
+    memcpy(a, in, sizeof(a));
+    if (!sfemu_rt.active || !(c = sfemu_ctx_get()) || c->depth) {
+        return sfemu_real_syscall(num, a);
+    }
+    sfemu_rules_revalidate(c);
+    if (c->entry_file == SFEMU_SLOT_UNRESOLVED) {
+        sfemu_rules_resolve_hooks(c);
+    }
+    idx = num - sfemu_syscall_base();
+    if (idx < 0 || idx >= sfemu_syscall_count()) {
+        slot = SFEMU_SLOT_NONE;
+    } else {
+        slot = c->slot[idx];
+        if (slot == SFEMU_SLOT_UNRESOLVED) {
+            slot = sfemu_rules_resolve(c, num);
+        }
+    }
+    if (slot < 0 && c->entry_file < 0 && c->finish_file < 0 &&
+        !sfemu_observers_want_all) {
+        return sfemu_real_syscall(num, a);      /* the fast path */
+    }
+
+    sfemu_observers_enter(num, a);
+    base = lua_gettop(c->L);
+    if (c->entry_file >= 0) {
+        push_call(c, c->entry_file, num, 1, a);
+        if (call_file(c, c->entry_file, 2 + SFEMU_NARGS, base) == 0 &&
+            verdict_of(c, c->entry_file, base, &ret) == RETURN_VALUE) {
+            intercepted = 1;
+        }
+    }
+    if (!intercepted && slot >= 0) {
+        push_call(c, slot, num, 0, a);
+        if (call_file(c, slot, 1 + SFEMU_NARGS, base) == 0 &&
+            verdict_of(c, slot, base, &ret) == RETURN_VALUE) {
+            intercepted = 1;
+        }
+    }
+    if (!intercepted) {
+        if (num == nr_exit_group) {
+            sfemu_observers_end("exit_group", 0);   /* it does not return */
+        }
+        ret = sfemu_real_syscall(num, a);
+    }
+    if (c->finish_file >= 0) {
+        lua_rawgeti(c->L, LUA_REGISTRYINDEX, c->files[c->finish_file].fn_ref);
+        lua_pushinteger(c->L, num);
+        lua_rawgeti(c->L, LUA_REGISTRYINDEX, c->names_ref);
+        lua_rawgeti(c->L, -1, num);
+        lua_remove(c->L, -2);
+        lua_pushinteger(c->L, ret);
+        lua_pushboolean(c->L, intercepted);
+        for (int i = 0; i < SFEMU_NARGS; i++) {
+            lua_pushinteger(c->L, a[i]);
+        }
+        if (call_file(c, c->finish_file, 4 + SFEMU_NARGS, base) == 0) {
+            int64_t r2;
+            if (lua_gettop(c->L) > base && !lua_isnil(c->L, base + 1) &&
+                to_result(c->L, base + 1, &r2)) {
+                ret = r2;
+            }
+            lua_settop(c->L, base);
+        }
+    }
+    sfemu_observers_exit(num, a, ret, intercepted);
+    return ret;
+}
+
+void sfemu_rt_fatal_signal(int guest_sig)
+{
+    sfemu_observers_end("signal", guest_sig);
+}

@@ -1,0 +1,11 @@
+/*
+ * Around every hooked guest syscall (sfemu_rt_syscall, sfemu/host.h): the
+ * observers, entry.lua, the syscall's rule, the real syscall, finish.lua.
+ */
+#ifndef SFEMU_HOOKS_H
+#define SFEMU_HOOKS_H
+
+/* Once the syscall names are known. */
+void sfemu_hooks_init(void);
+
+#endif

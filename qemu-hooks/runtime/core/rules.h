@@ -1,0 +1,31 @@
+/*
+ * Rule lookup, priority, compiled-chunk cache and hot reload.  Priority:
+ * the override dirs (SFEMU_RULES_OVERRIDE_DIR, or syscall_override_user/ then
+ * syscall_override/), then syscall/, then the rules directory itself (the V2
+ * seed's flat layout).  entry.lua and finish.lua sit in the rules directory.
+ */
+#ifndef SFEMU_RULES_H
+#define SFEMU_RULES_H
+
+#include "core/ctx.h"
+
+#include <stdint.h>
+
+/* SFEMU_RULES_CHECK_MS, in ns. */
+extern int64_t sfemu_rules_check_ns;
+
+void sfemu_rules_init(void);
+void sfemu_rules_ctx_init(struct sfemu_ctx *c);
+/* Re-stat rule files and dirs at most every SFEMU_RULES_CHECK_MS. */
+void sfemu_rules_revalidate(struct sfemu_ctx *c);
+/* The do_syscall rule of a syscall: a file index or SFEMU_SLOT_NONE. */
+int sfemu_rules_resolve(struct sfemu_ctx *c, int num);
+/* entry.lua / finish.lua: file index or SFEMU_SLOT_NONE. */
+void sfemu_rules_resolve_hooks(struct sfemu_ctx *c);
+/* Log a rule failure, rate-limited per file. */
+void sfemu_rules_error(struct sfemu_ctx *c, int file, const char *what);
+
+/* The rule directories in priority order (for sfemu.rule_dirs). */
+int sfemu_rules_dirs(const char *const **dirs);
+
+#endif

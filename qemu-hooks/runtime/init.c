@@ -1,0 +1,91 @@
+/*
+ * Start-up: the one place that knows every feature.  It finishes the
+ * settings, decides the root mode, and wires the features into the core's
+ * seams: the true root as the syscall rewriter, the c_* bindings into every
+ * new Lua state, the context ring, the watchdog and the analysis record as
+ * syscall observers.  The core itself names none of them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "analysis/analysis.h"
+#include "api/api.h"
+#include "core/budget.h"
+#include "core/ctx.h"
+#include "core/hookmap.h"
+#include "core/hooks.h"
+#include "core/log.h"
+#include "core/options.h"
+#include "core/realcall.h"
+#include "core/rules.h"
+#include "core/runtime.h"
+#include "core/syscall_names.h"
+#include "trueroot/trueroot.h"
+#include "watchdog/watchdog.h"
+
+enum { ROOT_TRUE, ROOT_PREFIX };    /* -root-mode's words, in order */
+
+/* -root-mode, or its default: a true root with -rules and an existing -L. */
+static int root_mode(const char *root)
+{
+    struct stat st;
+
+    if (sfemu_opt_given(SFEMU_OPT_root_mode)) {
+        return (int)sfemu_opt_long(SFEMU_OPT_root_mode);
+    }
+    /* QEMU always has a prefix (its built-in default when -L is not given,
+     * usually missing): only an existing directory is a root. */
+    return sfemu_opt_str(SFEMU_OPT_rules) && root && strcmp(root, "/") &&
+                   stat(root, &st) == 0 && S_ISDIR(st.st_mode)
+               ? ROOT_TRUE
+               : ROOT_PREFIX;
+}
+
+static void start_true_root(const char *root)
+{
+    int rc;
+
+    if (!root || !strcmp(root, "/")) {
+        fprintf(stderr, "qemu: -root-mode true needs -L ROOTFS\n");
+        exit(EXIT_FAILURE);
+    }
+    rc = sfemu_trueroot_init(root, sfemu_opt_str(SFEMU_OPT_host_paths));
+    if (rc < 0) {
+        fprintf(stderr, "qemu: -L '%s': cannot use it as the guest's root: "
+                "%s\n", root, strerror(-rc));
+        exit(EXIT_FAILURE);
+    }
+    sfemu_realcall_set_rewriter(&sfemu_trueroot_rewriter);
+}
+
+int sfemu_rt_init(const struct sfemu_target *t,
+                  const struct sfemu_host_ops *ops)
+{
+    sfemu_options_finish();
+    sfemu_rt.t = t;
+    sfemu_rt.ops = ops;
+    sfemu_log_init();
+    if (sfemu_syscall_names_init(t->arch) != 0) {
+        sfemu_log("no syscall name table for '%s': rules cannot be named",
+                  t->arch);
+    }
+    if (root_mode(t->ld_prefix) == ROOT_TRUE) {
+        start_true_root(t->ld_prefix);
+    }
+    sfemu_hooks_init();
+    if (sfemu_opt_str(SFEMU_OPT_rules)) {
+        sfemu_ctx_set_bindings(sfemu_api_open);
+        sfemu_rules_init();
+        sfemu_budget_init();
+        sfemu_rt.active = 1;
+        sfemu_analysis_init();
+        sfemu_watch_init();
+    }
+    if (!sfemu_rt.active && !sfemu_trueroot_active) {
+        return 0;
+    }
+    sfemu_hookmap_init();
+    return 1;
+}

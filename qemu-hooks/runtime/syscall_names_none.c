@@ -1,6 +1,0 @@
-/* Without the QEMU source (-Dqemu=false) there are no guest name tables. */
-#include "syscall_names.h"
-
-const struct sfemu_syscall_table sfemu_syscall_tables[] = {
-    { 0, 0, 0, 0 },
-};

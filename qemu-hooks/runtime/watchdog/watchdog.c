@@ -1,0 +1,603 @@
+/*
+ * The watchdog (see watchdog.h and docs/watchdog.md).  On the guest's
+ * threads, enter/exit only record into the thread's ring and a small
+ * dead-loop matcher: no malloc, no lock, no syscall (clock_gettime is the
+ * vDSO).  Reports are written on the guest thread (deadloop, exit, signal:
+ * registers and stack are readable there) or on the watchdog thread
+ * (idle_deadloop: the guest thread is busy in its own code).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/observer.h"
+#include "watchdog/ctxring.h"
+#include "core/log.h"
+#include "watchdog/probe.h"
+#include "watchdog/report.h"
+#include "core/options.h"
+#include "core/runtime.h"
+#include "core/syscall_names.h"
+#include "core/thread.h"
+#include "watchdog/watchdog.h"
+
+#define PERIOD_CAP 64           /* SFEMU_DEADLOOP_PERIOD_MAX upper bound */
+#define SIGS_KEPT 8             /* loops already reported, per thread */
+
+static int enabled;
+static int period_max = 8, repeats = 20;
+static int64_t wait_ns = 50 * 1000000LL;
+static const char *probe_host;  /* SFEMU_PROBE_HTTP */
+static long probe_timeout_ms = 1000;
+static long max_reports = 32;
+static atomic_long reports_done;
+static int nr_exit = -1, nr_exit_group = -1;
+static int benign[6];           /* guest errnos that are normal flow */
+static atomic_int suspended;
+static atomic_llong resume_ns;
+static int idle_thread_running;
+
+static pthread_mutex_t last_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct { unsigned seq; char kind[32]; char path[PATH_MAX]; int tid; } last;
+static atomic_uint last_seq;    /* last.seq, readable without the lock */
+
+/* Per guest thread: the ring entry in flight and the dead-loop matcher. */
+struct dl_state {
+    uint32_t hist[PERIOD_CAP + 1];
+    uint8_t flags[PERIOD_CAP + 1];     /* DL_FAIL, DL_WAIT */
+    unsigned match[PERIOD_CAP + 1];
+    unsigned long n;
+    int pending_p;                     /* candidate waiting for a probe */
+    int64_t pending_ns;
+    uint32_t done_sig[SIGS_KEPT];
+    unsigned ndone;
+    int said_ok;                       /* logged a probe's answer */
+};
+#define DL_FAIL 1
+#define DL_WAIT 2
+
+static __thread struct dl_state *dl;
+static const struct sfemu_observer watch_observer;
+
+static int root_has(const char *name)
+{
+    char p[PATH_MAX];
+    struct stat st;
+
+    snprintf(p, sizeof(p), "%s/%s", sfemu_opt_str(SFEMU_OPT_rules), name);
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int may_report(void)
+{
+    return atomic_fetch_add(&reports_done, 1) < max_reports;
+}
+
+static void write_report(struct sfemu_report *r)
+{
+    char path[PATH_MAX];
+
+    if (sfemu_report_write(r, path, sizeof(path)) == 0) {
+        pthread_mutex_lock(&last_mu);
+        last.seq++;
+        snprintf(last.kind, sizeof(last.kind), "%s", r->kind);
+        snprintf(last.path, sizeof(last.path), "%s", path);
+        last.tid = r->tid;
+        atomic_store(&last_seq, last.seq);
+        pthread_mutex_unlock(&last_mu);
+    }
+}
+
+unsigned sfemu_watch_report_seq(void)
+{
+    return atomic_load_explicit(&last_seq, memory_order_relaxed);
+}
+
+unsigned sfemu_watch_last_report(char *kind, size_t kcap, char *path,
+                                 size_t pcap, int *tid)
+{
+    unsigned seq;
+
+    pthread_mutex_lock(&last_mu);
+    seq = last.seq;
+    snprintf(kind, kcap, "%s", last.kind);
+    snprintf(path, pcap, "%s", last.path);
+    *tid = last.tid;
+    pthread_mutex_unlock(&last_mu);
+    return seq;
+}
+
+/* ---- idle: no syscall for -rules-idle-ms ---- */
+
+static void idle_check(struct sfemu_ring *r, int64_t now)
+{
+    int64_t last_ns = atomic_load_explicit(&r->last_ns, memory_order_relaxed);
+    int64_t from = last_ns, res = atomic_load(&resume_ns);
+    int in = atomic_load_explicit(&r->in_sys, memory_order_relaxed);
+    long ms;
+
+    if (res > from) {
+        from = res;
+    }
+    ms = (long)((now - from) / 1000000);
+    if (ms < sfemu_opt_long(SFEMU_OPT_idle_ms) || r->idle_mark == last_ns) {
+        return;
+    }
+    r->idle_mark = last_ns;     /* once per quiet episode */
+    if (in) {
+        const char *name = sfemu_syscall_name(in - 1);
+        /* Waiting in the kernel is not dead: log it, no report. */
+        sfemu_log("watchdog: tid %d idle for %ld ms, blocked in %s "
+                  "(waiting, not dead): no report", r->tid, ms,
+                  name ? name : "?");
+        return;
+    }
+    if (may_report()) {
+        char detail[160];
+        struct sfemu_report rep = { .kind = "idle_deadloop", .tid = r->tid,
+                                    .ring = r, .detail = detail };
+        snprintf(detail, sizeof(detail), "no syscall for %ld ms while "
+                 "running guest code (-rules-idle-ms %ld)", ms,
+                 sfemu_opt_long(SFEMU_OPT_idle_ms));
+        write_report(&rep);
+    }
+}
+
+static void *idle_thread(void *arg)
+{
+    long tick = sfemu_opt_long(SFEMU_OPT_idle_ms) / 4;
+
+    (void)arg;
+    tick = tick < 10 ? 10 : tick > 250 ? 250 : tick;
+    for (;;) {
+        struct timespec ts = { tick / 1000, (tick % 1000) * 1000000 };
+        int64_t now;
+
+        nanosleep(&ts, NULL);
+        if (atomic_load(&suspended)) {
+            continue;
+        }
+        now = sfemu_mono_ns();
+        sfemu_ring_lock();
+        for (struct sfemu_ring *r = sfemu_ring_list; r; r = r->next) {
+            idle_check(r, now);
+        }
+        sfemu_ring_unlock();
+    }
+    return NULL;
+}
+
+static void start_idle_thread(void)
+{
+    idle_thread_running = sfemu_opt_long(SFEMU_OPT_idle_ms) > 0 &&
+                          sfemu_thread_start(idle_thread, NULL) == 0;
+    if (sfemu_opt_long(SFEMU_OPT_idle_ms) > 0 && !idle_thread_running) {
+        sfemu_log("watchdog: cannot start the idle watchdog thread");
+    }
+}
+
+static void watch_atfork_child(void)
+{
+    pthread_mutex_init(&last_mu, NULL);
+    sfemu_report_new_run();
+    sfemu_probe_after_fork();
+    start_idle_thread();
+}
+
+/* ---- start ---- */
+
+void sfemu_watch_init(void)
+{
+    static const char *const benign_names[] = { "EAGAIN", "EINTR",
+        "ETIMEDOUT", "EINPROGRESS", "EALREADY", "EWOULDBLOCK" };
+    int forced = sfemu_opt_given(SFEMU_OPT_watchdog);
+
+    if (!sfemu_rt.active ||
+        (forced && !sfemu_opt_long(SFEMU_OPT_watchdog))) {
+        return;
+    }
+    enabled = sfemu_opt_long(SFEMU_OPT_idle_ms) > 0 || root_has("entry.lua") ||
+              forced;
+    if (!enabled) {
+        return;
+    }
+    period_max = (int)sfemu_opt_long(SFEMU_OPT_deadloop_period_max);
+    repeats = (int)sfemu_opt_long(SFEMU_OPT_deadloop_repeats);
+    wait_ns = sfemu_opt_long(SFEMU_OPT_deadloop_wait_ms) * 1000000LL;
+    max_reports = sfemu_opt_long(SFEMU_OPT_watchdog_max_reports);
+    probe_timeout_ms = sfemu_opt_long(SFEMU_OPT_probe_timeout_ms);
+    probe_host = sfemu_opt_str(SFEMU_OPT_probe_http);
+    if (probe_host && !*probe_host) {
+        probe_host = NULL;
+    }
+    for (int i = 0; i < 6; i++) {
+        benign[i] = sfemu_errno_num(benign_names[i]);
+    }
+    nr_exit = sfemu_syscall_num("exit");
+    nr_exit_group = sfemu_syscall_num("exit_group");
+    sfemu_ring_init();
+    sfemu_report_new_run();
+    start_idle_thread();
+    pthread_atfork(NULL, NULL, watch_atfork_child);
+    sfemu_observer_add(&watch_observer);
+}
+
+/* ---- exit with a non-zero status ---- */
+
+struct exit_info { const char *call; int status; };
+
+static void exit_extra(struct sfemu_json *j, void *opaque)
+{
+    const struct exit_info *x = opaque;
+
+    sfemu_json_obj(j, "exit");
+    sfemu_json_str(j, "syscall", x->call);
+    sfemu_json_int(j, "status", x->status);
+    sfemu_json_end_obj(j);
+}
+
+static void exit_report(struct sfemu_ring *r, int num, int64_t a0)
+{
+    struct exit_info x = { num == nr_exit ? "exit" : "exit_group",
+                           (int)(a0 & 0xff) };
+    char detail[96];
+    struct sfemu_report rep = { .kind = "exit", .detail = detail,
+                                .tid = r ? r->tid : sfemu_rt.ops->gettid(),
+                                .ring = r, .on_guest_thread = 1,
+                                .extra = exit_extra, .opaque = &x };
+
+    if (!x.status || !may_report()) {
+        return;
+    }
+    snprintf(detail, sizeof(detail), "%s(%d)", x.call, x.status);
+    write_report(&rep);
+}
+
+static void watch_enter(int num, const int64_t a[SFEMU_NARGS])
+{
+    if (num == nr_exit || num == nr_exit_group) {
+        exit_report(sfemu_ring_peek(), num, a[0]);
+    }
+}
+
+/* ---- deadloop: the same (syscall, key arg, result) sequence repeating ---- */
+
+static uint32_t fnv(uint32_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ b[i]) * 16777619u;
+    }
+    return h;
+}
+
+/* (num, fd or path, result): a changing result or fd is progress. */
+static uint32_t tuple_hash(int num, const int64_t a[SFEMU_NARGS], int64_t ret)
+{
+    const struct sfemu_ring_ent *e = sfemu_ring_call()->ent;
+    uint32_t h = fnv(2166136261u, &num, sizeof(num));
+
+    h = fnv(h, &ret, sizeof(ret));
+    if (e && e->path_arg >= 0) {
+        h = fnv(h, e->path, strlen(e->path));
+    } else if (e && e->fd_arg >= 0) {
+        h = fnv(h, &a[(int)e->fd_arg], sizeof(int64_t));
+    }
+    return h;
+}
+
+static int is_benign(int64_t ret)
+{
+    for (int i = 0; i < 6; i++) {
+        if (benign[i] && ret == -benign[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+struct dl_info { int period; const char *names[PERIOD_CAP]; int probe; int ok; };
+
+static void dl_extra(struct sfemu_json *j, void *opaque)
+{
+    const struct dl_info *x = opaque;
+
+    sfemu_json_obj(j, "deadloop");
+    sfemu_json_int(j, "period", x->period);
+    sfemu_json_int(j, "repeats", repeats);
+    sfemu_json_arr(j, "sequence");
+    for (int i = 0; i < x->period; i++) {
+        sfemu_json_str(j, NULL, x->names[i] ? x->names[i] : "?");
+    }
+    sfemu_json_end_arr(j);
+    if (x->probe) {
+        sfemu_json_obj(j, "http_probe");
+        sfemu_json_bool(j, "answered", x->ok);
+        sfemu_json_end_obj(j);
+    } else {
+        sfemu_json_null(j, "http_probe");
+    }
+    sfemu_json_end_obj(j);
+}
+
+static unsigned slot(unsigned long n)
+{
+    return (unsigned)(n % (PERIOD_CAP + 1));
+}
+
+static void dl_reset(struct dl_state *d)
+{
+    memset(d->match, 0, sizeof(d->match));
+    d->pending_p = 0;
+}
+
+/* 1: the last p syscalls form a dead loop (a failure, or never waiting). */
+static int dl_qualifies(struct dl_state *d, int p, uint32_t *sig)
+{
+    int fail = 0, wait = 0;
+
+    *sig = 0;
+    for (int i = 1; i <= p; i++) {
+        unsigned s = slot(d->n - i);
+        fail |= d->flags[s] & DL_FAIL;
+        wait |= d->flags[s] & DL_WAIT;
+        *sig += d->hist[s] * 2654435761u;    /* rotation-invariant */
+    }
+    for (unsigned i = 0; i < d->ndone && i < SIGS_KEPT; i++) {
+        if (d->done_sig[i] == *sig) {
+            return 0;                       /* reported already */
+        }
+    }
+    return fail || !wait;
+}
+
+static void dl_fire(struct sfemu_ring *r, struct dl_state *d, int p,
+                    uint32_t sig, int probed, int ok)
+{
+    struct dl_info x = { .period = p, .probe = probed, .ok = ok };
+    char detail[160];
+    struct sfemu_report rep = { .kind = "deadloop", .detail = detail,
+                                .tid = r->tid, .ring = r,
+                                .on_guest_thread = 1, .extra = dl_extra,
+                                .opaque = &x };
+    int n = 0;
+
+    d->done_sig[d->ndone++ % SIGS_KEPT] = sig;
+    if (!may_report()) {
+        return;
+    }
+    for (unsigned i = 0; r->keep && i < (unsigned)p && i < r->count; i++) {
+        const struct sfemu_ring_ent *e = sfemu_ring_at(r, r->count - p + i);
+        x.names[i] = sfemu_syscall_name(e->num);
+    }
+    n = snprintf(detail, sizeof(detail), "a sequence of %d syscall%s "
+                 "repeated %d times:", p, p > 1 ? "s" : "", repeats);
+    for (int i = 0; i < p && n < (int)sizeof(detail) - 1; i++) {
+        n += snprintf(detail + n, sizeof(detail) - n, " %s",
+                      x.names[i] ? x.names[i] : "?");
+    }
+    write_report(&rep);
+}
+
+/*
+ * A candidate with SFEMU_PROBE_HTTP is decided by a probe that completed
+ * after it.  The probe's own request usually breaks the loop (select wakes
+ * up, accept, ...), so the answer is awaited even when the loop has ended.
+ */
+static void dl_probe_decide(struct sfemu_ring *r, struct dl_state *d,
+                            int64_t now)
+{
+    int ok, p = d->pending_p;
+    int64_t t = sfemu_probe_http_last(&ok);
+    uint32_t sig;
+
+    if (t <= d->pending_ns) {
+        if (now - d->pending_ns > (probe_timeout_ms + 1000) * 1000000LL) {
+            d->pending_ns = now;            /* lost: ask again */
+            sfemu_probe_http_start(probe_host, probe_timeout_ms);
+        }
+        return;
+    }
+    if (ok) {
+        if (!d->said_ok) {
+            d->said_ok = 1;
+            sfemu_log("watchdog: tid %d repeats a sequence of %d syscalls "
+                      "but the service answers HTTP: not a dead loop",
+                      r->tid, p);
+        }
+    } else if (d->match[p] >= (unsigned)(p * (repeats - 1)) &&
+               dl_qualifies(d, p, &sig)) {
+        dl_fire(r, d, p, sig, 1, 0);
+    }
+    dl_reset(d);
+}
+
+static void dl_update(struct sfemu_ring *r, int num,
+                      const int64_t a[SFEMU_NARGS], int64_t ret,
+                      const struct sfemu_ring_call *call)
+{
+    int64_t now = call->exit_ns;
+    struct dl_state *d = dl;
+    uint32_t h;
+    unsigned s;
+
+    if (!d) {
+        /* Once per thread, like its ring. */
+        d = dl = calloc(1, sizeof(*d));
+        if (!d) {
+            return;
+        }
+    }
+    h = tuple_hash(num, a, ret);
+    s = slot(d->n);
+    d->hist[s] = h;
+    d->flags[s] = (sfemu_is_err(ret) && !is_benign(ret) ? DL_FAIL : 0) |
+                  (now - call->enter_ns >= wait_ns ? DL_WAIT : 0);
+    for (int p = 1; p <= period_max; p++) {
+        d->match[p] = d->n >= (unsigned long)p &&
+                      d->hist[slot(d->n - p)] == h ? d->match[p] + 1 : 0;
+    }
+    d->n++;
+    if (d->pending_p) {
+        dl_probe_decide(r, d, now);
+        return;
+    }
+    for (int p = 1; p <= period_max; p++) {
+        unsigned need = (unsigned)(p * (repeats - 1));
+        uint32_t sig;
+        if (d->match[p] < need) {
+            continue;
+        }
+        if ((d->match[p] - need) % p || !dl_qualifies(d, p, &sig)) {
+            break;              /* checked once per period */
+        }
+        if (probe_host) {
+            d->pending_p = p;
+            d->pending_ns = now;
+            sfemu_probe_http_start(probe_host, probe_timeout_ms);
+        } else {
+            dl_fire(r, d, p, sig, 0, 0);
+            dl_reset(d);
+        }
+        break;
+    }
+}
+
+/* After the ring's own exit: the completed entry is in sfemu_ring_call(). */
+static void watch_exit(int num, const int64_t a[SFEMU_NARGS], int64_t ret,
+                       int intercepted)
+{
+    struct sfemu_ring *r = sfemu_ring_peek();
+
+    (void)intercepted;
+    if (r && period_max > 0 &&
+        !atomic_load_explicit(&suspended, memory_order_relaxed)) {
+        dl_update(r, num, a, ret, sfemu_ring_call());
+    }
+}
+
+/* ---- fatal signals ---- */
+
+static const char *sig_name(int sig)
+{
+    static const char *const generic[32] = { NULL, "SIGHUP", "SIGINT",
+        "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
+        "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM",
+        "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",
+        "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM",
+        "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS" };
+    static const char *const mips[32] = { NULL, "SIGHUP", "SIGINT",
+        "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGEMT", "SIGFPE",
+        "SIGKILL", "SIGBUS", "SIGSEGV", "SIGSYS", "SIGPIPE", "SIGALRM",
+        "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGPWR", "SIGWINCH",
+        "SIGURG", "SIGIO", "SIGSTOP", "SIGTSTP", "SIGCONT", "SIGTTIN",
+        "SIGTTOU", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGXFSZ" };
+    const char *const *t = !strncmp(sfemu_rt.t->arch, "mips", 4) ? mips
+                                                                 : generic;
+
+    return sig > 0 && sig < 32 ? t[sig] : NULL;
+}
+
+static void sig_extra(struct sfemu_json *j, void *opaque)
+{
+    int sig = *(int *)opaque;
+    const char *n = sig_name(sig);
+
+    sfemu_json_obj(j, "signal");
+    sfemu_json_int(j, "num", sig);
+    sfemu_json_str(j, "name", n ? n : "?");
+    sfemu_json_end_obj(j);
+}
+
+static void watch_end(const char *why, int guest_sig)
+{
+    struct sfemu_ring *r;
+    char detail[64];
+    const char *n = sig_name(guest_sig);
+    struct sfemu_report rep = { .kind = "signal", .detail = detail,
+                                .on_guest_thread = 1, .extra = sig_extra,
+                                .opaque = &guest_sig };
+
+    if (!guest_sig || !may_report()) {
+        return;         /* exit_group: watch_enter reported it */
+    }
+    (void)why;
+    r = sfemu_ring_self();
+    rep.ring = r;
+    rep.tid = r ? r->tid : sfemu_rt.ops->gettid();
+    snprintf(detail, sizeof(detail), "fatal signal %d (%s)", guest_sig,
+             n ? n : "?");
+    write_report(&rep);
+}
+
+static const struct sfemu_observer watch_observer = {
+    .name = "watchdog",
+    .wants_all = 1,
+    .enter = watch_enter,
+    .exit = watch_exit,
+    .end = watch_end,
+};
+
+/* ---- for rules ---- */
+
+int sfemu_watch_suspend(int on)
+{
+    int was = atomic_exchange(&suspended, on != 0);
+
+    if (was && !on) {
+        atomic_store(&resume_ns, sfemu_mono_ns());  /* idle counts anew */
+        if (dl) {
+            dl_reset(dl);
+        }
+    }
+    return was;
+}
+
+int sfemu_watch_wait_user(const char *prompt, const char **how)
+{
+    char buf[64];
+    ssize_t n;
+    int fd, was, yes;
+
+    if (sfemu_opt_long(SFEMU_OPT_ai_auto_continue) > 0 ||
+        sfemu_opt_long(SFEMU_OPT_auto_ai) > 0) {
+        sfemu_log("watchdog: %s: continuing without asking (auto continue)",
+                  prompt);
+        *how = "auto";
+        return 1;
+    }
+    fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        sfemu_log("watchdog: %s: no terminal to ask (%s); not confirmed",
+                  prompt, strerror(errno));
+        *how = "no_tty";
+        return 0;
+    }
+    was = sfemu_watch_suspend(1);       /* a person's pace is not a hang */
+    dprintf(fd, "[sfemu] %s\n[sfemu] type YES to continue: ", prompt);
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    sfemu_watch_suspend(was);
+    if (n <= 0) {
+        *how = "eof";
+        sfemu_log("watchdog: %s: end of input on the terminal; not confirmed",
+                  prompt);
+        return 0;
+    }
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    yes = !strcmp(buf, "YES") || !strcmp(buf, "yes") || !strcmp(buf, "y") ||
+          !strcmp(buf, "Y");
+    *how = yes ? "user" : "declined";
+    sfemu_log("watchdog: %s: %s", prompt, yes ? "confirmed" : "declined");
+    return yes;
+}
