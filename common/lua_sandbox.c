@@ -49,7 +49,8 @@ int lsb_in_root(const struct lsb_host *host, const char *resolved)
     while (n > 1 && host->root[n - 1] == '/') {
         n--;
     }
-    return !strncmp(resolved, host->root, n) && (resolved[n] == '/' || !resolved[n]);
+    return !strncmp(resolved, host->root, n) &&
+           (resolved[n] == '/' || !resolved[n]);
 }
 
 /* Resolve a module or file name to a Lua file inside the rules tree (a
@@ -125,13 +126,13 @@ int lsb_dofile(lua_State *L, const char *path, int nresults)
 {
     int rc;
 
-    new_env(L);                            /* env */
-    rc = loadfile_env(L, path);            /* env fn | env msg */
+    new_env(L);                 /* env */
+    rc = loadfile_env(L, path); /* env fn | env msg */
     if (rc == LUA_OK) {
         rc = lua_pcall(L, 0, nresults, 0);
     }
     if (rc != LUA_OK) {
-        lua_remove(L, -2);                 /* msg */
+        lua_remove(L, -2); /* msg */
     }
     return rc;
 }
@@ -251,8 +252,8 @@ static int sb_print(lua_State *L)
 static int sb_getenv(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
-    static const char *const secret[] = { "KEY", "TOKEN", "SECRET", "PASS",
-                                          "CREDENTIAL", "AUTH" };
+    static const char *const secret[] = { "KEY",  "TOKEN",      "SECRET",
+                                          "PASS", "CREDENTIAL", "AUTH" };
     char up[256];
     size_t i;
 
@@ -287,26 +288,31 @@ static void copy_fields(lua_State *L, const char *lib, const char *const *keep,
 lua_State *lsb_new(lua_Alloc alloc, void *alloc_ud, const struct lsb_host *host)
 {
     static const char *const base_fns[] = {
-        "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal",
-        "rawget", "rawlen", "rawset", "select", "setmetatable", "getmetatable",
-        "tonumber", "tostring", "type", "xpcall", "collectgarbage", "_VERSION",
-        NULL };
-    static const char *const libs[] = { "string", "table", "math", "utf8",
-                                        "coroutine", NULL };
-    static const char *const os_keep[] = { "clock", "date", "difftime",
-                                           "time", NULL };
+        "assert", "error",        "ipairs",         "next",     "pairs",
+        "pcall",  "rawequal",     "rawget",         "rawlen",   "rawset",
+        "select", "setmetatable", "getmetatable",   "tonumber", "tostring",
+        "type",   "xpcall",       "collectgarbage", "_VERSION", NULL
+    };
+    static const char *const libs[] = { "string", "table",     "math",
+                                        "utf8",   "coroutine", NULL };
+    static const char *const os_keep[] = { "clock", "date", "difftime", "time",
+                                           NULL };
     /* getinfo: the seed's idiom for finding the rules tree */
     static const char *const debug_keep[] = { "traceback", "getinfo", NULL };
-    static const luaL_Reg opened[] = {
-        { LUA_GNAME, luaopen_base }, { LUA_STRLIBNAME, luaopen_string },
-        { LUA_TABLIBNAME, luaopen_table }, { LUA_MATHLIBNAME, luaopen_math },
-        { LUA_UTF8LIBNAME, luaopen_utf8 }, { LUA_COLIBNAME, luaopen_coroutine },
-        { LUA_OSLIBNAME, luaopen_os }, { LUA_DBLIBNAME, luaopen_debug },
-        { NULL, NULL } };
+    static const luaL_Reg opened[] = { { LUA_GNAME, luaopen_base },
+                                       { LUA_STRLIBNAME, luaopen_string },
+                                       { LUA_TABLIBNAME, luaopen_table },
+                                       { LUA_MATHLIBNAME, luaopen_math },
+                                       { LUA_UTF8LIBNAME, luaopen_utf8 },
+                                       { LUA_COLIBNAME, luaopen_coroutine },
+                                       { LUA_OSLIBNAME, luaopen_os },
+                                       { LUA_DBLIBNAME, luaopen_debug },
+                                       { NULL, NULL } };
     static const luaL_Reg sb_fns[] = {
         { "require", sb_require }, { "loadfile", sb_loadfile },
-        { "dofile", sb_dofile }, { "load", sb_load }, { "print", sb_print },
-        { NULL, NULL } };
+        { "dofile", sb_dofile },   { "load", sb_load },
+        { "print", sb_print },     { NULL, NULL }
+    };
     lua_State *L = lua_newstate(alloc ? alloc : plain_alloc, alloc_ud);
 
     if (!L) {
@@ -318,7 +324,7 @@ lua_State *lsb_new(lua_Alloc alloc, void *alloc_ud, const struct lsb_host *host)
         luaL_requiref(L, l->name, l->func, 1);
         lua_pop(L, 1);
     }
-    lua_newtable(L);                                   /* base */
+    lua_newtable(L); /* base */
     for (const char *const *f = base_fns; *f; f++) {
         lua_getglobal(L, *f);
         lua_setfield(L, -2, *f);

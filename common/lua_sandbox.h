@@ -10,14 +10,15 @@
 #include <lauxlib.h>
 
 struct lsb_host {
-    const char *root;                           /* canonical rules tree, or NULL */
-    void (*print)(void *ud, const char *line);  /* where print() goes */
+    const char *root; /* canonical rules tree, or NULL */
+    void (*print)(void *ud, const char *line); /* where print() goes */
     void *ud;
 };
 
 /* A new state (alloc NULL: plain realloc) whose base environment holds the
  * safe globals.  host must outlive the state. */
-lua_State *lsb_new(lua_Alloc alloc, void *alloc_ud, const struct lsb_host *host);
+lua_State *lsb_new(lua_Alloc alloc, void *alloc_ud,
+                   const struct lsb_host *host);
 /* Push the base environment (every file's environment falls back to it). */
 void lsb_push_base(lua_State *L);
 /* Add C functions to the base environment. */

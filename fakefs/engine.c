@@ -27,23 +27,27 @@ void fakefs_logf(struct fakefs_engine *e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    if (e && e->log)
+    if (e && e->log) {
         e->log(buf);
-    else
+    } else {
         fprintf(stderr, "%s\n", buf);
+    }
 }
 
 int fakefs_is_record_name(const char *name)
 {
     size_t n = strlen(name);
-    return n > FAKEFS_SUFFIX_LEN && strcmp(name + n - FAKEFS_SUFFIX_LEN, FAKEFS_SUFFIX) == 0;
+    return n > FAKEFS_SUFFIX_LEN &&
+           strcmp(name + n - FAKEFS_SUFFIX_LEN, FAKEFS_SUFFIX) == 0;
 }
 
 static enum fakefs_type type_from(const char *s)
 {
-    for (int i = 0; i < 3; i++)
-        if (s && strcmp(s, type_names[i]) == 0)
+    for (int i = 0; i < 3; i++) {
+        if (s && strcmp(s, type_names[i]) == 0) {
             return (enum fakefs_type)i;
+        }
+    }
     return FAKEFS_TEXT;
 }
 
@@ -65,35 +69,43 @@ static const char *basename_of(const char *path)
 static void parse_record(struct fakefs_res *r, char *text)
 {
     char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        while (*line == ' ' || *line == '\t')
+    for (char *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t') {
             line++;
-        if (*line == '#')
+        }
+        if (*line == '#') {
             continue;
+        }
         char *eq = strchr(line, '=');
-        if (!eq)
+        if (!eq) {
             continue;
+        }
         *eq = 0;
         char *k = line, *v = eq + 1;
-        for (char *t = eq - 1; t >= k && (*t == ' ' || *t == '\t'); t--)
+        for (char *t = eq - 1; t >= k && (*t == ' ' || *t == '\t'); t--) {
             *t = 0;
-        while (*v == ' ' || *v == '\t')
+        }
+        while (*v == ' ' || *v == '\t') {
             v++;
+        }
         size_t vl = strlen(v);
-        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r'))
+        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r')) {
             v[--vl] = 0;
-        if (!strcmp(k, "type"))
+        }
+        if (!strcmp(k, "type")) {
             r->type = type_from(v);
-        else if (!strcmp(k, "state"))
+        } else if (!strcmp(k, "state")) {
             set_str(&r->state, *v ? v : NULL);
-        else if (!strcmp(k, "fakeconfig"))
+        } else if (!strcmp(k, "fakeconfig")) {
             set_str(&r->config_rel, *v ? v : NULL);
-        else if (!strcmp(k, "fakecontent"))
+        } else if (!strcmp(k, "fakecontent")) {
             set_str(&r->content_rel, *v ? v : NULL);
-        else if (!strcmp(k, "last_pid"))
+        } else if (!strcmp(k, "last_pid")) {
             r->last_pid = atoi(v);
-        else if (!strcmp(k, "last_fd"))
+        } else if (!strcmp(k, "last_fd")) {
             r->last_fd = atoi(v);
+        }
     }
 }
 
@@ -101,22 +113,26 @@ static int persist_record(struct fakefs_engine *e, struct fakefs_res *r)
 {
     char rec[PATH_MAX + 16], buf[4 * PATH_MAX + 512];
     snprintf(rec, sizeof rec, "%s%s", r->path, FAKEFS_SUFFIX);
-    int n = snprintf(buf, sizeof buf,
-                     "# sfemu fakefile record: <path> is served by the fakeconfig state machine\n"
-                     "type=%s\nstate=%s\npath=%s\nfakeconfig=%s\nfakecontent=%s\n"
-                     "last_pid=%d\nlast_fd=%d\n",
-                     type_names[r->type], r->state ? r->state : "", r->path,
-                     r->config_rel ? r->config_rel : "", r->content_rel ? r->content_rel : "",
-                     r->last_pid, r->last_fd);
-    if (!e->store.write)
+    int n = snprintf(
+        buf, sizeof buf,
+        "# sfemu fakefile record: <path> is served by the fakeconfig state machine\n"
+        "type=%s\nstate=%s\npath=%s\nfakeconfig=%s\nfakecontent=%s\n"
+        "last_pid=%d\nlast_fd=%d\n",
+        type_names[r->type], r->state ? r->state : "", r->path,
+        r->config_rel ? r->config_rel : "",
+        r->content_rel ? r->content_rel : "", r->last_pid, r->last_fd);
+    if (!e->store.write) {
         return -ENOSYS;
+    }
     int ret = e->store.write(e->store.ud, rec, buf, (size_t)n);
-    if (ret < 0)
+    if (ret < 0) {
         fakefs_logf(e, "fakefs: cannot write %s: %s", rec, strerror(-ret));
-    else
+    } else {
         r->implicit = 0;
-    if (e->store.changed)
+    }
+    if (e->store.changed) {
         e->store.changed(e->store.ud, rec);
+    }
     return ret;
 }
 
@@ -124,14 +140,17 @@ static int persist_record(struct fakefs_engine *e, struct fakefs_res *r)
 static char *rules_file(struct fakefs_engine *e, const char *p)
 {
     char tmp[PATH_MAX * 2], out[PATH_MAX];
-    if (!p || !*p)
+    if (!p || !*p) {
         return NULL;
-    if (p[0] == '/')
+    }
+    if (p[0] == '/') {
         snprintf(tmp, sizeof tmp, "%s", p);
-    else
+    } else {
         snprintf(tmp, sizeof tmp, "%s%s", e->rules_dir, p);
-    if (!realpath(tmp, out) || !fakefs_path_in_rules(e, out, NULL))
+    }
+    if (!realpath(tmp, out) || !fakefs_path_in_rules(e, out, NULL)) {
         return NULL;
+    }
     return strdup(out);
 }
 
@@ -143,49 +162,60 @@ static void resolve_pieces(struct fakefs_engine *e, struct fakefs_res *r)
     free(r->config_abs);
     r->config_abs = rules_file(e, r->config_rel);
     if (!r->config_abs) {
-        snprintf(tmp, sizeof tmp, "%sconfig/%s.fakeconfig.lua", e->plugin_dir, base);
+        snprintf(tmp, sizeof tmp, "%sconfig/%s.fakeconfig.lua", e->plugin_dir,
+                 base);
         r->config_abs = rules_file(e, tmp);
     }
     if (!r->config_abs) {
-        snprintf(tmp, sizeof tmp, "%sdefault/%s.fakeconfig.lua", e->plugin_dir, type_names[r->type]);
+        snprintf(tmp, sizeof tmp, "%sdefault/%s.fakeconfig.lua", e->plugin_dir,
+                 type_names[r->type]);
         r->config_abs = rules_file(e, tmp);
     }
     free(r->content_abs);
     r->content_abs = NULL;
     if (r->content_rel && *r->content_rel) {
-        if (r->content_rel[0] == '/')
+        if (r->content_rel[0] == '/') {
             snprintf(tmp, sizeof tmp, "%s", r->content_rel);
-        else
+        } else {
             snprintf(tmp, sizeof tmp, "%s%s", e->rules_dir, r->content_rel);
+        }
     } else {
         snprintf(tmp, sizeof tmp, "%sdata/%s.fakecontent", e->plugin_dir, base);
     }
-    if (!strstr(tmp, "/../") && fakefs_path_in_rules(e, tmp, NULL))
+    if (!strstr(tmp, "/../") && fakefs_path_in_rules(e, tmp, NULL)) {
         r->content_abs = strdup(tmp);
+    }
 }
 
 static void res_clear(struct fakefs_res *r)
 {
-    free(r->state); free(r->config_rel); free(r->content_rel);
-    free(r->config_abs); free(r->content_abs);
-    r->state = r->config_rel = r->content_rel = r->config_abs = r->content_abs = NULL;
+    free(r->state);
+    free(r->config_rel);
+    free(r->content_rel);
+    free(r->config_abs);
+    free(r->content_abs);
+    r->state = r->config_rel = r->content_rel = r->config_abs = r->content_abs =
+        NULL;
     r->type = FAKEFS_TEXT;
     r->last_pid = r->last_fd = -1;
 }
 
 /* (Re)load the record of r; 0, or -ENOENT if there is none. */
-static int load_record(struct fakefs_engine *e, struct fakefs_res *r, int implicit_dev)
+static int load_record(struct fakefs_engine *e, struct fakefs_res *r,
+                       int implicit_dev)
 {
     char rec[PATH_MAX + 16];
     snprintf(rec, sizeof rec, "%s%s", r->path, FAKEFS_SUFFIX);
     char *data = NULL;
     size_t len = 0;
-    int ret = e->store.read ? e->store.read(e->store.ud, rec, &data, &len) : -ENOSYS;
+    int ret =
+        e->store.read ? e->store.read(e->store.ud, rec, &data, &len) : -ENOSYS;
     res_clear(r);
     r->stale = 0;
     if (ret < 0) {
-        if (!implicit_dev)
+        if (!implicit_dev) {
             return -ENOENT;
+        }
         r->implicit = 1;
         r->type = FAKEFS_DEV;
     } else {
@@ -199,18 +229,23 @@ static int load_record(struct fakefs_engine *e, struct fakefs_res *r, int implic
 
 static struct fakefs_res *find_res(struct fakefs_engine *e, const char *path)
 {
-    for (struct fakefs_res *r = e->res[sfemu_str_hash(path) % FAKEFS_HASH]; r; r = r->next)
-        if (strcmp(r->path, path) == 0)
+    for (struct fakefs_res *r = e->res[sfemu_str_hash(path) % FAKEFS_HASH]; r;
+         r = r->next) {
+        if (strcmp(r->path, path) == 0) {
             return r;
+        }
+    }
     return NULL;
 }
 
 /* The resource at path, loading its record; NULL if path is not fake. */
-static struct fakefs_res *get_res(struct fakefs_engine *e, const char *path, int implicit_dev)
+static struct fakefs_res *get_res(struct fakefs_engine *e, const char *path,
+                                  int implicit_dev)
 {
     struct fakefs_res *r = find_res(e, path);
-    if (r && !r->stale)
+    if (r && !r->stale) {
         return r;
+    }
     if (r) {
         if (load_record(e, r, implicit_dev) < 0) {
             r->stale = 1; /* keep the struct (and ctx.store) for later */
@@ -219,8 +254,9 @@ static struct fakefs_res *get_res(struct fakefs_engine *e, const char *path, int
         return r;
     }
     r = calloc(1, sizeof *r);
-    if (!r)
+    if (!r) {
         return NULL;
+    }
     r->path = strdup(path);
     r->store_ref = LUA_NOREF;
     if (!r->path || load_record(e, r, implicit_dev) < 0) {
@@ -238,8 +274,9 @@ static struct fakefs_res *get_res(struct fakefs_engine *e, const char *path, int
 void fakefs_forget_locked(struct fakefs_engine *e, const char *path)
 {
     struct fakefs_res *r = find_res(e, path);
-    if (r)
+    if (r) {
         r->stale = 1;
+    }
 }
 
 void fakefs_forget(struct fakefs_engine *e, const char *path)
@@ -266,17 +303,23 @@ static int push_config(struct fakefs_engine *e, struct fakefs_res *r)
         fakefs_sandbox_reset_modules(e);
         e->mod_gen = gen;
         /* a custom config may have appeared or vanished: re-resolve all */
-        for (int i = 0; i < FAKEFS_HASH; i++)
-            for (struct fakefs_res *x = e->res[i]; x; x = x->next)
-                if (!x->stale)
+        for (int i = 0; i < FAKEFS_HASH; i++) {
+            for (struct fakefs_res *x = e->res[i]; x; x = x->next) {
+                if (!x->stale) {
                     resolve_pieces(e, x);
+                }
+            }
+        }
     }
-    if (!r->config_abs)
+    if (!r->config_abs) {
         return -1;
+    }
     struct fakefs_cfg *c;
-    for (c = e->cfgs; c; c = c->next)
-        if (strcmp(c->abs, r->config_abs) == 0)
+    for (c = e->cfgs; c; c = c->next) {
+        if (strcmp(c->abs, r->config_abs) == 0) {
             break;
+        }
+    }
     if (!c) {
         c = calloc(1, sizeof *c);
         if (!c || !(c->abs = strdup(r->config_abs))) {
@@ -292,11 +335,15 @@ static int push_config(struct fakefs_engine *e, struct fakefs_res *r)
         c->gen = gen;
         int top = lua_gettop(L);
         if (fakefs_sandbox_dofile(e, c->abs) != 0) {
-            fakefs_logf(e, "fakeconfig error (keeping the last good version): %s",
+            fakefs_logf(e,
+                        "fakeconfig error (keeping the last good version): %s",
                         lua_tostring(L, -1));
-        } else if (!lua_istable(L, -1) || lua_getfield(L, -1, "states") != LUA_TTABLE) {
-            fakefs_logf(e, "fakeconfig error (keeping the last good version): %s: "
-                        "must return a table with `states`", c->abs);
+        } else if (!lua_istable(L, -1) ||
+                   lua_getfield(L, -1, "states") != LUA_TTABLE) {
+            fakefs_logf(e,
+                        "fakeconfig error (keeping the last good version): %s: "
+                        "must return a table with `states`",
+                        c->abs);
         } else {
             lua_pop(L, 1);
             luaL_unref(L, LUA_REGISTRYINDEX, c->ref);
@@ -305,8 +352,9 @@ static int push_config(struct fakefs_engine *e, struct fakefs_res *r)
         }
         lua_settop(L, top);
     }
-    if (c->ref == LUA_NOREF)
+    if (c->ref == LUA_NOREF) {
         return -1;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
     return 0;
 }
@@ -336,18 +384,27 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "handler ran too long (instruction budget exhausted)");
 }
 
-static void push_ctx(struct fakefs_engine *e, struct fakefs_res *r, struct call *c)
+static void push_ctx(struct fakefs_engine *e, struct fakefs_res *r,
+                     struct call *c)
 {
     lua_State *L = e->L;
     lua_newtable(L);
-    lua_pushstring(L, c->op); lua_setfield(L, -2, "op");
-    lua_pushstring(L, r->path); lua_setfield(L, -2, "path");
-    lua_pushinteger(L, c->who ? c->who->pid : -1); lua_setfield(L, -2, "pid");
-    lua_pushinteger(L, c->who ? c->who->fd : -1); lua_setfield(L, -2, "fd");
-    lua_pushstring(L, c->who && c->who->side ? c->who->side : "fuse"); lua_setfield(L, -2, "side");
-    lua_pushinteger(L, c->flags); lua_setfield(L, -2, "flags");
-    lua_pushinteger(L, (lua_Integer)c->count); lua_setfield(L, -2, "count");
-    lua_pushinteger(L, (lua_Integer)c->offset); lua_setfield(L, -2, "offset");
+    lua_pushstring(L, c->op);
+    lua_setfield(L, -2, "op");
+    lua_pushstring(L, r->path);
+    lua_setfield(L, -2, "path");
+    lua_pushinteger(L, c->who ? c->who->pid : -1);
+    lua_setfield(L, -2, "pid");
+    lua_pushinteger(L, c->who ? c->who->fd : -1);
+    lua_setfield(L, -2, "fd");
+    lua_pushstring(L, c->who && c->who->side ? c->who->side : "fuse");
+    lua_setfield(L, -2, "side");
+    lua_pushinteger(L, c->flags);
+    lua_setfield(L, -2, "flags");
+    lua_pushinteger(L, (lua_Integer)c->count);
+    lua_setfield(L, -2, "count");
+    lua_pushinteger(L, (lua_Integer)c->offset);
+    lua_setfield(L, -2, "offset");
     if (c->data) {
         lua_pushlstring(L, c->data, c->datalen);
         lua_setfield(L, -2, !strcmp(c->op, "ioctl") ? "arg" : "data");
@@ -357,14 +414,22 @@ static void push_ctx(struct fakefs_engine *e, struct fakefs_res *r, struct call 
         lua_setfield(L, -2, "cmd");
     }
     lua_newtable(L);
-    lua_pushstring(L, r->path); lua_setfield(L, -2, "path");
-    lua_pushstring(L, type_names[r->type]); lua_setfield(L, -2, "type");
-    lua_pushstring(L, r->state ? r->state : ""); lua_setfield(L, -2, "state");
-    lua_pushfstring(L, "%s%s", r->path, FAKEFS_SUFFIX); lua_setfield(L, -2, "fakefile_path");
-    lua_pushstring(L, r->config_abs ? r->config_abs : ""); lua_setfield(L, -2, "config_path");
-    lua_pushstring(L, r->content_abs ? r->content_abs : ""); lua_setfield(L, -2, "content_path");
-    lua_pushinteger(L, r->last_pid); lua_setfield(L, -2, "last_pid");
-    lua_pushinteger(L, r->last_fd); lua_setfield(L, -2, "last_fd");
+    lua_pushstring(L, r->path);
+    lua_setfield(L, -2, "path");
+    lua_pushstring(L, type_names[r->type]);
+    lua_setfield(L, -2, "type");
+    lua_pushstring(L, r->state ? r->state : "");
+    lua_setfield(L, -2, "state");
+    lua_pushfstring(L, "%s%s", r->path, FAKEFS_SUFFIX);
+    lua_setfield(L, -2, "fakefile_path");
+    lua_pushstring(L, r->config_abs ? r->config_abs : "");
+    lua_setfield(L, -2, "config_path");
+    lua_pushstring(L, r->content_abs ? r->content_abs : "");
+    lua_setfield(L, -2, "content_path");
+    lua_pushinteger(L, r->last_pid);
+    lua_setfield(L, -2, "last_pid");
+    lua_pushinteger(L, r->last_fd);
+    lua_setfield(L, -2, "last_fd");
     lua_setfield(L, -2, "record");
     if (r->store_ref == LUA_NOREF) {
         lua_newtable(L);
@@ -379,17 +444,21 @@ static void push_ctx(struct fakefs_engine *e, struct fakefs_res *r, struct call 
  * the fd over. */
 static long builtin(struct call *c)
 {
-    if (!strcmp(c->op, "write"))
+    if (!strcmp(c->op, "write")) {
         return (long)c->datalen;
-    if (!strcmp(c->op, "ioctl"))
+    }
+    if (!strcmp(c->op, "ioctl")) {
         return -ENOTTY;
-    if (!strcmp(c->op, "connect"))
+    }
+    if (!strcmp(c->op, "connect")) {
         strcpy(c->action, "takeover");
+    }
     return 0;
 }
 
 /* Run r's handler for c->op in the resource's current state. */
-static long dispatch(struct fakefs_engine *e, struct fakefs_res *r, struct call *c)
+static long dispatch(struct fakefs_engine *e, struct fakefs_res *r,
+                     struct call *c)
 {
     lua_State *L = e->L;
     int top = lua_gettop(L);
@@ -406,9 +475,12 @@ static long dispatch(struct fakefs_engine *e, struct fakefs_res *r, struct call 
         lua_getfield(L, cfg, "default_state");
         const char *ds = lua_tostring(L, -1);
         if (ds && lua_getfield(L, states, ds) == LUA_TTABLE) {
-            if (r->state && *r->state)
-                fakefs_logf(e, "fakefs: %s: unknown state '%s', using default_state '%s'",
-                            r->path, r->state, ds);
+            if (r->state && *r->state) {
+                fakefs_logf(
+                    e,
+                    "fakefs: %s: unknown state '%s', using default_state '%s'",
+                    r->path, r->state, ds);
+            }
             set_str(&r->state, ds);
         } else {
             ret = builtin(c);
@@ -429,21 +501,23 @@ static long dispatch(struct fakefs_engine *e, struct fakefs_res *r, struct call 
     int rc = lua_pcall(L, 1, 1, 0);
     lua_sethook(L, NULL, 0, 0);
     if (rc != LUA_OK) {
-        fakefs_logf(e, "fakeconfig %s: %s handler failed: %s", r->config_abs, c->op,
-                    lua_tostring(L, -1));
+        fakefs_logf(e, "fakeconfig %s: %s handler failed: %s", r->config_abs,
+                    c->op, lua_tostring(L, -1));
         ret = -EIO;
         goto out;
     }
     if (!strcmp(c->op, "getattr")) {
         if (lua_istable(L, -1)) {
             c->have_attr = 1;
-            if (lua_getfield(L, -1, "size") == LUA_TNUMBER)
+            if (lua_getfield(L, -1, "size") == LUA_TNUMBER) {
                 c->attr.size = (uint64_t)lua_tointeger(L, -1);
-            else
+            } else {
                 c->have_attr = 2; /* size from content */
+            }
             lua_pop(L, 1);
-            if (lua_getfield(L, -1, "mode") == LUA_TNUMBER)
+            if (lua_getfield(L, -1, "mode") == LUA_TNUMBER) {
                 c->attr.mode = (unsigned)lua_tointeger(L, -1) & 07777;
+            }
             lua_pop(L, 1);
         }
         ret = 0;
@@ -452,8 +526,9 @@ static long dispatch(struct fakefs_engine *e, struct fakefs_res *r, struct call 
     } else if (lua_isnil(L, -1)) {
         ret = builtin(c);
     } else {
-        fakefs_logf(e, "fakeconfig %s: %s handler returned a %s, expected an integer",
-                    r->config_abs, c->op, luaL_typename(L, -1));
+        fakefs_logf(
+            e, "fakeconfig %s: %s handler returned a %s, expected an integer",
+            r->config_abs, c->op, luaL_typename(L, -1));
         ret = -EIO;
     }
     /* replies and state change */
@@ -468,8 +543,9 @@ static long dispatch(struct fakefs_engine *e, struct fakefs_res *r, struct call 
         }
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, ctx, "action") == LUA_TSTRING)
+    if (lua_getfield(L, ctx, "action") == LUA_TSTRING) {
         snprintf(c->action, sizeof c->action, "%s", lua_tostring(L, -1));
+    }
     lua_pop(L, 1);
     lua_getfield(L, ctx, "record");
     if (lua_getfield(L, -1, "state") == LUA_TSTRING) {
@@ -480,11 +556,14 @@ static long dispatch(struct fakefs_engine *e, struct fakefs_res *r, struct call 
                             r->state ? r->state : "", ns, c->op);
                 set_str(&r->state, ns);
                 persist_record(e, r);
-                if (e->store.changed)
+                if (e->store.changed) {
                     e->store.changed(e->store.ud, r->path);
+                }
             } else {
-                fakefs_logf(e, "fakeconfig %s: %s handler set unknown state '%s' (ignored)",
-                            r->config_abs, c->op, ns);
+                fakefs_logf(
+                    e,
+                    "fakeconfig %s: %s handler set unknown state '%s' (ignored)",
+                    r->config_abs, c->op, ns);
             }
         }
     }
@@ -494,14 +573,16 @@ out:
 }
 
 /* Run one operation: lock, find the resource, dispatch. */
-static long run(struct fakefs_engine *e, const char *path, int implicit, struct call *c,
-                struct fakefs_res **out)
+static long run(struct fakefs_engine *e, const char *path, int implicit,
+                struct call *c, struct fakefs_res **out)
 {
     struct fakefs_res *r = get_res(e, path, implicit);
-    if (out)
+    if (out) {
         *out = r;
-    if (!r)
+    }
+    if (!r) {
         return -ENOENT;
+    }
     return dispatch(e, r, c);
 }
 
@@ -522,13 +603,16 @@ int fakefs_lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
             attr->size = c.attr.size;
         } else {
             struct stat st;
-            attr->size = (r->content_abs && stat(r->content_abs, &st) == 0) ? (uint64_t)st.st_size : 0;
+            attr->size = (r->content_abs && stat(r->content_abs, &st) == 0)
+                             ? (uint64_t)st.st_size
+                             : 0;
         }
     }
     pthread_mutex_unlock(&e->lock);
     free(c.reply);
-    if (ret == -ENOENT)
+    if (ret == -ENOENT) {
         return 0;
+    }
     return ret < 0 ? (int)ret : 1;
 }
 
@@ -549,8 +633,8 @@ int fakefs_open(struct fakefs_engine *e, const char *path, int flags,
     return (int)(ret < 0 ? ret : 0);
 }
 
-ssize_t fakefs_read(struct fakefs_engine *e, const char *path, void *buf, size_t count,
-                    off_t off, const struct fakefs_caller *who)
+ssize_t fakefs_read(struct fakefs_engine *e, const char *path, void *buf,
+                    size_t count, off_t off, const struct fakefs_caller *who)
 {
     struct call c = { .op = "read", .who = who, .count = count, .offset = off };
     pthread_mutex_lock(&e->lock);
@@ -558,25 +642,31 @@ ssize_t fakefs_read(struct fakefs_engine *e, const char *path, void *buf, size_t
     pthread_mutex_unlock(&e->lock);
     if (ret > 0) {
         size_t n = c.replylen < count ? c.replylen : count;
-        if ((size_t)ret > n)
+        if ((size_t)ret > n) {
             ret = (long)n; /* never claim bytes that were not supplied */
+        }
         memcpy(buf, c.reply, (size_t)ret);
     }
     free(c.reply);
     return ret;
 }
 
-ssize_t fakefs_write(struct fakefs_engine *e, const char *path, const void *buf, size_t count,
-                     off_t off, const struct fakefs_caller *who)
+ssize_t fakefs_write(struct fakefs_engine *e, const char *path, const void *buf,
+                     size_t count, off_t off, const struct fakefs_caller *who)
 {
-    struct call c = { .op = "write", .who = who, .count = count, .offset = off,
-                      .data = buf, .datalen = count };
+    struct call c = { .op = "write",
+                      .who = who,
+                      .count = count,
+                      .offset = off,
+                      .data = buf,
+                      .datalen = count };
     pthread_mutex_lock(&e->lock);
     long ret = run(e, path, 0, &c, NULL);
     pthread_mutex_unlock(&e->lock);
     free(c.reply);
-    if (ret > (long)count)
+    if (ret > (long)count) {
         ret = (long)count;
+    }
     return ret;
 }
 
@@ -591,12 +681,16 @@ int fakefs_truncate(struct fakefs_engine *e, const char *path, off_t size,
     return (int)(ret < 0 ? ret : 0);
 }
 
-int fakefs_ioctl(struct fakefs_engine *e, const char *path, unsigned long cmd, const void *in,
-                 size_t inlen, void *out, size_t outcap, size_t *outlen,
-                 const struct fakefs_caller *who)
+int fakefs_ioctl(struct fakefs_engine *e, const char *path, unsigned long cmd,
+                 const void *in, size_t inlen, void *out, size_t outcap,
+                 size_t *outlen, const struct fakefs_caller *who)
 {
-    struct call c = { .op = "ioctl", .who = who, .cmd = cmd, .data = in ? in : "",
-                      .datalen = in ? inlen : 0, .count = outcap };
+    struct call c = { .op = "ioctl",
+                      .who = who,
+                      .cmd = cmd,
+                      .data = in ? in : "",
+                      .datalen = in ? inlen : 0,
+                      .count = outcap };
     pthread_mutex_lock(&e->lock);
     long ret = run(e, path, 0, &c, NULL);
     pthread_mutex_unlock(&e->lock);
@@ -605,14 +699,15 @@ int fakefs_ioctl(struct fakefs_engine *e, const char *path, unsigned long cmd, c
         n = c.replylen < outcap ? c.replylen : outcap;
         memcpy(out, c.reply, n);
     }
-    if (outlen)
+    if (outlen) {
         *outlen = n;
+    }
     free(c.reply);
     return (int)ret;
 }
 
-int fakefs_connect(struct fakefs_engine *e, const char *path, int *action, char *addr,
-                   size_t addrcap, const struct fakefs_caller *who)
+int fakefs_connect(struct fakefs_engine *e, const char *path, int *action,
+                   char *addr, size_t addrcap, const struct fakefs_caller *who)
 {
     struct call c = { .op = "connect", .who = who };
     pthread_mutex_lock(&e->lock);
@@ -621,14 +716,16 @@ int fakefs_connect(struct fakefs_engine *e, const char *path, int *action, char 
     *action = 0;
     if (ret >= 0 && !strcmp(c.action, "connect")) {
         *action = 1;
-        if (addr && addrcap)
+        if (addr && addrcap) {
             snprintf(addr, addrcap, "%s", c.reply ? c.reply : "");
+        }
     }
     free(c.reply);
     return (int)ret;
 }
 
-int fakefs_close(struct fakefs_engine *e, const char *path, const struct fakefs_caller *who)
+int fakefs_close(struct fakefs_engine *e, const char *path,
+                 const struct fakefs_caller *who)
 {
     struct call c = { .op = "close", .who = who };
     pthread_mutex_lock(&e->lock);
@@ -638,7 +735,8 @@ int fakefs_close(struct fakefs_engine *e, const char *path, const struct fakefs_
     return (int)(ret < 0 ? ret : 0);
 }
 
-int fakefs_init_resource(struct fakefs_engine *e, const char *path, const char *kind)
+int fakefs_init_resource(struct fakefs_engine *e, const char *path,
+                         const char *kind)
 {
     lua_State *L = e->L;
     pthread_mutex_lock(&e->lock);
@@ -657,10 +755,11 @@ int fakefs_init_resource(struct fakefs_engine *e, const char *path, const char *
     }
     lua_getfield(L, -1, "init");
     lua_pushstring(L, path);
-    if (kind)
+    if (kind) {
         lua_pushstring(L, kind);
-    else
+    } else {
         lua_pushnil(L);
+    }
     if (lua_pcall(L, 2, 2, 0) != LUA_OK) {
         fakefs_logf(e, "fakefile.init(%s): %s", path, lua_tostring(L, -1));
         ret = -EIO;
@@ -678,49 +777,64 @@ out:
 void fakefs_content_changed(struct fakefs_engine *e, const char *abs)
 {
     pthread_mutex_lock(&e->lock);
-    for (int i = 0; i < FAKEFS_HASH; i++)
-        for (struct fakefs_res *r = e->res[i]; r; r = r->next)
-            if (r->content_abs && strcmp(r->content_abs, abs) == 0 && e->store.changed)
+    for (int i = 0; i < FAKEFS_HASH; i++) {
+        for (struct fakefs_res *r = e->res[i]; r; r = r->next) {
+            if (r->content_abs && strcmp(r->content_abs, abs) == 0 &&
+                e->store.changed) {
                 e->store.changed(e->store.ud, r->path);
+            }
+        }
+    }
     pthread_mutex_unlock(&e->lock);
 }
 
 void fakefs_all_changed(struct fakefs_engine *e)
 {
     pthread_mutex_lock(&e->lock);
-    for (int i = 0; i < FAKEFS_HASH; i++)
-        for (struct fakefs_res *r = e->res[i]; r; r = r->next)
-            if (e->store.changed)
+    for (int i = 0; i < FAKEFS_HASH; i++) {
+        for (struct fakefs_res *r = e->res[i]; r; r = r->next) {
+            if (e->store.changed) {
                 e->store.changed(e->store.ud, r->path);
+            }
+        }
+    }
     pthread_mutex_unlock(&e->lock);
 }
 
-struct fakefs_engine *fakefs_new(const char *rules_dir, const struct fakefs_store *store,
+struct fakefs_engine *fakefs_new(const char *rules_dir,
+                                 const struct fakefs_store *store,
                                  void (*log)(const char *msg))
 {
     char real[PATH_MAX];
-    if (!realpath(rules_dir, real))
+    if (!realpath(rules_dir, real)) {
         return NULL;
+    }
     struct fakefs_engine *e = calloc(1, sizeof *e);
-    if (!e)
+    if (!e) {
         return NULL;
+    }
     pthread_mutex_init(&e->lock, NULL);
     e->log = log;
     e->store = *store;
     e->ino_fd = e->stop_pipe[0] = e->stop_pipe[1] = -1;
-    e->hook_budget = 100000000; /* VM instructions per handler call (~0.1-1 s) */
+    e->hook_budget =
+        100000000; /* VM instructions per handler call (~0.1-1 s) */
     size_t n = strlen(real);
     e->rules_dir = malloc(n + 2);
     e->plugin_dir = malloc(n + 32);
-    if (!e->rules_dir || !e->plugin_dir)
+    if (!e->rules_dir || !e->plugin_dir) {
         goto fail;
-    snprintf(e->rules_dir, n + 2, "%s%s", real, (n && real[n - 1] == '/') ? "" : "/");
+    }
+    snprintf(e->rules_dir, n + 2, "%s%s", real,
+             (n && real[n - 1] == '/') ? "" : "/");
     snprintf(e->plugin_dir, n + 32, "%splugins/fakefile/", e->rules_dir);
     e->rules_fd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (e->rules_fd < 0)
+    if (e->rules_fd < 0) {
         goto fail;
-    if (fakefs_sandbox_init(e) != 0)
+    }
+    if (fakefs_sandbox_init(e) != 0) {
         goto fail;
+    }
     e->gen = 1;
     return e;
 fail:
@@ -730,8 +844,9 @@ fail:
 
 void fakefs_free(struct fakefs_engine *e)
 {
-    if (!e)
+    if (!e) {
         return;
+    }
     fakefs_watch_stop(e);
     for (int i = 0; i < FAKEFS_HASH; i++) {
         struct fakefs_res *r = e->res[i];
@@ -749,10 +864,12 @@ void fakefs_free(struct fakefs_engine *e)
         free(e->cfgs);
         e->cfgs = n;
     }
-    if (e->L)
+    if (e->L) {
         lua_close(e->L);
-    if (e->rules_fd > 0)
+    }
+    if (e->rules_fd > 0) {
         close(e->rules_fd);
+    }
     free(e->rules_dir);
     free(e->plugin_dir);
     pthread_mutex_destroy(&e->lock);

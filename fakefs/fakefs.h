@@ -42,14 +42,14 @@ enum fakefs_type { FAKEFS_TEXT = 0, FAKEFS_DEV = 1, FAKEFS_SOCKET = 2 };
 struct fakefs_attr {
     enum fakefs_type type;
     uint64_t size;
-    unsigned mode;          /* permission bits, 0 = caller's default */
+    unsigned mode; /* permission bits, 0 = caller's default */
 };
 
 /* Who is calling: pid and fd of the opener (fd -1 when unknown, e.g. FUSE). */
 struct fakefs_caller {
     int pid;
     int fd;
-    const char *side;       /* "fuse" or "qemu" */
+    const char *side; /* "fuse" or "qemu" */
 };
 
 struct fakefs_engine;
@@ -93,9 +93,10 @@ int fakefs_close(struct fakefs_engine *e, const char *path,
 void fakefs_forget(struct fakefs_engine *e, const char *path);
 
 /* Call fakefile.init(path, kind) from the plugin (creates the three pieces). */
-int fakefs_init_resource(struct fakefs_engine *e, const char *path, const char *kind);
+int fakefs_init_resource(struct fakefs_engine *e, const char *path,
+                         const char *kind);
 
 /* Path helpers. */
-int fakefs_is_record_name(const char *name);   /* ends with ".fakefile" */
+int fakefs_is_record_name(const char *name); /* ends with ".fakefile" */
 
 #endif

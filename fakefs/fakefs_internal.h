@@ -12,47 +12,50 @@
 #define FAKEFS_HASH 256
 
 struct fakefs_res {
-    char *path;            /* guest path of the resource */
+    char *path; /* guest path of the resource */
     enum fakefs_type type;
     char *state;
-    char *config_rel;      /* as written in the record ("" = derived) */
+    char *config_rel; /* as written in the record ("" = derived) */
     char *content_rel;
-    char *config_abs;      /* resolved (rules tree) */
+    char *config_abs; /* resolved (rules tree) */
     char *content_abs;
     int last_pid, last_fd;
-    int implicit;          /* device node without a record yet */
-    int stale;             /* record changed on disk: reload before use */
-    int store_ref;         /* LUA registry ref: per-resource ctx.store */
+    int implicit;  /* device node without a record yet */
+    int stale;     /* record changed on disk: reload before use */
+    int store_ref; /* LUA registry ref: per-resource ctx.store */
     struct fakefs_res *next;
 };
 
 struct fakefs_cfg {
-    char *abs;             /* fakeconfig file */
-    int ref;               /* registry ref to the last good config table */
-    unsigned gen;          /* rules generation it was checked at */
+    char *abs;    /* fakeconfig file */
+    int ref;      /* registry ref to the last good config table */
+    unsigned gen; /* rules generation it was checked at */
     struct fakefs_cfg *next;
 };
 
 struct fakefs_engine {
     pthread_mutex_t lock;
     lua_State *L;
-    char *rules_dir;       /* realpath with trailing '/' */
-    char *plugin_dir;      /* rules_dir "plugins/fakefile/" */
-    int rules_fd;          /* O_PATH fd of rules_dir */
+    char *rules_dir;  /* realpath with trailing '/' */
+    char *plugin_dir; /* rules_dir "plugins/fakefile/" */
+    int rules_fd;     /* O_PATH fd of rules_dir */
     struct fakefs_store store;
     void (*log)(const char *msg);
     struct fakefs_res *res[FAKEFS_HASH];
     struct fakefs_cfg *cfgs;
-    unsigned gen;          /* bumped (atomically) when the rules tree changes */
-    unsigned mod_gen;      /* generation the module cache belongs to */
+    unsigned gen;     /* bumped (atomically) when the rules tree changes */
+    unsigned mod_gen; /* generation the module cache belongs to */
     struct lsb_host sb_host; /* the sandbox's view of the rules tree */
-    long hook_budget;      /* instruction-count budget per handler call */
+    long hook_budget;        /* instruction-count budget per handler call */
     /* inotify */
     int ino_fd, stop_pipe[2];
     pthread_t watch_thr;
     int watching;
     int nwd;
-    struct { int wd; char *dir; } wds[8];
+    struct {
+        int wd;
+        char *dir;
+    } wds[8];
 };
 
 void fakefs_logf(struct fakefs_engine *e, const char *fmt, ...)
@@ -64,7 +67,8 @@ int fakefs_sandbox_init(struct fakefs_engine *e);
  * Returns 0, or -1 with the error message pushed. */
 int fakefs_sandbox_dofile(struct fakefs_engine *e, const char *abs);
 void fakefs_sandbox_reset_modules(struct fakefs_engine *e);
-int fakefs_path_in_rules(struct fakefs_engine *e, const char *abs, const char **rel);
+int fakefs_path_in_rules(struct fakefs_engine *e, const char *abs,
+                         const char **rel);
 
 /* hostfn.c */
 void fakefs_hostfn_register(struct fakefs_engine *e, int table_idx);

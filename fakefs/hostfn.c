@@ -25,8 +25,10 @@ static struct fakefs_engine *engine_of(lua_State *L)
 
 static int openat2_beneath(int dirfd, const char *path, int flags, mode_t mode)
 {
-    struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = mode,
-                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+    struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
+                            .mode = mode,
+                            .resolve =
+                                RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
     int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
     return fd < 0 ? -errno : fd;
 }
@@ -35,16 +37,19 @@ static int openat2_beneath(int dirfd, const char *path, int flags, mode_t mode)
 static const char *rules_rel(struct fakefs_engine *e, const char *p)
 {
     const char *rel = p;
-    if (p[0] == '/' && !fakefs_path_in_rules(e, p, &rel))
+    if (p[0] == '/' && !fakefs_path_in_rules(e, p, &rel)) {
         return NULL;
+    }
     for (const char *s = rel; *s;) {
         const char *slash = strchr(s, '/');
         size_t n = slash ? (size_t)(slash - s) : strlen(s);
-        if (n == 2 && s[0] == '.' && s[1] == '.')
+        if (n == 2 && s[0] == '.' && s[1] == '.') {
             return NULL;
+        }
         s += n;
-        while (*s == '/')
+        while (*s == '/') {
             s++;
+        }
     }
     return *rel ? rel : ".";
 }
@@ -61,21 +66,25 @@ static int l_rules_read(lua_State *L)
     struct fakefs_engine *e = engine_of(L);
     const char *p = luaL_checkstring(L, 1);
     const char *rel = rules_rel(e, p);
-    if (!rel)
+    if (!rel) {
         return push_err(L, EPERM, p);
+    }
     int fd = openat2_beneath(e->rules_fd, rel, O_RDONLY, 0);
-    if (fd < 0)
+    if (fd < 0) {
         return push_err(L, -fd, p);
+    }
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     char buf[8192];
     ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
         luaL_addlstring(&b, buf, (size_t)n);
+    }
     int err = n < 0 ? errno : 0;
     close(fd);
-    if (err)
+    if (err) {
         return push_err(L, err, p);
+    }
     luaL_pushresult(&b);
     return 1;
 }
@@ -83,8 +92,9 @@ static int l_rules_read(lua_State *L)
 static int mkdir_p_rel(struct fakefs_engine *e, const char *rel)
 {
     char tmp[4096];
-    if (strlen(rel) >= sizeof tmp)
+    if (strlen(rel) >= sizeof tmp) {
         return -ENAMETOOLONG;
+    }
     strcpy(tmp, rel);
     for (char *s = tmp;; s++) {
         if (*s == '/' || *s == 0) {
@@ -96,22 +106,27 @@ static int mkdir_p_rel(struct fakefs_engine *e, const char *rel)
                 const char *name = tmp;
                 if (slash) {
                     *slash = 0;
-                    pfd = openat2_beneath(e->rules_fd, tmp, O_PATH | O_DIRECTORY, 0);
+                    pfd = openat2_beneath(e->rules_fd, tmp,
+                                          O_PATH | O_DIRECTORY, 0);
                     *slash = '/';
-                    if (pfd < 0)
+                    if (pfd < 0) {
                         return pfd;
+                    }
                     name = slash + 1;
                 }
                 int r = mkdirat(pfd, name, 0755);
                 int err = errno;
-                if (pfd != e->rules_fd)
+                if (pfd != e->rules_fd) {
                     close(pfd);
-                if (r < 0 && err != EEXIST)
+                }
+                if (r < 0 && err != EEXIST) {
                     return -err;
+                }
             }
             *s = c;
-            if (!c)
+            if (!c) {
                 break;
+            }
         }
     }
     return 0;
@@ -122,11 +137,13 @@ static int l_rules_mkdir_p(lua_State *L)
     struct fakefs_engine *e = engine_of(L);
     const char *p = luaL_checkstring(L, 1);
     const char *rel = rules_rel(e, p);
-    if (!rel)
+    if (!rel) {
         return push_err(L, EPERM, p);
+    }
     int r = mkdir_p_rel(e, rel);
-    if (r < 0)
+    if (r < 0) {
         return push_err(L, -r, p);
+    }
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -138,8 +155,9 @@ static int l_rules_write(lua_State *L)
     size_t len;
     const char *d = luaL_checklstring(L, 2, &len);
     const char *rel = rules_rel(e, p);
-    if (!rel)
+    if (!rel) {
         return push_err(L, EPERM, p);
+    }
     char dir[4096], tmp[4200];
     snprintf(dir, sizeof dir, "%s", rel);
     char *slash = strrchr(dir, '/');
@@ -149,11 +167,13 @@ static int l_rules_write(lua_State *L)
         *slash = 0;
         name = slash + 1;
         dfd = openat2_beneath(e->rules_fd, dir, O_PATH | O_DIRECTORY, 0);
-        if (dfd < 0)
+        if (dfd < 0) {
             return push_err(L, -dfd, p);
+        }
     }
     snprintf(tmp, sizeof tmp, ".%s.tmp%d", name, (int)getpid());
-    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int fd = openat(
+        dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     int err = 0;
     if (fd < 0) {
         err = errno;
@@ -161,19 +181,26 @@ static int l_rules_write(lua_State *L)
         size_t off = 0;
         while (off < len) {
             ssize_t n = write(fd, d + off, len - off);
-            if (n < 0) { err = errno; break; }
+            if (n < 0) {
+                err = errno;
+                break;
+            }
             off += (size_t)n;
         }
         close(fd);
-        if (!err && renameat(dfd, tmp, dfd, name) < 0)
+        if (!err && renameat(dfd, tmp, dfd, name) < 0) {
             err = errno;
-        if (err)
+        }
+        if (err) {
             unlinkat(dfd, tmp, 0);
+        }
     }
-    if (dfd != e->rules_fd)
+    if (dfd != e->rules_fd) {
         close(dfd);
-    if (err)
+    }
+    if (err) {
         return push_err(L, err, p);
+    }
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -196,11 +223,14 @@ static int l_rules_exists(lua_State *L)
 
 static int check_tree_path(const char *p)
 {
-    if (p[0] != '/')
+    if (p[0] != '/') {
         return 0;
-    for (const char *s = p; (s = strstr(s, "/..")); s += 3)
-        if (s[3] == 0 || s[3] == '/')
+    }
+    for (const char *s = p; (s = strstr(s, "/..")); s += 3) {
+        if (s[3] == 0 || s[3] == '/') {
             return 0;
+        }
+    }
     return 1;
 }
 
@@ -208,13 +238,15 @@ static int l_tree_read(lua_State *L)
 {
     struct fakefs_engine *e = engine_of(L);
     const char *p = luaL_checkstring(L, 1);
-    if (!check_tree_path(p) || !e->store.read)
+    if (!check_tree_path(p) || !e->store.read) {
         return push_err(L, EPERM, p);
+    }
     char *data;
     size_t len;
     int r = e->store.read(e->store.ud, p, &data, &len);
-    if (r < 0)
+    if (r < 0) {
         return push_err(L, -r, p);
+    }
     lua_pushlstring(L, data, len);
     free(data);
     return 1;
@@ -226,14 +258,17 @@ static int l_tree_write(lua_State *L)
     const char *p = luaL_checkstring(L, 1);
     size_t len;
     const char *d = luaL_checklstring(L, 2, &len);
-    if (!check_tree_path(p) || !e->store.write)
+    if (!check_tree_path(p) || !e->store.write) {
         return push_err(L, EPERM, p);
+    }
     int r = e->store.write(e->store.ud, p, d, len);
-    if (r < 0)
+    if (r < 0) {
         return push_err(L, -r, p);
+    }
     /* a record written through the host is picked up by the engine */
     size_t n = strlen(p);
-    if (n > FAKEFS_SUFFIX_LEN && strcmp(p + n - FAKEFS_SUFFIX_LEN, FAKEFS_SUFFIX) == 0) {
+    if (n > FAKEFS_SUFFIX_LEN &&
+        strcmp(p + n - FAKEFS_SUFFIX_LEN, FAKEFS_SUFFIX) == 0) {
         char *res = strndup(p, n - FAKEFS_SUFFIX_LEN);
         if (res) {
             fakefs_forget_locked(e, res); /* lock held by the Lua caller */
@@ -265,11 +300,13 @@ static void *server_thread(void *arg)
     int lfd = (int)(intptr_t)arg;
     for (;;) {
         int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (c < 0)
+        if (c < 0) {
             continue;
+        }
         char buf[4096];
-        while (read(c, buf, sizeof buf) > 0)
+        while (read(c, buf, sizeof buf) > 0) {
             ;
+        }
         close(c);
     }
     return NULL;
@@ -280,16 +317,19 @@ static int l_socket_server(lua_State *L)
     struct fakefs_engine *e = engine_of(L);
     const char *p = luaL_checkstring(L, 1);
     unsigned h = 2166136261u;
-    for (const char *s = p; *s; s++)
+    for (const char *s = p; *s; s++) {
         h = (h ^ (unsigned char)*s) * 16777619u;
+    }
     char name[64];
     int n = snprintf(name, sizeof name, "sfemu-fake-%d-%08x", (int)getpid(), h);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    if (fd < 0) {
         return push_err(L, errno, "socket");
+    }
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     memcpy(sa.sun_path + 1, name, (size_t)n);
-    socklen_t sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+    socklen_t sl =
+        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
     if (bind(fd, (struct sockaddr *)&sa, sl) < 0) {
         int err = errno;
         close(fd);
@@ -317,13 +357,16 @@ static int l_socket_server(lua_State *L)
 
 void fakefs_hostfn_register(struct fakefs_engine *e, int t)
 {
-    static const luaL_Reg fns[] = {
-        { "rules_read", l_rules_read },   { "rules_write", l_rules_write },
-        { "rules_exists", l_rules_exists }, { "rules_mkdir_p", l_rules_mkdir_p },
-        { "tree_read", l_tree_read },     { "tree_write", l_tree_write },
-        { "tree_exists", l_tree_exists }, { "log", l_log },
-        { "socket_server", l_socket_server }, { NULL, NULL }
-    };
+    static const luaL_Reg fns[] = { { "rules_read", l_rules_read },
+                                    { "rules_write", l_rules_write },
+                                    { "rules_exists", l_rules_exists },
+                                    { "rules_mkdir_p", l_rules_mkdir_p },
+                                    { "tree_read", l_tree_read },
+                                    { "tree_write", l_tree_write },
+                                    { "tree_exists", l_tree_exists },
+                                    { "log", l_log },
+                                    { "socket_server", l_socket_server },
+                                    { NULL, NULL } };
     for (const luaL_Reg *f = fns; f->name; f++) {
         lua_pushlightuserdata(e->L, e);
         lua_pushcclosure(e->L, f->func, 1);

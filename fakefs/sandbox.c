@@ -13,22 +13,28 @@ static void engine_print(void *ud, const char *line)
 }
 
 /* Is abs (already canonical) inside the rules tree?  *rel gets the rest. */
-int fakefs_path_in_rules(struct fakefs_engine *e, const char *abs, const char **rel)
+int fakefs_path_in_rules(struct fakefs_engine *e, const char *abs,
+                         const char **rel)
 {
     size_t n = strlen(e->rules_dir);
-    if (strncmp(abs, e->rules_dir, n) != 0)
+    if (strncmp(abs, e->rules_dir, n) != 0) {
         return 0;
-    if (rel)
+    }
+    if (rel) {
         *rel = abs + n;
+    }
     return 1;
 }
 
 int fakefs_sandbox_init(struct fakefs_engine *e)
 {
-    e->sb_host = (struct lsb_host){ .root = e->rules_dir, .print = engine_print, .ud = e };
+    e->sb_host = (struct lsb_host){ .root = e->rules_dir,
+                                    .print = engine_print,
+                                    .ud = e };
     e->L = lsb_new(NULL, NULL, &e->sb_host);
-    if (!e->L)
+    if (!e->L) {
         return -1;
+    }
     lsb_push_base(e->L);
     lua_newtable(e->L);
     fakefs_hostfn_register(e, lua_gettop(e->L));
@@ -49,8 +55,9 @@ int fakefs_sandbox_dofile(struct fakefs_engine *e, const char *abs)
         lua_pushfstring(e->L, "%s: outside the rules tree", abs);
         return -1;
     }
-    if (lsb_dofile(e->L, abs, 1) != LUA_OK)
+    if (lsb_dofile(e->L, abs, 1) != LUA_OK) {
         return -1;
-    lua_remove(e->L, -2);   /* the file's environment */
+    }
+    lua_remove(e->L, -2); /* the file's environment */
     return 0;
 }

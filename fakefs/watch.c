@@ -23,31 +23,39 @@ static void *watch_main(void *arg)
         struct pollfd p[2] = { { .fd = e->ino_fd, .events = POLLIN },
                                { .fd = e->stop_pipe[0], .events = POLLIN } };
         if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR) {
                 continue;
+            }
             break;
         }
-        if (p[1].revents)
+        if (p[1].revents) {
             break;
+        }
         ssize_t n = read(e->ino_fd, buf, sizeof buf);
-        if (n <= 0)
+        if (n <= 0) {
             continue;
+        }
         for (char *q = buf; q < buf + n;) {
             struct inotify_event *ev = (struct inotify_event *)q;
             q += sizeof *ev + ev->len;
-            if (!ev->len || ev->name[0] == '.')
+            if (!ev->len || ev->name[0] == '.') {
                 continue; /* our own temp files are dot-files */
+            }
             const char *dir = NULL;
-            for (int i = 0; i < e->nwd; i++)
-                if (e->wds[i].wd == ev->wd)
+            for (int i = 0; i < e->nwd; i++) {
+                if (e->wds[i].wd == ev->wd) {
                     dir = e->wds[i].dir;
-            if (!dir)
+                }
+            }
+            if (!dir) {
                 continue;
+            }
             size_t l = strlen(ev->name);
             if (l > 4 && strcmp(ev->name + l - 4, ".lua") == 0) {
                 __atomic_add_fetch(&e->gen, 1, __ATOMIC_RELEASE);
                 fakefs_all_changed(e);
-            } else if (l > 12 && strcmp(ev->name + l - 12, ".fakecontent") == 0) {
+            } else if (l > 12 &&
+                       strcmp(ev->name + l - 12, ".fakecontent") == 0) {
                 char abs[PATH_MAX];
                 snprintf(abs, sizeof abs, "%s%s", dir, ev->name);
                 fakefs_content_changed(e, abs);
@@ -59,11 +67,13 @@ static void *watch_main(void *arg)
 
 int fakefs_watch_start(struct fakefs_engine *e)
 {
-    if (e->watching)
+    if (e->watching) {
         return 0;
+    }
     e->ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (e->ino_fd < 0)
+    if (e->ino_fd < 0) {
         return -errno;
+    }
     if (pipe2(e->stop_pipe, O_CLOEXEC) < 0) {
         int err = errno;
         close(e->ino_fd);
@@ -74,8 +84,9 @@ int fakefs_watch_start(struct fakefs_engine *e)
     for (int i = 0; i < 4; i++) {
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s%s", e->plugin_dir, subs[i]);
-        int wd = inotify_add_watch(e->ino_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
-                                   IN_DELETE | IN_MOVED_FROM | IN_ATTRIB);
+        int wd = inotify_add_watch(e->ino_fd, dir,
+                                   IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
+                                       IN_DELETE | IN_MOVED_FROM | IN_ATTRIB);
         if (wd < 0) {
             fakefs_logf(e, "fakefs: cannot watch %s: %s", dir, strerror(errno));
             continue;
@@ -84,8 +95,9 @@ int fakefs_watch_start(struct fakefs_engine *e)
         e->wds[e->nwd].dir = strdup(dir);
         e->nwd++;
     }
-    if (pthread_create(&e->watch_thr, NULL, watch_main, e) != 0)
+    if (pthread_create(&e->watch_thr, NULL, watch_main, e) != 0) {
         return -EAGAIN;
+    }
     e->watching = 1;
     return 0;
 }
@@ -93,17 +105,22 @@ int fakefs_watch_start(struct fakefs_engine *e)
 void fakefs_watch_stop(struct fakefs_engine *e)
 {
     if (e->watching) {
-        if (write(e->stop_pipe[1], "x", 1) < 0) { /* nothing to do */ }
+        if (write(e->stop_pipe[1], "x", 1) < 0) { /* nothing to do */
+        }
         pthread_join(e->watch_thr, NULL);
         e->watching = 0;
     }
-    for (int i = 0; i < e->nwd; i++)
+    for (int i = 0; i < e->nwd; i++) {
         free(e->wds[i].dir);
+    }
     e->nwd = 0;
-    if (e->ino_fd >= 0)
+    if (e->ino_fd >= 0) {
         close(e->ino_fd);
-    for (int i = 0; i < 2; i++)
-        if (e->stop_pipe[i] >= 0)
+    }
+    for (int i = 0; i < 2; i++) {
+        if (e->stop_pipe[i] >= 0) {
             close(e->stop_pipe[i]);
+        }
+    }
     e->ino_fd = e->stop_pipe[0] = e->stop_pipe[1] = -1;
 }

@@ -12,16 +12,18 @@
 /* A path as a stack of components inside the root. */
 struct stack {
     char buf[PATH_MAX];
-    size_t len;          /* buf holds "a/b/c" (no leading slash) */
+    size_t len; /* buf holds "a/b/c" (no leading slash) */
     int depth;
 };
 
 static void st_push(struct stack *s, const char *c, size_t n)
 {
-    if (s->len + n + 2 >= sizeof s->buf)
+    if (s->len + n + 2 >= sizeof s->buf) {
         return;
-    if (s->len)
+    }
+    if (s->len) {
         s->buf[s->len++] = '/';
+    }
     memcpy(s->buf + s->len, c, n);
     s->len += n;
     s->buf[s->len] = 0;
@@ -30,8 +32,9 @@ static void st_push(struct stack *s, const char *c, size_t n)
 
 static int st_pop(struct stack *s)
 {
-    if (!s->depth)
-        return 0;   /* ".." at the root stays at the root */
+    if (!s->depth) {
+        return 0; /* ".." at the root stays at the root */
+    }
     char *slash = strrchr(s->buf, '/');
     s->len = slash ? (size_t)(slash - s->buf) : 0;
     s->buf[s->len] = 0;
@@ -43,7 +46,8 @@ static int st_pop(struct stack *s)
  * met on the way except the last component).  Sets *changed if the walk
  * needed anything the kernel would do differently (a clamp or an expanded
  * symlink). */
-static int walk(struct ovl *o, struct stack *s, const char *target, int *links, int *changed)
+static int walk(struct ovl *o, struct stack *s, const char *target, int *links,
+                int *changed)
 {
     if (target[0] == '/') {
         s->len = 0;
@@ -52,41 +56,55 @@ static int walk(struct ovl *o, struct stack *s, const char *target, int *links, 
     }
     const char *p = target;
     while (*p) {
-        while (*p == '/')
+        while (*p == '/') {
             p++;
-        if (!*p)
+        }
+        if (!*p) {
             break;
+        }
         const char *e = strchr(p, '/');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         int last = 1;
-        for (const char *q = p + n; *q; q++)
-            if (*q != '/') { last = 0; break; }
+        for (const char *q = p + n; *q; q++) {
+            if (*q != '/') {
+                last = 0;
+                break;
+            }
+        }
         if (n == 1 && p[0] == '.') {
             /* nothing */
         } else if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (!st_pop(s))
+            if (!st_pop(s)) {
                 *changed = 1;
+            }
         } else {
             st_push(s, p, n);
             if (!last) {
                 struct ovl_ent ent;
-                if (ovl_resolve(o, s->buf, &ent) == 0 && S_ISLNK(ent.st.st_mode)) {
-                    if (++*links > MAX_LINKS)
+                if (ovl_resolve(o, s->buf, &ent) == 0 &&
+                    S_ISLNK(ent.st.st_mode)) {
+                    if (++*links > MAX_LINKS) {
                         return -ELOOP;
+                    }
                     char t[PATH_MAX];
                     const char *name;
-                    int pfd = ovl_parent_fd(ovl_layer_fd(o, ent.layer), s->buf, &name);
-                    ssize_t l = pfd >= 0 ? readlinkat(pfd, name, t, sizeof t - 1) : -1;
-                    if (pfd >= 0)
+                    int pfd = ovl_parent_fd(ovl_layer_fd(o, ent.layer), s->buf,
+                                            &name);
+                    ssize_t l =
+                        pfd >= 0 ? readlinkat(pfd, name, t, sizeof t - 1) : -1;
+                    if (pfd >= 0) {
                         close(pfd);
-                    if (l < 0)
+                    }
+                    if (l < 0) {
                         return -errno;
+                    }
                     t[l] = 0;
                     st_pop(s);
                     *changed = 1;
                     int r = walk(o, s, t, links, changed);
-                    if (r < 0)
+                    if (r < 0) {
                         return r;
+                    }
                 }
             }
         }
@@ -95,7 +113,8 @@ static int walk(struct ovl *o, struct stack *s, const char *target, int *links, 
     return 0;
 }
 
-int contain_symlink(struct ovl *o, const char *rel, const char *target, char *out, size_t cap)
+int contain_symlink(struct ovl *o, const char *rel, const char *target,
+                    char *out, size_t cap)
 {
     struct stack s = { .len = 0, .depth = 0 };
     s.buf[0] = 0;
@@ -113,31 +132,39 @@ int contain_symlink(struct ovl *o, const char *rel, const char *target, char *ou
     int linkdir_depth = s.depth;
     int links = 0, changed = target[0] == '/';
     int r = walk(o, &s, target, &links, &changed);
-    if (r < 0)
+    if (r < 0) {
         return r;
+    }
     if (!changed) {
-        if (strlen(target) >= cap)
+        if (strlen(target) >= cap) {
             return -ENAMETOOLONG;
+        }
         strcpy(out, target);
         return 0;
     }
     size_t len = 0;
     out[0] = 0;
     for (int i = 0; i < linkdir_depth; i++) {
-        if (len + 4 >= cap)
+        if (len + 4 >= cap) {
             return -ENAMETOOLONG;
+        }
         len += (size_t)snprintf(out + len, cap - len, i ? "/.." : "..");
     }
     if (s.len) {
-        if (len + s.len + 2 >= cap)
+        if (len + s.len + 2 >= cap) {
             return -ENAMETOOLONG;
-        len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? "/" : "", s.buf);
+        }
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? "/" : "",
+                                s.buf);
     }
-    if (!len)
+    if (!len) {
         snprintf(out, cap, ".");
+    }
     /* keep a trailing slash of the firmware's target (it means "a directory") */
     size_t tl = strlen(target);
-    if (tl > 1 && target[tl - 1] == '/' && len + 1 < cap && strcmp(out, ".") != 0)
+    if (tl > 1 && target[tl - 1] == '/' && len + 1 < cap &&
+        strcmp(out, ".") != 0) {
         strcat(out, "/");
+    }
     return 0;
 }

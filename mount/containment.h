@@ -14,6 +14,7 @@
 #include "overlay.h"
 
 /* rel: the link's path; target: what the link stores; out: what to return. */
-int contain_symlink(struct ovl *o, const char *rel, const char *target, char *out, size_t cap);
+int contain_symlink(struct ovl *o, const char *rel, const char *target,
+                    char *out, size_t cap);
 
 #endif

@@ -17,8 +17,9 @@
 
 static const char *strip(const char *guest)
 {
-    while (*guest == '/')
+    while (*guest == '/') {
         guest++;
+    }
     return *guest ? guest : ".";
 }
 
@@ -39,8 +40,9 @@ static int st_write(void *ud, const char *path, const char *data, size_t len)
     int r = ovl_write_file(&s->ovl, strip(path), data, len);
     if (r == 0) {
         fake_invalidate(s, path);
-        if (!existed)
+        if (!existed) {
             fake_names_changed(s); /* e.g. a device's record on first open */
+        }
     }
     return r;
 }
@@ -59,8 +61,11 @@ static void st_changed(void *ud, const char *path)
 
 struct fakefs_store fake_store(struct sfemu *s)
 {
-    struct fakefs_store st = { .ud = s, .read = st_read, .write = st_write,
-                               .exists = st_exists, .changed = st_changed };
+    struct fakefs_store st = { .ud = s,
+                               .read = st_read,
+                               .write = st_write,
+                               .exists = st_exists,
+                               .changed = st_changed };
     return st;
 }
 
@@ -68,11 +73,13 @@ struct fakefs_store fake_store(struct sfemu *s)
 
 void fake_invalidate(struct sfemu *s, const char *guest_path)
 {
-    if (!s->inval_running)
+    if (!s->inval_running) {
         return;
+    }
     char *p = malloc(strlen(guest_path) + 2);
-    if (!p)
+    if (!p) {
         return;
+    }
     sprintf(p, "%s%s", guest_path[0] == '/' ? "" : "/", guest_path);
     pthread_mutex_lock(&s->inval_lock);
     char **q = realloc(s->inval_q, (s->inval_n + 1) * sizeof *q);
@@ -91,14 +98,18 @@ static void *inval_main(void *arg)
     struct sfemu *s = arg;
     pthread_mutex_lock(&s->inval_lock);
     for (;;) {
-        while (!s->inval_n && !s->inval_stop)
+        while (!s->inval_n && !s->inval_stop) {
             pthread_cond_wait(&s->inval_cond, &s->inval_lock);
-        if (s->inval_stop)
+        }
+        if (s->inval_stop) {
             break;
+        }
         char *p = s->inval_q[--s->inval_n];
         pthread_mutex_unlock(&s->inval_lock);
-        if (s->fuse)
-            fuse_invalidate_path(s->fuse, p); /* -ENOENT when the kernel has no node */
+        if (s->fuse) {
+            fuse_invalidate_path(s->fuse,
+                                 p); /* -ENOENT when the kernel has no node */
+        }
         free(p);
         pthread_mutex_lock(&s->inval_lock);
     }
@@ -110,22 +121,25 @@ void fake_inval_start(struct sfemu *s)
 {
     pthread_mutex_init(&s->inval_lock, NULL);
     pthread_cond_init(&s->inval_cond, NULL);
-    if (pthread_create(&s->inval_thr, NULL, inval_main, s) == 0)
+    if (pthread_create(&s->inval_thr, NULL, inval_main, s) == 0) {
         s->inval_running = 1;
+    }
 }
 
 void fake_inval_stop(struct sfemu *s)
 {
-    if (!s->inval_running)
+    if (!s->inval_running) {
         return;
+    }
     pthread_mutex_lock(&s->inval_lock);
     s->inval_stop = 1;
     pthread_cond_signal(&s->inval_cond);
     pthread_mutex_unlock(&s->inval_lock);
     pthread_join(s->inval_thr, NULL);
     s->inval_running = 0;
-    for (size_t i = 0; i < s->inval_n; i++)
+    for (size_t i = 0; i < s->inval_n; i++) {
         free(s->inval_q[i]);
+    }
     free(s->inval_q);
     s->inval_q = NULL;
     s->inval_n = 0;
@@ -151,18 +165,20 @@ static unsigned dh(const char *s)
 static void dir_of(const char *rel, char *out, size_t cap)
 {
     const char *slash = strrchr(rel, '/');
-    if (!slash)
+    if (!slash) {
         snprintf(out, cap, ".");
-    else
+    } else {
         snprintf(out, cap, "%.*s", (int)(slash - rel), rel);
+    }
 }
 
 void fake_dir_forget(struct sfemu *s, const char *rel)
 {
     pthread_mutex_lock(&s->dirs_lock);
     char d[PATH_MAX];
-    if (rel)
+    if (rel) {
         dir_of(rel, d, sizeof d);
+    }
     for (int i = rel ? (int)dh(d) : 0; i < (rel ? (int)dh(d) + 1 : 1024); i++) {
         struct fake_dir **pp = &s->dirs[i];
         while (*pp) {
@@ -183,20 +199,24 @@ void fake_dir_forget(struct sfemu *s, const char *rel)
 static struct fake_dir *dir_find(struct sfemu *s, const char *d, unsigned h)
 {
     struct fake_dir *x = s->dirs[h];
-    while (x && strcmp(x->rel, d))
+    while (x && strcmp(x->rel, d)) {
         x = x->next;
+    }
     return x;
 }
 
 /* Under dirs_lock: d's entry, added with has if d has none yet (NULL when
  * memory runs out: the directory is just listed again next time). */
-static struct fake_dir *dir_get(struct sfemu *s, const char *d, unsigned h, int has)
+static struct fake_dir *dir_get(struct sfemu *s, const char *d, unsigned h,
+                                int has)
 {
     struct fake_dir *x = dir_find(s, d, h);
-    if (x)
+    if (x) {
         return x;
-    if (!(x = malloc(sizeof *x)))
+    }
+    if (!(x = malloc(sizeof *x))) {
         return NULL;
+    }
     if (!(x->rel = strdup(d))) {
         free(x);
         return NULL;
@@ -214,8 +234,9 @@ static void fake_dir_mark(struct sfemu *s, const char *rel)
     dir_of(rel, d, sizeof d);
     pthread_mutex_lock(&s->dirs_lock);
     struct fake_dir *x = dir_get(s, d, dh(d), 1);
-    if (x)
+    if (x) {
         x->has = 1;
+    }
     pthread_mutex_unlock(&s->dirs_lock);
 }
 
@@ -228,14 +249,16 @@ static int dir_has_records(struct sfemu *s, const char *rel)
     struct fake_dir *x = dir_find(s, d, h);
     int known = x != NULL, has = x ? x->has : 1; /* when in doubt, look */
     pthread_mutex_unlock(&s->dirs_lock);
-    if (known)
+    if (known) {
         return has;
+    }
     struct ovl_ent e;
     struct ovl_dir l;
     if (ovl_resolve(&s->ovl, d, &e) == 0 && ovl_list(&s->ovl, d, &e, &l) == 0) {
         has = 0;
-        for (size_t i = 0; i < l.n && !has; i++)
+        for (size_t i = 0; i < l.n && !has; i++) {
             has = fakefs_is_record_name(l.v[i].name);
+        }
         ovl_dir_free(&l);
         /* (a record marked meanwhile keeps its entry) */
         pthread_mutex_lock(&s->dirs_lock);
@@ -247,41 +270,54 @@ static int dir_has_records(struct sfemu *s, const char *rel)
 
 /* ------------------------------------------------------------------ lookup */
 
-int fake_getattr(struct sfemu *s, const char *rel, const struct ovl_ent *ent, struct stat *st)
+int fake_getattr(struct sfemu *s, const char *rel, const struct ovl_ent *ent,
+                 struct stat *st)
 {
     const char *name = strrchr(rel, '/');
     name = name ? name + 1 : rel;
-    if (!strcmp(rel, ".") || fakefs_is_record_name(name))
+    if (!strcmp(rel, ".") || fakefs_is_record_name(name)) {
         return 0;
+    }
     struct meta_rec m;
     int have_meta = meta_get(s->ovl.meta, rel, &m);
     int dev = (ent && (S_ISCHR(ent->st.st_mode) || S_ISBLK(ent->st.st_mode))) ||
-              (have_meta && m.mode >= 0 && (S_ISCHR((mode_t)m.mode) || S_ISBLK((mode_t)m.mode)));
+              (have_meta && m.mode >= 0 &&
+               (S_ISCHR((mode_t)m.mode) || S_ISBLK((mode_t)m.mode)));
     char recrel[PATH_MAX];
-    if (snprintf(recrel, sizeof recrel, "%s" FAKEFS_SUFFIX, rel) >= (int)sizeof recrel)
+    if (snprintf(recrel, sizeof recrel, "%s" FAKEFS_SUFFIX, rel) >=
+        (int)sizeof recrel) {
         return dev;
+    }
     struct ovl_ent rec;
-    int has_rec = dir_has_records(s, rel) && ovl_resolve(&s->ovl, recrel, &rec) == 0 &&
+    int has_rec = dir_has_records(s, rel) &&
+                  ovl_resolve(&s->ovl, recrel, &rec) == 0 &&
                   S_ISREG(rec.st.st_mode);
-    if (!dev && !has_rec)
+    if (!dev && !has_rec) {
         return 0;
-    if (ent && S_ISDIR(ent->st.st_mode))
+    }
+    if (ent && S_ISDIR(ent->st.st_mode)) {
         return 0; /* a directory stays a directory */
-    struct fakefs_attr a = { .type = dev ? FAKEFS_DEV : FAKEFS_TEXT, .size = 0, .mode = 0 };
+    }
+    struct fakefs_attr a = { .type = dev ? FAKEFS_DEV : FAKEFS_TEXT,
+                             .size = 0,
+                             .mode = 0 };
     if (s->fake) {
         char guest[PATH_MAX + 1];
         snprintf(guest, sizeof guest, "/%s", rel);
         int r = fakefs_lookup(s->fake, guest, dev, &a);
-        if (r < 0)
+        if (r < 0) {
             return r;
-        if (r == 0 && !dev && !has_rec)
+        }
+        if (r == 0 && !dev && !has_rec) {
             return 0;
+        }
     }
     *st = has_rec ? rec.st : ent->st;
     st->st_mode = (a.type == FAKEFS_SOCKET ? S_IFSOCK : S_IFREG) |
                   (a.mode ? a.mode : (dev ? 0666 : 0644));
-    if (have_meta && m.mode >= 0)
+    if (have_meta && m.mode >= 0) {
         st->st_mode = (st->st_mode & S_IFMT) | ((mode_t)m.mode & 07777);
+    }
     st->st_uid = have_meta && m.uid >= 0 ? (uid_t)m.uid : 0;
     st->st_gid = have_meta && m.gid >= 0 ? (gid_t)m.gid : 0;
     st->st_size = (off_t)a.size;
@@ -293,27 +329,36 @@ int fake_getattr(struct sfemu *s, const char *rel, const struct ovl_ent *ent, st
 
 void fake_names_changed(struct sfemu *s)
 {
-    if (!s->epoch_ok || !s->fuse)
+    if (!s->epoch_ok || !s->fuse) {
         return;
+    }
     /* struct fuse_out_header with error = FUSE_NOTIFY_INC_EPOCH (8): every
      * dentry, negative ones included, is revalidated on its next use.  It
      * takes no lock in the kernel, so it is safe from a request handler. */
-    struct { uint32_t len; int32_t error; uint64_t unique; } h = { 16, 8, 0 };
+    struct {
+        uint32_t len;
+        int32_t error;
+        uint64_t unique;
+    } h = { 16, 8, 0 };
     int fd = fuse_session_fd(fuse_get_session(s->fuse));
-    if (write(fd, &h, sizeof h) != (ssize_t)sizeof h)
+    if (write(fd, &h, sizeof h) != (ssize_t)sizeof h) {
         log_msg("FUSE_NOTIFY_INC_EPOCH failed: %s", strerror(errno));
+    }
 }
 
 void fake_record_touched(struct sfemu *s, const char *rel, int names)
 {
-    if (names)
+    if (names) {
         fake_names_changed(s);
+    }
     size_t n = strlen(rel);
-    if (n <= FAKEFS_SUFFIX_LEN)
+    if (n <= FAKEFS_SUFFIX_LEN) {
         return;
+    }
     char guest[PATH_MAX + 1];
     snprintf(guest, sizeof guest, "/%.*s", (int)(n - FAKEFS_SUFFIX_LEN), rel);
-    if (s->fake)
+    if (s->fake) {
         fakefs_forget(s->fake, guest);
+    }
     fake_invalidate(s, guest);
 }

@@ -19,7 +19,8 @@ void log_open(const char *path, int to_stderr)
             log_f = f;
             return;
         }
-        fprintf(stderr, "sfemu-mount: cannot open log %s, using stderr\n", path);
+        fprintf(stderr, "sfemu-mount: cannot open log %s, using stderr\n",
+                path);
     }
     log_f = to_stderr ? stderr : NULL;
 }
@@ -34,7 +35,8 @@ void log_line(const char *msg)
     char when[32];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
     pthread_mutex_lock(&log_lock);
-    fprintf(f, "%s.%03ld [%d] %s\n", when, ts.tv_nsec / 1000000, (int)getpid(), msg);
+    fprintf(f, "%s.%03ld [%d] %s\n", when, ts.tv_nsec / 1000000, (int)getpid(),
+            msg);
     fflush(f);
     pthread_mutex_unlock(&log_lock);
 }

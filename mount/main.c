@@ -34,36 +34,37 @@ struct opts {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-"Usage: sfemu-mount [options] ROOTFS [MOUNTPOINT]\n"
-"       sfemu-mount -u ROOTFS|MOUNTPOINT\n"
-"       sfemu-mount --rules DIR --fake-init PATH[=KIND] ROOTFS\n"
-"\n"
-"Overlay a firmware root filesystem with FUSE: the firmware tree (ROOTFS) is\n"
-"never written, changes land in a persistent upper tree, fake resources are\n"
-"served by the fakefile engine.  Mounts over ROOTFS itself unless MOUNTPOINT\n"
-"is given; returns once the mount is ready.\n"
-"\n"
-"Options:\n"
-"  -f, --foreground       stay in the foreground (log to stderr)\n"
-"  -u, --unmount          unmount (also cleans a stale mount)\n"
-"  --upper DIR            upper directory (default: <ROOTFS>.sfemu/)\n"
-"  --rules DIR            rules tree; its plugins/fakefile serves fake resources\n"
-"  --log FILE             log file (default: <upper>/sfemu-mount.log, stderr with -f)\n"
-"  --allow-other          let other users use the mount (always with default_permissions)\n"
-"  --symlinks=MODE        contained (default): symlink targets are rewritten to stay\n"
-"                         inside the mount; firmware: targets unchanged\n"
-"  --cache-timeout SEC    kernel attribute/entry cache time (default 5)\n"
-"  --threads N            FUSE worker threads (default 1: lowest latency on small\n"
-"                         machines; more help parallel guests and first reads)\n"
-"  --no-passthrough       serve real files through the daemon and the FUSE page\n"
-"                         cache instead of FUSE passthrough (passthrough needs\n"
-"                         kernel 6.9+ and root; without them it is off anyway)\n"
-"  --fake-init PATH[=KIND] create the three fakefile pieces for PATH (text, dev,\n"
-"                         socket) with the plugin's fakefile.init, through ROOTFS\n"
-"  -d, --debug            libfuse debug output (implies -f)\n"
-"  -h, --help             this help\n"
-"  -V, --version          print the version\n");
+    fprintf(
+        f,
+        "Usage: sfemu-mount [options] ROOTFS [MOUNTPOINT]\n"
+        "       sfemu-mount -u ROOTFS|MOUNTPOINT\n"
+        "       sfemu-mount --rules DIR --fake-init PATH[=KIND] ROOTFS\n"
+        "\n"
+        "Overlay a firmware root filesystem with FUSE: the firmware tree (ROOTFS) is\n"
+        "never written, changes land in a persistent upper tree, fake resources are\n"
+        "served by the fakefile engine.  Mounts over ROOTFS itself unless MOUNTPOINT\n"
+        "is given; returns once the mount is ready.\n"
+        "\n"
+        "Options:\n"
+        "  -f, --foreground       stay in the foreground (log to stderr)\n"
+        "  -u, --unmount          unmount (also cleans a stale mount)\n"
+        "  --upper DIR            upper directory (default: <ROOTFS>.sfemu/)\n"
+        "  --rules DIR            rules tree; its plugins/fakefile serves fake resources\n"
+        "  --log FILE             log file (default: <upper>/sfemu-mount.log, stderr with -f)\n"
+        "  --allow-other          let other users use the mount (always with default_permissions)\n"
+        "  --symlinks=MODE        contained (default): symlink targets are rewritten to stay\n"
+        "                         inside the mount; firmware: targets unchanged\n"
+        "  --cache-timeout SEC    kernel attribute/entry cache time (default 5)\n"
+        "  --threads N            FUSE worker threads (default 1: lowest latency on small\n"
+        "                         machines; more help parallel guests and first reads)\n"
+        "  --no-passthrough       serve real files through the daemon and the FUSE page\n"
+        "                         cache instead of FUSE passthrough (passthrough needs\n"
+        "                         kernel 6.9+ and root; without them it is off anyway)\n"
+        "  --fake-init PATH[=KIND] create the three fakefile pieces for PATH (text, dev,\n"
+        "                         socket) with the plugin's fakefile.init, through ROOTFS\n"
+        "  -d, --debug            libfuse debug output (implies -f)\n"
+        "  -h, --help             this help\n"
+        "  -V, --version          print the version\n");
 }
 
 static void die(const char *fmt, const char *arg)
@@ -88,14 +89,22 @@ static void parse(int argc, char **argv, struct opts *o)
         char name[64];
         if (!strncmp(a, "--", 2) && strchr(a, '=')) {
             size_t n = (size_t)(strchr(a, '=') - a);
-            if (n >= sizeof name)
+            if (n >= sizeof name) {
                 die("unknown option '%s'", a);
+            }
             memcpy(name, a, n);
             name[n] = 0;
             val = a + n + 1;
             a = name;
         }
-#define NEEDVAL() do { if (!val) { if (i + 1 >= argc) die("option '%s' needs a value", a); val = argv[++i]; } } while (0)
+#define NEEDVAL()                                    \
+    do {                                             \
+        if (!val) {                                  \
+            if (i + 1 >= argc)                       \
+                die("option '%s' needs a value", a); \
+            val = argv[++i];                         \
+        }                                            \
+    } while (0)
         if (!strcmp(a, "-f") || !strcmp(a, "--foreground")) {
             o->foreground = 1;
         } else if (!strcmp(a, "-d") || !strcmp(a, "--debug")) {
@@ -107,58 +116,70 @@ static void parse(int argc, char **argv, struct opts *o)
         } else if (!strcmp(a, "--allow-other")) {
             o->allow_other = 1;
         } else if (!strcmp(a, "--upper")) {
-            NEEDVAL(); o->upper = val;
+            NEEDVAL();
+            o->upper = val;
         } else if (!strcmp(a, "--rules")) {
-            NEEDVAL(); o->rules = val;
+            NEEDVAL();
+            o->rules = val;
         } else if (!strcmp(a, "--log")) {
-            NEEDVAL(); o->log = val;
+            NEEDVAL();
+            o->log = val;
         } else if (!strcmp(a, "--fake-init")) {
-            NEEDVAL(); o->fake_init = val;
+            NEEDVAL();
+            o->fake_init = val;
         } else if (!strcmp(a, "--symlinks")) {
             NEEDVAL();
-            if (!strcmp(val, "contained"))
+            if (!strcmp(val, "contained")) {
                 o->symlinks_contained = 1;
-            else if (!strcmp(val, "firmware"))
+            } else if (!strcmp(val, "firmware")) {
                 o->symlinks_contained = 0;
-            else
-                die("--symlinks: expected 'contained' or 'firmware', got '%s'", val);
+            } else {
+                die("--symlinks: expected 'contained' or 'firmware', got '%s'",
+                    val);
+            }
         } else if (!strcmp(a, "--cache-timeout")) {
             NEEDVAL();
             char *end;
             o->cache_timeout = strtod(val, &end);
-            if (*end || end == val || o->cache_timeout < 0)
+            if (*end || end == val || o->cache_timeout < 0) {
                 die("--cache-timeout: '%s' is not a number of seconds", val);
+            }
         } else if (!strcmp(a, "--threads")) {
             NEEDVAL();
             char *end;
             long n = strtol(val, &end, 10);
-            if (*end || end == val || n < 1 || n > 64)
+            if (*end || end == val || n < 1 || n > 64) {
                 die("--threads: '%s' is not a number from 1 to 64", val);
+            }
             o->threads = (int)n;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             exit(0);
         } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-            printf("sfemu-mount %s (libfuse %d.%d)\n", SFEMU_MOUNT_VERSION, fuse_version() / 100,
-                   fuse_version() % 100);
+            printf("sfemu-mount %s (libfuse %d.%d)\n", SFEMU_MOUNT_VERSION,
+                   fuse_version() / 100, fuse_version() % 100);
             exit(0);
         } else if (a[0] == '-' && a[1]) {
             die("unknown option '%s' (see --help)", argv[i]);
         } else {
-            if (val)
+            if (val) {
                 die("unexpected value in '%s'", argv[i]);
-            if (npos == 2)
+            }
+            if (npos == 2) {
                 die("unexpected argument '%s' (see --help)", a);
+            }
             pos[npos++] = a;
         }
 #undef NEEDVAL
     }
-    if (npos == 0)
+    if (npos == 0) {
         die("%s", "missing ROOTFS (see --help)");
+    }
     o->rootfs = pos[0];
     o->mountpoint = npos > 1 ? pos[1] : NULL;
-    if (o->unmount && npos > 1)
+    if (o->unmount && npos > 1) {
         die("-u takes one path, got also '%s'", pos[1]);
+    }
 }
 
 /* ------------------------------------------------------------------ mounts */
@@ -182,21 +203,25 @@ static void mount_type(const char *abs, char *type, size_t cap)
 {
     type[0] = 0;
     FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (!f)
+    if (!f) {
         return;
+    }
     char *line = NULL;
     size_t lcap = 0;
     while (getline(&line, &lcap, f) > 0) {
         char mp[PATH_MAX];
-        if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1) {
             continue;
+        }
         unescape_mountinfo(mp);
-        if (strcmp(mp, abs) != 0)
+        if (strcmp(mp, abs) != 0) {
             continue;
+        }
         char *dash = strstr(line, " - ");
         char fst[128];
-        if (dash && sscanf(dash + 3, "%127s", fst) == 1)
+        if (dash && sscanf(dash + 3, "%127s", fst) == 1) {
             snprintf(type, cap, "%s", fst);
+        }
     }
     free(line);
     fclose(f);
@@ -207,26 +232,31 @@ static void mount_type(const char *abs, char *type, size_t cap)
 static char *abs_path(const char *p)
 {
     char buf[PATH_MAX], dir[PATH_MAX], res[PATH_MAX];
-    if (realpath(p, res))
+    if (realpath(p, res)) {
         return strdup(res);
+    }
     snprintf(buf, sizeof buf, "%s", p);
     size_t n = strlen(buf);
-    while (n > 1 && buf[n - 1] == '/')
+    while (n > 1 && buf[n - 1] == '/') {
         buf[--n] = 0;
+    }
     char *slash = strrchr(buf, '/');
     const char *base = slash ? slash + 1 : buf;
-    if (slash == buf)
+    if (slash == buf) {
         snprintf(dir, sizeof dir, "/");
-    else if (slash) {
+    } else if (slash) {
         *slash = 0;
         snprintf(dir, sizeof dir, "%s", buf);
-    } else
+    } else {
         snprintf(dir, sizeof dir, ".");
-    if (!realpath(dir, res))
+    }
+    if (!realpath(dir, res)) {
         return NULL;
+    }
     char *out = malloc(strlen(res) + strlen(base) + 2);
-    if (out)
+    if (out) {
         sprintf(out, "%s%s%s", res, strcmp(res, "/") ? "/" : "", base);
+    }
     return out;
 }
 
@@ -234,25 +264,29 @@ static int run_fusermount(const char *mp, int lazy)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        if (lazy)
+        if (lazy) {
             execlp("fusermount3", "fusermount3", "-u", "-z", mp, (char *)NULL);
-        else
+        } else {
             execlp("fusermount3", "fusermount3", "-u", mp, (char *)NULL);
+        }
         _exit(127);
     }
     int st;
-    if (pid < 0 || waitpid(pid, &st, 0) < 0)
+    if (pid < 0 || waitpid(pid, &st, 0) < 0) {
         return -1;
+    }
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
 static int do_umount(const char *mp, int lazy)
 {
     if (geteuid() == 0) {
-        if (umount2(mp, lazy ? MNT_DETACH : 0) == 0)
+        if (umount2(mp, lazy ? MNT_DETACH : 0) == 0) {
             return 0;
-        if (errno == EBUSY)
+        }
+        if (errno == EBUSY) {
             return -EBUSY;
+        }
     }
     return run_fusermount(mp, lazy) == 0 ? 0 : -EIO;
 }
@@ -273,20 +307,26 @@ static int is_stale(const char *mp)
 static void clean_stale(const char *mp)
 {
     char type[128];
-    if (!is_stale(mp))
+    if (!is_stale(mp)) {
         return;
+    }
     mount_type(mp, type, sizeof type);
-    fprintf(stderr, "sfemu-mount: %s is a stale mount (%s, its daemon died): unmounting it\n",
-            mp, type[0] ? type : "fuse");
-    if (do_umount(mp, 1) < 0)
-        die("cannot unmount the stale mount at %s; try: fusermount3 -u -z <path>", mp);
+    fprintf(
+        stderr,
+        "sfemu-mount: %s is a stale mount (%s, its daemon died): unmounting it\n",
+        mp, type[0] ? type : "fuse");
+    if (do_umount(mp, 1) < 0) {
+        die("cannot unmount the stale mount at %s; try: fusermount3 -u -z <path>",
+            mp);
+    }
 }
 
 static int cmd_unmount(const char *path)
 {
     char *mp = abs_path(path);
-    if (!mp)
+    if (!mp) {
         die("cannot resolve '%s'", path);
+    }
     char type[128];
     mount_type(mp, type, sizeof type);
     if (!type[0] || !is_ours(type)) {
@@ -297,7 +337,8 @@ static int cmd_unmount(const char *path)
     int stale = is_stale(mp);
     int r = do_umount(mp, stale);
     if (r == -EBUSY) {
-        fprintf(stderr, "sfemu-mount: %s is busy (a process still uses it)\n", mp);
+        fprintf(stderr, "sfemu-mount: %s is busy (a process still uses it)\n",
+                mp);
         free(mp);
         return 1;
     }
@@ -306,8 +347,11 @@ static int cmd_unmount(const char *path)
         free(mp);
         return 1;
     }
-    if (stale)
-        fprintf(stderr, "sfemu-mount: %s was stale (its daemon had died): cleaned\n", mp);
+    if (stale) {
+        fprintf(stderr,
+                "sfemu-mount: %s was stale (its daemon had died): cleaned\n",
+                mp);
+    }
     free(mp);
     return 0;
 }
@@ -318,8 +362,10 @@ static int root_fd_g = -1;
 
 static int open_in_root(const char *guest, int flags, mode_t mode)
 {
-    struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = mode,
-                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+    struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
+                            .mode = mode,
+                            .resolve =
+                                RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
     int fd = (int)syscall(SYS_openat2, root_fd_g, guest, &how, sizeof how);
     return fd < 0 ? -errno : fd;
 }
@@ -328,20 +374,26 @@ static int root_read(void *ud, const char *path, char **data, size_t *len)
 {
     (void)ud;
     int fd = open_in_root(path, O_RDONLY, 0);
-    if (fd < 0)
+    if (fd < 0) {
         return fd;
+    }
     char *buf = NULL;
     size_t n = 0, cap = 0;
     for (;;) {
         if (n + 4096 + 1 > cap) {
             cap = cap ? cap * 2 : 8192;
             char *nb = realloc(buf, cap);
-            if (!nb) { free(buf); close(fd); return -ENOMEM; }
+            if (!nb) {
+                free(buf);
+                close(fd);
+                return -ENOMEM;
+            }
             buf = nb;
         }
         ssize_t r = read(fd, buf + n, 4096);
-        if (r <= 0)
+        if (r <= 0) {
             break;
+        }
         n += (size_t)r;
     }
     close(fd);
@@ -355,8 +407,9 @@ static int root_write(void *ud, const char *path, const char *data, size_t len)
 {
     (void)ud;
     int fd = open_in_root(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
+    if (fd < 0) {
         return fd;
+    }
     ssize_t w = write(fd, data, len);
     int err = errno;
     close(fd);
@@ -367,8 +420,9 @@ static int root_exists(void *ud, const char *path)
 {
     (void)ud;
     int fd = open_in_root(path, O_PATH, 0);
-    if (fd < 0)
+    if (fd < 0) {
         return 0;
+    }
     struct stat st;
     int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     close(fd);
@@ -382,36 +436,47 @@ static void stderr_log(const char *m)
 
 static int cmd_fake_init(const struct opts *o)
 {
-    if (!o->rules)
+    if (!o->rules) {
         die("%s", "--fake-init needs --rules DIR");
+    }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s", o->fake_init);
     char *kind = strchr(path, '=');
-    if (kind)
+    if (kind) {
         *kind++ = 0;
-    if (path[0] != '/')
+    }
+    if (path[0] != '/') {
         die("--fake-init: '%s' must be an absolute guest path", path);
+    }
     /* through the mount only: the firmware tree itself is never written */
     char *abs = abs_path(o->rootfs);
     char type[128] = "";
-    if (abs)
+    if (abs) {
         mount_type(abs, type, sizeof type);
+    }
     free(abs);
-    if (strcmp(type, "fuse.sfemu") != 0)
+    if (strcmp(type, "fuse.sfemu") != 0) {
         die("--fake-init: '%s' is not an sfemu-mount mount (mount it first; the firmware "
-            "tree is never written)", o->rootfs);
+            "tree is never written)",
+            o->rootfs);
+    }
     root_fd_g = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd_g < 0)
+    if (root_fd_g < 0) {
         die("cannot open ROOTFS '%s'", o->rootfs);
-    struct fakefs_store st = { .read = root_read, .write = root_write, .exists = root_exists };
+    }
+    struct fakefs_store st = { .read = root_read,
+                               .write = root_write,
+                               .exists = root_exists };
     struct fakefs_engine *e = fakefs_new(o->rules, &st, stderr_log);
-    if (!e)
+    if (!e) {
         die("cannot load the rules tree '%s'", o->rules);
+    }
     int r = fakefs_init_resource(e, path, kind);
     fakefs_free(e);
     close(root_fd_g);
     if (r < 0) {
-        fprintf(stderr, "sfemu-mount: fakefile.init(%s) failed: %s\n", path, strerror(-r));
+        fprintf(stderr, "sfemu-mount: fakefile.init(%s) failed: %s\n", path,
+                strerror(-r));
         return 1;
     }
     return 0;
@@ -424,9 +489,11 @@ static int cmd_fake_init(const struct opts *o)
 static unsigned stack_depth(int fd)
 {
     struct statfs sf;
-    if (fstatfs(fd, &sf) < 0)
+    if (fstatfs(fd, &sf) < 0) {
         return 0;
-    return sf.f_type == 0x794c7630 /* overlayfs */ || sf.f_type == 0xf15f /* ecryptfs */;
+    }
+    return sf.f_type == 0x794c7630 /* overlayfs */ ||
+           sf.f_type == 0xf15f /* ecryptfs */;
 }
 
 static void clean_work(int work_fd)
@@ -434,14 +501,17 @@ static void clean_work(int work_fd)
     int fd = openat(work_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
-        if (fd >= 0)
+        if (fd >= 0) {
             close(fd);
+        }
         return;
     }
     struct dirent *de;
-    while ((de = readdir(d)))
-        if (de->d_name[0] != '.')
+    while ((de = readdir(d))) {
+        if (de->d_name[0] != '.') {
             unlinkat(dirfd(d), de->d_name, 0);
+        }
+    }
     closedir(d);
 }
 
@@ -449,52 +519,69 @@ int main(int argc, char **argv)
 {
     struct opts o;
     parse(argc, argv, &o);
-    if (o.unmount)
+    if (o.unmount) {
         return cmd_unmount(o.rootfs);
-    if (o.fake_init)
+    }
+    if (o.fake_init) {
         return cmd_fake_init(&o);
+    }
 
     /* Absolute paths first: daemonizing does chdir("/"). */
     char *root_arg = abs_path(o.rootfs);
-    if (!root_arg)
+    if (!root_arg) {
         die("ROOTFS '%s' does not exist", o.rootfs);
+    }
     char *mp = o.mountpoint ? abs_path(o.mountpoint) : strdup(root_arg);
-    if (!mp)
+    if (!mp) {
         die("MOUNTPOINT '%s' does not exist", o.mountpoint);
+    }
     clean_stale(root_arg);
     clean_stale(mp);
     char rootfs[PATH_MAX];
-    if (!realpath(root_arg, rootfs))
+    if (!realpath(root_arg, rootfs)) {
         die("ROOTFS '%s' does not exist", o.rootfs);
+    }
     struct stat st;
-    if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+    if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
         die("ROOTFS '%s' is not a directory", o.rootfs);
-    if (stat(mp, &st) < 0 || !S_ISDIR(st.st_mode))
+    }
+    if (stat(mp, &st) < 0 || !S_ISDIR(st.st_mode)) {
         die("MOUNTPOINT '%s' is not a directory", mp);
+    }
     char type[128];
     mount_type(mp, type, sizeof type);
-    if (!strcmp(type, "fuse.sfemu"))
-        die("%s is already mounted by sfemu-mount (unmount with: sfemu-mount -u <path>)", mp);
+    if (!strcmp(type, "fuse.sfemu")) {
+        die("%s is already mounted by sfemu-mount (unmount with: sfemu-mount -u <path>)",
+            mp);
+    }
 
     /* Upper tree. */
     char upper[PATH_MAX + 16];
-    if (o.upper)
+    if (o.upper) {
         snprintf(upper, sizeof upper, "%s", o.upper);
-    else
+    } else {
         snprintf(upper, sizeof upper, "%s.sfemu", rootfs);
-    if (mkdir(upper, 0755) < 0 && errno != EEXIST)
+    }
+    if (mkdir(upper, 0755) < 0 && errno != EEXIST) {
         die("cannot create the upper directory '%s'", upper);
+    }
     char upper_abs[PATH_MAX];
-    if (!realpath(upper, upper_abs))
+    if (!realpath(upper, upper_abs)) {
         die("cannot resolve the upper directory '%s'", upper);
+    }
     size_t rl = strlen(rootfs);
-    if (!strcmp(upper_abs, rootfs) || (!strncmp(upper_abs, rootfs, rl) && upper_abs[rl] == '/'))
+    if (!strcmp(upper_abs, rootfs) ||
+        (!strncmp(upper_abs, rootfs, rl) && upper_abs[rl] == '/')) {
         die("the upper directory '%s' must not be inside ROOTFS", upper_abs);
-    if (!strncmp(rootfs, upper_abs, strlen(upper_abs)) && rootfs[strlen(upper_abs)] == '/')
+    }
+    if (!strncmp(rootfs, upper_abs, strlen(upper_abs)) &&
+        rootfs[strlen(upper_abs)] == '/') {
         die("ROOTFS must not be inside the upper directory '%s'", upper_abs);
+    }
     int upfd = open(upper_abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (upfd < 0)
+    if (upfd < 0) {
         die("cannot open the upper directory '%s'", upper_abs);
+    }
     mkdirat(upfd, "tree", 0755);
     mkdirat(upfd, "work", 0700);
 
@@ -507,31 +594,39 @@ int main(int argc, char **argv)
     /* The lower tree is opened before mounting: with the mount over ROOTFS
      * itself, this fd is the only way to the firmware underneath. */
     s.ovl.lower_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    s.ovl.upper_fd = openat(upfd, "tree", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    s.ovl.work_fd = openat(upfd, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (s.ovl.lower_fd < 0 || s.ovl.upper_fd < 0 || s.ovl.work_fd < 0)
+    s.ovl.upper_fd =
+        openat(upfd, "tree", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    s.ovl.work_fd =
+        openat(upfd, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (s.ovl.lower_fd < 0 || s.ovl.upper_fd < 0 || s.ovl.work_fd < 0) {
         die("cannot open the layers under '%s'", upper_abs);
+    }
     clean_work(s.ovl.work_fd);
     int probe = ovl_layer_open(s.ovl.lower_fd, ".", O_RDONLY | O_DIRECTORY, 0);
-    if (probe == -EOPNOTSUPP)
-        die("%s", "this kernel (or a seccomp filter) refuses openat2(2), which keeps every "
+    if (probe == -EOPNOTSUPP) {
+        die("%s",
+            "this kernel (or a seccomp filter) refuses openat2(2), which keeps every "
             "path inside the layers: Linux 5.6 or later is needed");
-    if (probe >= 0)
+    }
+    if (probe >= 0) {
         close(probe);
+    }
     s.passthrough = !o.no_passthrough;
-    unsigned lower_depth = stack_depth(s.ovl.lower_fd), upper_depth = stack_depth(s.ovl.upper_fd);
+    unsigned lower_depth = stack_depth(s.ovl.lower_fd),
+             upper_depth = stack_depth(s.ovl.upper_fd);
     s.backing_depth = lower_depth > upper_depth ? lower_depth : upper_depth;
     char err[512];
     s.ovl.meta = meta_open(upfd, "meta.db", err, sizeof err);
-    if (!s.ovl.meta)
+    if (!s.ovl.meta) {
         die("%s", err);
+    }
 
     char logpath[PATH_MAX + 32];
-    if (o.log)
+    if (o.log) {
         log_open(o.log, 1);
-    else if (o.foreground)
+    } else if (o.foreground) {
         log_open(NULL, 1);
-    else {
+    } else {
         snprintf(logpath, sizeof logpath, "%s/sfemu-mount.log", upper_abs);
         log_open(logpath, 0);
     }
@@ -541,16 +636,20 @@ int main(int argc, char **argv)
     const char *outside[] = { o.rules, o.log };
     const char *what[] = { "--rules", "--log" };
     for (int i = 0; i < 2; i++) {
-        if (!outside[i])
+        if (!outside[i]) {
             continue;
+        }
         char *a = abs_path(outside[i]);
-        if (!a)
+        if (!a) {
             die("%s: cannot resolve the path", what[i]);
+        }
         size_t ml = strlen(mp);
         if ((!strncmp(a, rootfs, rl) && (a[rl] == '/' || !a[rl])) ||
             (!strncmp(a, mp, ml) && (a[ml] == '/' || !a[ml]))) {
-            fprintf(stderr, "sfemu-mount: %s '%s' must not be inside ROOTFS or the mount point\n",
-                    what[i], outside[i]);
+            fprintf(
+                stderr,
+                "sfemu-mount: %s '%s' must not be inside ROOTFS or the mount point\n",
+                what[i], outside[i]);
             free(a);
             exit(2);
         }
@@ -559,40 +658,51 @@ int main(int argc, char **argv)
     if (o.rules) {
         char plug[PATH_MAX];
         snprintf(plug, sizeof plug, "%s/plugins/fakefile", o.rules);
-        if (stat(plug, &st) < 0 || !S_ISDIR(st.st_mode))
+        if (stat(plug, &st) < 0 || !S_ISDIR(st.st_mode)) {
             die("--rules: '%s' has no plugins/fakefile directory", o.rules);
+        }
         struct fakefs_store fst = fake_store(&s);
         s.fake = fakefs_new(o.rules, &fst, log_line);
-        if (!s.fake)
+        if (!s.fake) {
             die("--rules: cannot load the rules tree '%s'", o.rules);
+        }
     }
 
     struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
     fuse_opt_add_arg(&args, argv[0]);
     fuse_opt_add_arg(&args, "-o");
-    fuse_opt_add_arg(&args, o.allow_other
-                     ? "fsname=sfemu,subtype=sfemu,nodev,nosuid,default_permissions,allow_other"
-                     : "fsname=sfemu,subtype=sfemu,nodev,nosuid,default_permissions");
-    if (o.debug)
+    fuse_opt_add_arg(
+        &args,
+        o.allow_other
+            ? "fsname=sfemu,subtype=sfemu,nodev,nosuid,default_permissions,allow_other"
+            : "fsname=sfemu,subtype=sfemu,nodev,nosuid,default_permissions");
+    if (o.debug) {
         fuse_opt_add_arg(&args, "-d");
+    }
     s.fuse = fuse_new(&args, &sfemu_ops, sizeof sfemu_ops, &s);
-    if (!s.fuse)
+    if (!s.fuse) {
         die("%s", "cannot create the FUSE session");
-    if (fuse_mount(s.fuse, mp) != 0)
+    }
+    if (fuse_mount(s.fuse, mp) != 0) {
         die("cannot mount on '%s' (is /dev/fuse available?)", mp);
+    }
     struct fuse_session *se = fuse_get_session(s.fuse);
-    if (fuse_set_signal_handlers(se) != 0)
+    if (fuse_set_signal_handlers(se) != 0) {
         die("%s", "cannot install signal handlers");
-    log_msg("mounted %s on %s (upper %s, rules %s, symlinks %s)", rootfs, mp, upper_abs,
-            o.rules ? o.rules : "-", s.symlinks_contained ? "contained" : "firmware");
-    if (fuse_daemonize(o.foreground) != 0)
+    }
+    log_msg("mounted %s on %s (upper %s, rules %s, symlinks %s)", rootfs, mp,
+            upper_abs, o.rules ? o.rules : "-",
+            s.symlinks_contained ? "contained" : "firmware");
+    if (fuse_daemonize(o.foreground) != 0) {
         die("%s", "cannot daemonize");
+    }
 
     log_msg("daemon pid %d serving %s", (int)getpid(), mp);
     /* Threads only after the fork. */
     fake_inval_start(&s);
-    if (s.fake && fakefs_watch_start(s.fake) < 0)
+    if (s.fake && fakefs_watch_start(s.fake) < 0) {
         log_msg("inotify unavailable: fakeconfig hot reload disabled");
+    }
     int ret;
     if (o.threads == 1) {
         /* the single-threaded loop: no worker hand-off per request */
@@ -601,7 +711,8 @@ int main(int argc, char **argv)
         struct fuse_loop_config *lc = fuse_loop_cfg_create();
         fuse_loop_cfg_set_clone_fd(lc, 0);
         fuse_loop_cfg_set_max_threads(lc, (unsigned)o.threads);
-        fuse_loop_cfg_set_idle_threads(lc, (unsigned)o.threads); /* no thread churn */
+        fuse_loop_cfg_set_idle_threads(
+            lc, (unsigned)o.threads); /* no thread churn */
         ret = fuse_loop_mt(s.fuse, lc);
         fuse_loop_cfg_destroy(lc);
     }

@@ -21,7 +21,7 @@ struct meta {
     pthread_mutex_t lock;
     int dirfd;
     char *name;
-    int fd;           /* journal, O_APPEND */
+    int fd; /* journal, O_APPEND */
     struct ment *tab[META_HASH];
     size_t count;
 };
@@ -34,8 +34,9 @@ static unsigned h(const char *s)
 static struct ment **find(struct meta *m, const char *p)
 {
     struct ment **pp = &m->tab[h(p)];
-    while (*pp && strcmp((*pp)->path, p) != 0)
+    while (*pp && strcmp((*pp)->path, p) != 0) {
         pp = &(*pp)->next;
+    }
     return pp;
 }
 
@@ -117,10 +118,11 @@ static void mv_tree(struct meta *m, const char *from, const char *to)
 static void esc(FILE *f, const char *p)
 {
     for (const unsigned char *s = (const unsigned char *)p; *s; s++) {
-        if (*s <= 0x20 || *s == '%' || *s == 0x7f)
+        if (*s <= 0x20 || *s == '%' || *s == 0x7f) {
             fprintf(f, "%%%02x", *s);
-        else
+        } else {
             fputc(*s, f);
+        }
     }
 }
 
@@ -139,14 +141,15 @@ static void unesc(char *s)
     *o = 0;
 }
 
-static void journal(struct meta *m, const char *kind, const char *a, const char *b,
-                    const struct meta_rec *r)
+static void journal(struct meta *m, const char *kind, const char *a,
+                    const char *b, const struct meta_rec *r)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f)
+    if (!f) {
         return;
+    }
     fprintf(f, "%s ", kind);
     esc(f, a);
     if (b) {
@@ -155,15 +158,17 @@ static void journal(struct meta *m, const char *kind, const char *a, const char 
     }
     if (r) {
         fprintf(f, " %ld %ld ", r->uid, r->gid);
-        if (r->mode < 0)
+        if (r->mode < 0) {
             fputs("-1", f);
-        else
+        } else {
             fprintf(f, "%lo", r->mode);
+        }
         fprintf(f, " %ld", r->rdev);
     }
     fputc('\n', f);
     fclose(f);
-    if (m->fd >= 0 && write(m->fd, buf, len) < 0) { /* best effort */ }
+    if (m->fd >= 0 && write(m->fd, buf, len) < 0) { /* best effort */
+    }
     free(buf);
 }
 
@@ -175,7 +180,8 @@ static void replay(struct meta *m, FILE *f)
         char kind[8], a[4096], b[4096];
         struct meta_rec r;
         char mode[32];
-        if (sscanf(line, "set %4095s %ld %ld %31s %ld", a, &r.uid, &r.gid, mode, &r.rdev) == 5) {
+        if (sscanf(line, "set %4095s %ld %ld %31s %ld", a, &r.uid, &r.gid, mode,
+                   &r.rdev) == 5) {
             r.mode = strcmp(mode, "-1") == 0 ? -1 : strtol(mode, NULL, 8);
             unesc(a);
             put(m, a, &r);
@@ -195,8 +201,9 @@ static void replay(struct meta *m, FILE *f)
 struct meta *meta_open(int dirfd, const char *name, char *err, size_t errlen)
 {
     struct meta *m = calloc(1, sizeof *m);
-    if (!m)
+    if (!m) {
         return NULL;
+    }
     pthread_mutex_init(&m->lock, NULL);
     m->dirfd = dirfd;
     m->name = strdup(name);
@@ -218,16 +225,20 @@ struct meta *meta_open(int dirfd, const char *name, char *err, size_t errlen)
     /* compact: write the current table, then rename over the journal */
     char tmp[300];
     snprintf(tmp, sizeof tmp, "%s.tmp", name);
-    int tfd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int tfd =
+        openat(dirfd, tmp,
+               O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (tfd < 0) {
         snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         meta_close(m);
         return NULL;
     }
     m->fd = tfd;
-    for (int i = 0; i < META_HASH; i++)
-        for (struct ment *e = m->tab[i]; e; e = e->next)
+    for (int i = 0; i < META_HASH; i++) {
+        for (struct ment *e = m->tab[i]; e; e = e->next) {
             journal(m, "set", e->path, NULL, &e->r);
+        }
+    }
     fsync(tfd);
     close(tfd);
     m->fd = -1;
@@ -247,8 +258,9 @@ struct meta *meta_open(int dirfd, const char *name, char *err, size_t errlen)
 
 void meta_close(struct meta *m)
 {
-    if (!m)
+    if (!m) {
         return;
+    }
     for (int i = 0; i < META_HASH; i++) {
         struct ment *e = m->tab[i];
         while (e) {
@@ -258,8 +270,9 @@ void meta_close(struct meta *m)
             e = n;
         }
     }
-    if (m->fd >= 0)
+    if (m->fd >= 0) {
         close(m->fd);
+    }
     free(m->name);
     pthread_mutex_destroy(&m->lock);
     free(m);
@@ -270,8 +283,9 @@ int meta_get(struct meta *m, const char *rel, struct meta_rec *out)
     pthread_mutex_lock(&m->lock);
     struct ment **pp = find(m, rel);
     int found = *pp != NULL;
-    if (found)
+    if (found) {
         *out = (*pp)->r;
+    }
     pthread_mutex_unlock(&m->lock);
     return found;
 }
@@ -290,8 +304,9 @@ int meta_del(struct meta *m, const char *rel)
     pthread_mutex_lock(&m->lock);
     size_t before = m->count;
     del_tree(m, rel);
-    if (m->count != before)
+    if (m->count != before) {
         journal(m, "del", rel, NULL, NULL);
+    }
     pthread_mutex_unlock(&m->lock);
     return 0;
 }

@@ -16,15 +16,16 @@
 #include <sys/types.h>
 
 struct meta_rec {
-    long uid, gid;      /* -1: not set */
-    long mode;          /* full st_mode (type + perms), -1: not set */
-    long rdev;          /* device number for mknod'ed devices, -1: none */
+    long uid, gid; /* -1: not set */
+    long mode;     /* full st_mode (type + perms), -1: not set */
+    long rdev;     /* device number for mknod'ed devices, -1: none */
 };
 
 struct meta;
 struct meta *meta_open(int dirfd, const char *name, char *err, size_t errlen);
 void meta_close(struct meta *m);
-int meta_get(struct meta *m, const char *rel, struct meta_rec *out); /* 1 found, 0 not */
+int meta_get(struct meta *m, const char *rel,
+             struct meta_rec *out); /* 1 found, 0 not */
 int meta_set(struct meta *m, const char *rel, const struct meta_rec *r);
 int meta_del(struct meta *m, const char *rel);
 int meta_rename(struct meta *m, const char *from, const char *to);

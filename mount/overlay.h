@@ -26,10 +26,10 @@
 enum ovl_layer { OVL_NONE = 0, OVL_UPPER = 1, OVL_LOWER = 2 };
 
 struct ovl {
-    int lower_fd, upper_fd, work_fd;   /* O_PATH|O_DIRECTORY */
+    int lower_fd, upper_fd, work_fd; /* O_PATH|O_DIRECTORY */
     struct meta *meta;
-    pthread_mutex_t copy_lock;         /* copy-up and whiteout changes */
-    unsigned gen;                      /* bumped after every change of the namespace */
+    pthread_mutex_t copy_lock; /* copy-up and whiteout changes */
+    unsigned gen;              /* bumped after every change of the namespace */
 };
 
 /* Something in the trees changed (a name, a layer, a record): cached
@@ -44,10 +44,10 @@ static inline unsigned ovl_gen(struct ovl *o)
 }
 
 struct ovl_ent {
-    enum ovl_layer layer;   /* topmost layer holding the entry */
-    struct stat st;         /* backing stat (lstat semantics) */
-    int lower_visible;      /* the lower tree has a visible entry at this path */
-    int opaque;             /* upper directory hides the lower one */
+    enum ovl_layer layer; /* topmost layer holding the entry */
+    struct stat st;       /* backing stat (lstat semantics) */
+    int lower_visible;    /* the lower tree has a visible entry at this path */
+    int opaque;           /* upper directory hides the lower one */
 };
 
 /* Open rel in a layer (O_NOFOLLOW semantics for the last component). */
@@ -68,9 +68,16 @@ int ovl_clear_whiteout(int upper_parent_fd, const char *name);
 int ovl_is_hidden_name(const char *name);
 
 /* The merged directory listing of rel. */
-struct ovl_dirent { char *name; unsigned char type; };
-struct ovl_dir { struct ovl_dirent *v; size_t n, cap; };
-int ovl_list(struct ovl *o, const char *rel, const struct ovl_ent *e, struct ovl_dir *out);
+struct ovl_dirent {
+    char *name;
+    unsigned char type;
+};
+struct ovl_dir {
+    struct ovl_dirent *v;
+    size_t n, cap;
+};
+int ovl_list(struct ovl *o, const char *rel, const struct ovl_ent *e,
+             struct ovl_dir *out);
 void ovl_dir_free(struct ovl_dir *d);
 /* Is the merged directory rel empty (ignoring whiteouts)? 1/0/-errno */
 int ovl_dir_empty(struct ovl *o, const char *rel, const struct ovl_ent *e);
@@ -79,6 +86,7 @@ int ovl_remove_upper_dir(struct ovl *o, const char *rel);
 
 /* Read/write a whole regular file through the overlay (fake records). */
 int ovl_read_file(struct ovl *o, const char *rel, char **data, size_t *len);
-int ovl_write_file(struct ovl *o, const char *rel, const char *data, size_t len);
+int ovl_write_file(struct ovl *o, const char *rel, const char *data,
+                   size_t len);
 
 #endif

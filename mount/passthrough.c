@@ -54,11 +54,12 @@ struct pt_backing_map {
 #define PT_IOC_BACKING_CLOSE _IOW(229, 2, uint32_t)
 
 struct pt_backing {
-    struct pt_backing *next;               /* hash chain (attached entries) */
-    struct pt_backing *idle_prev, *idle_next; /* LRU of entries with refs == 0 */
+    struct pt_backing *next; /* hash chain (attached entries) */
+    struct pt_backing *idle_prev,
+        *idle_next; /* LRU of entries with refs == 0 */
     int attached;
-    int cached;                            /* page-cache mode: no backing id */
-    unsigned gen;                          /* ovl_gen() when dev/ino were checked */
+    int cached;   /* page-cache mode: no backing id */
+    unsigned gen; /* ovl_gen() when dev/ino were checked */
     dev_t dev;
     ino_t ino;
     int id;
@@ -79,7 +80,7 @@ static struct pt_backing idle = { .idle_prev = &idle, .idle_next = &idle };
 static unsigned idle_n;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t released = PTHREAD_COND_INITIALIZER;
-static _Atomic int enabled;   /* read without the lock on every open */
+static _Atomic int enabled; /* read without the lock on every open */
 static int dev_fd = -1, ever_ok;
 static char state[96] = "off (not negotiated)";
 
@@ -109,8 +110,9 @@ const char *pt_state(void)
 static struct pt_backing **find(const char *rel)
 {
     struct pt_backing **pp = &table[sfemu_str_hash(rel) % PT_BUCKETS];
-    while (*pp && strcmp((*pp)->rel, rel))
+    while (*pp && strcmp((*pp)->rel, rel)) {
         pp = &(*pp)->next;
+    }
     return pp;
 }
 
@@ -125,11 +127,15 @@ static void idle_unlink(struct pt_backing *b)
 /* Unregister and free an entry nobody has open (off the hash chain). */
 static void destroy(struct pt_backing *b)
 {
-    if (b->idle_next)
+    if (b->idle_next) {
         idle_unlink(b);
+    }
     uint32_t id = (uint32_t)b->id;
-    if (!b->cached && dev_fd >= 0 && ioctl(dev_fd, PT_IOC_BACKING_CLOSE, &id) < 0)
-        log_msg("passthrough: closing backing id %d: %s", b->id, strerror(errno));
+    if (!b->cached && dev_fd >= 0 &&
+        ioctl(dev_fd, PT_IOC_BACKING_CLOSE, &id) < 0) {
+        log_msg("passthrough: closing backing id %d: %s", b->id,
+                strerror(errno));
+    }
     free(b->rel);
     free(b);
 }
@@ -141,28 +147,32 @@ static void detach(struct pt_backing **pp)
     *pp = b->next;
     b->next = NULL;
     b->attached = 0;
-    if (!b->refs)
+    if (!b->refs) {
         destroy(b);
+    }
 }
 
 static void put_locked(struct pt_backing *b)
 {
-    if (--b->refs)
-        return;
-    pthread_cond_broadcast(&released);
-    if (!b->attached || dev_fd < 0) {   /* (dev_fd < 0: shutting down) */
-        if (b->attached)
-            detach(find(b->rel));
-        else
-            destroy(b);
+    if (--b->refs) {
         return;
     }
-    b->idle_next = &idle;        /* most recently used at the tail */
+    pthread_cond_broadcast(&released);
+    if (!b->attached || dev_fd < 0) { /* (dev_fd < 0: shutting down) */
+        if (b->attached) {
+            detach(find(b->rel));
+        } else {
+            destroy(b);
+        }
+        return;
+    }
+    b->idle_next = &idle; /* most recently used at the tail */
     b->idle_prev = idle.idle_prev;
     idle.idle_prev->idle_next = b;
     idle.idle_prev = b;
-    if (++idle_n > PT_IDLE_MAX)
+    if (++idle_n > PT_IDLE_MAX) {
         detach(find(idle.idle_next->rel));
+    }
 }
 
 /* Under the lock: the entry for rel once no passthrough open of it blocks a
@@ -177,10 +187,13 @@ static struct pt_backing **settled(const char *rel, const struct stat *st)
     until.tv_nsec %= 1000000000L;
     for (;;) {
         struct pt_backing **pp = find(rel), *b = *pp;
-        if (!b || !b->refs || b->cached || (st && b->dev == st->st_dev && b->ino == st->st_ino))
+        if (!b || !b->refs || b->cached ||
+            (st && b->dev == st->st_dev && b->ino == st->st_ino)) {
             return pp;
-        if (pthread_cond_timedwait(&released, &lock, &until))
+        }
+        if (pthread_cond_timedwait(&released, &lock, &until)) {
             return find(rel);
+        }
     }
 }
 
@@ -210,12 +223,14 @@ static int register_fd(const char *rel, int fd)
 }
 
 /* The open takes b (already counted): tell the kernel the inode's mode. */
-static int hand_out(struct pt_backing *b, struct fuse_file_info *fi, struct pt_backing **out)
+static int hand_out(struct pt_backing *b, struct fuse_file_info *fi,
+                    struct pt_backing **out)
 {
-    if (b->cached)
+    if (b->cached) {
         fi->keep_cache = 1;
-    else
+    } else {
         fi->backing_id = b->id;
+    }
     *out = b;
     return 0;
 }
@@ -224,24 +239,27 @@ int pt_open(const char *rel, int fd, unsigned gen, struct fuse_file_info *fi,
             struct pt_backing **out)
 {
     *out = NULL;
-    if (!enabled)
+    if (!enabled) {
         return 0;
+    }
     int w = pt_open_writes(fi->flags);
     /* Fast path: no namespace change since rel's entry was checked, so rel
      * still names that file; its mode stays (no fstat). */
     pthread_mutex_lock(&lock);
     struct pt_backing *b = *find(rel);
     if (b && b->gen == gen && (b->refs || !b->cached || !w)) {
-        if (!b->refs)
+        if (!b->refs) {
             idle_unlink(b);
+        }
         b->refs++;
         pthread_mutex_unlock(&lock);
         return hand_out(b, fi, out);
     }
     pthread_mutex_unlock(&lock);
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         return 0;
+    }
     pthread_mutex_lock(&lock);
     struct pt_backing **pp = w ? settled(rel, &st) : find(rel);
     b = *pp;
@@ -276,13 +294,19 @@ int pt_open(const char *rel, int fd, unsigned gen, struct fuse_file_info *fi,
                 free(b);
                 free(r);
                 uint32_t u = (uint32_t)id;
-                if (id)
+                if (id) {
                     ioctl(dev_fd, PT_IOC_BACKING_CLOSE, &u);
+                }
                 pthread_mutex_unlock(&lock);
                 return -ENOMEM;
             }
-            *b = (struct pt_backing){ .attached = 1, .cached = cached, .gen = gen,
-                                      .dev = st.st_dev, .ino = st.st_ino, .id = id, .rel = r };
+            *b = (struct pt_backing){ .attached = 1,
+                                      .cached = cached,
+                                      .gen = gen,
+                                      .dev = st.st_dev,
+                                      .ino = st.st_ino,
+                                      .id = id,
+                                      .rel = r };
             pp = find(rel);
             b->next = *pp;
             *pp = b;
@@ -298,15 +322,18 @@ int pt_open(const char *rel, int fd, unsigned gen, struct fuse_file_info *fi,
 
 int pt_refuse(const char *rel)
 {
-    log_msg("passthrough: /%s is open from the firmware tree; changing it waits until "
-            "it is closed (ETXTBSY; --no-passthrough lifts this)", rel);
+    log_msg(
+        "passthrough: /%s is open from the firmware tree; changing it waits until "
+        "it is closed (ETXTBSY; --no-passthrough lifts this)",
+        rel);
     return -ETXTBSY;
 }
 
 int pt_busy(const char *rel)
 {
-    if (!enabled)
+    if (!enabled) {
         return 0;
+    }
     pthread_mutex_lock(&lock);
     struct pt_backing *b = *settled(rel, NULL);
     int busy = b && b->refs && !b->cached;
@@ -316,8 +343,9 @@ int pt_busy(const char *rel)
 
 void pt_release(struct pt_backing *b)
 {
-    if (!b)
+    if (!b) {
         return;
+    }
     pthread_mutex_lock(&lock);
     put_locked(b);
     pthread_mutex_unlock(&lock);
@@ -332,7 +360,8 @@ static int under(const char *rel, const char *dir, size_t n)
 /* Take every entry at or under from off the table; with to, rename them to
  * the same place under to and collect them on *moved (else they are gone
  * with their names: idle ones are dropped, open ones when closed). */
-static void move_tree(const char *from, const char *to, struct pt_backing **moved)
+static void move_tree(const char *from, const char *to,
+                      struct pt_backing **moved)
 {
     size_t n = strlen(from);
     for (unsigned i = 0; i < PT_BUCKETS; i++) {
@@ -361,16 +390,17 @@ static void move_tree(const char *from, const char *to, struct pt_backing **move
 
 void pt_renamed(const char *from, const char *to)
 {
-    if (!enabled)
+    if (!enabled) {
         return;
+    }
     struct pt_backing *moved = NULL;
     pthread_mutex_lock(&lock);
     move_tree(from, to, &moved);
-    move_tree(to, NULL, NULL);   /* what to named before is unlinked */
+    move_tree(to, NULL, NULL); /* what to named before is unlinked */
     while (moved) {
         struct pt_backing *b = moved, **pp = find(b->rel);
         moved = b->next;
-        b->next = *pp;           /* the target names were cleared above */
+        b->next = *pp; /* the target names were cleared above */
         *pp = b;
     }
     pthread_mutex_unlock(&lock);
@@ -378,8 +408,9 @@ void pt_renamed(const char *from, const char *to)
 
 void pt_removed(const char *rel)
 {
-    if (!enabled)
+    if (!enabled) {
         return;
+    }
     pthread_mutex_lock(&lock);
     move_tree(rel, NULL, NULL);
     pthread_mutex_unlock(&lock);
@@ -388,8 +419,9 @@ void pt_removed(const char *rel)
 void pt_shutdown(void)
 {
     pthread_mutex_lock(&lock);
-    dev_fd = -1;   /* the kernel drops the registrations with the connection */
-    while (idle.idle_next != &idle)
+    dev_fd = -1; /* the kernel drops the registrations with the connection */
+    while (idle.idle_next != &idle) {
         detach(find(idle.idle_next->rel));
+    }
     pthread_mutex_unlock(&lock);
 }

@@ -12,11 +12,11 @@
 
 struct sfemu {
     struct ovl ovl;
-    struct fakefs_engine *fake;     /* NULL without --rules */
+    struct fakefs_engine *fake; /* NULL without --rules */
     int symlinks_contained;
     double cache_timeout;
-    int passthrough;                /* wanted: FUSE passthrough for real files */
-    unsigned backing_depth;         /* stacked filesystems under the layers */
+    int passthrough;        /* wanted: FUSE passthrough for real files */
+    unsigned backing_depth; /* stacked filesystems under the layers */
     struct fuse *fuse;
     /* asynchronous kernel-cache invalidation (never from a handler) */
     pthread_mutex_t inval_lock;
@@ -26,7 +26,7 @@ struct sfemu {
     int inval_stop;
     pthread_t inval_thr;
     int inval_running;
-    int epoch_ok;                   /* kernel has FUSE_NOTIFY_INC_EPOCH */
+    int epoch_ok; /* kernel has FUSE_NOTIFY_INC_EPOCH */
     /* directories known to hold (1) or not hold (0) "*.fakefile" records */
     pthread_mutex_t dirs_lock;
     struct fake_dir *dirs[1024];
@@ -52,7 +52,8 @@ void fake_invalidate(struct sfemu *s, const char *guest_path);
 void fake_inval_start(struct sfemu *s);
 void fake_inval_stop(struct sfemu *s);
 /* Is rel a fake resource?  1 (st filled), 0, -errno.  ent may be NULL. */
-int fake_getattr(struct sfemu *s, const char *rel, const struct ovl_ent *ent, struct stat *st);
+int fake_getattr(struct sfemu *s, const char *rel, const struct ovl_ent *ent,
+                 struct stat *st);
 /* Forget whether rel's directory holds records (NULL: all directories). */
 void fake_dir_forget(struct sfemu *s, const char *rel);
 /* A record "<x>.fakefile" changed through the mount: x must be reloaded.

@@ -22,17 +22,22 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3)
+    if (argc < 3) {
         return 2;
+    }
     static char buf[1 << 20];
     if (!strcmp(argv[1], "seqread")) {
         int fd = open(argv[2], O_RDONLY);
-        if (fd < 0) { perror(argv[2]); return 1; }
+        if (fd < 0) {
+            perror(argv[2]);
+            return 1;
+        }
         double t = now();
         long total = 0;
         ssize_t n;
-        while ((n = read(fd, buf, sizeof buf)) > 0)
+        while ((n = read(fd, buf, sizeof buf)) > 0) {
             total += n;
+        }
         t = now() - t;
         close(fd);
         printf("%.1f\n", (double)total / (1 << 20) / t);
@@ -43,7 +48,10 @@ int main(int argc, char **argv)
         double t = now();
         for (long i = 0; i < n; i++) {
             int fd = open(argv[2], O_RDONLY);
-            if (fd < 0 || read(fd, buf, 4096) < 0) { perror(argv[2]); return 1; }
+            if (fd < 0 || read(fd, buf, 4096) < 0) {
+                perror(argv[2]);
+                return 1;
+            }
             close(fd);
         }
         printf("%.0f\n", (now() - t) / (double)n * 1e9);
@@ -52,8 +60,12 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "stat")) {
         struct stat st;
         double t = now();
-        for (long i = 0; i < n; i++)
-            if (stat(argv[2], &st) < 0) { perror(argv[2]); return 1; }
+        for (long i = 0; i < n; i++) {
+            if (stat(argv[2], &st) < 0) {
+                perror(argv[2]);
+                return 1;
+            }
+        }
         printf("%.0f\n", (now() - t) / (double)n * 1e9);
         return 0;
     }
@@ -70,7 +82,10 @@ int main(int argc, char **argv)
             }
             int st;
             waitpid(p, &st, 0);
-            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { fprintf(stderr, "run failed\n"); return 1; }
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                fprintf(stderr, "run failed\n");
+                return 1;
+            }
         }
         printf("%.0f\n", (now() - t) / (double)n * 1e9);
         return 0;

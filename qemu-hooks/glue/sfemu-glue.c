@@ -25,8 +25,8 @@ static GArray *sfemu_regs;
 
 static int64_t glue_real_syscall(int num, const int64_t a[SFEMU_NARGS])
 {
-    return (abi_long)sfemu_real(sfemu_env, num, a[0], a[1], a[2], a[3],
-                                a[4], a[5], a[6], a[7]);
+    return (abi_long)sfemu_real(sfemu_env, num, a[0], a[1], a[2], a[3], a[4],
+                                a[5], a[6], a[7]);
 }
 
 static int glue_read_mem(uint64_t gaddr, void *buf, size_t len)
@@ -101,8 +101,8 @@ static uint64_t glue_guest_alloc(size_t len)
 /* MIPS has no core gdb XML in QEMU: name the core registers gdb's way. */
 static void glue_add_core_regs(GArray *regs)
 {
-    static const char *const special[] = { "sr", "lo", "hi", "badvaddr",
-                                           "cause", "pc" };
+    static const char *const special[] = { "sr",       "lo",    "hi",
+                                           "badvaddr", "cause", "pc" };
     static char names[72][10];
     GDBRegDesc d;
 
@@ -114,11 +114,13 @@ static void glue_add_core_regs(GArray *regs)
         } else if (i < 70) {
             snprintf(names[i], sizeof(names[i]), "f%d", i - 38);
         } else {
-            snprintf(names[i], sizeof(names[i]), "%s", i == 70 ? "fcsr" : "fir");
+            snprintf(names[i], sizeof(names[i]), "%s",
+                     i == 70 ? "fcsr" : "fir");
         }
         d.gdb_reg = i;
         d.name = names[i];
-        d.feature_name = i < 38 ? "org.gnu.gdb.mips.cpu" : "org.gnu.gdb.mips.fpu";
+        d.feature_name =
+            i < 38 ? "org.gnu.gdb.mips.cpu" : "org.gnu.gdb.mips.fpu";
         g_array_insert_val(regs, i, d);
     }
 }
@@ -228,8 +230,8 @@ static int glue_maps_region(void *opaque, target_ulong gstart,
                (flags & PAGE_EXEC ? PROT_EXEC : 0);
 
     while (d->host_maps) {
-        IntervalTreeNode *n = interval_tree_iter_first(d->host_maps,
-                                                       hstart, hstart);
+        IntervalTreeNode *n =
+            interval_tree_iter_first(d->host_maps, hstart, hstart);
         MapInfo *mi;
         uintptr_t this_hlast;
 
@@ -312,8 +314,14 @@ abi_long sfemu_syscall(CPUArchState *cpu_env, int num, abi_long arg1,
     CPUArchState *saved;
     abi_long ret;
 
-    a[0] = arg1; a[1] = arg2; a[2] = arg3; a[3] = arg4;
-    a[4] = arg5; a[5] = arg6; a[6] = arg7; a[7] = arg8;
+    a[0] = arg1;
+    a[1] = arg2;
+    a[2] = arg3;
+    a[3] = arg4;
+    a[4] = arg5;
+    a[5] = arg6;
+    a[6] = arg7;
+    a[7] = arg8;
     saved = sfemu_env;
     sfemu_real = real;
     sfemu_env = cpu_env;
@@ -344,9 +352,9 @@ void sfemu_init(CPUArchState *env, const char *ld_prefix)
     sfemu_hooks_enabled = sfemu_rt_init(&t, &sfemu_ops);
 }
 
-#define SFEMU_GLUE_HANDLER(id, name, ...)            \
-    void sfemu_handle_arg_##id(const char *arg)      \
-    {                                                \
-        sfemu_rt_option(name, arg);                  \
+#define SFEMU_GLUE_HANDLER(id, name, ...)       \
+    void sfemu_handle_arg_##id(const char *arg) \
+    {                                           \
+        sfemu_rt_option(name, arg);             \
     }
 SFEMU_OPTIONS(SFEMU_GLUE_HANDLER, SFEMU_GLUE_NONE)

@@ -7,7 +7,7 @@
 #define LINUX_USER_SFEMU_GLUE_H
 
 #include "qemu/plugin.h"
-#include "sfemu-host.h"   /* sfemu_hooked(), checked at the call site */
+#include "sfemu-host.h" /* sfemu_hooked(), checked at the call site */
 #include "sfemu-options.h"
 
 typedef abi_long (*sfemu_syscall1_fn)(CPUArchState *cpu_env, int num,
@@ -35,8 +35,8 @@ SFEMU_OPTIONS(SFEMU_GLUE_HANDLER_DECL, SFEMU_GLUE_NONE)
 
 /* Rows of QEMU's own argument table (main.c), with their QEMU_* twins. */
 #define SFEMU_GLUE_ARG_ROW(id, name, qemu_env, env, type, min, max, def, \
-                           argname, help, lua)                            \
-    {name, qemu_env, true, sfemu_handle_arg_##id, argname, "SFEmu: " help},
+                           argname, help, lua)                           \
+    { name, qemu_env, true, sfemu_handle_arg_##id, argname, "SFEmu: " help },
 #define SFEMU_ARG_TABLE_ENTRIES \
     SFEMU_OPTIONS(SFEMU_GLUE_ARG_ROW, SFEMU_GLUE_NONE)
 

@@ -25,7 +25,7 @@
 #include "trueroot/trueroot.h"
 #include "watchdog/watchdog.h"
 
-enum { ROOT_TRUE, ROOT_PREFIX };    /* -root-mode's words, in order */
+enum { ROOT_TRUE, ROOT_PREFIX }; /* -root-mode's words, in order */
 
 /* -root-mode, or its default: a true root with -rules and an existing -L. */
 static int root_mode(const char *root)
@@ -53,8 +53,10 @@ static void start_true_root(const char *root)
     }
     rc = sfemu_trueroot_init(root, sfemu_opt_str(SFEMU_OPT_host_paths));
     if (rc < 0) {
-        fprintf(stderr, "qemu: -L '%s': cannot use it as the guest's root: "
-                "%s\n", root, strerror(-rc));
+        fprintf(stderr,
+                "qemu: -L '%s': cannot use it as the guest's root: "
+                "%s\n",
+                root, strerror(-rc));
         exit(EXIT_FAILURE);
     }
     sfemu_realcall_set_rewriter(&sfemu_trueroot_rewriter);

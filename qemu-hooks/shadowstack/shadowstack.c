@@ -38,7 +38,7 @@ enum arch { A_ARM, A_MIPS, A_AARCH64, A_OTHER };
 
 static struct sfemu_shadow_api *api;
 static enum arch arch;
-static bool target_be;          /* memory byte order of the target */
+static bool target_be; /* memory byte order of the target */
 static bool do_log, do_summary;
 static long unwind_limit = 100, max_stack = 100;
 static struct qemu_plugin_register *cpsr_reg;
@@ -47,17 +47,17 @@ static bool regs_looked_up;
 
 #define PATH_LEN 4
 struct path {
-    uint64_t callee[PATH_LEN];  /* innermost first, 0 past the stack bottom */
+    uint64_t callee[PATH_LEN]; /* innermost first, 0 past the stack bottom */
     uint64_t count;
 };
-#define PCACHE 256              /* per-vCPU path cache (direct-mapped) */
+#define PCACHE 256 /* per-vCPU path cache (direct-mapped) */
 
 /* ---- per-vCPU state ----------------------------------------------------- */
 
 /* Read inline by the conditional TB callbacks. */
 struct sb {
-    uint64_t pending;   /* nonzero: the top frame's callee is the next TB */
-    uint64_t top_ret;   /* return address of the top frame; NO_RET if empty */
+    uint64_t pending; /* nonzero: the top frame's callee is the next TB */
+    uint64_t top_ret; /* return address of the top frame; NO_RET if empty */
 };
 #define NO_RET UINT64_MAX
 
@@ -68,7 +68,7 @@ static qemu_plugin_u64 sb_pending, sb_top_ret;
 struct path;
 struct vstate {
     struct sfemu_shadow_frame *f;
-    long head;          /* index of the oldest frame */
+    long head; /* index of the oldest frame */
     long count;
     struct path *cache; /* summary: this vCPU's recent paths, PCACHE of them */
 };
@@ -176,7 +176,8 @@ static void path_insert_locked(const uint64_t *k, uint64_t n)
         paths_cap = ncap;
     }
     size_t j = path_hash(k) & (paths_cap - 1);
-    while (paths[j].count && memcmp(paths[j].callee, k, sizeof(paths[j].callee))) {
+    while (paths[j].count &&
+           memcmp(paths[j].callee, k, sizeof(paths[j].callee))) {
         j = (j + 1) & (paths_cap - 1);
     }
     if (!paths[j].count) {
@@ -267,7 +268,7 @@ static void on_call(unsigned vcpu, void *udata)
     if (!v || !v->f) {
         return;
     }
-    if (v->count == max_stack) {        /* drop the oldest */
+    if (v->count == max_stack) { /* drop the oldest */
         v->head = (v->head + 1) % max_stack;
         v->count--;
     }
@@ -292,7 +293,7 @@ static void pending_tb(unsigned vcpu, struct vstate *v, uint64_t pc)
         return;
     }
     top = frame_at(v, v->count - 1);
-    if (pc == top->ret) {               /* not taken: no call */
+    if (pc == top->ret) { /* not taken: no call */
         v->count--;
         e->top_ret = v->count ? frame_at(v, v->count - 1)->ret : NO_RET;
         return;
@@ -410,7 +411,7 @@ static unsigned decode_call(const uint8_t *b, size_t n, bool thumb, bool be,
         if (thumb) {
             if (n == 2) {
                 uint16_t h = rd16(b, be);
-                if ((h & 0xff87) == 0x4780) {           /* BLX Rm */
+                if ((h & 0xff87) == 0x4780) { /* BLX Rm */
                     return 2;
                 }
                 if ((h & 0xe800) == 0xe800 && (h >> 11) != 0x1e) {
@@ -423,7 +424,7 @@ static unsigned decode_call(const uint8_t *b, size_t n, bool thumb, bool be,
             if (n == 4) {
                 uint16_t h1 = rd16(b, be), h2 = rd16(b + 2, be);
                 if ((h1 & 0xf800) == 0xf000 && (h2 & 0xc000) == 0xc000) {
-                    return 4;                           /* BL, BLX imm */
+                    return 4; /* BL, BLX imm */
                 }
             }
             return 0;
@@ -431,13 +432,13 @@ static unsigned decode_call(const uint8_t *b, size_t n, bool thumb, bool be,
         if (n == 4) {
             uint32_t w = rd32(b, be);
             uint32_t cond = w >> 28;
-            if ((w & 0xfe000000) == 0xfa000000) {       /* BLX imm */
+            if ((w & 0xfe000000) == 0xfa000000) { /* BLX imm */
                 return 4;
             }
-            if (cond != 0xf && (w & 0x0f000000) == 0x0b000000) {  /* BL */
+            if (cond != 0xf && (w & 0x0f000000) == 0x0b000000) { /* BL */
                 return 4;
             }
-            if (cond != 0xf && (w & 0x0ffffff0) == 0x012fff30) {  /* BLX Rm */
+            if (cond != 0xf && (w & 0x0ffffff0) == 0x012fff30) { /* BLX Rm */
                 return 4;
             }
         }
@@ -446,16 +447,16 @@ static unsigned decode_call(const uint8_t *b, size_t n, bool thumb, bool be,
         if (n == 4) {
             uint32_t w = rd32(b, be);
             uint32_t op = w >> 26;
-            if (op == 0x03 || op == 0x1d) {             /* JAL, JALX */
+            if (op == 0x03 || op == 0x1d) { /* JAL, JALX */
                 return 8;
             }
             if (op == 0 && (w & 0x3f) == 0x09 && ((w >> 11) & 0x1f)) {
-                return 8;                               /* JALR rd != 0 */
+                return 8; /* JALR rd != 0 */
             }
             if (op == 1) {
                 uint32_t rt = (w >> 16) & 0x1f;
                 if (rt == 0x10 || rt == 0x11 || rt == 0x12 || rt == 0x13) {
-                    return 8;           /* BLTZAL BGEZAL (BAL) BLTZALL BGEZALL */
+                    return 8; /* BLTZAL BGEZAL (BAL) BLTZALL BGEZALL */
                 }
             }
         }
@@ -463,19 +464,18 @@ static unsigned decode_call(const uint8_t *b, size_t n, bool thumb, bool be,
     case A_AARCH64:
         if (n == 4) {
             uint32_t w = rd32(b, false);
-            if ((w & 0xfc000000) == 0x94000000) {       /* BL */
+            if ((w & 0xfc000000) == 0x94000000) { /* BL */
                 return 4;
             }
-            if ((w & 0xfffffc1f) == 0xd63f0000) {       /* BLR */
+            if ((w & 0xfffffc1f) == 0xd63f0000) { /* BLR */
                 return 4;
             }
-            if ((w & 0xfefff800) == 0xd63f0800) {       /* BLRAA/AB(Z) */
+            if ((w & 0xfefff800) == 0xd63f0800) { /* BLRAA/AB(Z) */
                 return 4;
             }
         }
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -491,17 +491,17 @@ static int decode_jump(const uint8_t *b, size_t n, bool thumb, bool be)
             if (n == 2) {
                 uint16_t h = rd16(b, be);
                 if ((h & 0xff87) == 0x4700 && ((h >> 3) & 0xf) != 14) {
-                    return 2;                           /* BX Rm, not lr */
+                    return 2; /* BX Rm, not lr */
                 }
-                return (h & 0xf800) == 0xe000 ? 1 : 0;  /* B */
+                return (h & 0xf800) == 0xe000 ? 1 : 0; /* B */
             }
             if (n == 4) {
                 uint16_t h1 = rd16(b, be), h2 = rd16(b + 2, be);
                 if ((h1 & 0xf800) == 0xf000 && (h2 & 0xd000) == 0x9000) {
-                    return 1;                           /* B.W */
+                    return 1; /* B.W */
                 }
                 if (h1 == 0xf8df && (h2 & 0xf000) == 0xf000) {
-                    return 2;                           /* LDR.W pc, [pc, #] */
+                    return 2; /* LDR.W pc, [pc, #] */
                 }
             }
             return 0;
@@ -512,13 +512,13 @@ static int decode_jump(const uint8_t *b, size_t n, bool thumb, bool be)
                 return 0;
             }
             if ((w & 0x0f000000) == 0x0a000000) {
-                return 1;                               /* B */
+                return 1; /* B */
             }
             if ((w & 0x0ffffff0) == 0x012fff10 && (w & 0xf) != 14) {
-                return 2;                               /* BX Rm, not lr */
+                return 2; /* BX Rm, not lr */
             }
             if ((w & 0x0c10f000) == 0x0410f000 && ((w >> 16) & 0xf) != 13) {
-                return 2;                               /* LDR pc, [Rn != sp] */
+                return 2; /* LDR pc, [Rn != sp] */
             }
         }
         return 0;
@@ -526,10 +526,11 @@ static int decode_jump(const uint8_t *b, size_t n, bool thumb, bool be)
         if (n == 4) {
             uint32_t w = rd32(b, be);
             if (w >> 26 == 0x02) {
-                return 1;                               /* J */
+                return 1; /* J */
             }
-            if (w >> 26 == 0 && (w & 0x3f) == 0x08 && ((w >> 21) & 0x1f) != 31) {
-                return 2;                               /* JR, not $ra */
+            if (w >> 26 == 0 && (w & 0x3f) == 0x08 &&
+                ((w >> 21) & 0x1f) != 31) {
+                return 2; /* JR, not $ra */
             }
         }
         return 0;
@@ -537,15 +538,14 @@ static int decode_jump(const uint8_t *b, size_t n, bool thumb, bool be)
         if (n == 4) {
             uint32_t w = rd32(b, false);
             if ((w & 0xfc000000) == 0x14000000) {
-                return 1;                               /* B */
+                return 1; /* B */
             }
             if ((w & 0xfffffc1f) == 0xd61f0000) {
-                return 2;                               /* BR */
+                return 2; /* BR */
             }
         }
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -581,14 +581,14 @@ static bool arm_mode(struct qemu_plugin_tb *tb, size_t n, bool *be)
         int sz = qemu_plugin_read_register(cpsr_reg, buf);
         bool thumb = false;
         if (sz == 4) {
-            uint32_t c = target_be
-                ? (uint32_t)buf->data[0] << 24 | buf->data[1] << 16 |
-                  buf->data[2] << 8 | buf->data[3]
-                : (uint32_t)buf->data[3] << 24 | buf->data[2] << 16 |
-                  buf->data[1] << 8 | buf->data[0];
+            uint32_t c =
+                target_be ? (uint32_t)buf->data[0] << 24 | buf->data[1] << 16 |
+                                buf->data[2] << 8 | buf->data[3]
+                          : (uint32_t)buf->data[3] << 24 | buf->data[2] << 16 |
+                                buf->data[1] << 8 | buf->data[0];
             thumb = c & (1u << 5);
             if (target_be && (c & (1u << 9))) {
-                *be = false;    /* BE8: little-endian code */
+                *be = false; /* BE8: little-endian code */
             }
             g_byte_array_free(buf, true);
             return thumb;
@@ -639,21 +639,17 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
     /* Order matters: a return clears pending before the pending check. */
     if (is_ret_target) {
-        qemu_plugin_register_vcpu_tb_exec_cb(tb, thunk ? on_ret_target_thunk
-                                                       : on_ret_target,
-                                             QEMU_PLUGIN_CB_NO_REGS,
-                                             (void *)(uintptr_t)pc);
+        qemu_plugin_register_vcpu_tb_exec_cb(
+            tb, thunk ? on_ret_target_thunk : on_ret_target,
+            QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)pc);
     } else {
-        qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, on_return,
-                                                  QEMU_PLUGIN_CB_NO_REGS,
-                                                  QEMU_PLUGIN_COND_EQ,
-                                                  sb_top_ret, pc, NULL);
+        qemu_plugin_register_vcpu_tb_exec_cond_cb(
+            tb, on_return, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_EQ,
+            sb_top_ret, pc, NULL);
         if (!thunk) {
-            qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, on_pending,
-                                                      QEMU_PLUGIN_CB_NO_REGS,
-                                                      QEMU_PLUGIN_COND_NE,
-                                                      sb_pending, 0,
-                                                      (void *)(uintptr_t)pc);
+            qemu_plugin_register_vcpu_tb_exec_cond_cb(
+                tb, on_pending, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_NE,
+                sb_pending, 0, (void *)(uintptr_t)pc);
         }
     }
 
@@ -675,11 +671,11 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         site = qemu_plugin_insn_vaddr(insn);
         ret = site + off;
         if (suffix) {
-            site -= 2;          /* the BL prefix */
+            site -= 2; /* the BL prefix */
             off += 2;
         }
         if (site >> 59) {
-            continue;           /* cannot encode: not a user address */
+            continue; /* cannot encode: not a user address */
         }
         pthread_mutex_lock(&ret_lock);
         g_hash_table_add(ret_set, (gpointer)(uintptr_t)ret);
@@ -766,13 +762,14 @@ static void at_exit(qemu_plugin_id_t id, void *p)
     }
     qsort(paths, m, sizeof(*paths), cmp_path);
     char line[1200];
-    snprintf(line, sizeof(line), "summary: %" PRIu64 " calls, %zu distinct "
+    snprintf(line, sizeof(line),
+             "summary: %" PRIu64 " calls, %zu distinct "
              "paths; hottest (callee <- caller ..., innermost first):",
              total_calls, m);
     out_line(line);
     for (size_t i = 0; i < m && i < 10; i++) {
-        int len = snprintf(line, sizeof(line), "%10" PRIu64 "  ",
-                           paths[i].count);
+        int len =
+            snprintf(line, sizeof(line), "%10" PRIu64 "  ", paths[i].count);
         for (int j = 0; j < PATH_LEN && paths[i].callee[j]; j++) {
             char nm[256] = "";
             name_of(paths[i].callee[j], nm, sizeof(nm));
@@ -793,8 +790,8 @@ static void at_exit(qemu_plugin_id_t id, void *p)
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
-                                           const qemu_info_t *info,
-                                           int argc, char **argv)
+                                           const qemu_info_t *info, int argc,
+                                           char **argv)
 {
     const char *t = info->target_name;
 
@@ -818,11 +815,13 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         target_be = !g_str_has_suffix(t, "el");
     } else if (!strcmp(t, "aarch64") || !strcmp(t, "aarch64_be")) {
         arch = A_AARCH64;
-        target_be = false;      /* A64 code is always little-endian */
+        target_be = false; /* A64 code is always little-endian */
     } else {
         arch = A_OTHER;
-        fprintf(stderr, "sfemu-shadowstack: target %s not supported: "
-                "the shadow stack stays empty\n", t);
+        fprintf(stderr,
+                "sfemu-shadowstack: target %s not supported: "
+                "the shadow stack stays empty\n",
+                t);
     }
     do_log = api->log;
     do_summary = api->summary;
@@ -834,8 +833,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     }
     ret_set = g_hash_table_new(g_direct_hash, g_direct_equal);
     score = qemu_plugin_scoreboard_new(sizeof(struct sb));
-    sb_pending = qemu_plugin_scoreboard_u64_in_struct(score, struct sb, pending);
-    sb_top_ret = qemu_plugin_scoreboard_u64_in_struct(score, struct sb, top_ret);
+    sb_pending =
+        qemu_plugin_scoreboard_u64_in_struct(score, struct sb, pending);
+    sb_top_ret =
+        qemu_plugin_scoreboard_u64_in_struct(score, struct sb, top_ret);
 
     qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
     qemu_plugin_register_vcpu_exit_cb(id, vcpu_exit);

@@ -49,8 +49,8 @@ static void value(const struct row *r)
     if (!strcmp(r->type, "LONG")) {
         snprintf(buf, sizeof(buf), "integer %ld..%ld", r->min, r->max);
     } else if (!strcmp(r->type, "KV")) {
-        snprintf(buf, sizeof(buf), "key=value,... (numbers %ld..%ld)",
-                 r->min, r->max);
+        snprintf(buf, sizeof(buf), "key=value,... (numbers %ld..%ld)", r->min,
+                 r->max);
     } else if (!strcmp(r->type, "DIR")) {
         snprintf(buf, sizeof(buf), "existing directory");
     } else if (!strcmp(r->type, "PATH")) {

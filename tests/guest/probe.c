@@ -62,15 +62,18 @@ static long raw_getppid_reg(void)
     long out;
 #if defined(__arm__)
     __asm__ volatile("mov r7, %1\n\tmov r4, #0\n\tsvc 0\n\tmov %0, r4"
-                     : "=r"(out) : "r"((long)SYS_getppid)
+                     : "=r"(out)
+                     : "r"((long)SYS_getppid)
                      : "r0", "r4", "r7", "memory");
 #elif defined(__mips__)
     __asm__ volatile("move $s0, $zero\n\tli $v0, %1\n\tsyscall\n\tmove %0, $s0"
-                     : "=r"(out) : "i"(SYS_getppid)
+                     : "=r"(out)
+                     : "i"(SYS_getppid)
                      : "$2", "$7", "$16", "memory");
 #elif defined(__aarch64__)
     __asm__ volatile("mov x8, %1\n\tmov x19, #0\n\tsvc 0\n\tmov %0, x19"
-                     : "=r"(out) : "r"((long)SYS_getppid)
+                     : "=r"(out)
+                     : "r"((long)SYS_getppid)
                      : "x0", "x8", "x19", "memory");
 #else
     out = -1;
@@ -113,7 +116,8 @@ int main(int argc, char **argv)
         printf("read total=%ld\n", total);
     } else if (!strcmp(mode, "open")) {
         int fd = open(argv[2], argc > 3 ? O_WRONLY : O_RDONLY);
-        printf("open %s -> %d errno=%d\n", argv[2], fd < 0 ? -1 : 3, fd < 0 ? errno : 0);
+        printf("open %s -> %d errno=%d\n", argv[2], fd < 0 ? -1 : 3,
+               fd < 0 ? errno : 0);
         if (fd >= 0) {
             char buf[256];
             long n = read(fd, buf, sizeof(buf) - 1);
@@ -163,8 +167,8 @@ int main(int argc, char **argv)
         int a = socket(AF_INET, SOCK_STREAM, 0);
         int ea = errno;
         int u = socket(AF_UNIX, SOCK_STREAM, 0);
-        printf("inet=%s errno=%d unix=%s\n", a < 0 ? "fail" : "ok", a < 0 ? ea : 0,
-               u < 0 ? "fail" : "ok");
+        printf("inet=%s errno=%d unix=%s\n", a < 0 ? "fail" : "ok",
+               a < 0 ? ea : 0, u < 0 ? "fail" : "ok");
     } else if (!strcmp(mode, "unixsock")) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int s = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -181,8 +185,8 @@ int main(int argc, char **argv)
         if (fd >= 0) {
             read(fd, buf, sizeof(buf) - 1);
         }
-        printf("cwd=%s open=%d content=[%s]\n", getcwd(buf + 128, 128) ? buf + 128 : "?",
-               fd >= 0, buf);
+        printf("cwd=%s open=%d content=[%s]\n",
+               getcwd(buf + 128, 128) ? buf + 128 : "?", fd >= 0, buf);
     } else if (!strcmp(mode, "fakeio")) {
         char buf[256] = { 0 };
         int fd = open(argv[2], O_RDWR);
@@ -196,9 +200,10 @@ int main(int argc, char **argv)
         off = lseek(fd, 0, SEEK_SET);
         r = read(fd, buf, 8);
         r2 = read(fd, buf + (r > 0 ? r : 0), sizeof(buf) - 20);
-        io = ioctl(fd, 0x5401, &dummy);  /* TCGETS-style number, restricted */
-        printf("fakeio write=%ld lseek=%ld read=%ld read2=%ld ioctl=%ld errno=%d data=[%s]\n",
-               w, off, r, r2, io, io < 0 ? errno : 0, buf);
+        io = ioctl(fd, 0x5401, &dummy); /* TCGETS-style number, restricted */
+        printf(
+            "fakeio write=%ld lseek=%ld read=%ld read2=%ld ioctl=%ld errno=%d data=[%s]\n",
+            w, off, r, r2, io, io < 0 ? errno : 0, buf);
         printf("fakeio close=%d\n", close(fd));
         return argc > 3 ? atoi(argv[3]) : 0;
     } else if (!strcmp(mode, "openat")) {
@@ -214,7 +219,8 @@ int main(int argc, char **argv)
         struct stat st;
         int a = access(argv[2], F_OK), ea = a ? errno : 0;
         int s2 = stat(argv[2], &st), es = s2 ? errno : 0;
-        printf("stat %s: access=%d errno=%d stat=%d errno=%d\n", argv[2], a, ea, s2, es);
+        printf("stat %s: access=%d errno=%d stat=%d errno=%d\n", argv[2], a, ea,
+               s2, es);
     } else if (!strcmp(mode, "connect")) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         char buf[64] = { 0 };
@@ -227,7 +233,8 @@ int main(int argc, char **argv)
             w = write(s, "ping", 4);
             r = read(s, buf, sizeof(buf) - 1);
         }
-        printf("connect %s -> %d errno=%d write=%ld read=%ld\n", argv[2], c, e, w, r);
+        printf("connect %s -> %d errno=%d write=%ld read=%ld\n", argv[2], c, e,
+               w, r);
     } else if (!strcmp(mode, "signals")) {
         struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
         long calls = 0;

@@ -99,8 +99,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(mode, "httpd") && argc > 3) {
-        static const char resp[] = "HTTP/1.0 200 OK\r\nContent-Type: "
-                                   "text/plain\r\nContent-Length: 3\r\n\r\nok\n";
+        static const char resp[] =
+            "HTTP/1.0 200 OK\r\nContent-Type: "
+            "text/plain\r\nContent-Length: 3\r\n\r\nok\n";
         int s = listen_on(atoi(argv[2])), served = 0;
         const char *miss = argc > 4 ? argv[4] : NULL;
         alarm_in(atoi(argv[3]));
@@ -110,7 +111,7 @@ int main(int argc, char **argv)
             FD_ZERO(&rd);
             FD_SET(s, &rd);
             if (miss) {
-                int fd = open(miss, O_RDONLY);   /* optional config */
+                int fd = open(miss, O_RDONLY); /* optional config */
                 if (fd >= 0) {
                     close(fd);
                 }

@@ -19,15 +19,15 @@
 
 static int fails, checks;
 
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        checks++;                                                           \
-        if (!(cond)) {                                                      \
-            fails++;                                                        \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);          \
-            printf(__VA_ARGS__);                                            \
-            printf("\n");                                                   \
-        }                                                                   \
+#define CHECK(cond, ...)                                           \
+    do {                                                           \
+        checks++;                                                  \
+        if (!(cond)) {                                             \
+            fails++;                                               \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            printf(__VA_ARGS__);                                   \
+            printf("\n");                                          \
+        }                                                          \
     } while (0)
 
 static uint8_t *slurp(const char *path, size_t *len)
@@ -55,7 +55,7 @@ static void drop_sections(uint8_t *b, int is64, int big)
     size_t shoff = is64 ? 40 : 32, shnum = is64 ? 60 : 48;
 
     memset(b + shoff, 0, is64 ? 8 : 4);
-    memset(b + shnum, 0, 4);        /* e_shnum and e_shstrndx */
+    memset(b + shnum, 0, 4); /* e_shnum and e_shstrndx */
     (void)big;
 }
 
@@ -78,16 +78,19 @@ static void check_func(const struct sfemu_elf *e, const char *label)
     /* As loaded at a bias of 0x40000000 (a library) or 0 (an executable). */
     uint64_t bias = e->type == ET_DYN ? 0x40000000 : 0;
     CHECK(sfemu_elf_format(e, "m", bias, bias + f->addr, -1, out,
-                           sizeof(out)) == 0 && !strcmp(out, "m!sfemu_sample_func"),
+                           sizeof(out)) == 0 &&
+              !strcmp(out, "m!sfemu_sample_func"),
           "%s: format at start: %s", label, out);
     snprintf(want, sizeof(want), "m!sfemu_sample_func+0x4");
     CHECK(sfemu_elf_format(e, "m", bias, bias + f->addr + 4, 16, out,
-                           sizeof(out)) == 0 && !strcmp(out, want),
+                           sizeof(out)) == 0 &&
+              !strcmp(out, want),
           "%s: format +4: %s", label, out);
     /* max_bytes is the cut-off: beyond it, the link-time address. */
     snprintf(want, sizeof(want), "m+0x%" PRIx64, f->addr + 4);
     CHECK(sfemu_elf_format(e, "m", bias, bias + f->addr + 4, 3, out,
-                           sizeof(out)) == -ENOENT && !strcmp(out, want),
+                           sizeof(out)) == -ENOENT &&
+              !strcmp(out, want),
           "%s: format beyond max: %s (want %s)", label, out, want);
 }
 
@@ -117,7 +120,8 @@ static void check_file(const char *path)
     CHECK(e->source == (stripped ? SFEMU_ELF_DYNSYM : SFEMU_ELF_SYMTAB),
           "%s: source %d", name, e->source);
     for (size_t i = 1; i < e->nsyms; i++) {
-        CHECK(e->syms[i - 1].addr < e->syms[i].addr, "%s: sorted, unique", name);
+        CHECK(e->syms[i - 1].addr < e->syms[i].addr, "%s: sorted, unique",
+              name);
     }
     check_func(e, name);
     s = sfemu_elf_find(e, "sfemu_sample_table");
@@ -133,7 +137,8 @@ static void check_file(const char *path)
         /* The first mapping of a library: file offset 0 at its load address. */
         uint64_t bias = 0;
         CHECK(sfemu_elf_bias(e, 0x40000000 + e->segs[0].vaddr, 0, &bias) == 0 &&
-              bias == 0x40000000, "%s: bias 0x%" PRIx64, name, bias);
+                  bias == 0x40000000,
+              "%s: bias 0x%" PRIx64, name, bias);
     }
     sfemu_elf_free(e);
 

@@ -28,7 +28,8 @@
 #include "core/runtime.h"
 #include "trueroot/trueroot.h"
 
-struct sfemu_runtime sfemu_rt;  /* normally the runtime's; trueroot reads t and ops */
+struct sfemu_runtime
+    sfemu_rt; /* normally the runtime's; trueroot reads t and ops */
 
 /* A syscall number x86_64 does not have: our stand-in for socketcall. */
 #define T_NR_SOCKETCALL 4102
@@ -92,8 +93,8 @@ static void *low_mem(uintptr_t hint, size_t len)
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 
     if (p == MAP_FAILED) {
-        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
-                 -1, 0);
+        p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
     }
     return p == MAP_FAILED ? NULL : p;
 }
@@ -107,7 +108,8 @@ static uint64_t t_guest_alloc(size_t len)
     if (sfemu_rt.t->abi_bits == 32) {
         return (uint64_t)(uintptr_t)low_mem(0xa0000000u, len);
     }
-    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+             0);
     return p == MAP_FAILED ? 0 : (uint64_t)(uintptr_t)p;
 }
 
@@ -127,17 +129,27 @@ static const struct sfemu_host_ops t_ops = {
 };
 
 static const struct sfemu_target t_target = {
-    .arch = "x86_64", .abi_bits = 64, .big_endian = 0,
-    .o_creat = O_CREAT, .o_excl = O_EXCL, .o_nofollow = O_NOFOLLOW,
-    .o_directory = O_DIRECTORY, .o_path = O_PATH,
+    .arch = "x86_64",
+    .abi_bits = 64,
+    .big_endian = 0,
+    .o_creat = O_CREAT,
+    .o_excl = O_EXCL,
+    .o_nofollow = O_NOFOLLOW,
+    .o_directory = O_DIRECTORY,
+    .o_path = O_PATH,
 };
 
 /* A big-endian 32-bit guest with MIPS open flags (x86 reads 0x500 as
  * O_NOCTTY|O_APPEND, not O_CREAT|O_EXCL). */
 static const struct sfemu_target t_mips = {
-    .arch = "mips", .abi_bits = 32, .big_endian = 1,
-    .o_creat = 0x100, .o_excl = 0x400, .o_nofollow = 0x20000,
-    .o_directory = 0x10000, .o_path = 0x200000,
+    .arch = "mips",
+    .abi_bits = 32,
+    .big_endian = 1,
+    .o_creat = 0x100,
+    .o_excl = 0x400,
+    .o_nofollow = 0x20000,
+    .o_directory = 0x10000,
+    .o_path = 0x200000,
 };
 
 /* One guest syscall as the runtime runs it. */
@@ -305,14 +317,14 @@ static void build_tree(void)
     mkdirs(at(at(R, H), "/etc"));
     put_file(at(at(R, H), "/etc/passwd"), rootfs_passwd, 0644);
     put_file(at(R, "/bin/prog"), "#!/bin/sh\n", 0755);
-    link_to(at(H, "/etc"), at(R, "/etc"));                /* etc -> /<H>/etc */
-    link_to("tmp/var", at(R, "/var"));                    /* var -> tmp/var */
-    link_to("/etc/passwd", at(R, "/link_abs"));           /* chain of absolutes */
-    link_to(at(H, "/newfile"), at(R, "/dangling"));       /* dangling absolute */
+    link_to(at(H, "/etc"), at(R, "/etc"));          /* etc -> /<H>/etc */
+    link_to("tmp/var", at(R, "/var"));              /* var -> tmp/var */
+    link_to("/etc/passwd", at(R, "/link_abs"));     /* chain of absolutes */
+    link_to(at(H, "/newfile"), at(R, "/dangling")); /* dangling absolute */
     link_to("/tmp/dt2", at(R, "/dangling2"));
-    link_to("chain2", at(R, "/chain1"));                  /* relative -> absolute */
+    link_to("chain2", at(R, "/chain1")); /* relative -> absolute */
     link_to("/tmp/chain_target", at(R, "/chain2"));
-    link_to("/proc/self/status", at(R, "/mtab"));         /* into a host exception */
+    link_to("/proc/self/status", at(R, "/mtab")); /* into a host exception */
     link_to("/loop2", at(R, "/loop1"));
     link_to("/loop1", at(R, "/loop2"));
 }
@@ -339,18 +351,21 @@ static void check_passthrough(void)
 
     memcpy(orig, a, sizeof(a));
     check(sfemu_trueroot_enter(SYS_getpid, "getpid", a, &c) == 0 &&
-          !memcmp(a, orig, sizeof(a)) && c.nfds == 0, "non-path syscall untouched");
+              !memcmp(a, orig, sizeof(a)) && c.nfds == 0,
+          "non-path syscall untouched");
 
     a[0] = P(dev);
     a[1] = O_RDWR;
-    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 && c.nfds == 0 &&
-          !strcmp((const char *)(uintptr_t)a[0], "/proc/self/root/dev/null"),
-          "/dev/null goes to the host through /proc/self/root (QEMU's -L "
-          "lookup cannot map it into the rootfs)");
+    check(
+        sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 && c.nfds == 0 &&
+            !strcmp((const char *)(uintptr_t)a[0], "/proc/self/root/dev/null"),
+        "/dev/null goes to the host through /proc/self/root (QEMU's -L "
+        "lookup cannot map it into the rootfs)");
     fd = t_real(SYS_open, a);
     sfemu_trueroot_leave(&c, &fd);
     check(fd >= 0 && fstat((int)fd, &st) == 0 && S_ISCHR(st.st_mode) &&
-          st.st_rdev == makedev(1, 3), "/dev/null opens the host's null device");
+              st.st_rdev == makedev(1, 3),
+          "/dev/null opens the host's null device");
     close((int)fd);
 
     a[0] = P(proc);
@@ -361,14 +376,16 @@ static void check_passthrough(void)
     sfemu_trueroot_leave(&c, &fd);
     check(strstr(fd_text(fd, buf, sizeof(buf)), "Name:") != NULL,
           "/proc/self/status reads the host's proc");
-    check(strstr(guest_read("/mtab"), "Name:") != NULL,
-          "dangling firmware link /mtab -> /proc/self/status reaches the host proc");
+    check(
+        strstr(guest_read("/mtab"), "Name:") != NULL,
+        "dangling firmware link /mtab -> /proc/self/status reaches the host proc");
 
     memset(a, 0, sizeof(a));
     a[0] = AT_FDCWD;
     a[1] = 0;
-    check(sfemu_trueroot_enter(SYS_utimensat, "utimensat", a, &c) == 0 && a[1] == 0 &&
-          c.nfds == 0, "utimensat(fd, NULL) stays an fd operation");
+    check(sfemu_trueroot_enter(SYS_utimensat, "utimensat", a, &c) == 0 &&
+              a[1] == 0 && c.nfds == 0,
+          "utimensat(fd, NULL) stays an fd operation");
 }
 
 static void check_cwd_outside(void)
@@ -389,7 +406,8 @@ static void check_create(void)
 
     snprintf(name, sizeof(name), "/tmp/sfemu-tr-x-%d", (int)getpid());
     fd = S(open, P(name), O_CREAT | O_WRONLY, 0644);
-    check(fd >= 0 && write((int)fd, "guest", 5) == 5, "open(%s, O_CREAT) succeeds", name);
+    check(fd >= 0 && write((int)fd, "guest", 5) == 5,
+          "open(%s, O_CREAT) succeeds", name);
     close((int)fd);
     check(exists(at(R, name)), "created file lands in rootfs%s", name);
     check(!exists(name), "nothing created on the host at %s", name);
@@ -401,34 +419,42 @@ static void check_create(void)
     check(!exists(at(H, "/newfile")), "... and not the host's %s/newfile", H);
 
     fd = S(creat, P("/chain1"), 0644);
-    check(fd >= 0 && exists(at(R, "/tmp/chain_target")),
-          "creat through relative+absolute dangling chain creates rootfs/tmp/chain_target");
+    check(
+        fd >= 0 && exists(at(R, "/tmp/chain_target")),
+        "creat through relative+absolute dangling chain creates rootfs/tmp/chain_target");
     close((int)fd);
 
-    check(S(open, P("/dangling2"), O_CREAT | O_EXCL | O_WRONLY, 0644) == -EEXIST &&
-          !exists(at(R, "/tmp/dt2")), "O_CREAT|O_EXCL on a symlink: EEXIST, target not created");
+    check(S(open, P("/dangling2"), O_CREAT | O_EXCL | O_WRONLY, 0644) ==
+                  -EEXIST &&
+              !exists(at(R, "/tmp/dt2")),
+          "O_CREAT|O_EXCL on a symlink: EEXIST, target not created");
 
     snprintf(sub, sizeof(sub), "/tmp/sfemu-tr-d-%d", (int)getpid());
     check(S(mkdir, P(sub), 0755) == 0 && exists(at(R, sub)) && !exists(sub),
           "mkdir(%s) inside the rootfs only", sub);
     snprintf(buf, sizeof(buf), "%s.renamed", sub);
-    check(S(rename, P(sub), P(buf)) == 0 && exists(at(R, buf)) && !exists(at(R, sub)),
+    check(S(rename, P(sub), P(buf)) == 0 && exists(at(R, buf)) &&
+              !exists(at(R, sub)),
           "rename inside the rootfs");
-    check(S(rmdir, P(buf)) == 0 && !exists(at(R, buf)), "rmdir inside the rootfs");
-    check(S(link, P(name), P("/tmp/hardlink")) == 0 && exists(at(R, "/tmp/hardlink")),
+    check(S(rmdir, P(buf)) == 0 && !exists(at(R, buf)),
+          "rmdir inside the rootfs");
+    check(S(link, P(name), P("/tmp/hardlink")) == 0 &&
+              exists(at(R, "/tmp/hardlink")),
           "link inside the rootfs");
     check(S(unlink, P("/tmp/hardlink")) == 0 && S(unlink, P(name)) == 0 &&
-          !exists(at(R, name)), "unlink inside the rootfs");
+              !exists(at(R, name)),
+          "unlink inside the rootfs");
     check(S(symlink, P("/abs/target"), P("/tmp/sl")) == 0 &&
-          readlink(at(R, "/tmp/sl"), buf, sizeof(buf)) == 11 && !memcmp(buf, "/abs/target", 11),
+              readlink(at(R, "/tmp/sl"), buf, sizeof(buf)) == 11 &&
+              !memcmp(buf, "/abs/target", 11),
           "symlink stores its target verbatim at rootfs/tmp/sl");
 }
 
 static void check_lookup(void)
 {
     static const char *esc[] = {
-        "/etc/passwd", "/../../etc/passwd", "/etc/../../../../etc/passwd",
-        "//etc///passwd", "/./etc/./passwd", "/link_abs",
+        "/etc/passwd",    "/../../etc/passwd", "/etc/../../../../etc/passwd",
+        "//etc///passwd", "/./etc/./passwd",   "/link_abs",
     };
     struct stat st, rst;
     char buf[PATH_MAX];
@@ -438,32 +464,44 @@ static void check_lookup(void)
         check(!strcmp(guest_read(esc[i]), rootfs_passwd),
               "open(%s) reads the rootfs copy, not the host marker", esc[i]);
     }
-    check(S(stat, P("/link_abs"), P(&st)) == 0 && st.st_size == (off_t)strlen(rootfs_passwd),
+    check(S(stat, P("/link_abs"), P(&st)) == 0 &&
+              st.st_size == (off_t)strlen(rootfs_passwd),
           "stat follows the absolute chain /link_abs -> /etc/passwd -> rootfs");
     check(S(lstat, P("/link_abs"), P(&st)) == 0 && S_ISLNK(st.st_mode),
           "lstat(/link_abs) sees the link itself");
-    check(S(lstat, P("/etc"), P(&st)) == 0 && S_ISLNK(st.st_mode), "lstat(/etc) is a link");
-    check(S(stat, P("/etc"), P(&st)) == 0 && S_ISDIR(st.st_mode), "stat(/etc) is a directory");
-    check(S(newfstatat, AT_FDCWD, P("/etc"), P(&st), AT_SYMLINK_NOFOLLOW) == 0 &&
-          S_ISLNK(st.st_mode), "newfstatat(AT_SYMLINK_NOFOLLOW) sees the link");
+    check(S(lstat, P("/etc"), P(&st)) == 0 && S_ISLNK(st.st_mode),
+          "lstat(/etc) is a link");
+    check(S(stat, P("/etc"), P(&st)) == 0 && S_ISDIR(st.st_mode),
+          "stat(/etc) is a directory");
+    check(S(newfstatat, AT_FDCWD, P("/etc"), P(&st), AT_SYMLINK_NOFOLLOW) ==
+                  0 &&
+              S_ISLNK(st.st_mode),
+          "newfstatat(AT_SYMLINK_NOFOLLOW) sees the link");
     check(S(lstat, P("/var/"), P(&st)) == 0 && S_ISDIR(st.st_mode),
           "lstat(\"/var/\") with a trailing slash follows to the directory");
     n = S(readlink, P("/etc"), P(buf), sizeof(buf));
-    check(n == (int64_t)strlen(at(H, "/etc")) && !memcmp(buf, at(H, "/etc"), (size_t)n),
+    check(n == (int64_t)strlen(at(H, "/etc")) &&
+              !memcmp(buf, at(H, "/etc"), (size_t)n),
           "readlink(/etc) returns the firmware's own target");
     stat(R, &rst);
-    check(S(stat, P("/"), P(&st)) == 0 && st.st_ino == rst.st_ino && st.st_dev == rst.st_dev,
+    check(S(stat, P("/"), P(&st)) == 0 && st.st_ino == rst.st_ino &&
+              st.st_dev == rst.st_dev,
           "stat(\"/\") is the rootfs");
-    check(S(lstat, P("/"), P(&st)) == 0 && S_ISDIR(st.st_mode), "lstat(\"/\") is a directory");
-    check(S(stat, P("/.."), P(&st)) == 0 && st.st_ino == rst.st_ino, "stat(\"/..\") stays at the root");
-    check(S(stat, P("/nonexistent"), P(&st)) == -ENOENT, "stat of a missing file: ENOENT");
+    check(S(lstat, P("/"), P(&st)) == 0 && S_ISDIR(st.st_mode),
+          "lstat(\"/\") is a directory");
+    check(S(stat, P("/.."), P(&st)) == 0 && st.st_ino == rst.st_ino,
+          "stat(\"/..\") stays at the root");
+    check(S(stat, P("/nonexistent"), P(&st)) == -ENOENT,
+          "stat of a missing file: ENOENT");
     check(S(open, P("/nodir/x"), O_CREAT | O_WRONLY, 0644) == -ENOENT,
           "O_CREAT in a missing directory: ENOENT");
-    check(S(open, P("/tmp/var/nothere"), O_RDONLY) == -ENOENT, "open of a missing file: ENOENT");
+    check(S(open, P("/tmp/var/nothere"), O_RDONLY) == -ENOENT,
+          "open of a missing file: ENOENT");
     check(S(stat, P("/loop1"), P(&st)) == -ELOOP, "symlink loop: ELOOP");
     check(S(access, P("/bin/prog"), X_OK) == 0, "access(/bin/prog, X_OK)");
     check(S(chmod, P("/link_abs"), 0600) == 0 &&
-          stat(at(at(R, H), "/etc/passwd"), &st) == 0 && (st.st_mode & 0777) == 0600,
+              stat(at(at(R, H), "/etc/passwd"), &st) == 0 &&
+              (st.st_mode & 0777) == 0600,
           "chmod through the absolute chain changes the rootfs file");
     check(stat(at(H, "/etc/passwd"), &st) == 0 && (st.st_mode & 0777) == 0644,
           "... and not the host marker");
@@ -477,49 +515,63 @@ static void check_cwd_inside(void)
 
     check(S(chdir, P("/var")) == 0, "chdir(/var) through var -> tmp/var");
     check(S(getcwd, P(buf), sizeof(buf)) == (int64_t)sizeof("/tmp/var") &&
-          !strcmp(buf, "/tmp/var"), "getcwd shows the guest path \"%s\"", buf);
+              !strcmp(buf, "/tmp/var"),
+          "getcwd shows the guest path \"%s\"", buf);
     n = S(open, P("pidfile"), O_CREAT | O_WRONLY, 0644);
-    check(n >= 0 && exists(at(R, "/tmp/var/pidfile")), "relative O_CREAT after chdir lands in rootfs/tmp/var");
+    check(n >= 0 && exists(at(R, "/tmp/var/pidfile")),
+          "relative O_CREAT after chdir lands in rootfs/tmp/var");
     close((int)n);
     check(!strcmp(guest_read("../../../etc/passwd"), rootfs_passwd),
           "relative ../../../etc/passwd stays inside");
     stat(R, &rst);
-    check(S(stat, P("../../../../../.."), P(&st)) == 0 && st.st_ino == rst.st_ino,
+    check(S(stat, P("../../../../../.."), P(&st)) == 0 &&
+              st.st_ino == rst.st_ino,
           "relative ../../../../../.. ends at the root");
     n = S(readlink, P("/proc/self/cwd"), P(buf), sizeof(buf));
-    check(n == 8 && !memcmp(buf, "/tmp/var", 8), "readlink(/proc/self/cwd) shows the guest path");
+    check(n == 8 && !memcmp(buf, "/tmp/var", 8),
+          "readlink(/proc/self/cwd) shows the guest path");
 
     dfd = S(open, P("/tmp"), O_RDONLY | O_DIRECTORY);
     check(dfd >= 0, "open(/tmp, O_DIRECTORY) as a dirfd");
-    check(!strcmp(fd_text(S(openat, dfd, P("../etc/passwd"), O_RDONLY), buf, sizeof(buf)),
-                  rootfs_passwd), "openat(dirfd /tmp, ../etc/passwd) stays inside");
+    check(!strcmp(fd_text(S(openat, dfd, P("../etc/passwd"), O_RDONLY), buf,
+                          sizeof(buf)),
+                  rootfs_passwd),
+          "openat(dirfd /tmp, ../etc/passwd) stays inside");
     n = S(openat, dfd, P("newat"), O_CREAT | O_WRONLY, 0644);
-    check(n >= 0 && exists(at(R, "/tmp/newat")), "openat(dirfd, newat, O_CREAT) creates rootfs/tmp/newat");
+    check(n >= 0 && exists(at(R, "/tmp/newat")),
+          "openat(dirfd, newat, O_CREAT) creates rootfs/tmp/newat");
     close((int)n);
     close((int)dfd);
-    check(S(chdir, P("/")) == 0 && S(getcwd, P(buf), sizeof(buf)) == 2 && !strcmp(buf, "/"),
+    check(S(chdir, P("/")) == 0 && S(getcwd, P(buf), sizeof(buf)) == 2 &&
+              !strcmp(buf, "/"),
           "chdir(\"/\"): getcwd shows \"/\"");
 }
 
 static void check_sockets(void)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX }, ab = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa = { .sun_family = AF_UNIX },
+                       ab = { .sun_family = AF_UNIX };
     char path[64];
     const char *hostp;
     int64_t orig, a[SFEMU_NARGS];
     uint64_t v[3];
     struct stat st;
-    int s = socket(AF_UNIX, SOCK_STREAM, 0), c = socket(AF_UNIX, SOCK_STREAM, 0);
-    int c2 = socket(AF_UNIX, SOCK_STREAM, 0), sx = socket(AF_UNIX, SOCK_STREAM, 0);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0),
+        c = socket(AF_UNIX, SOCK_STREAM, 0);
+    int c2 = socket(AF_UNIX, SOCK_STREAM, 0),
+        sx = socket(AF_UNIX, SOCK_STREAM, 0);
 
     snprintf(path, sizeof(path), "/tmp/sfemu-tr-sock-%d", (int)getpid());
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
     hostp = at(R, path);
-    check(S(bind, s, P(&sa), sizeof(sa)) == 0 && listen(s, 4) == 0, "bind(%s)", path);
-    check(stat(hostp, &st) == 0 && S_ISSOCK(st.st_mode), "socket created at rootfs%s", path);
+    check(S(bind, s, P(&sa), sizeof(sa)) == 0 && listen(s, 4) == 0, "bind(%s)",
+          path);
+    check(stat(hostp, &st) == 0 && S_ISSOCK(st.st_mode),
+          "socket created at rootfs%s", path);
     check(!exists(path), "no socket on the host at %s", path);
     check(!strcmp(sa.sun_path, path), "the guest's sockaddr is not modified");
-    check(S(connect, c, P(&sa), offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1) == 0,
+    check(S(connect, c, P(&sa),
+            offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1) == 0,
           "connect(%s) reaches the rootfs socket", path);
 
     /* socketcall: the argument array lives in guest memory */
@@ -529,7 +581,8 @@ static void check_sockets(void)
     memset(a, 0, sizeof(a));
     a[0] = 3;
     a[1] = P(v);
-    check(tsys(T_NR_SOCKETCALL, "socketcall", a) == 0, "socketcall(connect) reaches the rootfs socket");
+    check(tsys(T_NR_SOCKETCALL, "socketcall", a) == 0,
+          "socketcall(connect) reaches the rootfs socket");
 
     /* abstract: untouched */
     memcpy(ab.sun_path, "\0sfemu-tr-abstract", 18);
@@ -541,7 +594,8 @@ static void check_sockets(void)
         struct sfemu_tr_call cl;
         int64_t ret;
 
-        check(sfemu_trueroot_enter(SYS_bind, "bind", a, &cl) == 0 && a[1] == orig,
+        check(sfemu_trueroot_enter(SYS_bind, "bind", a, &cl) == 0 &&
+                  a[1] == orig,
               "abstract socket address untouched");
         ret = t_real(SYS_bind, a);
         sfemu_trueroot_leave(&cl, &ret);
@@ -559,13 +613,15 @@ static void check_more_paths(void)
     int64_t fd;
 
     fd = S(open, P("/var/pidfile"), O_CREAT | O_TRUNC | O_WRONLY, 0644);
-    check(fd >= 0 && write((int)fd, "42\n", 3) == 3, "O_CREAT|O_TRUNC on an existing file (magic link reopen)");
+    check(fd >= 0 && write((int)fd, "42\n", 3) == 3,
+          "O_CREAT|O_TRUNC on an existing file (magic link reopen)");
     close((int)fd);
-    check(!strcmp(guest_read("/tmp/var/pidfile"), "42\n"), "... wrote rootfs/tmp/var/pidfile");
+    check(!strcmp(guest_read("/tmp/var/pidfile"), "42\n"),
+          "... wrote rootfs/tmp/var/pidfile");
     check(!strcmp(guest_read("/proc/self/root/etc/passwd"), rootfs_passwd),
           "/proc/self/root/etc/passwd is the guest's root, not the host's");
-    check(S(chdir, P("/var")) == 0 &&
-          S(getcwd, P(buf), 12) == 9 && !strcmp(buf, "/tmp/var"),
+    check(S(chdir, P("/var")) == 0 && S(getcwd, P(buf), 12) == 9 &&
+              !strcmp(buf, "/tmp/var"),
           "getcwd(buf, 12) fits the guest path though the host path is longer");
     check(S(getcwd, P(buf), 5) == -ERANGE, "getcwd(buf, 5): ERANGE");
     check(S(chdir, P("/")) == 0, "chdir back to /");
@@ -573,7 +629,8 @@ static void check_more_paths(void)
 
 static uint32_t be32(const uint8_t *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -607,40 +664,43 @@ static void *guest32_body(void *mem)
 
     strcpy(text, "/dangling2");
     a[0] = g32(text);
-    a[1] = 0x100 | 0x400;       /* MIPS O_CREAT|O_EXCL */
-    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
-          (a[0] < 0) == ((uintptr_t)text >= 0x80000000u) &&
-          (out = str32(a[0])) && strstr(out, "/proc/self/fd/") == out &&
-          !strcmp(strrchr(out, '/'), "/dangling2"),
-          "32-bit BE, MIPS O_CREAT|O_EXCL: the link entry itself, not its target");
+    a[1] = 0x100 | 0x400; /* MIPS O_CREAT|O_EXCL */
+    check(
+        sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
+            (a[0] < 0) == ((uintptr_t)text >= 0x80000000u) &&
+            (out = str32(a[0])) && strstr(out, "/proc/self/fd/") == out &&
+            !strcmp(strrchr(out, '/'), "/dangling2"),
+        "32-bit BE, MIPS O_CREAT|O_EXCL: the link entry itself, not its target");
     sfemu_trueroot_leave(&c, &ret);
     a[0] = g32(text);
-    a[1] = 0x100;               /* MIPS O_CREAT: follows the dangling link */
+    a[1] = 0x100; /* MIPS O_CREAT: follows the dangling link */
     check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
-          !strcmp(strrchr(str32(a[0]), '/'), "/dt2"),
+              !strcmp(strrchr(str32(a[0]), '/'), "/dt2"),
           "32-bit BE, MIPS O_CREAT: follows the dangling link to /tmp/dt2");
     sfemu_trueroot_leave(&c, &ret);
 
-    sa[0] = 0;                  /* sa_family AF_UNIX, big-endian */
+    sa[0] = 0; /* sa_family AF_UNIX, big-endian */
     sa[1] = 1;
     strcpy((char *)sa + 2, "/tmp/s32");
     put_be32(arr, 5);
     put_be32(arr + 4, (uint32_t)(uintptr_t)sa);
     put_be32(arr + 8, 2 + 9);
     memset(a, 0, sizeof(a));
-    a[0] = 2;                   /* bind */
+    a[0] = 2; /* bind */
     a[1] = g32(arr);
-    check(sfemu_trueroot_enter(T_NR_SOCKETCALL, "socketcall", a, &c) == 0 && a[1] != g32(arr),
+    check(sfemu_trueroot_enter(T_NR_SOCKETCALL, "socketcall", a, &c) == 0 &&
+              a[1] != g32(arr),
           "32-bit BE socketcall(bind): argument array rewritten");
     {
         const uint8_t *na = (const uint8_t *)str32(a[1]);
 
         nsa = (uint8_t *)(uintptr_t)be32(na + 4);
-        check(be32(na) == 5 && nsa[0] == 0 && nsa[1] == 1 &&
-              strstr((char *)nsa + 2, "/proc/self/fd/") == (char *)nsa + 2 &&
-              !strcmp(strrchr((char *)nsa + 2, '/'), "/s32") &&
-              be32(na + 8) == 2 + strlen((char *)nsa + 2) + 1,
-              "... fd kept, big-endian family kept, sun_path and length rewritten");
+        check(
+            be32(na) == 5 && nsa[0] == 0 && nsa[1] == 1 &&
+                strstr((char *)nsa + 2, "/proc/self/fd/") == (char *)nsa + 2 &&
+                !strcmp(strrchr((char *)nsa + 2, '/'), "/s32") &&
+                be32(na + 8) == 2 + strlen((char *)nsa + 2) + 1,
+            "... fd kept, big-endian family kept, sun_path and length rewritten");
     }
     sfemu_trueroot_leave(&c, &ret);
     return NULL;
@@ -673,10 +733,11 @@ static void check_exec(void)
 
     a[0] = P(prog);
     check(sfemu_trueroot_enter(SYS_execve, "execve", a, &c) == 0 &&
-          !strcmp((const char *)(intptr_t)a[0], want),
+              !strcmp((const char *)(intptr_t)a[0], want),
           "execve(/bin/prog) runs the host path of rootfs/bin/prog");
     sfemu_trueroot_leave(&c, &ret);
-    check(ret == -ENOEXEC && c.nfds == 0, "leave() keeps a failed execve's result and closes fds");
+    check(ret == -ENOEXEC && c.nfds == 0,
+          "leave() keeps a failed execve's result and closes fds");
 }
 
 static void check_hosts_override(void)
@@ -685,16 +746,20 @@ static void check_hosts_override(void)
     struct sfemu_tr_call c;
     char opt[] = "/opt/hostside/file", null[] = "/dev/null";
 
-    check(sfemu_trueroot_init(R, "+/opt/hostside") == 0, "init with SFEMU_HOST_PATHS=+/opt/hostside");
+    check(sfemu_trueroot_init(R, "+/opt/hostside") == 0,
+          "init with SFEMU_HOST_PATHS=+/opt/hostside");
     a[0] = P(opt);
     check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
-          !strcmp((const char *)(uintptr_t)a[0], "/proc/self/root/opt/hostside/file"),
+              !strcmp((const char *)(uintptr_t)a[0],
+                      "/proc/self/root/opt/hostside/file"),
           "added host path goes to the host");
     a[0] = P(null);
-    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
-          !strcmp((const char *)(uintptr_t)a[0], "/proc/self/root/dev/null"),
-          "defaults kept with '+'");
-    check(sfemu_trueroot_init(R, "/opt/hostside") == 0, "init with SFEMU_HOST_PATHS=/opt/hostside");
+    check(
+        sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
+            !strcmp((const char *)(uintptr_t)a[0], "/proc/self/root/dev/null"),
+        "defaults kept with '+'");
+    check(sfemu_trueroot_init(R, "/opt/hostside") == 0,
+          "init with SFEMU_HOST_PATHS=/opt/hostside");
     a[0] = P(null);
     check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == -ENOENT,
           "without '+' /dev/null is the rootfs's (which has no /dev: ENOENT)");
@@ -707,7 +772,8 @@ static void check_fds(int first_free)
 
     close(low);
     again = (int)S(open, P("/etc/passwd"), O_RDONLY);
-    check(again == low, "open returns the lowest free fd (%d, got %d): temporaries live high",
+    check(again == low,
+          "open returns the lowest free fd (%d, got %d): temporaries live high",
           low, again);
     close(again);
     check(lowest_free_fd() == first_free, "no fd leaked");
@@ -789,12 +855,17 @@ static void check_chroot(void)
         return;
     }
     check(S(chroot, P("/bin/prog")) == -ENOTDIR, "chroot to a file: ENOTDIR");
-    check(S(chroot, P("/proc")) == -EPERM, "chroot into a host exception: EPERM");
-    check(S(chdir, P("/var")) == 0 && S(chroot, P("/tmp/var")) == 0, "chroot(/tmp/var) emulated");
-    check(S(getcwd, P(buf), sizeof(buf)) == 2 && !strcmp(buf, "/"), "getcwd is \"/\" in the new root");
-    check(exists(at(R, "/tmp/var/pidfile")) && S(access, P("/pidfile"), F_OK) == 0,
+    check(S(chroot, P("/proc")) == -EPERM,
+          "chroot into a host exception: EPERM");
+    check(S(chdir, P("/var")) == 0 && S(chroot, P("/tmp/var")) == 0,
+          "chroot(/tmp/var) emulated");
+    check(S(getcwd, P(buf), sizeof(buf)) == 2 && !strcmp(buf, "/"),
+          "getcwd is \"/\" in the new root");
+    check(exists(at(R, "/tmp/var/pidfile")) &&
+              S(access, P("/pidfile"), F_OK) == 0,
           "/pidfile is rootfs/tmp/var/pidfile");
-    check(S(access, P("/../etc/passwd"), F_OK) == -ENOENT, "the old root is out of reach");
+    check(S(access, P("/../etc/passwd"), F_OK) == -ENOENT,
+          "the old root is out of reach");
     check(lstat("/", &(struct stat){ 0 }) == 0 && exists("/etc"),
           "the test process itself was not chrooted");
 }
@@ -829,7 +900,7 @@ int main(void)
 
     fd = open(at(H, "/etc/passwd"), O_RDONLY);
     check(!strcmp(fd_text(fd, marker, sizeof(marker)), host_marker) &&
-          count_entries(H) == 1 && count_entries(at(H, "/etc")) == 1,
+              count_entries(H) == 1 && count_entries(at(H, "/etc")) == 1,
           "host marker directory %s unchanged, nothing created in it", H);
 
     if (chdir("/") == 0) {
@@ -840,6 +911,7 @@ int main(void)
             printf("INFO: could not remove %s\n", base);
         }
     }
-    printf("%s: %d checks, %d failed\n", failures ? "FAIL" : "PASS", checks, failures);
+    printf("%s: %d checks, %d failed\n", failures ? "FAIL" : "PASS", checks,
+           failures);
     return failures ? 1 : 0;
 }

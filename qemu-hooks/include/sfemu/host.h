@@ -14,12 +14,12 @@
 
 /* Facts about the guest, filled once by the glue. */
 struct sfemu_target {
-    const char *arch;        /* "arm", "armeb", "mips", "mipsel", "aarch64", ... */
-    int abi_bits;            /* 32 or 64 */
-    int big_endian;          /* guest byte order */
+    const char *arch; /* "arm", "armeb", "mips", "mipsel", "aarch64", ... */
+    int abi_bits;     /* 32 or 64 */
+    int big_endian;   /* guest byte order */
     int o_creat, o_excl, o_nofollow, o_directory, o_path; /* guest open flags */
-    const char *exec_path;   /* host path of the guest program */
-    const char *ld_prefix;   /* -L directory or NULL */
+    const char *exec_path; /* host path of the guest program */
+    const char *ld_prefix; /* -L directory or NULL */
 };
 
 /* Services the glue gives the runtime; all act on the calling guest thread. */
@@ -32,14 +32,16 @@ struct sfemu_host_ops {
     /* Guest string up to max bytes (without NUL): length, or -EFAULT. */
     long (*read_str)(uint64_t gaddr, char *buf, size_t max);
     void *(*g2h)(uint64_t gaddr);
-    int (*h2g)(const void *host, uint64_t *gaddr);  /* 0 or -EFAULT */
+    int (*h2g)(const void *host, uint64_t *gaddr); /* 0 or -EFAULT */
     /* Anonymous guest memory for the runtime's own scratch use. */
     uint64_t (*guest_alloc)(size_t len);
     /* Registers, as gdbstub describes them. */
     int (*reg_count)(void);
-    int (*reg_info)(int idx, int *regnum, const char **name, const char **feature);
-    int (*reg_read)(int regnum, uint8_t *buf, size_t cap);        /* size or -errno */
-    int (*reg_write)(int regnum, const uint8_t *buf, size_t len); /* size or -errno */
+    int (*reg_info)(int idx, int *regnum, const char **name,
+                    const char **feature);
+    int (*reg_read)(int regnum, uint8_t *buf, size_t cap); /* size or -errno */
+    int (*reg_write)(int regnum, const uint8_t *buf,
+                     size_t len); /* size or -errno */
     /* Host errno -> guest errno (positive numbers). */
     int (*errno_to_guest)(int host_errno);
     /* Guest thread id. */
@@ -61,10 +63,10 @@ struct sfemu_host_ops {
  * costs a byte load.  Kept current by the runtime's rules watcher.
  */
 struct sfemu_hook_map {
-    int base;                   /* first syscall number of the table */
+    int base; /* first syscall number of the table */
     int count;
-    volatile uint8_t *map;      /* map[num - base]: nonzero = hooked */
-    volatile int all;           /* entry.lua/finish.lua: every syscall */
+    volatile uint8_t *map; /* map[num - base]: nonzero = hooked */
+    volatile int all;      /* entry.lua/finish.lua: every syscall */
 };
 extern struct sfemu_hook_map sfemu_hook_map;
 
@@ -81,7 +83,8 @@ static inline int sfemu_hooked(int num)
 /* Command-line options; a bad value prints a clear error and exits. */
 void sfemu_rt_option(const char *name, const char *value);
 /* After the guest is loaded; returns nonzero if syscalls must be hooked. */
-int sfemu_rt_init(const struct sfemu_target *t, const struct sfemu_host_ops *ops);
+int sfemu_rt_init(const struct sfemu_target *t,
+                  const struct sfemu_host_ops *ops);
 /* One guest syscall, around the real one. */
 int64_t sfemu_rt_syscall(int num, const int64_t args[SFEMU_NARGS]);
 /* Plugin options to load before the guest starts ("file=...,arg"), or NULL;

@@ -28,78 +28,88 @@
 #ifndef SFEMU_OPTIONS_H
 #define SFEMU_OPTIONS_H
 
-#define SFEMU_OPTIONS(ARG, ENV) \
-    ARG(rules, "rules", "QEMU_RULES", NULL, DIR, 0, 0, NULL, "dir", \
-        "run Lua syscall rules from 'dir'", "rules_dir") \
-    ARG(ctx_keep, "rules-ctx-keep", "QEMU_RULES_CTX_KEEP", NULL, LONG, \
-        0, 1L << 20, "64", "n", \
-        "keep the last 'n' syscalls per thread (context ring)", "ctx_keep") \
-    ARG(idle_ms, "rules-idle-ms", "QEMU_RULES_IDLE_MS", NULL, LONG, \
-        0, 24L * 3600 * 1000, "0", "ms", \
-        "idle watchdog: report a thread without a syscall for 'ms' (0: off)", \
-        "idle_ms") \
-    ARG(shadowstack, "shadowstack", "QEMU_SHADOWSTACK", NULL, KV, \
-        1, 1L << 20, "log=off,summary=on,unwind_limit=100,max_stack=100", \
-        "opts", "shadow call stack: log=on|off,summary=on|off," \
-        "unwind_limit=N,max_stack=N", "shadowstack") \
-    ARG(sfanalysis, "sfanalysis", "QEMU_SFANALYSIS", NULL, PATH, 0, 0, NULL, \
-        "outdir", "write a run analysis (JSON and summary) to 'outdir'", \
-        "sfanalysis") \
-    ARG(root_mode, "root-mode", "QEMU_ROOT_MODE", NULL, ENUM, 0, 0, NULL, \
-        "true|prefix", \
-        "how -L applies (default: true with -rules and an existing -L dir)", \
-        "root_mode") \
-    ENV(log, NULL, NULL, "SFEMU_LOG", PATH, 0, 0, NULL, "file", \
-        "append the runtime's log to 'file' instead of stderr", NULL) \
-    ENV(rules_override_dir, NULL, NULL, "SFEMU_RULES_OVERRIDE_DIR", LIST, \
-        0, 0, NULL, "dir:dir", \
-        "override dirs in priority order (relative to -rules), replacing " \
-        "syscall_override_user:syscall_override", NULL) \
-    ENV(rules_check_ms, NULL, NULL, "SFEMU_RULES_CHECK_MS", LONG, \
-        1, 3600L * 1000, "200", "ms", \
-        "how often a hooked syscall re-checks the loaded rule files", NULL) \
-    ENV(rule_max_insns, NULL, NULL, "SFEMU_RULE_MAX_INSNS", LONG, \
-        1000, 1L << 40, "20000000", "n", \
-        "instruction budget of one rule call", NULL) \
-    ENV(rule_max_mem, NULL, NULL, "SFEMU_RULE_MAX_MEM", LONG, \
-        1L << 20, 1L << 40, "268435456", "bytes", \
-        "memory limit of each rule Lua state", NULL) \
-    ENV(host_paths, NULL, NULL, "SFEMU_HOST_PATHS", LIST, 0, 0, NULL, \
-        "path:path", "true root: guest paths served from the host " \
-        "(+path adds to the default list)", NULL) \
-    ENV(open_host_allow, NULL, NULL, "SFEMU_OPEN_HOST_ALLOW", LIST, \
-        0, 0, NULL, "path:path", \
-        "host files and dirs (dir/) c_open_host may open read-write", NULL) \
-    ENV(watchdog, NULL, NULL, "SFEMU_WATCHDOG", BOOL, 0, 0, NULL, "on|off", \
-        "force the watchdog on or off (default: on with entry.lua or " \
-        "-rules-idle-ms)", NULL) \
-    ENV(deadloop_period_max, NULL, NULL, "SFEMU_DEADLOOP_PERIOD_MAX", LONG, \
-        0, 64, "8", "n", \
-        "longest repeated syscall sequence the dead-loop check looks for " \
-        "(0: off)", NULL) \
-    ENV(deadloop_repeats, NULL, NULL, "SFEMU_DEADLOOP_REPEATS", LONG, \
-        2, 1000000, "20", "n", \
-        "repetitions of a sequence that make a dead loop", NULL) \
-    ENV(deadloop_wait_ms, NULL, NULL, "SFEMU_DEADLOOP_WAIT_MS", LONG, \
-        0, 3600L * 1000, "50", "ms", \
-        "a syscall that blocks this long is waiting, not looping", NULL) \
-    ENV(watchdog_max_reports, NULL, NULL, "SFEMU_WATCHDOG_MAX_REPORTS", LONG, \
-        0, 1000000, "32", "n", "reports one process writes at most", NULL) \
-    ENV(watchdog_stack_scan, NULL, NULL, "SFEMU_WATCHDOG_STACK_SCAN", LONG, \
-        0, 1L << 20, "4096", "bytes", \
-        "stack bytes a report scans for return addresses", NULL) \
-    ENV(probe_http, NULL, NULL, "SFEMU_PROBE_HTTP", STR, 0, 0, NULL, \
-        "host:port", "before a dead-loop report, ask this loopback HTTP " \
-        "service whether it still answers", NULL) \
-    ENV(probe_timeout_ms, NULL, NULL, "SFEMU_PROBE_TIMEOUT_MS", LONG, \
-        1, 60000, "1000", "ms", "timeout of an HTTP probe", NULL) \
-    ENV(shadowstack_plugin, NULL, NULL, "SFEMU_SHADOWSTACK_PLUGIN", PATH, \
-        0, 0, NULL, "file", "the shadow-stack TCG plugin (default: " \
-        "libsfemu-shadowstack.so beside the qemu binary)", NULL) \
-    ENV(ai_auto_continue, NULL, NULL, "SFEMU_AI_AUTO_CONTINUE", BOOL, \
-        0, 0, "off", "on|off", \
-        "c_wait_user_continue answers yes without asking", NULL) \
-    ENV(auto_ai, NULL, NULL, "auto_ai", BOOL, 0, 0, "off", "on|off", \
+#define SFEMU_OPTIONS(ARG, ENV)                                                \
+    ARG(rules, "rules", "QEMU_RULES", NULL, DIR, 0, 0, NULL, "dir",            \
+        "run Lua syscall rules from 'dir'", "rules_dir")                       \
+    ARG(ctx_keep, "rules-ctx-keep", "QEMU_RULES_CTX_KEEP", NULL, LONG, 0,      \
+        1L << 20, "64", "n",                                                   \
+        "keep the last 'n' syscalls per thread (context ring)", "ctx_keep")    \
+    ARG(idle_ms, "rules-idle-ms", "QEMU_RULES_IDLE_MS", NULL, LONG, 0,         \
+        24L * 3600 * 1000, "0", "ms",                                          \
+        "idle watchdog: report a thread without a syscall for 'ms' (0: off)",  \
+        "idle_ms")                                                             \
+    ARG(shadowstack, "shadowstack", "QEMU_SHADOWSTACK", NULL, KV, 1, 1L << 20, \
+        "log=off,summary=on,unwind_limit=100,max_stack=100", "opts",           \
+        "shadow call stack: log=on|off,summary=on|off,"                        \
+        "unwind_limit=N,max_stack=N",                                          \
+        "shadowstack")                                                         \
+    ARG(sfanalysis, "sfanalysis", "QEMU_SFANALYSIS", NULL, PATH, 0, 0, NULL,   \
+        "outdir", "write a run analysis (JSON and summary) to 'outdir'",       \
+        "sfanalysis")                                                          \
+    ARG(root_mode, "root-mode", "QEMU_ROOT_MODE", NULL, ENUM, 0, 0, NULL,      \
+        "true|prefix",                                                         \
+        "how -L applies (default: true with -rules and an existing -L dir)",   \
+        "root_mode")                                                           \
+    ENV(log, NULL, NULL, "SFEMU_LOG", PATH, 0, 0, NULL, "file",                \
+        "append the runtime's log to 'file' instead of stderr", NULL)          \
+    ENV(rules_override_dir, NULL, NULL, "SFEMU_RULES_OVERRIDE_DIR", LIST, 0,   \
+        0, NULL, "dir:dir",                                                    \
+        "override dirs in priority order (relative to -rules), replacing "     \
+        "syscall_override_user:syscall_override",                              \
+        NULL)                                                                  \
+    ENV(rules_check_ms, NULL, NULL, "SFEMU_RULES_CHECK_MS", LONG, 1,           \
+        3600L * 1000, "200", "ms",                                             \
+        "how often a hooked syscall re-checks the loaded rule files", NULL)    \
+    ENV(rule_max_insns, NULL, NULL, "SFEMU_RULE_MAX_INSNS", LONG, 1000,        \
+        1L << 40, "20000000", "n", "instruction budget of one rule call",      \
+        NULL)                                                                  \
+    ENV(rule_max_mem, NULL, NULL, "SFEMU_RULE_MAX_MEM", LONG, 1L << 20,        \
+        1L << 40, "268435456", "bytes", "memory limit of each rule Lua state", \
+        NULL)                                                                  \
+    ENV(host_paths, NULL, NULL, "SFEMU_HOST_PATHS", LIST, 0, 0, NULL,          \
+        "path:path",                                                           \
+        "true root: guest paths served from the host "                         \
+        "(+path adds to the default list)",                                    \
+        NULL)                                                                  \
+    ENV(open_host_allow, NULL, NULL, "SFEMU_OPEN_HOST_ALLOW", LIST, 0, 0,      \
+        NULL, "path:path",                                                     \
+        "host files and dirs (dir/) c_open_host may open read-write", NULL)    \
+    ENV(watchdog, NULL, NULL, "SFEMU_WATCHDOG", BOOL, 0, 0, NULL, "on|off",    \
+        "force the watchdog on or off (default: on with entry.lua or "         \
+        "-rules-idle-ms)",                                                     \
+        NULL)                                                                  \
+    ENV(deadloop_period_max, NULL, NULL, "SFEMU_DEADLOOP_PERIOD_MAX", LONG, 0, \
+        64, "8", "n",                                                          \
+        "longest repeated syscall sequence the dead-loop check looks for "     \
+        "(0: off)",                                                            \
+        NULL)                                                                  \
+    ENV(deadloop_repeats, NULL, NULL, "SFEMU_DEADLOOP_REPEATS", LONG, 2,       \
+        1000000, "20", "n", "repetitions of a sequence that make a dead loop", \
+        NULL)                                                                  \
+    ENV(deadloop_wait_ms, NULL, NULL, "SFEMU_DEADLOOP_WAIT_MS", LONG, 0,       \
+        3600L * 1000, "50", "ms",                                              \
+        "a syscall that blocks this long is waiting, not looping", NULL)       \
+    ENV(watchdog_max_reports, NULL, NULL, "SFEMU_WATCHDOG_MAX_REPORTS", LONG,  \
+        0, 1000000, "32", "n", "reports one process writes at most", NULL)     \
+    ENV(watchdog_stack_scan, NULL, NULL, "SFEMU_WATCHDOG_STACK_SCAN", LONG, 0, \
+        1L << 20, "4096", "bytes",                                             \
+        "stack bytes a report scans for return addresses", NULL)               \
+    ENV(probe_http, NULL, NULL, "SFEMU_PROBE_HTTP", STR, 0, 0, NULL,           \
+        "host:port",                                                           \
+        "before a dead-loop report, ask this loopback HTTP "                   \
+        "service whether it still answers",                                    \
+        NULL)                                                                  \
+    ENV(probe_timeout_ms, NULL, NULL, "SFEMU_PROBE_TIMEOUT_MS", LONG, 1,       \
+        60000, "1000", "ms", "timeout of an HTTP probe", NULL)                 \
+    ENV(shadowstack_plugin, NULL, NULL, "SFEMU_SHADOWSTACK_PLUGIN", PATH, 0,   \
+        0, NULL, "file",                                                       \
+        "the shadow-stack TCG plugin (default: "                               \
+        "libsfemu-shadowstack.so beside the qemu binary)",                     \
+        NULL)                                                                  \
+    ENV(ai_auto_continue, NULL, NULL, "SFEMU_AI_AUTO_CONTINUE", BOOL, 0, 0,    \
+        "off", "on|off", "c_wait_user_continue answers yes without asking",    \
+        NULL)                                                                  \
+    ENV(auto_ai, NULL, NULL, "auto_ai", BOOL, 0, 0, "off", "on|off",           \
         "unattended mode (implies SFEMU_AI_AUTO_CONTINUE)", NULL)
 
 #endif

@@ -13,21 +13,21 @@
 #define SFEMU_SHADOW_API_VERSION 1
 
 struct sfemu_shadow_frame {
-    uint64_t callee;      /* entry of the called function (0 if unknown yet) */
-    uint64_t ret;         /* return address */
-    uint64_t site;        /* address of the call instruction */
+    uint64_t callee; /* entry of the called function (0 if unknown yet) */
+    uint64_t ret;    /* return address */
+    uint64_t site;   /* address of the call instruction */
 };
 
 struct sfemu_shadow_api {
     uint32_t version;
     /* settings, from -shadowstack */
-    int log;              /* log every call/return */
-    int summary;          /* print the hottest call paths at exit */
-    long unwind_limit;    /* frames searched when a return skips frames */
-    long max_stack;       /* deepest stack kept per thread */
+    int log;           /* log every call/return */
+    int summary;       /* print the hottest call paths at exit */
+    long unwind_limit; /* frames searched when a return skips frames */
+    long max_stack;    /* deepest stack kept per thread */
     const char *arch;
     int big_endian;
-    void (*log_line)(const char *msg);               /* the runtime's log */
+    void (*log_line)(const char *msg); /* the runtime's log */
     int (*resolve)(uint64_t addr, char *out, size_t cap); /* lib!sym+off */
     /* filled by the plugin */
     int installed;

@@ -42,21 +42,21 @@ struct file_ent {
     dev_t dev;
     ino_t ino;
     struct timespec mtime;
-    struct sfemu_elf *elf;      /* NULL: not ELF or unreadable */
+    struct sfemu_elf *elf; /* NULL: not ELF or unreadable */
     struct file_ent *next;
 };
 
 struct module {
     uint64_t lo, hi, bias;
     struct file_ent *f;
-    const char *name;           /* basename of f->path */
+    const char *name; /* basename of f->path */
 };
 
 struct space {
     pthread_mutex_t lock;
-    struct module *mods;        /* sorted by lo */
+    struct module *mods; /* sorted by lo */
     size_t nmods;
-    struct file_ent *files;     /* parsed once per (path, inode, mtime) */
+    struct file_ent *files; /* parsed once per (path, inode, mtime) */
     int scanned;
     int64_t scan_ns;
     unsigned scan_gen;
@@ -74,8 +74,8 @@ struct scan {
     int oom;
 };
 
-#define RESCAN_NS 100000000LL   /* a miss rescans at most every 100 ms ... */
-static atomic_uint maps_gen;    /* ... unless an mmap-family call was seen */
+#define RESCAN_NS 100000000LL /* a miss rescans at most every 100 ms ... */
+static atomic_uint maps_gen;  /* ... unless an mmap-family call was seen */
 
 static struct space guest_space = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static struct space host_space = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -142,7 +142,8 @@ static void host_maps(struct scan *s)
         char *path, *nl;
 
         if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms,
-                   &off, &pos) < 4 || !pos) {
+                   &off, &pos) < 4 ||
+            !pos) {
             continue;
         }
         path = line + pos;
@@ -180,7 +181,7 @@ static struct file_ent *file_get(struct space *sp, const char *path)
     if (sfemu_elf_load(path, &f->elf) != 0) {
         f->elf = NULL;
     }
-    f->next = sp->files;        /* a stale version stays: modules may use it */
+    f->next = sp->files; /* a stale version stays: modules may use it */
     sp->files = f;
     return f;
 }
@@ -213,7 +214,8 @@ static void space_rescan(struct space *sp, int guest)
     mods = calloc(s.n ? s.n : 1, sizeof(*mods));
     for (size_t i = 0; mods && i < s.n; i++) {
         struct mapping *m = &s.m[i];
-        struct module mod = { .lo = m->start, .hi = m->end,
+        struct module mod = { .lo = m->start,
+                              .hi = m->end,
                               .bias = m->start - m->off };
         int known = 0;
 
@@ -273,8 +275,8 @@ static const struct module *space_lookup(struct space *sp, int guest,
     const struct module *m = sp->scanned ? space_find(sp, a) : NULL;
 
     if (!m && (!sp->scanned ||
-               sp->scan_gen != atomic_load_explicit(&maps_gen,
-                                                    memory_order_relaxed) ||
+               sp->scan_gen !=
+                   atomic_load_explicit(&maps_gen, memory_order_relaxed) ||
                now_ns(CLOCK_MONOTONIC) - sp->scan_ns >= RESCAN_NS)) {
         space_rescan(sp, guest);
         m = space_find(sp, a);
@@ -282,8 +284,8 @@ static const struct module *space_lookup(struct space *sp, int guest,
     return m;
 }
 
-static int space_resolve(struct space *sp, int guest, uint64_t a,
-                         int64_t max, char *out, size_t cap)
+static int space_resolve(struct space *sp, int guest, uint64_t a, int64_t max,
+                         char *out, size_t cap)
 {
     const struct module *m;
     int rc;
@@ -294,7 +296,7 @@ static int space_resolve(struct space *sp, int guest, uint64_t a,
         rc = sfemu_elf_format(m->f->elf, m->name, m->bias, a, max, out, cap);
     } else {
         snprintf(out, cap, "0x%" PRIx64, a);
-        rc = -ESRCH;            /* in no module */
+        rc = -ESRCH; /* in no module */
     }
     pthread_mutex_unlock(&sp->lock);
     return rc;
@@ -337,7 +339,7 @@ int sfemu_host_resolve(const void *addr, int64_t max_bytes, char *out,
         }
     }
     if (rc == -ENOENT) {
-        return -ENOENT;         /* "module+0xoff" from the maps */
+        return -ENOENT; /* "module+0xoff" from the maps */
     }
     if (have_dl && info.dli_fbase) {
         snprintf(out, cap, "%s+0x%" PRIx64, base_name(info.dli_fname),
@@ -355,42 +357,44 @@ static const char *const pc_names[PC_N] = { "open", "stat", "access", "exec" };
 
 /* What a syscall number means to the record (one byte per number). */
 enum sc_kind {
-    K_NONE, K_MAP, K_BIND, K_SOCKETCALL,
-    K_PATH,                     /* + path class and argument in sc_path */
+    K_NONE,
+    K_MAP,
+    K_BIND,
+    K_SOCKETCALL,
+    K_PATH, /* + path class and argument in sc_path */
 };
 
 struct path_spec {
     const char *name;
     uint8_t cls, arg;
-    int8_t flags_arg;           /* open flags argument, -1 none, -2 creat */
+    int8_t flags_arg; /* open flags argument, -1 none, -2 creat */
 };
 
 static const struct path_spec path_specs[] = {
-    { "open", PC_OPEN, 0, 1 },      { "creat", PC_OPEN, 0, -2 },
-    { "openat", PC_OPEN, 1, 2 },    { "openat2", PC_OPEN, 1, -1 },
-    { "stat", PC_STAT, 0, -1 },     { "lstat", PC_STAT, 0, -1 },
-    { "stat64", PC_STAT, 0, -1 },   { "lstat64", PC_STAT, 0, -1 },
-    { "oldstat", PC_STAT, 0, -1 },  { "oldlstat", PC_STAT, 0, -1 },
-    { "newfstatat", PC_STAT, 1, -1 }, { "fstatat64", PC_STAT, 1, -1 },
-    { "statx", PC_STAT, 1, -1 },
-    { "access", PC_ACCESS, 0, -1 }, { "faccessat", PC_ACCESS, 1, -1 },
-    { "faccessat2", PC_ACCESS, 1, -1 },
-    { "execve", PC_EXEC, 0, -1 },   { "execveat", PC_EXEC, 1, -1 },
+    { "open", PC_OPEN, 0, 1 },         { "creat", PC_OPEN, 0, -2 },
+    { "openat", PC_OPEN, 1, 2 },       { "openat2", PC_OPEN, 1, -1 },
+    { "stat", PC_STAT, 0, -1 },        { "lstat", PC_STAT, 0, -1 },
+    { "stat64", PC_STAT, 0, -1 },      { "lstat64", PC_STAT, 0, -1 },
+    { "oldstat", PC_STAT, 0, -1 },     { "oldlstat", PC_STAT, 0, -1 },
+    { "newfstatat", PC_STAT, 1, -1 },  { "fstatat64", PC_STAT, 1, -1 },
+    { "statx", PC_STAT, 1, -1 },       { "access", PC_ACCESS, 0, -1 },
+    { "faccessat", PC_ACCESS, 1, -1 }, { "faccessat2", PC_ACCESS, 1, -1 },
+    { "execve", PC_EXEC, 0, -1 },      { "execveat", PC_EXEC, 1, -1 },
 };
 
-#define ERR_SLOTS 4096          /* (syscall, errno) pairs */
+#define ERR_SLOTS 4096 /* (syscall, errno) pairs */
 #define MAX_PATHS 4096
 #define PATH_SLOTS 8192
 #define MAX_BINDS 256
 #define MAX_TRIGGERS 256
-#define NERRS 4                 /* distinct errnos kept per path */
+#define NERRS 4 /* distinct errnos kept per path */
 
 struct path_ent {
     char *path;
     uint32_t ok[PC_N], fail[PC_N];
     int err[NERRS];
     uint32_t errn[NERRS];
-    uint8_t modes;              /* 1 read, 2 write, 4 create */
+    uint8_t modes; /* 1 read, 2 write, 4 create */
 };
 
 struct bind_ent {
@@ -407,12 +411,12 @@ struct trigger_ent {
 };
 
 static struct {
-    char *outdir;               /* absolute; NULL = record off */
-    int base, n;                /* syscall table bounds */
-    uint8_t *kind;              /* [n] enum sc_kind */
+    char *outdir;                  /* absolute; NULL = record off */
+    int base, n;                   /* syscall table bounds */
+    uint8_t *kind;                 /* [n] enum sc_kind */
     const struct path_spec **path; /* [n] for K_PATH */
-    _Atomic uint64_t *count;    /* [n] */
-    _Atomic uint64_t *errors;   /* [n] */
+    _Atomic uint64_t *count;       /* [n] */
+    _Atomic uint64_t *errors;      /* [n] */
     _Atomic uint64_t total, outside;
     _Atomic uint32_t err_key[ERR_SLOTS];
     _Atomic uint64_t err_cnt[ERR_SLOTS];
@@ -421,10 +425,10 @@ static struct {
     int is_child;
     int64_t start_real, start_mono;
 
-    pthread_mutex_t lock;       /* everything below */
-    struct path_ent *paths;     /* insertion order */
+    pthread_mutex_t lock;   /* everything below */
+    struct path_ent *paths; /* insertion order */
     size_t npaths, paths_dropped;
-    int32_t *path_idx;          /* [PATH_SLOTS] index + 1, 0 = empty */
+    int32_t *path_idx; /* [PATH_SLOTS] index + 1, 0 = empty */
     struct bind_ent binds[MAX_BINDS];
     size_t nbinds;
     struct trigger_ent triggers[MAX_TRIGGERS];
@@ -440,7 +444,7 @@ static int mkdir_p(const char *path)
         return -ENAMETOOLONG;
     }
     memcpy(buf, path, len + 1);
-    for (char *p = buf + 1; ; p++) {
+    for (char *p = buf + 1;; p++) {
         if (*p == '/' || !*p) {
             char c = *p;
             *p = '\0';
@@ -522,7 +526,8 @@ void sfemu_analysis_init(void)
     /* Absolute now: the guest's chdir may move the host's cwd later. */
     if (rc < 0 || !(rec.outdir = realpath(dir, NULL))) {
         sfemu_log("-sfanalysis %s: cannot create the directory: %s; no "
-                  "analysis record", dir, strerror(rc < 0 ? -rc : errno));
+                  "analysis record",
+                  dir, strerror(rc < 0 ? -rc : errno));
         return;
     }
     rec.base = sfemu_syscall_base();
@@ -563,7 +568,6 @@ void sfemu_analysis_init(void)
     sfemu_observer_add(&analysis_observer);
 }
 
-
 static int is_err(int64_t ret)
 {
     return ret < 0 && ret > -4096;
@@ -575,14 +579,14 @@ static void count_errno(int idx, int e)
     uint32_t h = (key * 2654435761u) % ERR_SLOTS;
 
     for (int probe = 0; probe < ERR_SLOTS; probe++, h = (h + 1) % ERR_SLOTS) {
-        uint32_t cur = atomic_load_explicit(&rec.err_key[h],
-                                            memory_order_relaxed);
+        uint32_t cur =
+            atomic_load_explicit(&rec.err_key[h], memory_order_relaxed);
         if (cur == 0) {
             uint32_t zero = 0;
             if (atomic_compare_exchange_strong(&rec.err_key[h], &zero, key)) {
                 cur = key;
             } else {
-                cur = zero;     /* another thread took the slot */
+                cur = zero; /* another thread took the slot */
             }
         }
         if (cur == key) {
@@ -616,7 +620,8 @@ static struct path_ent *path_get(const char *path)
             return p;
         }
     }
-    if (rec.npaths == MAX_PATHS || !(rec.paths[rec.npaths].path = strdup(path))) {
+    if (rec.npaths == MAX_PATHS ||
+        !(rec.paths[rec.npaths].path = strdup(path))) {
         rec.paths_dropped++;
         return NULL;
     }
@@ -633,7 +638,7 @@ static void record_path(const struct path_spec *s, const int64_t a[SFEMU_NARGS],
     struct path_ent *p;
 
     if (n <= 0) {
-        return;                 /* NULL, "" (AT_EMPTY_PATH) or unreadable */
+        return; /* NULL, "" (AT_EMPTY_PATH) or unreadable */
     }
     path[n] = '\0';
     pthread_mutex_lock(&rec.lock);
@@ -687,8 +692,8 @@ static void record_bind(uint64_t gaddr, uint64_t len, int64_t ret)
     if (len < 2 || sfemu_rt.ops->read_mem(gaddr, sa, len) != 0) {
         return;
     }
-    family = (unsigned)guest_word(sa, 2);   /* sa_family: guest order */
-    if (family == 1) {                      /* AF_UNIX */
+    family = (unsigned)guest_word(sa, 2); /* sa_family: guest order */
+    if (family == 1) {                    /* AF_UNIX */
         size_t n = strnlen((char *)sa + 2, len - 2);
         snprintf(fam, sizeof(fam), "AF_UNIX");
         if (len > 2 && sa[2] == 0) {
@@ -698,7 +703,7 @@ static void record_bind(uint64_t gaddr, uint64_t len, int64_t ret)
         } else {
             snprintf(addr, sizeof(addr), "%.*s", (int)n, (char *)sa + 2);
         }
-    } else if (family == 2 && len >= 8) {   /* AF_INET: port, address in
+    } else if (family == 2 && len >= 8) { /* AF_INET: port, address in
                                              * network order */
         snprintf(fam, sizeof(fam), "AF_INET");
         snprintf(addr, sizeof(addr), "%u.%u.%u.%u:%u", sa[4], sa[5], sa[6],
@@ -720,7 +725,8 @@ static void record_bind(uint64_t gaddr, uint64_t len, int64_t ret)
     pthread_mutex_lock(&rec.lock);
     for (size_t i = 0; i < rec.nbinds; i++) {
         struct bind_ent *b = &rec.binds[i];
-        if (b->ret == ret && !strcmp(b->family, fam) && !strcmp(b->addr, addr)) {
+        if (b->ret == ret && !strcmp(b->family, fam) &&
+            !strcmp(b->addr, addr)) {
             b->count++;
             pthread_mutex_unlock(&rec.lock);
             return;
@@ -759,18 +765,17 @@ static void analysis_syscall(int num, const int64_t a[SFEMU_NARGS], int64_t ret,
     case K_MAP:
         atomic_fetch_add_explicit(&maps_gen, 1, memory_order_relaxed);
         break;
-    case K_PATH:
-        record_path(rec.path[idx], a, ret);
-        break;
+    case K_PATH: record_path(rec.path[idx], a, ret); break;
     case K_BIND:
         record_bind(sfemu_guest_addr(a[1]), sfemu_guest_addr(a[2]), ret);
         break;
     case K_SOCKETCALL:
-        if (a[0] == 2) {        /* SYS_BIND: args in a guest array */
+        if (a[0] == 2) { /* SYS_BIND: args in a guest array */
             int w = sfemu_rt.t->abi_bits / 8;
             uint8_t b[24];
             if (sfemu_rt.ops->read_mem(sfemu_guest_addr(a[1]), b, 3 * w) == 0) {
-                record_bind(guest_word(b + w, w), guest_word(b + 2 * w, w), ret);
+                record_bind(guest_word(b + w, w), guest_word(b + 2 * w, w),
+                            ret);
             }
         }
         break;
@@ -867,7 +872,7 @@ static int is_device(const char *p)
 static int is_missing(const struct path_ent *p)
 {
     for (int k = 0; k < NERRS; k++) {
-        if (p->errn[k] && p->err[k] == 2) {     /* ENOENT: 2 on every target */
+        if (p->errn[k] && p->err[k] == 2) { /* ENOENT: 2 on every target */
             return 1;
         }
     }
@@ -904,27 +909,35 @@ static void write_json(FILE *f, const char *why, struct sc_row *rows,
     fprintf(f, ",\n  \"abi_bits\": %d,\n  \"big_endian\": %s,\n  \"program\": ",
             sfemu_rt.t ? sfemu_rt.t->abi_bits : 0,
             sfemu_rt.t && sfemu_rt.t->big_endian ? "true" : "false");
-    json_str(f, sfemu_rt.t && sfemu_rt.t->exec_path ? sfemu_rt.t->exec_path : "");
-    fprintf(f, ",\n  \"started\": %.3f,\n  \"ended\": %.3f,\n"
-            "  \"seconds\": %.3f,\n", rec.start_real / 1e9, end_real / 1e9, secs);
+    json_str(f,
+             sfemu_rt.t && sfemu_rt.t->exec_path ? sfemu_rt.t->exec_path : "");
+    fprintf(f,
+            ",\n  \"started\": %.3f,\n  \"ended\": %.3f,\n"
+            "  \"seconds\": %.3f,\n",
+            rec.start_real / 1e9, end_real / 1e9, secs);
 
-    fprintf(f, "  \"syscalls\": {\n    \"total\": %" PRIu64 ",\n"
+    fprintf(f,
+            "  \"syscalls\": {\n    \"total\": %" PRIu64 ",\n"
             "    \"outside_table\": %" PRIu64 ",\n    \"by_name\": [",
             atomic_load(&rec.total), atomic_load(&rec.outside));
     for (size_t i = 0; i < nrows; i++) {
         int first = 1;
         fprintf(f, "%s\n      {\"name\": ", i ? "," : "");
         json_str(f, sc_name(rows[i].idx, nb, sizeof(nb)));
-        fprintf(f, ", \"num\": %d, \"count\": %" PRIu64 ", \"errors\": %" PRIu64
-                ", \"errnos\": [", rec.base + rows[i].idx, rows[i].count,
-                rows[i].errors);
+        fprintf(f,
+                ", \"num\": %d, \"count\": %" PRIu64 ", \"errors\": %" PRIu64
+                ", \"errnos\": [",
+                rec.base + rows[i].idx, rows[i].count, rows[i].errors);
         for (int s = 0; s < ERR_SLOTS && rows[i].errors; s++) {
             uint32_t key = atomic_load(&rec.err_key[s]);
             if (key && (int)(key >> 12) - 1 == rows[i].idx) {
                 errno_name(key & 0xfff, en, sizeof(en));
-                fprintf(f, "%s{\"errno\": %u, \"name\": \"%s\", \"count\": %"
-                        PRIu64 "}", first ? "" : ", ", key & 0xfff, en,
-                        atomic_load(&rec.err_cnt[s]));
+                fprintf(
+                    f,
+                    "%s{\"errno\": %u, \"name\": \"%s\", \"count\": %" PRIu64
+                    "}",
+                    first ? "" : ", ", key & 0xfff, en,
+                    atomic_load(&rec.err_cnt[s]));
                 first = 0;
             }
         }
@@ -981,8 +994,8 @@ static void write_json(FILE *f, const char *why, struct sc_row *rows,
         fprintf(f, "%s\n    {\"family\": \"%s\", \"address\": ", i ? "," : "",
                 b->family);
         json_str(f, b->addr);
-        fprintf(f, ", \"ok\": %s, \"result\": %" PRId64, is_err(b->ret) ? "false"
-                : "true", b->ret);
+        fprintf(f, ", \"ok\": %s, \"result\": %" PRId64,
+                is_err(b->ret) ? "false" : "true", b->ret);
         if (is_err(b->ret)) {
             errno_name((int)-b->ret, en, sizeof(en));
             fprintf(f, ", \"errno\": \"%s\"", en);
@@ -1010,10 +1023,11 @@ static void write_json(FILE *f, const char *why, struct sc_row *rows,
         json_str(f, m->name);
         fprintf(f, ", \"path\": ");
         json_str(f, m->f->path);
-        fprintf(f, ", \"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64
+        fprintf(f,
+                ", \"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64
                 "\", \"bias\": \"0x%" PRIx64 "\", \"elf\": %s, \"symbols\": %zu"
-                ", \"symbol_source\": \"%s\"}", m->lo, m->hi, m->bias,
-                e ? "true" : "false", e ? e->nsyms : 0,
+                ", \"symbol_source\": \"%s\"}",
+                m->lo, m->hi, m->bias, e ? "true" : "false", e ? e->nsyms : 0,
                 e ? src[e->source] : "none");
     }
     fprintf(f, "\n  ]\n}\n");
@@ -1034,7 +1048,8 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
             sfemu_rt.t ? sfemu_rt.t->arch : "?", (int)getpid(),
             rec.is_child ? ", forked child" : "");
     fprintf(f, "Ended by %s after %.3f s.\n\n", why ? why : "?", secs);
-    fprintf(f, "Syscalls: %" PRIu64 " calls, %zu distinct, %" PRIu64 " failed\n",
+    fprintf(f,
+            "Syscalls: %" PRIu64 " calls, %zu distinct, %" PRIu64 " failed\n",
             atomic_load(&rec.total), nrows, failed);
     fprintf(f, "  %10s %8s  %s\n", "calls", "errors", "syscall (errnos)");
     for (size_t i = 0; i < nrows; i++) {
@@ -1067,8 +1082,8 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
     for (size_t i = 0; i < rec.npaths; i++) {
         const struct path_ent *p = &rec.paths[i];
         modes_str(p->modes, m);
-        fprintf(f, "  %-3s %s%s ", m, p->path, is_device(p->path) ? " [device]"
-                                                                   : "");
+        fprintf(f, "  %-3s %s%s ", m, p->path,
+                is_device(p->path) ? " [device]" : "");
         for (int c = 0; c < PC_N; c++) {
             if (p->ok[c] || p->fail[c]) {
                 fprintf(f, " %s %u/%u", pc_names[c], p->ok[c], p->fail[c]);
@@ -1112,7 +1127,8 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
     for (size_t i = 0; i < guest_space.nmods; i++) {
         const struct module *mo = &guest_space.mods[i];
         fprintf(f, "  0x%08" PRIx64 "-0x%08" PRIx64 " %s (%zu symbols)\n",
-                mo->lo, mo->hi, mo->f->path, mo->f->elf ? mo->f->elf->nsyms : 0);
+                mo->lo, mo->hi, mo->f->path,
+                mo->f->elf ? mo->f->elf->nsyms : 0);
     }
 }
 
@@ -1163,7 +1179,8 @@ void sfemu_analysis_finish(const char *why)
     for (int i = 0; i < rec.n; i++) {
         uint64_t c = atomic_load(&rec.count[i]);
         if (c) {
-            rows[nrows++] = (struct sc_row){ i, c, atomic_load(&rec.errors[i]) };
+            rows[nrows++] =
+                (struct sc_row){ i, c, atomic_load(&rec.errors[i]) };
         }
     }
     qsort(rows, nrows, sizeof(*rows), row_cmp);

@@ -46,16 +46,16 @@ static uint64_t rd_get(struct rd *r, uint64_t off, size_t n)
 
 /* A field of an ELF structure at base, in the file's class and byte order. */
 #define MEMBER_SIZE(T, f) sizeof(((T *)0)->f)
-#define F(r, base, T, f)                                                    \
-    ((r)->is64 ? rd_get(r, (base) + offsetof(Elf64_##T, f),                 \
-                        MEMBER_SIZE(Elf64_##T, f))                          \
-               : rd_get(r, (base) + offsetof(Elf32_##T, f),                 \
+#define F(r, base, T, f)                                    \
+    ((r)->is64 ? rd_get(r, (base) + offsetof(Elf64_##T, f), \
+                        MEMBER_SIZE(Elf64_##T, f))          \
+               : rd_get(r, (base) + offsetof(Elf32_##T, f), \
                         MEMBER_SIZE(Elf32_##T, f)))
 #define SZ(r, T) ((r)->is64 ? sizeof(Elf64_##T) : sizeof(Elf32_##T))
 
 struct cand {
     uint64_t addr, size;
-    const char *name;           /* into the file */
+    const char *name; /* into the file */
     size_t nlen;
     uint8_t type, bind;
 };
@@ -105,8 +105,8 @@ static int take_syms(struct rd *r, struct sfemu_elf *e, uint64_t symoff,
     if (entsize < SZ(r, Sym)) {
         entsize = SZ(r, Sym);
     }
-    if (stroff > r->len || strsize > r->len - stroff ||
-        symoff > r->len || count > (r->len - symoff) / entsize) {
+    if (stroff > r->len || strsize > r->len - stroff || symoff > r->len ||
+        count > (r->len - symoff) / entsize) {
         return -ENOEXEC;
     }
     c = calloc(count ? count : 1, sizeof(*c));
@@ -127,21 +127,23 @@ static int take_syms(struct rd *r, struct sfemu_elf *e, uint64_t symoff,
         if (type == STT_GNU_IFUNC) {
             type = STT_FUNC;
         }
-        if ((type != STT_FUNC && type != STT_OBJECT) ||
-            shndx == SHN_UNDEF || shndx == SHN_ABS || name >= strsize) {
+        if ((type != STT_FUNC && type != STT_OBJECT) || shndx == SHN_UNDEF ||
+            shndx == SHN_ABS || name >= strsize) {
             continue;
         }
         s = (const char *)r->p + stroff + name;
         len = strnlen(s, strsize - name);
         if (!len || len == strsize - name) {
-            continue;           /* empty, or not terminated inside the table */
+            continue; /* empty, or not terminated inside the table */
         }
         /* Thumb and microMIPS/MIPS16 code addresses carry the ISA bit. */
-        if (type == STT_FUNC && (e->machine == EM_ARM || e->machine == EM_MIPS)) {
+        if (type == STT_FUNC &&
+            (e->machine == EM_ARM || e->machine == EM_MIPS)) {
             value &= ~(uint64_t)1;
         }
-        c[n++] = (struct cand){ value, size, s, len, (uint8_t)type,
-                                (uint8_t)ELF32_ST_BIND(info) };
+        c[n++] =
+            (struct cand){ value, size,          s,
+                           len,   (uint8_t)type, (uint8_t)ELF32_ST_BIND(info) };
     }
     if (r->bad) {
         free(c);
@@ -164,8 +166,8 @@ static int take_syms(struct rd *r, struct sfemu_elf *e, uint64_t symoff,
     }
     for (size_t i = 0; i < k; i++) {
         memcpy(arena, c[i].name, c[i].nlen + 1);
-        e->syms[i] = (struct sfemu_elf_sym){ c[i].addr, c[i].size, arena,
-                                             c[i].type };
+        e->syms[i] =
+            (struct sfemu_elf_sym){ c[i].addr, c[i].size, arena, c[i].type };
         arena += c[i].nlen + 1;
     }
     e->nsyms = k;
@@ -197,12 +199,13 @@ static int from_sections(struct rd *r, struct sfemu_elf *e)
                 continue;
             }
             str = shoff + link * shent;
-            rc = take_syms(r, e, F(r, sh, Shdr, sh_offset),
-                           F(r, sh, Shdr, sh_size) /
-                           (F(r, sh, Shdr, sh_entsize) ? F(r, sh, Shdr, sh_entsize)
-                                                       : SZ(r, Sym)),
-                           F(r, sh, Shdr, sh_entsize),
-                           F(r, str, Shdr, sh_offset), F(r, str, Shdr, sh_size));
+            rc = take_syms(
+                r, e, F(r, sh, Shdr, sh_offset),
+                F(r, sh, Shdr, sh_size) / (F(r, sh, Shdr, sh_entsize)
+                                               ? F(r, sh, Shdr, sh_entsize)
+                                               : SZ(r, Sym)),
+                F(r, sh, Shdr, sh_entsize), F(r, str, Shdr, sh_offset),
+                F(r, str, Shdr, sh_size));
             if (r->bad) {
                 return -ENOEXEC;
             }
@@ -307,11 +310,11 @@ static int from_dynamic(struct rd *r, struct sfemu_elf *e)
     if (mipsno) {
         count = mipsno;
     } else if (hash && vaddr_to_off(e, hash) != UINT64_MAX) {
-        count = rd_get(r, vaddr_to_off(e, hash) + 4, 4);    /* nchain */
+        count = rd_get(r, vaddr_to_off(e, hash) + 4, 4); /* nchain */
     } else if (gnuhash && vaddr_to_off(e, gnuhash) != UINT64_MAX) {
         count = gnu_hash_count(r, vaddr_to_off(e, gnuhash));
     } else if (stroff > symoff) {
-        count = (stroff - symoff) / SZ(r, Sym);  /* the usual layout */
+        count = (stroff - symoff) / SZ(r, Sym); /* the usual layout */
     }
     if (r->bad || !count) {
         return 0;
@@ -394,7 +397,7 @@ int sfemu_elf_load_mem(const void *data, size_t len, struct sfemu_elf **out)
         return rc;
     }
     if (rc <= 0) {
-        e->source = SFEMU_ELF_NOSYMS;   /* still useful: "lib+0xoff" */
+        e->source = SFEMU_ELF_NOSYMS; /* still useful: "lib+0xoff" */
     }
     *out = e;
     return 0;
@@ -489,7 +492,8 @@ int sfemu_elf_format(const struct sfemu_elf *e, const char *mod, uint64_t bias,
     if (s) {
         uint64_t off = v - s->addr;
         int near = max_bytes >= 0 ? off <= (uint64_t)max_bytes
-                   : s->size ? off < s->size : off <= SFEMU_ELF_DEFAULT_MAX;
+                   : s->size      ? off < s->size
+                                  : off <= SFEMU_ELF_DEFAULT_MAX;
         if (near) {
             if (off) {
                 snprintf(out, cap, "%s!%s+0x%" PRIx64, mod, s->name, off);

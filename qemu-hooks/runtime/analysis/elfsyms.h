@@ -11,22 +11,22 @@
 #include <stdint.h>
 
 enum sfemu_elf_source {
-    SFEMU_ELF_NOSYMS,           /* an ELF file without usable symbols */
+    SFEMU_ELF_NOSYMS, /* an ELF file without usable symbols */
     SFEMU_ELF_SYMTAB,
     SFEMU_ELF_DYNSYM,
-    SFEMU_ELF_DYNAMIC,          /* PT_DYNAMIC, no section headers */
+    SFEMU_ELF_DYNAMIC, /* PT_DYNAMIC, no section headers */
 };
 
 struct sfemu_elf_sym {
-    uint64_t addr;              /* link-time vaddr (Thumb bit cleared) */
+    uint64_t addr; /* link-time vaddr (Thumb bit cleared) */
     uint64_t size;
     const char *name;
-    uint8_t type;               /* STT_FUNC or STT_OBJECT */
+    uint8_t type; /* STT_FUNC or STT_OBJECT */
 };
 
 struct sfemu_elf_seg {
     uint64_t vaddr, memsz, offset, filesz;
-    uint32_t flags;             /* PF_* */
+    uint32_t flags; /* PF_* */
 };
 
 struct sfemu_elf {

@@ -64,18 +64,20 @@ const char *sfemu_rt_plugin_opts(int plugins_built)
     char path[PATH_MAX];
     enum sfemu_opt ss = SFEMU_OPT_shadowstack;
 
-    sfemu_options_finish();     /* plugins load before sfemu_rt_init */
+    sfemu_options_finish(); /* plugins load before sfemu_rt_init */
     if (!sfemu_opt_given(ss)) {
         return NULL;
     }
     if (!plugins_built) {
         fprintf(stderr, "qemu: -shadowstack needs TCG plugin support, which "
-                "static builds lack: use the dynamic qemu binary\n");
+                        "static builds lack: use the dynamic qemu binary\n");
         return NULL;
     }
     if (plugin_path(path, sizeof(path)) != 0) {
-        fprintf(stderr, "qemu: -shadowstack: plugin '%s' not found (set "
-                "SFEMU_SHADOWSTACK_PLUGIN)\n", path);
+        fprintf(stderr,
+                "qemu: -shadowstack: plugin '%s' not found (set "
+                "SFEMU_SHADOWSTACK_PLUGIN)\n",
+                path);
         exit(EXIT_FAILURE);
     }
     api.log = sfemu_opt_kv(ss, "log");

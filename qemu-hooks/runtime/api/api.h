@@ -4,15 +4,15 @@
 
 #include <lua.h>
 
-void sfemu_api_open(lua_State *L);      /* all of them, into the base env */
+void sfemu_api_open(lua_State *L); /* all of them, into the base env */
 
-void sfemu_api_sys_open(lua_State *L);   /* api_sys.c: syscalls, time, info */
-void sfemu_api_log_open(lua_State *L);   /* api_log.c: c_log */
-void sfemu_api_mem_open(lua_State *L);   /* api_mem.c: guest memory */
-void sfemu_api_regs_open(lua_State *L);  /* api_regs.c: registers */
-void sfemu_api_host_open(lua_State *L);  /* api_host.c: c_mkdir_p, c_open_host */
+void sfemu_api_sys_open(lua_State *L);  /* api_sys.c: syscalls, time, info */
+void sfemu_api_log_open(lua_State *L);  /* api_log.c: c_log */
+void sfemu_api_mem_open(lua_State *L);  /* api_mem.c: guest memory */
+void sfemu_api_regs_open(lua_State *L); /* api_regs.c: registers */
+void sfemu_api_host_open(lua_State *L); /* api_host.c: c_mkdir_p, c_open_host */
 void sfemu_api_fakefile_open(lua_State *L); /* api_fakefile.c: fake resources */
-void sfemu_api_shadow_open(lua_State *L);   /* api_shadow.c: c_get_shadowstack */
+void sfemu_api_shadow_open(lua_State *L); /* api_shadow.c: c_get_shadowstack */
 void sfemu_api_watchdog_open(lua_State *L); /* api_watchdog.c: c_get_ctx ... */
 void sfemu_api_analysis_open(lua_State *L); /* api_analysis.c: c_resolve_* */
 

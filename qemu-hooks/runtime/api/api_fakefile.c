@@ -30,8 +30,8 @@ static int push_rc(lua_State *L, int64_t rc)
 static int fake_fd_arg(lua_State *L, int idx)
 {
     lua_Integer fd = luaL_checkinteger(L, idx);
-    return fd >= 0 && fd <= 0x7fffffff && sfemu_fake_fd_path((int)fd)
-           ? (int)fd : -1;
+    return fd >= 0 && fd <= 0x7fffffff && sfemu_fake_fd_path((int)fd) ? (int)fd
+                                                                      : -1;
 }
 
 static int c_fake_mounted(lua_State *L)
@@ -43,8 +43,8 @@ static int c_fake_mounted(lua_State *L)
 /* c_fake_init(path[, kind]) -> 0 or -errno: the three pieces for path. */
 static int c_fake_init(lua_State *L)
 {
-    return push_rc(L, sfemu_fake_init(luaL_checkstring(L, 1),
-                                      luaL_optstring(L, 2, NULL)));
+    return push_rc(
+        L, sfemu_fake_init(luaL_checkstring(L, 1), luaL_optstring(L, 2, NULL)));
 }
 
 /* c_fake_open(path, flags) -> guest fd or -errno (engine inside qemu). */
@@ -58,8 +58,8 @@ static int c_fake_open(lua_State *L)
 static int c_fd_path(lua_State *L)
 {
     char path[4096];
-    int rc = sfemu_guestfs_fd_path((int)luaL_checkinteger(L, 1), path,
-                                   sizeof(path));
+    int rc =
+        sfemu_guestfs_fd_path((int)luaL_checkinteger(L, 1), path, sizeof(path));
 
     if (rc < 0) {
         lua_pushnil(L);
@@ -89,7 +89,7 @@ static int fake_io(lua_State *L, int is_write)
     }
     if (is_write) {
         r = sfemu_rt.ops->read_mem(buf, tmp, n) ? -EFAULT
-                                                 : sfemu_fake_write(fd, tmp, n);
+                                                : sfemu_fake_write(fd, tmp, n);
     } else {
         r = sfemu_fake_read(fd, tmp, n);
         if (r > 0 && sfemu_rt.ops->write_mem(buf, tmp, r) != 0) {
@@ -151,12 +151,12 @@ static int c_fake_llseek(lua_State *L)
 static void ioc_decode(unsigned long cmd, int *rd, int *wr, size_t *size)
 {
     if (!strncmp(sfemu_rt.t->arch, "mips", 4)) {
-        unsigned dir = (cmd >> 29) & 7;        /* 1 none, 2 read, 4 write */
+        unsigned dir = (cmd >> 29) & 7; /* 1 none, 2 read, 4 write */
         *size = (cmd >> 16) & 0x1fff;
         *rd = dir & 2;
         *wr = dir & 4;
     } else {
-        unsigned dir = (cmd >> 30) & 3;        /* 1 write, 2 read */
+        unsigned dir = (cmd >> 30) & 3; /* 1 write, 2 read */
         *size = (cmd >> 16) & 0x3fff;
         *rd = dir & 2;
         *wr = dir & 1;
@@ -218,26 +218,22 @@ static int c_fake_connect(lua_State *L)
     if (r == 0 && action == 1) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         size_t n = strnlen(addr, sizeof(sa.sun_path) - 1);
-        memcpy(sa.sun_path + 1, addr, n);      /* abstract name */
+        memcpy(sa.sun_path + 1, addr, n); /* abstract name */
         r = connect(fd, (struct sockaddr *)&sa,
-                    offsetof(struct sockaddr_un, sun_path) + 1 + n) ? -errno : 0;
+                    offsetof(struct sockaddr_un, sun_path) + 1 + n)
+                ? -errno
+                : 0;
     }
     return push_rc(L, r);
 }
 
 static const luaL_Reg fakefile_fns[] = {
-    { "c_fake_mounted", c_fake_mounted },
-    { "c_fake_init", c_fake_init },
-    { "c_fake_open", c_fake_open },
-    { "c_fd_path", c_fd_path },
-    { "c_fake_read", c_fake_read },
-    { "c_fake_write", c_fake_write },
-    { "c_fake_lseek", c_fake_lseek },
-    { "c_fake_llseek", c_fake_llseek },
-    { "c_fake_ioctl", c_fake_ioctl },
-    { "c_fake_close", c_fake_close },
-    { "c_fake_connect", c_fake_connect },
-    { NULL, NULL },
+    { "c_fake_mounted", c_fake_mounted }, { "c_fake_init", c_fake_init },
+    { "c_fake_open", c_fake_open },       { "c_fd_path", c_fd_path },
+    { "c_fake_read", c_fake_read },       { "c_fake_write", c_fake_write },
+    { "c_fake_lseek", c_fake_lseek },     { "c_fake_llseek", c_fake_llseek },
+    { "c_fake_ioctl", c_fake_ioctl },     { "c_fake_close", c_fake_close },
+    { "c_fake_connect", c_fake_connect }, { NULL, NULL },
 };
 
 void sfemu_api_fakefile_open(lua_State *L)

@@ -57,8 +57,9 @@ static int allowed_prefix(const char *real, const char *entry)
 /* 2: read-write, 1: read-only, 0: not allowed */
 static int host_access(const char *real)
 {
-    static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/full",
-                                        "/dev/random", "/dev/urandom", NULL };
+    static const char *const devs[] = { "/dev/null",    "/dev/zero",
+                                        "/dev/full",    "/dev/random",
+                                        "/dev/urandom", NULL };
     const char *env = sfemu_opt_str(SFEMU_OPT_open_host_allow);
     const char *root = sfemu_opt_str(SFEMU_OPT_rules);
 
@@ -81,7 +82,8 @@ static int host_access(const char *real)
     }
     if (root && sfemu_path_in_rules(real)) {
         size_t n = strlen(root);
-        if (!strncmp(real + n, "/cache/", 7) || !strncmp(real + n, "/log/", 5)) {
+        if (!strncmp(real + n, "/cache/", 7) ||
+            !strncmp(real + n, "/log/", 5)) {
             return 2;
         }
         return 1;

@@ -13,7 +13,7 @@
 #include "core/runtime.h"
 #include "core/sandbox.h"
 
-#define MEM_MAX_LEN (16u << 20)   /* one read or write from a rule */
+#define MEM_MAX_LEN (16u << 20) /* one read or write from a rule */
 
 static uint64_t arg_addr(lua_State *L, int idx)
 {
@@ -89,8 +89,8 @@ static int c_write_guest_bytes(lua_State *L)
     uint64_t addr = arg_addr(L, 1);
     size_t len;
     const char *data = luaL_checklstring(L, 2, &len);
-    int rc = len > MEM_MAX_LEN ? -EINVAL
-                               : sfemu_rt.ops->write_mem(addr, data, len);
+    int rc =
+        len > MEM_MAX_LEN ? -EINVAL : sfemu_rt.ops->write_mem(addr, data, len);
 
     lua_pushinteger(L, rc ? 0 : (lua_Integer)len);
     lua_pushinteger(L, rc ? sfemu_api_neg_errno(-rc) : 0);
@@ -118,10 +118,22 @@ static int write_uint(lua_State *L, int size)
     return 1;
 }
 
-static int c_read_guest_u32(lua_State *L) { return read_uint(L, 4); }
-static int c_read_guest_u64(lua_State *L) { return read_uint(L, 8); }
-static int c_write_guest_u32(lua_State *L) { return write_uint(L, 4); }
-static int c_write_guest_u64(lua_State *L) { return write_uint(L, 8); }
+static int c_read_guest_u32(lua_State *L)
+{
+    return read_uint(L, 4);
+}
+static int c_read_guest_u64(lua_State *L)
+{
+    return read_uint(L, 8);
+}
+static int c_write_guest_u32(lua_State *L)
+{
+    return write_uint(L, 4);
+}
+static int c_write_guest_u64(lua_State *L)
+{
+    return write_uint(L, 8);
+}
 
 /* c_g2h(guest_addr) -> lightuserdata (no check: pointer arithmetic only) */
 static int c_g2h(lua_State *L)

@@ -13,7 +13,6 @@
 #include "core/regs.h"
 #include "core/sandbox.h"
 
-
 /* gdb regnum of a name or number argument, or -1 */
 static int reg_lookup(lua_State *L, int idx)
 {

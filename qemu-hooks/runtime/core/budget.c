@@ -32,13 +32,15 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 
     (void)ar;
     if (atomic_load(&c->armed_seq) != atomic_load(&c->call_seq)) {
-        lua_sethook(L, NULL, 0, 0);   /* armed for a call that has ended */
+        lua_sethook(L, NULL, 0, 0); /* armed for a call that has ended */
         return;
     }
     c->insns += BUDGET_HOOK_EVERY;
     if (c->insns >= budget_max) {
-        luaL_error(L, "rule exceeded its instruction budget (%d instructions, "
-                   "SFEMU_RULE_MAX_INSNS)", (int)budget_max);
+        luaL_error(L,
+                   "rule exceeded its instruction budget (%d instructions, "
+                   "SFEMU_RULE_MAX_INSNS)",
+                   (int)budget_max);
     }
 }
 
@@ -60,7 +62,7 @@ static void *budget_monitor(void *arg)
         for (struct sfemu_ctx *c = sfemu_ctx_list; c; c = c->next) {
             unsigned seq = atomic_load(&c->call_seq);
             if (atomic_load(&c->in_call) && atomic_load(&c->armed_seq) == 0) {
-                if (c->seen_seq == seq) {          /* same call as last tick */
+                if (c->seen_seq == seq) { /* same call as last tick */
                     atomic_store(&c->armed_seq, seq);
                     lua_sethook(c->L, budget_hook, LUA_MASKCOUNT,
                                 BUDGET_HOOK_EVERY);

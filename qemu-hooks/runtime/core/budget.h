@@ -17,7 +17,7 @@ extern int sfemu_budget_monitor_running;
 static inline void sfemu_budget_enter(struct sfemu_ctx *c)
 {
     if (__builtin_expect(!sfemu_budget_monitor_running, 0)) {
-        sfemu_budget_start_monitor();   /* first call, or in a forked child */
+        sfemu_budget_start_monitor(); /* first call, or in a forked child */
     }
     atomic_fetch_add_explicit(&c->call_seq, 1, memory_order_relaxed);
     atomic_store_explicit(&c->in_call, 1, memory_order_relaxed);

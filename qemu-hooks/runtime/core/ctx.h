@@ -18,8 +18,8 @@ struct sfemu_rule_file {
     ino_t ino;
     off_t size;
     struct timespec mtime;
-    int fn_ref;          /* the rule's function (do_syscall/entry/finish) */
-    int present;         /* still found at the last revalidation */
+    int fn_ref;  /* the rule's function (do_syscall/entry/finish) */
+    int present; /* still found at the last revalidation */
 };
 
 #define SFEMU_SLOT_UNRESOLVED (-2)
@@ -30,7 +30,7 @@ struct sfemu_ctx {
     int tid;
     size_t mem_used, mem_limit;
 
-    int *slot;                   /* per syscall: file index or SLOT_* */
+    int *slot; /* per syscall: file index or SLOT_* */
     struct sfemu_rule_file *files;
     int nfiles, cap;
     int entry_file, finish_file; /* file index or SLOT_NONE */
@@ -38,16 +38,16 @@ struct sfemu_ctx {
     int64_t next_check_ns;
     unsigned check_tick;
     struct timespec dir_mtime[16];
-    int depth;                   /* inside a Lua call */
+    int depth; /* inside a Lua call */
 
     /* Instruction budget (budget.c); written by the monitor thread too. */
     atomic_uint call_seq;
     atomic_int in_call;
     atomic_uint armed_seq;
-    unsigned seen_seq;           /* monitor only */
+    unsigned seen_seq; /* monitor only */
     long insns;
 
-    struct sfemu_ctx *next;      /* registry of live contexts */
+    struct sfemu_ctx *next; /* registry of live contexts */
 };
 
 /* The c_* bindings every new Lua state gets (set once at start-up). */

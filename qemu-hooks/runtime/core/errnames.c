@@ -8,14 +8,15 @@
 #define GUEST_ERRNO_MAX 4096
 #define HOST_ERRNO_MAX 512
 
-static short host_of[GUEST_ERRNO_MAX];   /* guest errno -> host errno */
+static short host_of[GUEST_ERRNO_MAX]; /* guest errno -> host errno */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void build(void)
 {
     for (int h = 1; h < HOST_ERRNO_MAX; h++) {
         int g = sfemu_rt.ops && sfemu_rt.ops->errno_to_guest
-                ? sfemu_rt.ops->errno_to_guest(h) : h;
+                    ? sfemu_rt.ops->errno_to_guest(h)
+                    : h;
         if (g > 0 && g < GUEST_ERRNO_MAX && !host_of[g] && strerrorname_np(h)) {
             host_of[g] = (short)h;
         }

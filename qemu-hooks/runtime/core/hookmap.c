@@ -79,8 +79,7 @@ void sfemu_hookmap_scan(void)
         const char *const *dirs;
         int n = sfemu_rules_dirs(&dirs);
 
-        all = sfemu_observers_want_all ||
-              file_exists(root, "entry.lua") ||
+        all = sfemu_observers_want_all || file_exists(root, "entry.lua") ||
               file_exists(root, "finish.lua");
         for (int i = 0; i < n && !all; i++) {
             scan_dir(dirs[i], scratch, base, count);
@@ -131,7 +130,7 @@ void sfemu_hookmap_init(void)
     sfemu_hook_map.map = calloc(count ? count : 1, 1);
     scratch = calloc(count ? count : 1, 1);
     if (!sfemu_hook_map.map || !scratch) {
-        sfemu_hook_map.all = 1;     /* no map: hook everything */
+        sfemu_hook_map.all = 1; /* no map: hook everything */
         return;
     }
     rewrite_map = calloc(count ? count : 1, 1);
@@ -139,7 +138,7 @@ void sfemu_hookmap_init(void)
         rewrite_map[i] = sfemu_realcall_takes(base + i);
     }
     if (!count) {
-        sfemu_hook_map.all = 1;     /* no name table: names cannot be mapped */
+        sfemu_hook_map.all = 1; /* no name table: names cannot be mapped */
         return;
     }
     sfemu_hookmap_scan();

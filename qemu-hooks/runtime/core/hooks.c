@@ -60,9 +60,9 @@ static enum verdict verdict_of(struct sfemu_ctx *c, int file, int base,
         if (to_result(L, base + 1, ret)) {
             v = RETURN_VALUE;
         } else {
-            sfemu_rules_error(c, file, lua_pushfstring(L,
-                              "returned a %s, not a number",
-                              luaL_typename(L, base + 1)));
+            sfemu_rules_error(c, file,
+                              lua_pushfstring(L, "returned a %s, not a number",
+                                              luaL_typename(L, base + 1)));
         }
     } else if (n >= 2) {
         int64_t action;
@@ -75,7 +75,8 @@ static enum verdict verdict_of(struct sfemu_ctx *c, int file, int base,
             } else if (to_result(L, base + 2, ret)) {
                 v = RETURN_VALUE;
             } else {
-                sfemu_rules_error(c, file, "returned action 1 with a "
+                sfemu_rules_error(c, file,
+                                  "returned action 1 with a "
                                   "non-number result");
             }
         }
@@ -145,7 +146,7 @@ int64_t sfemu_rt_syscall(int num, const int64_t in[SFEMU_NARGS])
     }
     if (slot < 0 && c->entry_file < 0 && c->finish_file < 0 &&
         !sfemu_observers_want_all) {
-        return sfemu_real_syscall(num, a);      /* the fast path */
+        return sfemu_real_syscall(num, a); /* the fast path */
     }
 
     sfemu_observers_enter(num, a);
@@ -166,7 +167,7 @@ int64_t sfemu_rt_syscall(int num, const int64_t in[SFEMU_NARGS])
     }
     if (!intercepted) {
         if (num == nr_exit_group) {
-            sfemu_observers_end("exit_group", 0);   /* it does not return */
+            sfemu_observers_end("exit_group", 0); /* it does not return */
         }
         ret = sfemu_real_syscall(num, a);
     }

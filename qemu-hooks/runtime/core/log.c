@@ -13,7 +13,7 @@
 #include "core/options.h"
 #include "core/log.h"
 
-#define SFEMU_LOG_FD_MIN 1000   /* out of the way of the guest's low fds */
+#define SFEMU_LOG_FD_MIN 1000 /* out of the way of the guest's low fds */
 
 static int log_fd = 2;
 
@@ -25,8 +25,10 @@ void sfemu_log_init(void)
     if (path && *path) {
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd < 0) {
-            fprintf(stderr, "[sfemu] cannot open SFEMU_LOG '%s': %m; "
-                    "logging to stderr\n", path);
+            fprintf(stderr,
+                    "[sfemu] cannot open SFEMU_LOG '%s': %m; "
+                    "logging to stderr\n",
+                    path);
             fd = 2;
         }
     } else {

@@ -26,9 +26,8 @@ struct opt_def {
 #define SFEMU_OPT_ROW(id, name, qemu_env, env, type, min, max, def, argname, \
                       help, lua)                                             \
     { #id, name, qemu_env, env, T_##type, min, max, def, argname, help, lua },
-static const struct opt_def defs[SFEMU_OPT_COUNT] = {
-    SFEMU_OPTIONS(SFEMU_OPT_ROW, SFEMU_OPT_ROW)
-};
+static const struct opt_def defs[SFEMU_OPT_COUNT] = { SFEMU_OPTIONS(
+    SFEMU_OPT_ROW, SFEMU_OPT_ROW) };
 #undef SFEMU_OPT_ROW
 
 struct sfemu_opt_value sfemu_opts[SFEMU_OPT_COUNT];
@@ -44,9 +43,8 @@ static void opt_who(const struct opt_def *d, int from_env, char *out,
     }
 }
 
-static void __attribute__((noreturn)) opt_fail(const char *who,
-                                               const char *value,
-                                               const char *why)
+static void __attribute__((noreturn))
+opt_fail(const char *who, const char *value, const char *why)
 {
     fprintf(stderr, "qemu: %s '%s': %s\n", who, value, why);
     exit(EXIT_FAILURE);
@@ -118,7 +116,10 @@ static long parse_enum(const char *who, const char *value, const char *choices)
             const char *bar = strchr(p, '|');
             int len = bar ? (int)(bar - p) : (int)strlen(p);
             w += snprintf(why + w, sizeof(why) - w, "%s '%.*s'",
-                          p == choices ? "" : bar ? "," : " or", len, p);
+                          p == choices ? ""
+                          : bar        ? ","
+                                       : " or",
+                          len, p);
             p += len + (bar != NULL);
         }
         opt_fail(who, value, why);
@@ -210,8 +211,7 @@ static void parse_kv(const struct opt_def *d, struct sfemu_opt_value *o,
         int k;
 
         if (!eq) {
-            snprintf(why, sizeof(why), "expected key=value items (%s)",
-                     d->def);
+            snprintf(why, sizeof(why), "expected key=value items (%s)", d->def);
             opt_fail(who, value, why);
         }
         *eq = '\0';
@@ -261,12 +261,8 @@ static void opt_set(enum sfemu_opt id, const char *value, int from_env)
     switch (d->type) {
     case T_STR:
     case T_LIST:
-    case T_PATH:
-        o->str = strdup(value);
-        break;
-    case T_DIR:
-        o->str = parse_dir(who, value);
-        break;
+    case T_PATH: o->str = strdup(value); break;
+    case T_DIR: o->str = parse_dir(who, value); break;
     case T_LONG:
         o->num = parse_long(who, value, d->min, d->max);
         o->str = strdup(value);
@@ -342,12 +338,8 @@ static void push_value(lua_State *L, const struct opt_def *d,
                        const struct sfemu_opt_value *o)
 {
     switch (d->type) {
-    case T_LONG:
-        lua_pushinteger(L, o->num);
-        break;
-    case T_BOOL:
-        lua_pushboolean(L, o->num > 0);
-        break;
+    case T_LONG: lua_pushinteger(L, o->num); break;
+    case T_BOOL: lua_pushboolean(L, o->num > 0); break;
     case T_KV:
         lua_createtable(L, 0, kv_count(d) + 1);
         lua_pushboolean(L, o->given);

@@ -16,10 +16,10 @@ enum sfemu_opt { SFEMU_OPTIONS(SFEMU_OPT_ID, SFEMU_OPT_ID) SFEMU_OPT_COUNT };
 #undef SFEMU_OPT_ID
 
 struct sfemu_opt_value {
-    const char *str;    /* the value as given (DIR: absolute), or def */
-    long num;           /* LONG, BOOL (0/1) and ENUM (index) values */
-    long *kv;           /* KV: the numbers, in the order of def's keys */
-    int given;          /* set on the command line or in the environment */
+    const char *str; /* the value as given (DIR: absolute), or def */
+    long num;        /* LONG, BOOL (0/1) and ENUM (index) values */
+    long *kv;        /* KV: the numbers, in the order of def's keys */
+    int given;       /* set on the command line or in the environment */
 };
 
 extern struct sfemu_opt_value sfemu_opts[SFEMU_OPT_COUNT];

@@ -9,11 +9,11 @@
 #include "core/regs.h"
 #include "core/runtime.h"
 
-
 static const char *const mips_abi[32] = {
-    "zero", "at", "v0", "v1", "a0", "a1", "a2", "a3", "t0", "t1", "t2", "t3",
-    "t4", "t5", "t6", "t7", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7",
-    "t8", "t9", "k0", "k1", "gp", "sp", "fp", "ra" };
+    "zero", "at", "v0", "v1", "a0", "a1", "a2", "a3", "t0", "t1", "t2",
+    "t3",   "t4", "t5", "t6", "t7", "s0", "s1", "s2", "s3", "s4", "s5",
+    "s6",   "s7", "t8", "t9", "k0", "k1", "gp", "sp", "fp", "ra"
+};
 
 int sfemu_reg_num(const char *want)
 {
@@ -59,4 +59,3 @@ int sfemu_reg_u64(int regnum, uint64_t *v)
     *v = sfemu_reg_bytes_to_u64(b, n);
     return 0;
 }
-

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#define REG_MAX 64   /* bytes: the largest vector register */
+#define REG_MAX 64 /* bytes: the largest vector register */
 
 /* gdb register number of a name ("pc", "sp", "lr", MIPS "a0"/"ra"...) or -1. */
 int sfemu_reg_num(const char *name);

@@ -24,7 +24,7 @@
 
 #define MAX_DIRS 16
 
-static char *rule_dirs[MAX_DIRS];   /* priority order */
+static char *rule_dirs[MAX_DIRS]; /* priority order */
 static int n_rule_dirs;
 int64_t sfemu_rules_check_ns = 200 * 1000000LL;
 
@@ -110,8 +110,7 @@ static int64_t coarse_now_ns(void)
 static int same_id(const struct sfemu_rule_file *f, const struct stat *st)
 {
     return f->dev == st->st_dev && f->ino == st->st_ino &&
-           f->size == st->st_size &&
-           f->mtime.tv_sec == st->st_mtim.tv_sec &&
+           f->size == st->st_size && f->mtime.tv_sec == st->st_mtim.tv_sec &&
            f->mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
@@ -219,7 +218,7 @@ static int file_load(struct sfemu_ctx *c, const char *path,
         c->depth--;
         sfemu_log("rule %s not loaded: %s", path, lua_tostring(L, -1));
         lua_pop(L, 1);
-        return SFEMU_SLOT_NONE;   /* kept as 'present': retried when edited */
+        return SFEMU_SLOT_NONE; /* kept as 'present': retried when edited */
     }
     c->depth--;
     lua_getfield(L, -1, fn_name);
@@ -232,7 +231,7 @@ static int file_load(struct sfemu_ctx *c, const char *path,
                       fn_name);
         }
     }
-    lua_pop(L, 1);   /* env */
+    lua_pop(L, 1); /* env */
     return f->fn_ref == LUA_NOREF ? SFEMU_SLOT_NONE : i;
 }
 
@@ -258,7 +257,7 @@ int sfemu_rules_resolve(struct sfemu_ctx *c, int num)
         for (int d = 0; d < n_rule_dirs; d++) {
             if (find_file(rule_dirs[d], name, path, &st)) {
                 r = file_load(c, path, &st, "do_syscall");
-                break;   /* a broken higher-priority file is not skipped */
+                break; /* a broken higher-priority file is not skipped */
             }
         }
     }
@@ -273,9 +272,11 @@ void sfemu_rules_resolve_hooks(struct sfemu_ctx *c)
     struct stat st;
 
     c->entry_file = find_file(root, "entry", path, &st)
-                    ? file_load(c, path, &st, "entry") : SFEMU_SLOT_NONE;
+                        ? file_load(c, path, &st, "entry")
+                        : SFEMU_SLOT_NONE;
     c->finish_file = find_file(root, "finish", path, &st)
-                     ? file_load(c, path, &st, "finish") : SFEMU_SLOT_NONE;
+                         ? file_load(c, path, &st, "finish")
+                         : SFEMU_SLOT_NONE;
 }
 
 void sfemu_rules_error(struct sfemu_ctx *c, int file, const char *what)

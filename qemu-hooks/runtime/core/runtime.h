@@ -12,7 +12,7 @@
 struct sfemu_runtime {
     const struct sfemu_target *t;
     const struct sfemu_host_ops *ops;
-    int active;                 /* rules loaded */
+    int active; /* rules loaded */
 };
 
 extern struct sfemu_runtime sfemu_rt;

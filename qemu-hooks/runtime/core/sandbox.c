@@ -13,7 +13,7 @@
 
 static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
-    size_t *acct = ud;   /* [0] used, [1] limit */
+    size_t *acct = ud; /* [0] used, [1] limit */
 
     if (!ptr) {
         osize = 0;
@@ -24,7 +24,7 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (nsize > osize && acct[0] + (nsize - osize) > acct[1]) {
-        return NULL;     /* Lua raises "not enough memory" in the rule */
+        return NULL; /* Lua raises "not enough memory" in the rule */
     }
     ptr = realloc(ptr, nsize);
     if (ptr) {
@@ -67,7 +67,7 @@ lua_State *sfemu_sandbox_new(size_t *acct)
     }
     lsb_push_base(L);
     lua_newtable(L);
-    lua_setfield(L, -2, "shared");     /* state shared by all rule files */
+    lua_setfield(L, -2, "shared"); /* state shared by all rule files */
     lua_pop(L, 1);
     return L;
 }

@@ -4,9 +4,9 @@
 
 struct sfemu_syscall_table {
     const char *arch;
-    int base;                   /* first number (4000 on MIPS o32) */
+    int base; /* first number (4000 on MIPS o32) */
     int count;
-    const char *const *names;   /* names[num - base], NULL for holes */
+    const char *const *names; /* names[num - base], NULL for holes */
 };
 
 extern const struct sfemu_syscall_table sfemu_syscall_tables[];

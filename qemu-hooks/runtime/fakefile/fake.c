@@ -124,7 +124,9 @@ static void engine_log(const char *msg)
 static struct fakefs_engine *engine_get(void)
 {
     static const struct fakefs_store store = {
-        .read = store_read, .write = store_write, .exists = store_exists,
+        .read = store_read,
+        .write = store_write,
+        .exists = store_exists,
     };
     sigset_t all, old;
 
@@ -162,14 +164,15 @@ int sfemu_fake_mounted(void)
     }
     mounted = 0;
     root = sfemu_rt.t && sfemu_rt.t->ld_prefix
-           ? realpath(sfemu_rt.t->ld_prefix, NULL) : NULL;
+               ? realpath(sfemu_rt.t->ld_prefix, NULL)
+               : NULL;
     f = root ? fopen("/proc/self/mountinfo", "re") : NULL;
     while (f && fgets(line, sizeof(line), f)) {
         char mp[PATH_MAX], fstype[64];
         const char *dash = strstr(line, " - ");
         if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && dash &&
-            sscanf(dash + 3, "%63s", fstype) == 1 &&
-            !strcmp(mp, root) && !strcmp(fstype, "fuse.sfemu")) {
+            sscanf(dash + 3, "%63s", fstype) == 1 && !strcmp(mp, root) &&
+            !strcmp(fstype, "fuse.sfemu")) {
             mounted = 1;
         }
     }
@@ -214,7 +217,7 @@ int sfemu_fake_open(const char *path, int guest_flags)
     struct fakefs_caller c;
     int fd, rc;
 
-    fd = open("/dev/null", O_RDWR);          /* the guest's fd number */
+    fd = open("/dev/null", O_RDWR); /* the guest's fd number */
     if (fd < 0) {
         return -errno;
     }
@@ -286,8 +289,9 @@ int64_t sfemu_fake_lseek(int fd, int64_t off, int whence)
     pthread_mutex_lock(&fake_lock);
     if (fds[fd].path) {
         struct fakefs_attr a = { 0 };
-        int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR
-                       ? fds[fd].off : -1;
+        int64_t base = whence == SEEK_SET   ? 0
+                       : whence == SEEK_CUR ? fds[fd].off
+                                            : -1;
         if (whence == SEEK_END && engine &&
             fakefs_lookup(engine, fds[fd].path, 0, &a) > 0) {
             base = (int64_t)a.size;

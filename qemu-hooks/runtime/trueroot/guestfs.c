@@ -33,7 +33,7 @@ static int mkdir_walk(int dirfd, const char *path, mode_t mode, int in_root)
         return -ENAMETOOLONG;
     }
     memcpy(buf, path, len + 1);
-    for (p = buf; ; p++) {
+    for (p = buf;; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
             *p = '\0';
@@ -41,9 +41,9 @@ static int mkdir_walk(int dirfd, const char *path, mode_t mode, int in_root)
                 struct open_how how = { .flags = O_PATH | O_DIRECTORY,
                                         .resolve = RESOLVE_IN_ROOT };
                 const char *rel = buf[0] == '/' ? buf + 1 : buf;
-                int fd = in_root
-                    ? (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how))
-                    : openat(dirfd, buf, O_PATH | O_DIRECTORY);
+                int fd = in_root ? (int)syscall(SYS_openat2, dirfd, rel, &how,
+                                                sizeof(how))
+                                 : openat(dirfd, buf, O_PATH | O_DIRECTORY);
                 if (fd >= 0) {
                     close(fd);
                 } else if (errno == ENOENT) {
@@ -165,7 +165,7 @@ int sfemu_guestfs_fd_path(int fd, char *out, size_t cap)
     rl = strlen(rroot);
     if (strncmp(host, rroot, rl) || (host[rl] && host[rl] != '/')) {
         free(rroot);
-        return -EXDEV;           /* not inside the guest's root */
+        return -EXDEV; /* not inside the guest's root */
     }
     snprintf(out, cap, "%s", host[rl] ? host + rl : "/");
     free(rroot);

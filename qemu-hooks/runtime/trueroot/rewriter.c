@@ -3,7 +3,8 @@
 #include "core/syscall_names.h"
 #include "trueroot/trueroot.h"
 
-_Static_assert(sizeof(struct sfemu_tr_call) <= sizeof(struct sfemu_rewrite_call),
+_Static_assert(sizeof(struct sfemu_tr_call) <=
+                   sizeof(struct sfemu_rewrite_call),
                "struct sfemu_tr_call must fit the rewriter's call area");
 
 static int tr_rw_takes(int num)

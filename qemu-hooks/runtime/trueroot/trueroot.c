@@ -34,29 +34,29 @@
 int sfemu_trueroot_active;
 
 /* Linux ABI constants that are the same on every guest architecture. */
-#define G_AT_FDCWD            (-100)
+#define G_AT_FDCWD (-100)
 #define G_AT_SYMLINK_NOFOLLOW 0x100
-#define G_AT_SYMLINK_FOLLOW   0x400
-#define G_IN_DONT_FOLLOW      0x02000000
-#define G_UMOUNT_NOFOLLOW     0x8
-#define G_MS_BIND             0x1000
-#define G_MS_MOVE             0x2000
-#define G_AF_UNIX             1
-#define G_SUN_PATH            108
-#define G_SOCK_BIND           2     /* socketcall sub-calls */
-#define G_SOCK_CONNECT        3
-#define G_SOCK_SENDTO         11
+#define G_AT_SYMLINK_FOLLOW 0x400
+#define G_IN_DONT_FOLLOW 0x02000000
+#define G_UMOUNT_NOFOLLOW 0x8
+#define G_MS_BIND 0x1000
+#define G_MS_MOVE 0x2000
+#define G_AF_UNIX 1
+#define G_SUN_PATH 108
+#define G_SOCK_BIND 2 /* socketcall sub-calls */
+#define G_SOCK_CONNECT 3
+#define G_SOCK_SENDTO 11
 
-#define TR_MAX_HOPS  40             /* symlinks followed by hand, like the kernel */
-#define TR_NUMS      8192           /* classification cache: covers MIPS o32/n64/n32 */
-#define TR_SLOT      (PATH_MAX + 64)            /* one rewritten path string */
-#define TR_OFF_SOCK  (2 * TR_SLOT)              /* a rewritten sockaddr_un */
-#define TR_OFF_ARR   (TR_OFF_SOCK + 128)        /* a rewritten socketcall array */
-#define TR_SCRATCH   (3 * 4096)
-#define TR_POOL      64             /* scratch areas kept from exited threads */
+#define TR_MAX_HOPS 40 /* symlinks followed by hand, like the kernel */
+#define TR_NUMS 8192   /* classification cache: covers MIPS o32/n64/n32 */
+#define TR_SLOT (PATH_MAX + 64)        /* one rewritten path string */
+#define TR_OFF_SOCK (2 * TR_SLOT)      /* a rewritten sockaddr_un */
+#define TR_OFF_ARR (TR_OFF_SOCK + 128) /* a rewritten socketcall array */
+#define TR_SCRATCH (3 * 4096)
+#define TR_POOL 64 /* scratch areas kept from exited threads */
 #define TR_MAX_HOSTS 64
-#define TR_KEEP      1              /* "leave this argument as it is" */
-#define TR_MAGIC     "/proc/self/fd/"
+#define TR_KEEP 1 /* "leave this argument as it is" */
+#define TR_MAGIC "/proc/self/fd/"
 
 static const char tr_default_hosts[] =
     "/proc:/sys:/dev/null:/dev/zero:/dev/full:/dev/random:/dev/urandom:"
@@ -64,9 +64,21 @@ static const char tr_default_hosts[] =
 
 /* What a syscall needs (spec kinds) and what leave() must fix (c->kind). */
 enum tr_kind {
-    K_NONE, K_PATH, K_OPEN, K_EXEC, K_READLINK, K_GETCWD, K_SOCK, K_SOCKETCALL,
-    K_OPENAT2, K_MOUNT, K_CHROOT, K_DENY,
-    K_FIX_GETCWD, K_FIX_ZERO, K_FIX_READLINK  /* + buffer arg index */
+    K_NONE,
+    K_PATH,
+    K_OPEN,
+    K_EXEC,
+    K_READLINK,
+    K_GETCWD,
+    K_SOCK,
+    K_SOCKETCALL,
+    K_OPENAT2,
+    K_MOUNT,
+    K_CHROOT,
+    K_DENY,
+    K_FIX_GETCWD,
+    K_FIX_ZERO,
+    K_FIX_READLINK /* + buffer arg index */
 };
 
 /* How the final component is treated.  The first three are resolved. */
@@ -91,14 +103,32 @@ struct tr_arg {
 struct tr_spec {
     const char *name;
     unsigned char kind;
-    signed char extra;          /* readlink: buffer; sock: length; mount: flags */
+    signed char extra; /* readlink: buffer; sock: length; mount: flags */
     struct tr_arg a[2];
 };
 
-#define A(d, p, f, m) { d, p, f, m }
-#define NA            { -1, -1, -1, 0 }
-#define PATH1(n, m)           { n, K_PATH, -1, { A(-1, 0, -1, m), NA } }
-#define AT1(n, d, p, f, m)    { n, K_PATH, -1, { A(d, p, f, m), NA } }
+#define A(d, p, f, m) \
+    {                 \
+        d, p, f, m    \
+    }
+#define NA            \
+    {                 \
+        -1, -1, -1, 0 \
+    }
+#define PATH1(n, m)             \
+    {                           \
+        n, K_PATH, -1,          \
+        {                       \
+            A(-1, 0, -1, m), NA \
+        }                       \
+    }
+#define AT1(n, d, p, f, m)    \
+    {                         \
+        n, K_PATH, -1,        \
+        {                     \
+            A(d, p, f, m), NA \
+        }                     \
+    }
 
 static const struct tr_spec tr_specs[] = {
     { "open", K_OPEN, -1, { A(-1, 0, 1, M_OPEN), NA } },
@@ -106,44 +136,68 @@ static const struct tr_spec tr_specs[] = {
     { "creat", K_OPEN, -1, { A(-1, 0, -1, M_FOLLOW), NA } },
     { "openat", K_OPEN, -1, { A(0, 1, 2, M_OPEN), NA } },
     { "openat2", K_OPENAT2, -1, { A(0, 1, -1, M_FOLLOW), NA } },
-    PATH1("stat", M_FOLLOW), PATH1("stat64", M_FOLLOW), PATH1("oldstat", M_FOLLOW),
-    PATH1("lstat", M_INSPECT), PATH1("lstat64", M_INSPECT), PATH1("oldlstat", M_INSPECT),
-    AT1("newfstatat", 0, 1, 3, M_AT_NOFOLLOW), AT1("fstatat64", 0, 1, 3, M_AT_NOFOLLOW),
+    PATH1("stat", M_FOLLOW),
+    PATH1("stat64", M_FOLLOW),
+    PATH1("oldstat", M_FOLLOW),
+    PATH1("lstat", M_INSPECT),
+    PATH1("lstat64", M_INSPECT),
+    PATH1("oldlstat", M_INSPECT),
+    AT1("newfstatat", 0, 1, 3, M_AT_NOFOLLOW),
+    AT1("fstatat64", 0, 1, 3, M_AT_NOFOLLOW),
     AT1("statx", 0, 1, 2, M_AT_NOFOLLOW),
-    PATH1("access", M_FOLLOW), AT1("faccessat", 0, 1, -1, M_FOLLOW),
+    PATH1("access", M_FOLLOW),
+    AT1("faccessat", 0, 1, -1, M_FOLLOW),
     AT1("faccessat2", 0, 1, 3, M_AT_NOFOLLOW),
     PATH1("chdir", M_FOLLOW),
-    PATH1("mkdir", M_ENTRY), AT1("mkdirat", 0, 1, -1, M_ENTRY),
-    PATH1("rmdir", M_ENTRY), PATH1("unlink", M_ENTRY), AT1("unlinkat", 0, 1, -1, M_ENTRY),
+    PATH1("mkdir", M_ENTRY),
+    AT1("mkdirat", 0, 1, -1, M_ENTRY),
+    PATH1("rmdir", M_ENTRY),
+    PATH1("unlink", M_ENTRY),
+    AT1("unlinkat", 0, 1, -1, M_ENTRY),
     { "rename", K_PATH, -1, { A(-1, 0, -1, M_ENTRY), A(-1, 1, -1, M_ENTRY) } },
     { "renameat", K_PATH, -1, { A(0, 1, -1, M_ENTRY), A(2, 3, -1, M_ENTRY) } },
     { "renameat2", K_PATH, -1, { A(0, 1, -1, M_ENTRY), A(2, 3, -1, M_ENTRY) } },
     { "link", K_PATH, -1, { A(-1, 0, -1, M_INSPECT), A(-1, 1, -1, M_ENTRY) } },
     { "linkat", K_PATH, -1, { A(0, 1, 4, M_AT_FOLLOW), A(2, 3, -1, M_ENTRY) } },
     /* symlink: the target string is stored verbatim, only the link moves. */
-    AT1("symlink", -1, 1, -1, M_ENTRY), AT1("symlinkat", 1, 2, -1, M_ENTRY),
+    AT1("symlink", -1, 1, -1, M_ENTRY),
+    AT1("symlinkat", 1, 2, -1, M_ENTRY),
     { "readlink", K_READLINK, 1, { A(-1, 0, -1, M_INSPECT), NA } },
     { "readlinkat", K_READLINK, 2, { A(0, 1, -1, M_INSPECT), NA } },
-    PATH1("chmod", M_FOLLOW), AT1("fchmodat", 0, 1, -1, M_FOLLOW),
+    PATH1("chmod", M_FOLLOW),
+    AT1("fchmodat", 0, 1, -1, M_FOLLOW),
     AT1("fchmodat2", 0, 1, 3, M_AT_NOFOLLOW),
-    PATH1("chown", M_FOLLOW), PATH1("chown32", M_FOLLOW),
-    PATH1("lchown", M_INSPECT), PATH1("lchown32", M_INSPECT),
+    PATH1("chown", M_FOLLOW),
+    PATH1("chown32", M_FOLLOW),
+    PATH1("lchown", M_INSPECT),
+    PATH1("lchown32", M_INSPECT),
     AT1("fchownat", 0, 1, 4, M_AT_NOFOLLOW),
-    PATH1("utime", M_FOLLOW), PATH1("utimes", M_FOLLOW),
+    PATH1("utime", M_FOLLOW),
+    PATH1("utimes", M_FOLLOW),
     AT1("futimesat", 0, 1, -1, M_FOLLOW),
-    AT1("utimensat", 0, 1, 3, M_AT_NOFOLLOW), AT1("utimensat_time64", 0, 1, 3, M_AT_NOFOLLOW),
-    PATH1("mknod", M_ENTRY), AT1("mknodat", 0, 1, -1, M_ENTRY),
-    PATH1("truncate", M_FOLLOW), PATH1("truncate64", M_FOLLOW),
-    PATH1("statfs", M_FOLLOW), PATH1("statfs64", M_FOLLOW),
+    AT1("utimensat", 0, 1, 3, M_AT_NOFOLLOW),
+    AT1("utimensat_time64", 0, 1, 3, M_AT_NOFOLLOW),
+    PATH1("mknod", M_ENTRY),
+    AT1("mknodat", 0, 1, -1, M_ENTRY),
+    PATH1("truncate", M_FOLLOW),
+    PATH1("truncate64", M_FOLLOW),
+    PATH1("statfs", M_FOLLOW),
+    PATH1("statfs64", M_FOLLOW),
     { "execve", K_EXEC, -1, { A(-1, 0, -1, M_FOLLOW), NA } },
     { "execveat", K_EXEC, -1, { A(0, 1, 4, M_AT_NOFOLLOW), NA } },
-    PATH1("setxattr", M_FOLLOW), PATH1("lsetxattr", M_INSPECT),
-    PATH1("getxattr", M_FOLLOW), PATH1("lgetxattr", M_INSPECT),
-    PATH1("listxattr", M_FOLLOW), PATH1("llistxattr", M_INSPECT),
-    PATH1("removexattr", M_FOLLOW), PATH1("lremovexattr", M_INSPECT),
+    PATH1("setxattr", M_FOLLOW),
+    PATH1("lsetxattr", M_INSPECT),
+    PATH1("getxattr", M_FOLLOW),
+    PATH1("lgetxattr", M_INSPECT),
+    PATH1("listxattr", M_FOLLOW),
+    PATH1("llistxattr", M_INSPECT),
+    PATH1("removexattr", M_FOLLOW),
+    PATH1("lremovexattr", M_INSPECT),
     AT1("inotify_add_watch", -1, 1, 2, M_INOTIFY),
     AT1("name_to_handle_at", 0, 1, 4, M_AT_FOLLOW),
-    PATH1("acct", M_FOLLOW), PATH1("swapon", M_FOLLOW), PATH1("swapoff", M_FOLLOW),
+    PATH1("acct", M_FOLLOW),
+    PATH1("swapon", M_FOLLOW),
+    PATH1("swapoff", M_FOLLOW),
     { "chroot", K_CHROOT, -1, { NA, NA } },
     { "pivot_root", K_DENY, -1, { NA, NA } },
     { "mount", K_MOUNT, 3, { A(-1, 0, -1, M_FOLLOW), A(-1, 1, -1, M_FOLLOW) } },
@@ -158,15 +212,16 @@ static const struct tr_spec tr_specs[] = {
 
 /* The root: replaced (never freed: other threads may read it) by chroot. */
 struct tr_root {
-    _Atomic int fd;             /* O_PATH|O_DIRECTORY, reopened if the guest closes it */
+    _Atomic int fd; /* O_PATH|O_DIRECTORY, reopened if the guest closes it */
     size_t len;
-    struct tr_root *prev;       /* keeps replaced roots reachable */
-    char path[PATH_MAX];        /* canonical host path */
+    struct tr_root *prev; /* keeps replaced roots reachable */
+    char path[PATH_MAX];  /* canonical host path */
 };
 
 static struct tr_root *_Atomic tr_root;
-static int tr_fd_base = 3;      /* our temporary fds live at or above this */
-static _Atomic unsigned char tr_class[TR_NUMS];  /* 0 unknown, 1 none, 2+i spec i */
+static int tr_fd_base = 3; /* our temporary fds live at or above this */
+static _Atomic unsigned char
+    tr_class[TR_NUMS]; /* 0 unknown, 1 none, 2+i spec i */
 
 static char *tr_hosts_buf;
 static const char *tr_hosts[TR_MAX_HOSTS];
@@ -185,7 +240,8 @@ static int tr_gerr(int host_errno)
 {
     const struct sfemu_host_ops *o = sfemu_rt.ops;
 
-    return -(o && o->errno_to_guest ? o->errno_to_guest(host_errno) : host_errno);
+    return -(o && o->errno_to_guest ? o->errno_to_guest(host_errno)
+                                    : host_errno);
 }
 
 static uint64_t tr_load(const uint8_t *p, size_t w)
@@ -219,7 +275,7 @@ static int tr_fd_high(int fd)
     }
     hi = fcntl(fd, F_DUPFD_CLOEXEC, tr_fd_base);
     if (hi < 0) {
-        return fd;              /* the guest lowered RLIMIT_NOFILE: keep it low */
+        return fd; /* the guest lowered RLIMIT_NOFILE: keep it low */
     }
     close(fd);
     return hi;
@@ -291,7 +347,7 @@ static void tr_root_reopen(struct tr_root *r, int bad)
     }
     fd = tr_fd_high(fd);
     if (!atomic_compare_exchange_strong(&r->fd, &bad, fd)) {
-        close(fd);              /* another thread was faster */
+        close(fd); /* another thread was faster */
     }
 }
 
@@ -332,7 +388,8 @@ static int tr_open_in_root(const char *path, int flags, bool high)
 
 static bool tr_under(const char *path, const char *prefix, size_t len)
 {
-    return strncmp(path, prefix, len) == 0 && (path[len] == 0 || path[len] == '/');
+    return strncmp(path, prefix, len) == 0 &&
+           (path[len] == 0 || path[len] == '/');
 }
 
 /* Lexical normal form ("//", ".", ".." collapsed) of an absolute path. */
@@ -388,14 +445,15 @@ static int tr_add_hosts(char *list)
 {
     char *save = NULL;
 
-    for (char *p = strtok_r(list, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+    for (char *p = strtok_r(list, ":", &save); p;
+         p = strtok_r(NULL, ":", &save)) {
         size_t n = strlen(p);
 
         while (n > 1 && p[n - 1] == '/') {
             p[--n] = 0;
         }
         if (p[0] != '/' || n < 2) {
-            return -EINVAL;     /* relative or "/": would defeat the root */
+            return -EINVAL; /* relative or "/": would defeat the root */
         }
         if (tr_nhosts == TR_MAX_HOSTS) {
             return -E2BIG;
@@ -431,7 +489,7 @@ static int tr_strip(const char *host, char *out)
 {
     struct tr_root *r = atomic_load(&tr_root);
 
-    if (r->len == 1) {          /* root "/": identity */
+    if (r->len == 1) { /* root "/": identity */
         snprintf(out, PATH_MAX, "%s", host);
         return 0;
     }
@@ -475,7 +533,7 @@ static int tr_fd_guest_path(int fd, char *out)
     snprintf(magic, sizeof(magic), TR_MAGIC "%d", fd);
     n = readlink(magic, host, sizeof(host) - 1);
     if (n < 0) {
-        return TR_KEEP;         /* bad fd: the real syscall reports it */
+        return TR_KEEP; /* bad fd: the real syscall reports it */
     }
     host[n] = 0;
     return tr_strip(host, out) == 0 ? 0 : TR_KEEP;
@@ -505,7 +563,8 @@ static int tr_absolute(int dirfd, const char *path, char *abs)
         tr_collapse(abs);
         return 0;
     }
-    rc = dirfd == G_AT_FDCWD ? tr_guest_cwd(base) : tr_fd_guest_path(dirfd, base);
+    rc = dirfd == G_AT_FDCWD ? tr_guest_cwd(base)
+                             : tr_fd_guest_path(dirfd, base);
     if (rc) {
         return rc;
     }
@@ -522,7 +581,8 @@ static int tr_absolute(int dirfd, const char *path, char *abs)
  * Split a collapsed absolute path in place: *parent and *base point into
  * buf; *slash tells whether the guest wrote a trailing slash.
  */
-static void tr_split(char *buf, const char **parent, const char **base, bool *slash)
+static void tr_split(char *buf, const char **parent, const char **base,
+                     bool *slash)
 {
     size_t n = strlen(buf);
     char *last;
@@ -558,7 +618,8 @@ static int tr_link_next(const char *parent, const char *target, bool slash,
     if (target[0] == '/') {
         n = snprintf(abs, PATH_MAX, "%s%s", target, slash ? "/" : "");
     } else {
-        n = snprintf(abs, PATH_MAX, "%s/%s%s", parent, target, slash ? "/" : "");
+        n = snprintf(abs, PATH_MAX, "%s/%s%s", parent, target,
+                     slash ? "/" : "");
     }
     if (n >= PATH_MAX) {
         return -ENAMETOOLONG;
@@ -572,7 +633,8 @@ static int tr_link_next(const char *parent, const char *target, bool slash,
  * the given resolved mode; out gets what the real syscall should see.
  * 0 or -host errno.
  */
-static int tr_resolve(struct sfemu_tr_call *c, const char *path, int mode, char *out)
+static int tr_resolve(struct sfemu_tr_call *c, const char *path, int mode,
+                      char *out)
 {
     char abs[PATH_MAX], work[PATH_MAX], link[PATH_MAX];
     bool high = mode & M_NEWFD;
@@ -589,15 +651,17 @@ static int tr_resolve(struct sfemu_tr_call *c, const char *path, int mode, char 
         tr_split(work, &parent, &base, &slash);
         dot = !base[0] || !strcmp(base, ".") || !strcmp(base, "..");
         if (mode == M_INSPECT && slash) {
-            mode = M_FOLLOW;    /* "link/" means the directory it points to */
+            mode = M_FOLLOW; /* "link/" means the directory it points to */
         }
         if (dot || mode == M_FOLLOW) {
             /* ".." must never be resolved from a parent fd: it could climb out. */
             fd = tr_open_in_root(abs, O_PATH, high);
             if (fd >= 0 && (fd = tr_hold(c, fd)) >= 0) {
                 /* "/.": an lstat/rmdir must not act on the magic link itself */
-                return tr_emit(out, fd, "", dot && mode != M_FOLLOW ? "/." :
-                                            slash ? "/" : "");
+                return tr_emit(out, fd, "",
+                               dot && mode != M_FOLLOW ? "/."
+                               : slash                 ? "/"
+                                                       : "");
             }
             if (fd != -ENOENT || dot) {
                 return fd;
@@ -618,7 +682,7 @@ static int tr_resolve(struct sfemu_tr_call *c, const char *path, int mode, char 
             if (rc) {
                 return rc;
             }
-            if (tr_is_host(abs)) {  /* /etc/mtab -> /proc/mounts */
+            if (tr_is_host(abs)) { /* /etc/mtab -> /proc/mounts */
                 tr_normalize(abs, out);
                 return 0;
             }
@@ -635,7 +699,8 @@ static int tr_resolve(struct sfemu_tr_call *c, const char *path, int mode, char 
  */
 static bool tr_proc_root(char *abs)
 {
-    static const char *const roots[] = { "/proc/self/root", "/proc/thread-self/root" };
+    static const char *const roots[] = { "/proc/self/root",
+                                         "/proc/thread-self/root" };
     char norm[PATH_MAX];
 
     tr_normalize(abs, norm);
@@ -661,7 +726,7 @@ static int tr_map(struct sfemu_tr_call *c, int dirfd, const char *path,
     int rc;
 
     if (!path[0]) {
-        return TR_KEEP;         /* "" is an fd operation (AT_EMPTY_PATH) or ENOENT */
+        return TR_KEEP; /* "" is an fd operation (AT_EMPTY_PATH) or ENOENT */
     }
     rc = tr_absolute(dirfd, path, abs);
     if (rc) {
@@ -704,16 +769,11 @@ static int tr_mode_of(const struct tr_arg *a, const int64_t args[SFEMU_NARGS])
             return M_ENTRY;
         }
         return f & (uint64_t)t->o_nofollow ? M_INSPECT : M_FOLLOW;
-    case M_AT_NOFOLLOW:
-        return f & G_AT_SYMLINK_NOFOLLOW ? M_INSPECT : M_FOLLOW;
-    case M_AT_FOLLOW:
-        return f & G_AT_SYMLINK_FOLLOW ? M_FOLLOW : M_INSPECT;
-    case M_INOTIFY:
-        return f & G_IN_DONT_FOLLOW ? M_INSPECT : M_FOLLOW;
-    case M_UMOUNT:
-        return f & G_UMOUNT_NOFOLLOW ? M_INSPECT : M_FOLLOW;
-    default:
-        return a->mode;
+    case M_AT_NOFOLLOW: return f & G_AT_SYMLINK_NOFOLLOW ? M_INSPECT : M_FOLLOW;
+    case M_AT_FOLLOW: return f & G_AT_SYMLINK_FOLLOW ? M_FOLLOW : M_INSPECT;
+    case M_INOTIFY: return f & G_IN_DONT_FOLLOW ? M_INSPECT : M_FOLLOW;
+    case M_UMOUNT: return f & G_UMOUNT_NOFOLLOW ? M_INSPECT : M_FOLLOW;
+    default: return a->mode;
     }
 }
 
@@ -774,7 +834,8 @@ static void tr_scratch_free(void *p)
     for (int i = 0; i < TR_POOL; i++) {
         uint64_t zero = 0;
 
-        if (atomic_compare_exchange_strong(&tr_pool[i], &zero, (uint64_t)(uintptr_t)p)) {
+        if (atomic_compare_exchange_strong(&tr_pool[i], &zero,
+                                           (uint64_t)(uintptr_t)p)) {
             return;
         }
     }
@@ -808,7 +869,7 @@ static int tr_read_path(const int64_t args[SFEMU_NARGS], int idx, char *buf)
     long n;
 
     if (!g) {
-        return TR_KEEP;         /* NULL: an fd operation or EFAULT, QEMU knows */
+        return TR_KEEP; /* NULL: an fd operation or EFAULT, QEMU knows */
     }
     n = sfemu_rt.ops->read_str(g, buf, PATH_MAX);
     if (n < 0) {
@@ -840,7 +901,8 @@ static int tr_path_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         return rc == TR_KEEP ? 0 : rc;
     }
     dirfd = a->dirfd < 0 ? G_AT_FDCWD : (int)args[a->dirfd];
-    rc = tr_map(c, dirfd, path, mode | (flags & TRF_NEWFD ? M_NEWFD : 0), out, &is_host);
+    rc = tr_map(c, dirfd, path, mode | (flags & TRF_NEWFD ? M_NEWFD : 0), out,
+                &is_host);
     if (host) {
         *host = is_host;
     }
@@ -888,7 +950,10 @@ static int tr_do_readlink(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
 static int tr_sock(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS], int ai,
                    int li, int mode)
 {
-    struct { uint8_t family[2]; char path[G_SUN_PATH]; } sa;
+    struct {
+        uint8_t family[2];
+        char path[G_SUN_PATH];
+    } sa;
     char path[G_SUN_PATH + 1], out[TR_SLOT];
     uint64_t g = sfemu_guest_addr(args[ai]);
     uint64_t len = (uint32_t)args[li];
@@ -898,7 +963,7 @@ static int tr_sock(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS], int ai,
     if (!g || len <= 2 || len > sizeof(sa) ||
         sfemu_rt.ops->read_mem(g, &sa, (size_t)len) ||
         tr_load(sa.family, 2) != G_AF_UNIX || !sa.path[0]) {
-        return 0;               /* not a named unix socket (abstract: untouched) */
+        return 0; /* not a named unix socket (abstract: untouched) */
     }
     n = strnlen(sa.path, (size_t)len - 2);
     memcpy(path, sa.path, n);
@@ -927,11 +992,25 @@ static int tr_do_socketcall(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS])
     int n, ai, li, mode, rc;
 
     switch ((int)args[0]) {
-    case G_SOCK_BIND:    n = 3; ai = 1; li = 2; mode = M_ENTRY; break;
-    case G_SOCK_CONNECT: n = 3; ai = 1; li = 2; mode = M_FOLLOW; break;
-    case G_SOCK_SENDTO:  n = 6; ai = 4; li = 5; mode = M_FOLLOW; break;
-    default:
-        return 0;
+    case G_SOCK_BIND:
+        n = 3;
+        ai = 1;
+        li = 2;
+        mode = M_ENTRY;
+        break;
+    case G_SOCK_CONNECT:
+        n = 3;
+        ai = 1;
+        li = 2;
+        mode = M_FOLLOW;
+        break;
+    case G_SOCK_SENDTO:
+        n = 6;
+        ai = 4;
+        li = 5;
+        mode = M_FOLLOW;
+        break;
+    default: return 0;
     }
     if (!g || sfemu_rt.ops->read_mem(g, raw, (size_t)n * w)) {
         return 0;
@@ -940,7 +1019,8 @@ static int tr_do_socketcall(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS])
         v[i] = sfemu_abi_long((int64_t)tr_load(raw + (size_t)i * w, w));
     }
     rc = tr_sock(c, v, ai, li, mode);
-    if (rc || v[ai] == sfemu_abi_long((int64_t)tr_load(raw + (size_t)ai * w, w))) {
+    if (rc ||
+        v[ai] == sfemu_abi_long((int64_t)tr_load(raw + (size_t)ai * w, w))) {
         return rc;
     }
     tr_store(raw + (size_t)ai * w, w, (uint64_t)v[ai]);
@@ -965,7 +1045,7 @@ static int tr_do_openat2(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
 
     if (!g || (uint64_t)args[3] < sizeof(how) ||
         sfemu_rt.ops->read_mem(g, how, sizeof(how))) {
-        return 0;               /* QEMU reports the bad struct */
+        return 0; /* QEMU reports the bad struct */
     }
     flags = tr_load(how, 8);
     resolve = tr_load(how + 16, 8);
@@ -976,9 +1056,10 @@ static int tr_do_openat2(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         if (rc) {
             return rc == TR_KEEP ? 0 : rc;
         }
-        if (path[0] == '/' ? tr_is_host(path) :
-            (int)args[0] != G_AT_FDCWD &&
-            (resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH))) {
+        if (path[0] == '/'
+                ? tr_is_host(path)
+                : (int)args[0] != G_AT_FDCWD &&
+                      (resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH))) {
             return 0;
         }
         return -ENOSYS;
@@ -1043,7 +1124,7 @@ static int tr_do_chroot(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS])
     }
     rc = tr_map(c, G_AT_FDCWD, path, M_FOLLOW, out, &host);
     if (host) {
-        return -EPERM;          /* never a root on the host side */
+        return -EPERM; /* never a root on the host side */
     }
     if (rc) {
         return rc == TR_KEEP ? -ENOENT : rc;
@@ -1051,7 +1132,7 @@ static int tr_do_chroot(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS])
     fd = c->nfds ? c->fds[c->nfds - 1] : -1;
     snprintf(want, sizeof(want), TR_MAGIC "%d", fd);
     if (strcmp(out, want) != 0) {
-        return -ENOENT;         /* resolution ended at a missing name */
+        return -ENOENT; /* resolution ended at a missing name */
     }
     if (fstat(fd, &st) != 0) {
         return -errno;
@@ -1074,18 +1155,20 @@ static const struct tr_spec *tr_classify(int num, const char *name)
     unsigned v;
 
     if ((unsigned)num >= TR_NUMS) {
-        return NULL;            /* arch-private numbers (ARM 0xf0000+): no paths */
+        return NULL; /* arch-private numbers (ARM 0xf0000+): no paths */
     }
     v = atomic_load_explicit(&tr_class[num], memory_order_relaxed);
     if (v == 0) {
         v = 1;
-        for (size_t i = 0; name && i < sizeof(tr_specs) / sizeof(tr_specs[0]); i++) {
+        for (size_t i = 0; name && i < sizeof(tr_specs) / sizeof(tr_specs[0]);
+             i++) {
             if (strcmp(name, tr_specs[i].name) == 0) {
                 v = 2 + (unsigned)i;
                 break;
             }
         }
-        atomic_store_explicit(&tr_class[num], (unsigned char)v, memory_order_relaxed);
+        atomic_store_explicit(&tr_class[num], (unsigned char)v,
+                              memory_order_relaxed);
     }
     return v > 1 ? &tr_specs[v - 2] : NULL;
 }
@@ -1132,18 +1215,18 @@ static int tr_dispatch(const struct tr_spec *s, int64_t args[SFEMU_NARGS],
                        struct sfemu_tr_call *c)
 {
     switch (s->kind) {
-    case K_PATH:       return tr_do_paths(c, args, s, 0);
-    case K_OPEN:       return tr_do_paths(c, args, s, TRF_NEWFD);
-    case K_EXEC:       return tr_do_paths(c, args, s, TRF_HOSTIFY);
-    case K_READLINK:   return tr_do_readlink(c, args, s);
-    case K_GETCWD:     c->kind = K_FIX_GETCWD; return 0;
-    case K_SOCK:       return tr_sock(c, args, s->a[0].path, s->extra, s->a[0].mode);
+    case K_PATH: return tr_do_paths(c, args, s, 0);
+    case K_OPEN: return tr_do_paths(c, args, s, TRF_NEWFD);
+    case K_EXEC: return tr_do_paths(c, args, s, TRF_HOSTIFY);
+    case K_READLINK: return tr_do_readlink(c, args, s);
+    case K_GETCWD: c->kind = K_FIX_GETCWD; return 0;
+    case K_SOCK: return tr_sock(c, args, s->a[0].path, s->extra, s->a[0].mode);
     case K_SOCKETCALL: return tr_do_socketcall(c, args);
-    case K_OPENAT2:    return tr_do_openat2(c, args, s);
-    case K_MOUNT:      return tr_do_mount(c, args, s);
-    case K_CHROOT:     return tr_do_chroot(c, args);
-    case K_DENY:       return -EPERM;
-    default:           return 0;
+    case K_OPENAT2: return tr_do_openat2(c, args, s);
+    case K_MOUNT: return tr_do_mount(c, args, s);
+    case K_CHROOT: return tr_do_chroot(c, args);
+    case K_DENY: return -EPERM;
+    default: return 0;
     }
 }
 
@@ -1216,14 +1299,9 @@ static void tr_fix_readlink(struct sfemu_tr_call *c, int buf_arg, int64_t *ret)
 void sfemu_trueroot_leave(struct sfemu_tr_call *c, int64_t *ret)
 {
     switch (c->kind) {
-    case K_NONE:
-        break;
-    case K_FIX_GETCWD:
-        tr_fix_getcwd(c, ret);
-        break;
-    case K_FIX_ZERO:
-        *ret = 0;
-        break;
+    case K_NONE: break;
+    case K_FIX_GETCWD: tr_fix_getcwd(c, ret); break;
+    case K_FIX_ZERO: *ret = 0; break;
     default:
         if (c->kind >= K_FIX_READLINK) {
             tr_fix_readlink(c, c->kind - K_FIX_READLINK, ret);
@@ -1232,4 +1310,3 @@ void sfemu_trueroot_leave(struct sfemu_tr_call *c, int64_t *ret)
     }
     tr_release(c);
 }
-

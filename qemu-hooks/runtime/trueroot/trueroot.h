@@ -13,9 +13,9 @@
 /* Per-call bookkeeping between enter and leave (on the caller's stack). */
 struct sfemu_tr_call {
     int nfds;
-    int fds[SFEMU_TR_MAX_FDS];  /* temporary O_PATH fds to close on leave */
-    int kind;                   /* what leave() must fix up (e.g. getcwd) */
-    int64_t args[SFEMU_NARGS];  /* the guest's original arguments */
+    int fds[SFEMU_TR_MAX_FDS]; /* temporary O_PATH fds to close on leave */
+    int kind;                  /* what leave() must fix up (e.g. getcwd) */
+    int64_t args[SFEMU_NARGS]; /* the guest's original arguments */
 };
 
 extern int sfemu_trueroot_active;

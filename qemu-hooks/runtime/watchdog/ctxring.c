@@ -19,45 +19,53 @@ struct sfemu_ring *sfemu_ring_list;
 static pthread_mutex_t ring_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t ring_key;
 static __thread struct sfemu_ring *tls_ring;
-static int8_t *path_arg_of, *fd_arg_of;   /* per syscall index, -1 = none */
+static int8_t *path_arg_of, *fd_arg_of; /* per syscall index, -1 = none */
 static int tab_base, tab_count;
 static int64_t real_minus_mono;
-static __thread struct sfemu_ring_call cur;   /* the syscall in flight */
+static __thread struct sfemu_ring_call cur; /* the syscall in flight */
 static const struct sfemu_observer ring_observer;
 
 /* Syscalls whose argument N is a path (decoded into the ring). */
-static const struct { const char *name; int8_t arg; } path_calls[] = {
-    { "open", 0 }, { "openat", 1 }, { "openat2", 1 }, { "creat", 0 },
-    { "access", 0 }, { "faccessat", 1 }, { "faccessat2", 1 },
-    { "stat", 0 }, { "lstat", 0 }, { "stat64", 0 }, { "lstat64", 0 },
-    { "newfstatat", 1 }, { "fstatat64", 1 }, { "statx", 1 },
-    { "statfs", 0 }, { "statfs64", 0 }, { "readlink", 0 },
-    { "readlinkat", 1 }, { "unlink", 0 }, { "unlinkat", 1 },
-    { "mkdir", 0 }, { "mkdirat", 1 }, { "rmdir", 0 }, { "chdir", 0 },
-    { "chroot", 0 }, { "execve", 0 }, { "execveat", 1 }, { "rename", 0 },
-    { "renameat", 1 }, { "renameat2", 1 }, { "link", 0 }, { "linkat", 1 },
-    { "symlink", 1 }, { "symlinkat", 2 }, { "chmod", 0 },
-    { "fchmodat", 1 }, { "chown", 0 }, { "lchown", 0 }, { "chown32", 0 },
-    { "lchown32", 0 }, { "fchownat", 1 }, { "truncate", 0 },
-    { "truncate64", 0 }, { "mknod", 0 }, { "mknodat", 1 }, { "utime", 0 },
-    { "utimes", 0 }, { "utimensat", 1 }, { "mount", 1 }, { "umount2", 0 },
-    { "swapon", 0 },
+static const struct {
+    const char *name;
+    int8_t arg;
+} path_calls[] = {
+    { "open", 0 },       { "openat", 1 },   { "openat2", 1 },
+    { "creat", 0 },      { "access", 0 },   { "faccessat", 1 },
+    { "faccessat2", 1 }, { "stat", 0 },     { "lstat", 0 },
+    { "stat64", 0 },     { "lstat64", 0 },  { "newfstatat", 1 },
+    { "fstatat64", 1 },  { "statx", 1 },    { "statfs", 0 },
+    { "statfs64", 0 },   { "readlink", 0 }, { "readlinkat", 1 },
+    { "unlink", 0 },     { "unlinkat", 1 }, { "mkdir", 0 },
+    { "mkdirat", 1 },    { "rmdir", 0 },    { "chdir", 0 },
+    { "chroot", 0 },     { "execve", 0 },   { "execveat", 1 },
+    { "rename", 0 },     { "renameat", 1 }, { "renameat2", 1 },
+    { "link", 0 },       { "linkat", 1 },   { "symlink", 1 },
+    { "symlinkat", 2 },  { "chmod", 0 },    { "fchmodat", 1 },
+    { "chown", 0 },      { "lchown", 0 },   { "chown32", 0 },
+    { "lchown32", 0 },   { "fchownat", 1 }, { "truncate", 0 },
+    { "truncate64", 0 }, { "mknod", 0 },    { "mknodat", 1 },
+    { "utime", 0 },      { "utimes", 0 },   { "utimensat", 1 },
+    { "mount", 1 },      { "umount2", 0 },  { "swapon", 0 },
 };
 
 /* Syscalls whose first argument is an fd (or a dirfd). */
 static const char *const fd_calls[] = {
-    "read", "write", "close", "fstat", "fstat64", "ioctl", "fcntl",
-    "fcntl64", "lseek", "_llseek", "readv", "writev", "pread64", "pwrite64",
-    "preadv", "pwritev", "sendto", "recvfrom", "sendmsg", "recvmsg", "send",
-    "recv", "accept", "accept4", "bind", "connect", "listen", "getsockopt",
-    "setsockopt", "shutdown", "getsockname", "getpeername", "dup", "dup2",
-    "dup3", "fsync", "fdatasync", "getdents", "getdents64", "fchdir",
-    "fchmod", "fchown", "fchown32", "ftruncate", "ftruncate64", "flock",
-    "fstatfs", "fstatfs64", "sendfile", "sendfile64", "epoll_wait",
-    "epoll_pwait", "epoll_ctl", "openat", "openat2", "faccessat",
-    "faccessat2", "newfstatat", "fstatat64", "statx", "readlinkat",
-    "unlinkat", "mkdirat", "mknodat", "fchownat", "fchmodat", "utimensat",
-    "renameat", "renameat2", "linkat", "execveat",
+    "read",        "write",       "close",      "fstat",      "fstat64",
+    "ioctl",       "fcntl",       "fcntl64",    "lseek",      "_llseek",
+    "readv",       "writev",      "pread64",    "pwrite64",   "preadv",
+    "pwritev",     "sendto",      "recvfrom",   "sendmsg",    "recvmsg",
+    "send",        "recv",        "accept",     "accept4",    "bind",
+    "connect",     "listen",      "getsockopt", "setsockopt", "shutdown",
+    "getsockname", "getpeername", "dup",        "dup2",       "dup3",
+    "fsync",       "fdatasync",   "getdents",   "getdents64", "fchdir",
+    "fchmod",      "fchown",      "fchown32",   "ftruncate",  "ftruncate64",
+    "flock",       "fstatfs",     "fstatfs64",  "sendfile",   "sendfile64",
+    "epoll_wait",  "epoll_pwait", "epoll_ctl",  "openat",     "openat2",
+    "faccessat",   "faccessat2",  "newfstatat", "fstatat64",  "statx",
+    "readlinkat",  "unlinkat",    "mkdirat",    "mknodat",    "fchownat",
+    "fchmodat",    "utimensat",   "renameat",   "renameat2",  "linkat",
+    "execveat",
 };
 
 int64_t sfemu_mono_ns(void)
@@ -136,8 +144,8 @@ void sfemu_ring_init(void)
         tab_count = 0;
     }
     clock_gettime(CLOCK_REALTIME, &rt);
-    real_minus_mono = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec -
-                      sfemu_mono_ns();
+    real_minus_mono =
+        (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec - sfemu_mono_ns();
     pthread_key_create(&ring_key, ring_destroy);
     pthread_atfork(sfemu_ring_lock, sfemu_ring_unlock, ring_atfork_child);
     sfemu_observer_add(&ring_observer);
@@ -203,11 +211,11 @@ static struct sfemu_ring_ent *ring_enter(struct sfemu_ring *r, int num,
         e->fd_arg = fd_arg_of[idx];
         e->path_arg = path_arg_of[idx];
         if (e->path_arg >= 0) {
-            long n = sfemu_rt.ops->read_str(
-                sfemu_guest_addr(a[e->path_arg]), e->path, sizeof(e->path) - 1);
+            long n = sfemu_rt.ops->read_str(sfemu_guest_addr(a[e->path_arg]),
+                                            e->path, sizeof(e->path) - 1);
             e->path[n > 0 ? n : 0] = '\0';
             if (n < 0) {
-                e->path_arg = -1;     /* a bad pointer: keep the raw value */
+                e->path_arg = -1; /* a bad pointer: keep the raw value */
             }
         }
     }

@@ -13,31 +13,31 @@
 #include "sfemu/host.h"
 
 #define SFEMU_RING_ARGS 6
-#define SFEMU_RING_PATH 96      /* bytes of a path argument kept (with NUL) */
+#define SFEMU_RING_PATH 96 /* bytes of a path argument kept (with NUL) */
 
 struct sfemu_ring_ent {
     int64_t args[SFEMU_RING_ARGS];
     int64_t ret;
     uint64_t pc;
-    int64_t t_ns;               /* CLOCK_MONOTONIC at entry */
-    int64_t dur_ns;             /* time inside the syscall */
+    int64_t t_ns;   /* CLOCK_MONOTONIC at entry */
+    int64_t dur_ns; /* time inside the syscall */
     int num;
-    int8_t path_arg, fd_arg;    /* which argument, or -1 */
+    int8_t path_arg, fd_arg; /* which argument, or -1 */
     uint8_t done, intercepted;
     char path[SFEMU_RING_PATH]; /* path_arg's string, truncated */
 };
 
 struct sfemu_ring {
     struct sfemu_ring_ent *ent;
-    unsigned keep;              /* slots (0: the ring is off) */
-    unsigned head;              /* next slot to write */
-    unsigned count;             /* valid slots */
+    unsigned keep;  /* slots (0: the ring is off) */
+    unsigned head;  /* next slot to write */
+    unsigned count; /* valid slots */
     int tid;
     /* Read by the watchdog thread (relaxed atomics: plain stores on x86). */
-    atomic_int in_sys;          /* syscall number + 1 while inside, else 0 */
-    atomic_llong last_ns;       /* CLOCK_MONOTONIC of the last enter/exit */
-    int64_t idle_mark;          /* watchdog thread only: last_ns reported */
-    struct sfemu_ring *next;    /* registry (under sfemu_ring_lock) */
+    atomic_int in_sys;       /* syscall number + 1 while inside, else 0 */
+    atomic_llong last_ns;    /* CLOCK_MONOTONIC of the last enter/exit */
+    int64_t idle_mark;       /* watchdog thread only: last_ns reported */
+    struct sfemu_ring *next; /* registry (under sfemu_ring_lock) */
 };
 
 /* Once, at watchdog start: per-syscall decoding tables, clocks; registers

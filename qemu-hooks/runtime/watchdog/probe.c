@@ -17,10 +17,10 @@
 
 #define PROBE_SLOTS 16
 #define PROBE_MAX_INFLIGHT 4
-#define PROBE_FD_MIN 1000       /* out of the way of the guest's low fds */
+#define PROBE_FD_MIN 1000 /* out of the way of the guest's low fds */
 
 struct probe {
-    long id;                    /* 0: free */
+    long id; /* 0: free */
     int done, ok, status;
     long ms;
     struct sockaddr_in addr;

@@ -28,7 +28,7 @@
 #define MAX_EXEC_MAPS 128
 #define MAX_FRAMES 24
 #define MAX_STACK_FRAMES 16
-#define STACK_SCAN_DEFAULT 4096   /* bytes of guest stack scanned from sp */
+#define STACK_SCAN_DEFAULT 4096 /* bytes of guest stack scanned from sp */
 
 /* ---- JSON emitter ---- */
 
@@ -161,7 +161,7 @@ static void report_regs(struct sfemu_json *j)
         } else {
             char hex[2 * REG_MAX + 1];
             for (int k = 0; k < len; k++) {
-                snprintf(hex + 2 * k, 3, "%02x", b[k]);   /* guest order */
+                snprintf(hex + 2 * k, 3, "%02x", b[k]); /* guest order */
             }
             sfemu_json_str(j, name, hex);
         }
@@ -173,7 +173,10 @@ static void report_regs(struct sfemu_json *j)
 
 struct exec_maps {
     int n;
-    struct { uint64_t start, end; char path[80]; } m[MAX_EXEC_MAPS];
+    struct {
+        uint64_t start, end;
+        char path[80];
+    } m[MAX_EXEC_MAPS];
 };
 
 static void collect_exec(void *opaque, uint64_t start, uint64_t end, int prot,
@@ -260,7 +263,7 @@ static void report_backtrace(struct sfemu_json *j, uint64_t *pc_out,
             frames++;
         }
         if (ns > 0) {
-            sp = 0;                 /* no stack scan */
+            sp = 0; /* no stack scan */
             lrn = -1;
         }
     }
@@ -271,13 +274,16 @@ static void report_backtrace(struct sfemu_json *j, uint64_t *pc_out,
     }
     if (x && sp) {
         uint8_t buf[256];
-        for (long off = 0; off < scan && frames < MAX_FRAMES &&
-             from_stack < MAX_STACK_FRAMES; off += sizeof(buf)) {
+        for (long off = 0;
+             off < scan && frames < MAX_FRAMES && from_stack < MAX_STACK_FRAMES;
+             off += sizeof(buf)) {
             if (sfemu_rt.ops->read_mem(sp + off, buf, sizeof(buf)) != 0) {
-                break;      /* the top of the stack mapping */
+                break; /* the top of the stack mapping */
             }
-            for (unsigned k = 0; k + wsz <= sizeof(buf) && frames < MAX_FRAMES &&
-                 from_stack < MAX_STACK_FRAMES; k += wsz) {
+            for (unsigned k = 0;
+                 k + wsz <= sizeof(buf) && frames < MAX_FRAMES &&
+                 from_stack < MAX_STACK_FRAMES;
+                 k += wsz) {
                 uint64_t w = sfemu_reg_bytes_to_u64(buf + k, wsz);
                 if (w && w != pc && w != lr && in_exec(x, w, sp)) {
                     frame(j, w, "stack", NULL, 0);
@@ -503,9 +509,10 @@ int sfemu_report_write(const struct sfemu_report *r, char *path, size_t cap)
     if (fclose(j.f) != 0) {
         err = -errno;
     }
-    snprintf(line, sizeof(line), "watchdog: %s (tid %d): %s; pc 0x%" PRIx64
-             "%s%s%s; report %s", r->kind, r->tid, r->detail, pc,
-             *sym ? " (" : "", sym, *sym ? ")" : "", path);
+    snprintf(line, sizeof(line),
+             "watchdog: %s (tid %d): %s; pc 0x%" PRIx64 "%s%s%s; report %s",
+             r->kind, r->tid, r->detail, pc, *sym ? " (" : "", sym,
+             *sym ? ")" : "", path);
     summary(root, line);
     sfemu_analysis_trigger(r->kind, r->detail);
     return err;

@@ -17,10 +17,10 @@
 struct sfemu_json {
     FILE *f;
     int depth;
-    uint32_t nonempty;          /* bit d: the container at depth d has items */
+    uint32_t nonempty; /* bit d: the container at depth d has items */
 };
-void sfemu_json_obj(struct sfemu_json *j, const char *key);   /* { */
-void sfemu_json_arr(struct sfemu_json *j, const char *key);   /* [ */
+void sfemu_json_obj(struct sfemu_json *j, const char *key); /* { */
+void sfemu_json_arr(struct sfemu_json *j, const char *key); /* [ */
 void sfemu_json_end_obj(struct sfemu_json *j);
 void sfemu_json_end_arr(struct sfemu_json *j);
 /* key is NULL inside arrays. */
@@ -32,14 +32,15 @@ void sfemu_json_null(struct sfemu_json *j, const char *key);
 
 /* One ring entry as a JSON object (shared with nothing else: c_get_ctx
  * builds Lua tables with the same field names). */
-void sfemu_report_ring_ent(struct sfemu_json *j, const struct sfemu_ring_ent *e);
+void sfemu_report_ring_ent(struct sfemu_json *j,
+                           const struct sfemu_ring_ent *e);
 
 struct sfemu_report {
-    const char *kind;           /* deadloop, idle_deadloop, exit, signal */
-    const char *detail;         /* one line for people */
+    const char *kind;   /* deadloop, idle_deadloop, exit, signal */
+    const char *detail; /* one line for people */
     int tid;
-    const struct sfemu_ring *ring;  /* the thread's ring, or NULL */
-    int on_guest_thread;        /* registers, stack and maps are readable */
+    const struct sfemu_ring *ring; /* the thread's ring, or NULL */
+    int on_guest_thread;           /* registers, stack and maps are readable */
     /* Kind-specific fields, written inside the top-level object. */
     void (*extra)(struct sfemu_json *j, void *opaque);
     void *opaque;

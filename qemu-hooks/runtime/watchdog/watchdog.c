@@ -29,37 +29,42 @@
 #include "core/thread.h"
 #include "watchdog/watchdog.h"
 
-#define PERIOD_CAP 64           /* SFEMU_DEADLOOP_PERIOD_MAX upper bound */
-#define SIGS_KEPT 8             /* loops already reported, per thread */
+#define PERIOD_CAP 64 /* SFEMU_DEADLOOP_PERIOD_MAX upper bound */
+#define SIGS_KEPT 8   /* loops already reported, per thread */
 
 static int enabled;
 static int period_max = 8, repeats = 20;
 static int64_t wait_ns = 50 * 1000000LL;
-static const char *probe_host;  /* SFEMU_PROBE_HTTP */
+static const char *probe_host; /* SFEMU_PROBE_HTTP */
 static long probe_timeout_ms = 1000;
 static long max_reports = 32;
 static atomic_long reports_done;
 static int nr_exit = -1, nr_exit_group = -1;
-static int benign[6];           /* guest errnos that are normal flow */
+static int benign[6]; /* guest errnos that are normal flow */
 static atomic_int suspended;
 static atomic_llong resume_ns;
 static int idle_thread_running;
 
 static pthread_mutex_t last_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct { unsigned seq; char kind[32]; char path[PATH_MAX]; int tid; } last;
-static atomic_uint last_seq;    /* last.seq, readable without the lock */
+static struct {
+    unsigned seq;
+    char kind[32];
+    char path[PATH_MAX];
+    int tid;
+} last;
+static atomic_uint last_seq; /* last.seq, readable without the lock */
 
 /* Per guest thread: the ring entry in flight and the dead-loop matcher. */
 struct dl_state {
     uint32_t hist[PERIOD_CAP + 1];
-    uint8_t flags[PERIOD_CAP + 1];     /* DL_FAIL, DL_WAIT */
+    uint8_t flags[PERIOD_CAP + 1]; /* DL_FAIL, DL_WAIT */
     unsigned match[PERIOD_CAP + 1];
     unsigned long n;
-    int pending_p;                     /* candidate waiting for a probe */
+    int pending_p; /* candidate waiting for a probe */
     int64_t pending_ns;
     uint32_t done_sig[SIGS_KEPT];
     unsigned ndone;
-    int said_ok;                       /* logged a probe's answer */
+    int said_ok; /* logged a probe's answer */
 };
 #define DL_FAIL 1
 #define DL_WAIT 2
@@ -131,22 +136,24 @@ static void idle_check(struct sfemu_ring *r, int64_t now)
     if (ms < sfemu_opt_long(SFEMU_OPT_idle_ms) || r->idle_mark == last_ns) {
         return;
     }
-    r->idle_mark = last_ns;     /* once per quiet episode */
+    r->idle_mark = last_ns; /* once per quiet episode */
     if (in) {
         const char *name = sfemu_syscall_name(in - 1);
         /* Waiting in the kernel is not dead: log it, no report. */
         sfemu_log("watchdog: tid %d idle for %ld ms, blocked in %s "
-                  "(waiting, not dead): no report", r->tid, ms,
-                  name ? name : "?");
+                  "(waiting, not dead): no report",
+                  r->tid, ms, name ? name : "?");
         return;
     }
     if (may_report()) {
         char detail[160];
-        struct sfemu_report rep = { .kind = "idle_deadloop", .tid = r->tid,
-                                    .ring = r, .detail = detail };
-        snprintf(detail, sizeof(detail), "no syscall for %ld ms while "
-                 "running guest code (-rules-idle-ms %ld)", ms,
-                 sfemu_opt_long(SFEMU_OPT_idle_ms));
+        struct sfemu_report rep = {
+            .kind = "idle_deadloop", .tid = r->tid, .ring = r, .detail = detail
+        };
+        snprintf(detail, sizeof(detail),
+                 "no syscall for %ld ms while "
+                 "running guest code (-rules-idle-ms %ld)",
+                 ms, sfemu_opt_long(SFEMU_OPT_idle_ms));
         write_report(&rep);
     }
 }
@@ -196,12 +203,12 @@ static void watch_atfork_child(void)
 
 void sfemu_watch_init(void)
 {
-    static const char *const benign_names[] = { "EAGAIN", "EINTR",
-        "ETIMEDOUT", "EINPROGRESS", "EALREADY", "EWOULDBLOCK" };
+    static const char *const benign_names[] = { "EAGAIN",    "EINTR",
+                                                "ETIMEDOUT", "EINPROGRESS",
+                                                "EALREADY",  "EWOULDBLOCK" };
     int forced = sfemu_opt_given(SFEMU_OPT_watchdog);
 
-    if (!sfemu_rt.active ||
-        (forced && !sfemu_opt_long(SFEMU_OPT_watchdog))) {
+    if (!sfemu_rt.active || (forced && !sfemu_opt_long(SFEMU_OPT_watchdog))) {
         return;
     }
     enabled = sfemu_opt_long(SFEMU_OPT_idle_ms) > 0 || root_has("entry.lua") ||
@@ -232,7 +239,10 @@ void sfemu_watch_init(void)
 
 /* ---- exit with a non-zero status ---- */
 
-struct exit_info { const char *call; int status; };
+struct exit_info {
+    const char *call;
+    int status;
+};
 
 static void exit_extra(struct sfemu_json *j, void *opaque)
 {
@@ -249,10 +259,13 @@ static void exit_report(struct sfemu_ring *r, int num, int64_t a0)
     struct exit_info x = { num == nr_exit ? "exit" : "exit_group",
                            (int)(a0 & 0xff) };
     char detail[96];
-    struct sfemu_report rep = { .kind = "exit", .detail = detail,
+    struct sfemu_report rep = { .kind = "exit",
+                                .detail = detail,
                                 .tid = r ? r->tid : sfemu_rt.ops->gettid(),
-                                .ring = r, .on_guest_thread = 1,
-                                .extra = exit_extra, .opaque = &x };
+                                .ring = r,
+                                .on_guest_thread = 1,
+                                .extra = exit_extra,
+                                .opaque = &x };
 
     if (!x.status || !may_report()) {
         return;
@@ -305,7 +318,12 @@ static int is_benign(int64_t ret)
     return 0;
 }
 
-struct dl_info { int period; const char *names[PERIOD_CAP]; int probe; int ok; };
+struct dl_info {
+    int period;
+    const char *names[PERIOD_CAP];
+    int probe;
+    int ok;
+};
 
 static void dl_extra(struct sfemu_json *j, void *opaque)
 {
@@ -350,11 +368,11 @@ static int dl_qualifies(struct dl_state *d, int p, uint32_t *sig)
         unsigned s = slot(d->n - i);
         fail |= d->flags[s] & DL_FAIL;
         wait |= d->flags[s] & DL_WAIT;
-        *sig += d->hist[s] * 2654435761u;    /* rotation-invariant */
+        *sig += d->hist[s] * 2654435761u; /* rotation-invariant */
     }
     for (unsigned i = 0; i < d->ndone && i < SIGS_KEPT; i++) {
         if (d->done_sig[i] == *sig) {
-            return 0;                       /* reported already */
+            return 0; /* reported already */
         }
     }
     return fail || !wait;
@@ -365,9 +383,12 @@ static void dl_fire(struct sfemu_ring *r, struct dl_state *d, int p,
 {
     struct dl_info x = { .period = p, .probe = probed, .ok = ok };
     char detail[160];
-    struct sfemu_report rep = { .kind = "deadloop", .detail = detail,
-                                .tid = r->tid, .ring = r,
-                                .on_guest_thread = 1, .extra = dl_extra,
+    struct sfemu_report rep = { .kind = "deadloop",
+                                .detail = detail,
+                                .tid = r->tid,
+                                .ring = r,
+                                .on_guest_thread = 1,
+                                .extra = dl_extra,
                                 .opaque = &x };
     int n = 0;
 
@@ -379,8 +400,10 @@ static void dl_fire(struct sfemu_ring *r, struct dl_state *d, int p,
         const struct sfemu_ring_ent *e = sfemu_ring_at(r, r->count - p + i);
         x.names[i] = sfemu_syscall_name(e->num);
     }
-    n = snprintf(detail, sizeof(detail), "a sequence of %d syscall%s "
-                 "repeated %d times:", p, p > 1 ? "s" : "", repeats);
+    n = snprintf(detail, sizeof(detail),
+                 "a sequence of %d syscall%s "
+                 "repeated %d times:",
+                 p, p > 1 ? "s" : "", repeats);
     for (int i = 0; i < p && n < (int)sizeof(detail) - 1; i++) {
         n += snprintf(detail + n, sizeof(detail) - n, " %s",
                       x.names[i] ? x.names[i] : "?");
@@ -402,7 +425,7 @@ static void dl_probe_decide(struct sfemu_ring *r, struct dl_state *d,
 
     if (t <= d->pending_ns) {
         if (now - d->pending_ns > (probe_timeout_ms + 1000) * 1000000LL) {
-            d->pending_ns = now;            /* lost: ask again */
+            d->pending_ns = now; /* lost: ask again */
             sfemu_probe_http_start(probe_host, probe_timeout_ms);
         }
         return;
@@ -443,8 +466,9 @@ static void dl_update(struct sfemu_ring *r, int num,
     d->flags[s] = (sfemu_is_err(ret) && !is_benign(ret) ? DL_FAIL : 0) |
                   (now - call->enter_ns >= wait_ns ? DL_WAIT : 0);
     for (int p = 1; p <= period_max; p++) {
-        d->match[p] = d->n >= (unsigned long)p &&
-                      d->hist[slot(d->n - p)] == h ? d->match[p] + 1 : 0;
+        d->match[p] = d->n >= (unsigned long)p && d->hist[slot(d->n - p)] == h
+                          ? d->match[p] + 1
+                          : 0;
     }
     d->n++;
     if (d->pending_p) {
@@ -458,7 +482,7 @@ static void dl_update(struct sfemu_ring *r, int num,
             continue;
         }
         if ((d->match[p] - need) % p || !dl_qualifies(d, p, &sig)) {
-            break;              /* checked once per period */
+            break; /* checked once per period */
         }
         if (probe_host) {
             d->pending_p = p;
@@ -489,20 +513,24 @@ static void watch_exit(int num, const int64_t a[SFEMU_NARGS], int64_t ret,
 
 static const char *sig_name(int sig)
 {
-    static const char *const generic[32] = { NULL, "SIGHUP", "SIGINT",
-        "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
-        "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM",
-        "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",
-        "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM",
-        "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS" };
-    static const char *const mips[32] = { NULL, "SIGHUP", "SIGINT",
-        "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGEMT", "SIGFPE",
-        "SIGKILL", "SIGBUS", "SIGSEGV", "SIGSYS", "SIGPIPE", "SIGALRM",
-        "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGPWR", "SIGWINCH",
-        "SIGURG", "SIGIO", "SIGSTOP", "SIGTSTP", "SIGCONT", "SIGTTIN",
-        "SIGTTOU", "SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGXFSZ" };
-    const char *const *t = !strncmp(sfemu_rt.t->arch, "mips", 4) ? mips
-                                                                 : generic;
+    static const char *const generic[32] = {
+        NULL,      "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP",
+        "SIGABRT", "SIGBUS",  "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV",
+        "SIGUSR2", "SIGPIPE", "SIGALRM",   "SIGTERM", "SIGSTKFLT", "SIGCHLD",
+        "SIGCONT", "SIGSTOP", "SIGTSTP",   "SIGTTIN", "SIGTTOU",   "SIGURG",
+        "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",  "SIGIO",
+        "SIGPWR",  "SIGSYS"
+    };
+    static const char *const mips[32] = {
+        NULL,      "SIGHUP",  "SIGINT",   "SIGQUIT", "SIGILL",    "SIGTRAP",
+        "SIGABRT", "SIGEMT",  "SIGFPE",   "SIGKILL", "SIGBUS",    "SIGSEGV",
+        "SIGSYS",  "SIGPIPE", "SIGALRM",  "SIGTERM", "SIGUSR1",   "SIGUSR2",
+        "SIGCHLD", "SIGPWR",  "SIGWINCH", "SIGURG",  "SIGIO",     "SIGSTOP",
+        "SIGTSTP", "SIGCONT", "SIGTTIN",  "SIGTTOU", "SIGVTALRM", "SIGPROF",
+        "SIGXCPU", "SIGXFSZ"
+    };
+    const char *const *t =
+        !strncmp(sfemu_rt.t->arch, "mips", 4) ? mips : generic;
 
     return sig > 0 && sig < 32 ? t[sig] : NULL;
 }
@@ -523,12 +551,14 @@ static void watch_end(const char *why, int guest_sig)
     struct sfemu_ring *r;
     char detail[64];
     const char *n = sig_name(guest_sig);
-    struct sfemu_report rep = { .kind = "signal", .detail = detail,
-                                .on_guest_thread = 1, .extra = sig_extra,
+    struct sfemu_report rep = { .kind = "signal",
+                                .detail = detail,
+                                .on_guest_thread = 1,
+                                .extra = sig_extra,
                                 .opaque = &guest_sig };
 
     if (!guest_sig || !may_report()) {
-        return;         /* exit_group: watch_enter reported it */
+        return; /* exit_group: watch_enter reported it */
     }
     (void)why;
     r = sfemu_ring_self();
@@ -554,7 +584,7 @@ int sfemu_watch_suspend(int on)
     int was = atomic_exchange(&suspended, on != 0);
 
     if (was && !on) {
-        atomic_store(&resume_ns, sfemu_mono_ns());  /* idle counts anew */
+        atomic_store(&resume_ns, sfemu_mono_ns()); /* idle counts anew */
         if (dl) {
             dl_reset(dl);
         }
@@ -582,7 +612,7 @@ int sfemu_watch_wait_user(const char *prompt, const char **how)
         *how = "no_tty";
         return 0;
     }
-    was = sfemu_watch_suspend(1);       /* a person's pace is not a hang */
+    was = sfemu_watch_suspend(1); /* a person's pace is not a hang */
     dprintf(fd, "[sfemu] %s\n[sfemu] type YES to continue: ", prompt);
     n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
