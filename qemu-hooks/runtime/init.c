@@ -13,7 +13,7 @@
 #include "analysis/analysis.h"
 #include "api/api.h"
 #include "core/budget.h"
-#include "core/ctx.h"
+#include "core/luastate.h"
 #include "core/hookmap.h"
 #include "core/hooks.h"
 #include "core/log.h"
@@ -78,7 +78,7 @@ int sfemu_rt_init(const struct sfemu_target *t,
     }
     sfemu_hooks_init();
     if (sfemu_opt_str(SFEMU_OPT_rules)) {
-        sfemu_ctx_set_bindings(sfemu_api_open);
+        sfemu_luastate_set_bindings(sfemu_api_open);
         sfemu_rules_init();
         sfemu_budget_init();
         sfemu_rt.active = 1;

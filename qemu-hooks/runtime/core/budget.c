@@ -1,6 +1,6 @@
 /*
- * The rule budget monitor: every 10 ms it looks at the live contexts; a
- * context still inside the same Lua call as at the previous look gets a
+ * The rule budget monitor: every 10 ms it looks at the live Lua states; a
+ * state still inside the same Lua call as at the previous look gets a
  * count hook, and the hook aborts the call after $SFEMU_RULE_MAX_INSNS VM
  * instructions (default 20 million, about a fifth of a second).  Time spent
  * blocked in c_do_syscall executes no instruction and so is never counted.
@@ -19,8 +19,8 @@
 #define BUDGET_TICK_NS (10 * 1000 * 1000)
 #define BUDGET_HOOK_EVERY 1000
 
-extern pthread_mutex_t sfemu_ctx_lock;
-extern struct sfemu_ctx *sfemu_ctx_list;
+extern pthread_mutex_t sfemu_luastate_lock;
+extern struct sfemu_luastate *sfemu_luastate_list;
 
 static long budget_max = 20 * 1000 * 1000;
 int sfemu_budget_monitor_running;
@@ -28,7 +28,7 @@ static pthread_mutex_t monitor_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
-    struct sfemu_ctx *c = sfemu_ctx_from_lua(L);
+    struct sfemu_luastate *c = sfemu_luastate_of(L);
 
     (void)ar;
     if (atomic_load(&c->armed_seq) != atomic_load(&c->call_seq)) {
@@ -44,7 +44,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     }
 }
 
-void sfemu_budget_disarm(struct sfemu_ctx *c)
+void sfemu_budget_disarm(struct sfemu_luastate *c)
 {
     lua_sethook(c->L, NULL, 0, 0);
     atomic_store(&c->armed_seq, 0);
@@ -58,8 +58,8 @@ static void *budget_monitor(void *arg)
         struct timespec ts = { 0, BUDGET_TICK_NS };
 
         nanosleep(&ts, NULL);
-        pthread_mutex_lock(&sfemu_ctx_lock);
-        for (struct sfemu_ctx *c = sfemu_ctx_list; c; c = c->next) {
+        pthread_mutex_lock(&sfemu_luastate_lock);
+        for (struct sfemu_luastate *c = sfemu_luastate_list; c; c = c->next) {
             unsigned seq = atomic_load(&c->call_seq);
             if (atomic_load(&c->in_call) && atomic_load(&c->armed_seq) == 0) {
                 if (c->seen_seq == seq) { /* same call as last tick */
@@ -70,7 +70,7 @@ static void *budget_monitor(void *arg)
             }
             c->seen_seq = seq;
         }
-        pthread_mutex_unlock(&sfemu_ctx_lock);
+        pthread_mutex_unlock(&sfemu_luastate_lock);
     }
     return NULL;
 }

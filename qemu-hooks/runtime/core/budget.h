@@ -6,7 +6,7 @@
 #ifndef SFEMU_BUDGET_H
 #define SFEMU_BUDGET_H
 
-#include "core/ctx.h"
+#include "core/luastate.h"
 
 void sfemu_budget_init(void);
 void sfemu_budget_start_monitor(void);
@@ -14,7 +14,7 @@ void sfemu_budget_after_fork(void);
 
 extern int sfemu_budget_monitor_running;
 
-static inline void sfemu_budget_enter(struct sfemu_ctx *c)
+static inline void sfemu_budget_enter(struct sfemu_luastate *c)
 {
     if (__builtin_expect(!sfemu_budget_monitor_running, 0)) {
         sfemu_budget_start_monitor(); /* first call, or in a forked child */
@@ -23,9 +23,9 @@ static inline void sfemu_budget_enter(struct sfemu_ctx *c)
     atomic_store_explicit(&c->in_call, 1, memory_order_relaxed);
 }
 
-void sfemu_budget_disarm(struct sfemu_ctx *c);
+void sfemu_budget_disarm(struct sfemu_luastate *c);
 
-static inline void sfemu_budget_leave(struct sfemu_ctx *c)
+static inline void sfemu_budget_leave(struct sfemu_luastate *c)
 {
     atomic_store_explicit(&c->in_call, 0, memory_order_relaxed);
     if (atomic_load_explicit(&c->armed_seq, memory_order_relaxed)) {

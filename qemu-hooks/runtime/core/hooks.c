@@ -14,7 +14,7 @@
 #include <lauxlib.h>
 
 #include "core/budget.h"
-#include "core/ctx.h"
+#include "core/luastate.h"
 #include "core/hooks.h"
 #include "core/observer.h"
 #include "core/realcall.h"
@@ -49,7 +49,7 @@ static int to_result(lua_State *L, int idx, int64_t *out)
 }
 
 /* Reads a rule's results (V1 pair, V2 single value, or none). */
-static enum verdict verdict_of(struct sfemu_ctx *c, int file, int base,
+static enum verdict verdict_of(struct sfemu_luastate *c, int file, int base,
                                int64_t *ret)
 {
     lua_State *L = c->L;
@@ -86,7 +86,7 @@ static enum verdict verdict_of(struct sfemu_ctx *c, int file, int base,
 }
 
 /* Calls the function of a file with nargs pushed; 0 or -1 on error. */
-static int call_file(struct sfemu_ctx *c, int file, int nargs, int base)
+static int call_file(struct sfemu_luastate *c, int file, int nargs, int base)
 {
     lua_State *L = c->L;
     int rc;
@@ -104,8 +104,8 @@ static int call_file(struct sfemu_ctx *c, int file, int nargs, int base)
     return 0;
 }
 
-static void push_call(struct sfemu_ctx *c, int file, int num, int with_name,
-                      const int64_t a[SFEMU_NARGS])
+static void push_call(struct sfemu_luastate *c, int file, int num,
+                      int with_name, const int64_t a[SFEMU_NARGS])
 {
     lua_State *L = c->L;
 
@@ -124,11 +124,11 @@ static void push_call(struct sfemu_ctx *c, int file, int num, int with_name,
 int64_t sfemu_rt_syscall(int num, const int64_t in[SFEMU_NARGS])
 {
     int64_t a[SFEMU_NARGS], ret = 0;
-    struct sfemu_ctx *c;
+    struct sfemu_luastate *c;
     int idx, slot, intercepted = 0, base;
 
     memcpy(a, in, sizeof(a));
-    if (!sfemu_rt.active || !(c = sfemu_ctx_get()) || c->depth) {
+    if (!sfemu_rt.active || !(c = sfemu_luastate_get()) || c->depth) {
         return sfemu_real_syscall(num, a);
     }
     sfemu_rules_revalidate(c);

@@ -77,7 +77,7 @@ int sfemu_rules_dirs(const char *const **dirs)
     return n_rule_dirs;
 }
 
-void sfemu_rules_ctx_init(struct sfemu_ctx *c)
+void sfemu_rules_state_init(struct sfemu_luastate *c)
 {
     lua_State *L = c->L;
     int base = sfemu_syscall_base(), n = sfemu_syscall_count();
@@ -114,14 +114,14 @@ static int same_id(const struct sfemu_rule_file *f, const struct stat *st)
            f->mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
-static void file_unload(struct sfemu_ctx *c, struct sfemu_rule_file *f)
+static void file_unload(struct sfemu_luastate *c, struct sfemu_rule_file *f)
 {
     luaL_unref(c->L, LUA_REGISTRYINDEX, f->fn_ref);
     f->fn_ref = LUA_NOREF;
     f->present = 0;
 }
 
-static void reset_slots(struct sfemu_ctx *c)
+static void reset_slots(struct sfemu_luastate *c)
 {
     int n = sfemu_syscall_count();
 
@@ -131,7 +131,7 @@ static void reset_slots(struct sfemu_ctx *c)
     c->entry_file = c->finish_file = SFEMU_SLOT_UNRESOLVED;
 }
 
-void sfemu_rules_revalidate(struct sfemu_ctx *c)
+void sfemu_rules_revalidate(struct sfemu_luastate *c)
 {
     int64_t now;
     int changed = 0;
@@ -174,7 +174,7 @@ void sfemu_rules_revalidate(struct sfemu_ctx *c)
 }
 
 /* Index of a file entry for path, loading (or reloading) it as needed. */
-static int file_load(struct sfemu_ctx *c, const char *path,
+static int file_load(struct sfemu_luastate *c, const char *path,
                      const struct stat *st, const char *fn_name)
 {
     struct sfemu_rule_file *f = NULL;
@@ -242,7 +242,7 @@ static int find_file(const char *dir, const char *name, char *path,
     return stat(path, st) == 0 && S_ISREG(st->st_mode);
 }
 
-int sfemu_rules_resolve(struct sfemu_ctx *c, int num)
+int sfemu_rules_resolve(struct sfemu_luastate *c, int num)
 {
     const char *name = sfemu_syscall_name(num);
     int idx = num - sfemu_syscall_base();
@@ -265,7 +265,7 @@ int sfemu_rules_resolve(struct sfemu_ctx *c, int num)
     return r;
 }
 
-void sfemu_rules_resolve_hooks(struct sfemu_ctx *c)
+void sfemu_rules_resolve_hooks(struct sfemu_luastate *c)
 {
     const char *root = sfemu_opt_str(SFEMU_OPT_rules);
     char path[PATH_MAX];
@@ -279,7 +279,7 @@ void sfemu_rules_resolve_hooks(struct sfemu_ctx *c)
                          : SFEMU_SLOT_NONE;
 }
 
-void sfemu_rules_error(struct sfemu_ctx *c, int file, const char *what)
+void sfemu_rules_error(struct sfemu_luastate *c, int file, const char *what)
 {
     static __thread unsigned long count;
 

@@ -1,9 +1,9 @@
 /*
- * Per guest thread rule context: one Lua state per guest thread (the V2 seed's
+ * The rules' Lua state of one guest thread (the V2 seed's
  * thread-local model), its compiled-rule cache and its budget bookkeeping.
  */
-#ifndef SFEMU_CTX_H
-#define SFEMU_CTX_H
+#ifndef SFEMU_LUASTATE_H
+#define SFEMU_LUASTATE_H
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -25,7 +25,7 @@ struct sfemu_rule_file {
 #define SFEMU_SLOT_UNRESOLVED (-2)
 #define SFEMU_SLOT_NONE (-1)
 
-struct sfemu_ctx {
+struct sfemu_luastate {
     lua_State *L;
     int tid;
     size_t mem_used, mem_limit;
@@ -47,13 +47,13 @@ struct sfemu_ctx {
     unsigned seen_seq; /* monitor only */
     long insns;
 
-    struct sfemu_ctx *next; /* registry of live contexts */
+    struct sfemu_luastate *next; /* registry of live states */
 };
 
 /* The c_* bindings every new Lua state gets (set once at start-up). */
-void sfemu_ctx_set_bindings(void (*open)(lua_State *L));
-/* The calling thread's context, created on first use (NULL on failure). */
-struct sfemu_ctx *sfemu_ctx_get(void);
-struct sfemu_ctx *sfemu_ctx_from_lua(lua_State *L);
+void sfemu_luastate_set_bindings(void (*open)(lua_State *L));
+/* The calling thread's Lua state, created on first use (NULL on failure). */
+struct sfemu_luastate *sfemu_luastate_get(void);
+struct sfemu_luastate *sfemu_luastate_of(lua_State *L);
 
 #endif

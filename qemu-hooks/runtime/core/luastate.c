@@ -1,0 +1,158 @@
+/*
+ * Guest threads' Lua states.  Each guest thread gets its own Lua state on its
+ * first hooked syscall (rules keep per-thread globals, as the V2 seed says);
+ * a forked child keeps its parent's state (fork copies it).  The state is
+ * closed when the guest thread exits (pthread key destructor).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "core/options.h"
+#include "core/budget.h"
+#include "core/luastate.h"
+#include "core/log.h"
+#include "core/rules.h"
+#include "core/runtime.h"
+#include "core/sandbox.h"
+#include "core/syscall_names.h"
+
+static __thread struct sfemu_luastate *tls_state;
+static pthread_key_t state_key;
+static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+
+static void (*open_bindings)(lua_State *L);
+
+pthread_mutex_t sfemu_luastate_lock = PTHREAD_MUTEX_INITIALIZER;
+struct sfemu_luastate *sfemu_luastate_list;
+
+static void state_unlink(struct sfemu_luastate *c)
+{
+    pthread_mutex_lock(&sfemu_luastate_lock);
+    for (struct sfemu_luastate **p = &sfemu_luastate_list; *p;
+         p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sfemu_luastate_lock);
+}
+
+static void state_free(struct sfemu_luastate *c)
+{
+    if (c->L) {
+        lua_close(c->L);
+    }
+    for (int i = 0; i < c->nfiles; i++) {
+        free(c->files[i].path);
+    }
+    free(c->files);
+    free(c->slot);
+    free(c);
+}
+
+static void state_destroy(void *p)
+{
+    struct sfemu_luastate *c = p;
+
+    state_unlink(c);
+    if (tls_state == c) {
+        tls_state = NULL;
+    }
+    state_free(c);
+}
+
+static void state_atfork_prepare(void)
+{
+    pthread_mutex_lock(&sfemu_luastate_lock);
+}
+
+static void state_atfork_parent(void)
+{
+    pthread_mutex_unlock(&sfemu_luastate_lock);
+}
+
+/* Only the forking thread lives on in the child. */
+static void state_atfork_child(void)
+{
+    struct sfemu_luastate *self = tls_state;
+
+    pthread_mutex_init(&sfemu_luastate_lock, NULL);
+    sfemu_luastate_list = self;
+    if (self) {
+        self->next = NULL;
+        self->tid = sfemu_rt.ops->gettid();
+    }
+    sfemu_budget_after_fork();
+}
+
+static void state_once_init(void)
+{
+    pthread_key_create(&state_key, state_destroy);
+    pthread_atfork(state_atfork_prepare, state_atfork_parent,
+                   state_atfork_child);
+}
+
+static struct sfemu_luastate *state_create(void)
+{
+    struct sfemu_luastate *c = calloc(1, sizeof(*c));
+    int n = sfemu_syscall_count();
+
+    if (!c) {
+        return NULL;
+    }
+    c->mem_limit = (size_t)sfemu_opt_long(SFEMU_OPT_rule_max_mem);
+    c->slot = malloc(sizeof(int) * (n ? n : 1));
+    c->L = sfemu_sandbox_new(&c->mem_used);
+    if (!c->slot || !c->L) {
+        sfemu_log("cannot create a Lua state for thread %d",
+                  sfemu_rt.ops->gettid());
+        state_free(c);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        c->slot[i] = SFEMU_SLOT_UNRESOLVED;
+    }
+    c->entry_file = c->finish_file = SFEMU_SLOT_UNRESOLVED;
+    c->tid = sfemu_rt.ops->gettid();
+    *(struct sfemu_luastate **)lua_getextraspace(c->L) = c;
+    if (open_bindings) {
+        open_bindings(c->L);
+    }
+    sfemu_rules_state_init(c);
+    return c;
+}
+
+void sfemu_luastate_set_bindings(void (*open)(lua_State *L))
+{
+    open_bindings = open;
+}
+
+struct sfemu_luastate *sfemu_luastate_get(void)
+{
+    struct sfemu_luastate *c = tls_state;
+
+    if (__builtin_expect(c != NULL, 1)) {
+        return c;
+    }
+    pthread_once(&state_once, state_once_init);
+    c = state_create();
+    if (!c) {
+        return NULL;
+    }
+    tls_state = c;
+    pthread_setspecific(state_key, c);
+    pthread_mutex_lock(&sfemu_luastate_lock);
+    c->next = sfemu_luastate_list;
+    sfemu_luastate_list = c;
+    pthread_mutex_unlock(&sfemu_luastate_lock);
+    return c;
+}
+
+struct sfemu_luastate *sfemu_luastate_of(lua_State *L)
+{
+    return *(struct sfemu_luastate **)lua_getextraspace(L);
+}
