@@ -378,12 +378,6 @@ struct call {
     struct fakefs_attr attr;
 };
 
-static void budget_hook(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    luaL_error(L, "handler ran too long (instruction budget exhausted)");
-}
-
 static void push_ctx(struct fakefs_engine *e, struct fakefs_res *r,
                      struct call *c)
 {
@@ -497,9 +491,9 @@ static long dispatch(struct fakefs_engine *e, struct fakefs_res *r,
     int ctx = h + 1;
     lua_pushvalue(L, h);
     lua_pushvalue(L, ctx);
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, (int)e->hook_budget);
+    lua_budget_enter(&e->budget);
     int rc = lua_pcall(L, 1, 1, 0);
-    lua_sethook(L, NULL, 0, 0);
+    lua_budget_leave(&e->budget);
     if (rc != LUA_OK) {
         fakefs_logf(e, "fakeconfig %s: %s handler failed: %s", r->config_abs,
                     c->op, lua_tostring(L, -1));
@@ -817,8 +811,6 @@ struct fakefs_engine *fakefs_new(const char *rules_dir,
     e->log = log;
     e->store = *store;
     e->ino_fd = e->stop_pipe[0] = e->stop_pipe[1] = -1;
-    e->hook_budget =
-        100000000; /* VM instructions per handler call (~0.1-1 s) */
     size_t n = strlen(real);
     e->rules_dir = malloc(n + 2);
     e->plugin_dir = malloc(n + 32);
@@ -835,6 +827,8 @@ struct fakefs_engine *fakefs_new(const char *rules_dir,
     if (fakefs_sandbox_init(e) != 0) {
         goto fail;
     }
+    /* VM instructions a handler call may run once it has run 10 ms. */
+    lua_budget_register(&e->budget, e->L, 100000000, "handler", NULL, 0);
     e->gen = 1;
     return e;
 fail:
@@ -865,6 +859,7 @@ void fakefs_free(struct fakefs_engine *e)
         e->cfgs = n;
     }
     if (e->L) {
+        lua_budget_unregister(&e->budget);
         lua_close(e->L);
     }
     if (e->rules_fd > 0) {

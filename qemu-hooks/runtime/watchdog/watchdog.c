@@ -26,7 +26,7 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "core/syscall_names.h"
-#include "core/thread.h"
+#include "helper_thread.h"
 #include "watchdog/watchdog.h"
 
 #define PERIOD_CAP 64 /* SFEMU_DEADLOOP_PERIOD_MAX upper bound */
