@@ -16,6 +16,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include "fakefs_internal.h"
+#include "path.h"
 #include "str_hash.h"
 
 static const char *const type_names[] = { "text", "dev", "socket" };
@@ -55,12 +56,6 @@ static void set_str(char **dst, const char *v)
 {
     free(*dst);
     *dst = v ? strdup(v) : NULL;
-}
-
-static const char *basename_of(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    return b ? b + 1 : path;
 }
 
 /* ------------------------------------------------------------------ records */
@@ -158,7 +153,7 @@ static char *rules_file(struct fakefs_engine *e, const char *p)
 static void resolve_pieces(struct fakefs_engine *e, struct fakefs_res *r)
 {
     char tmp[PATH_MAX * 2];
-    const char *base = basename_of(r->path);
+    const char *base = path_base(r->path);
     free(r->config_abs);
     r->config_abs = rules_file(e, r->config_rel);
     if (!r->config_abs) {
@@ -182,7 +177,7 @@ static void resolve_pieces(struct fakefs_engine *e, struct fakefs_res *r)
     } else {
         snprintf(tmp, sizeof tmp, "%sdata/%s.fakecontent", e->plugin_dir, base);
     }
-    if (!strstr(tmp, "/../") && fakefs_path_in_rules(e, tmp, NULL)) {
+    if (!path_has_dotdot(tmp) && fakefs_path_in_rules(e, tmp, NULL)) {
         r->content_abs = strdup(tmp);
     }
 }
