@@ -12,6 +12,7 @@
 #include <lualib.h>
 
 #include "lua_sandbox.h"
+#include "path.h"
 
 #define BASE_KEY "sfemu.base"
 #define LOADED_KEY "sfemu.loaded"
@@ -40,17 +41,7 @@ static const struct lsb_host *host_of(lua_State *L)
 
 int lsb_in_root(const struct lsb_host *host, const char *resolved)
 {
-    size_t n;
-
-    if (!host || !host->root) {
-        return 0;
-    }
-    n = strlen(host->root);
-    while (n > 1 && host->root[n - 1] == '/') {
-        n--;
-    }
-    return !strncmp(resolved, host->root, n) &&
-           (resolved[n] == '/' || !resolved[n]);
+    return host && host->root && path_under(resolved, host->root);
 }
 
 /* Resolve a module or file name to a Lua file inside the rules tree (a

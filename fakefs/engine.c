@@ -16,6 +16,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include "fakefs_internal.h"
+#include "path.h"
 #include "str_hash.h"
 
 static const char *const type_names[] = { "text", "dev", "socket" };
@@ -55,12 +56,6 @@ static void set_str(char **dst, const char *v)
 {
     free(*dst);
     *dst = v ? strdup(v) : NULL;
-}
-
-static const char *basename_of(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    return b ? b + 1 : path;
 }
 
 /* ------------------------------------------------------------------ records */
@@ -158,7 +153,7 @@ static char *rules_file(struct fakefs_engine *e, const char *p)
 static void resolve_pieces(struct fakefs_engine *e, struct fakefs_res *r)
 {
     char tmp[PATH_MAX * 2];
-    const char *base = basename_of(r->path);
+    const char *base = path_base(r->path);
     free(r->config_abs);
     r->config_abs = rules_file(e, r->config_rel);
     if (!r->config_abs) {
@@ -182,7 +177,7 @@ static void resolve_pieces(struct fakefs_engine *e, struct fakefs_res *r)
     } else {
         snprintf(tmp, sizeof tmp, "%sdata/%s.fakecontent", e->plugin_dir, base);
     }
-    if (!strstr(tmp, "/../") && fakefs_path_in_rules(e, tmp, NULL)) {
+    if (!path_has_dotdot(tmp) && fakefs_path_in_rules(e, tmp, NULL)) {
         r->content_abs = strdup(tmp);
     }
 }
@@ -378,12 +373,6 @@ struct call {
     struct fakefs_attr attr;
 };
 
-static void budget_hook(lua_State *L, lua_Debug *ar)
-{
-    (void)ar;
-    luaL_error(L, "handler ran too long (instruction budget exhausted)");
-}
-
 static void push_ctx(struct fakefs_engine *e, struct fakefs_res *r,
                      struct call *c)
 {
@@ -497,9 +486,9 @@ static long dispatch(struct fakefs_engine *e, struct fakefs_res *r,
     int ctx = h + 1;
     lua_pushvalue(L, h);
     lua_pushvalue(L, ctx);
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, (int)e->hook_budget);
+    lua_budget_enter(&e->budget);
     int rc = lua_pcall(L, 1, 1, 0);
-    lua_sethook(L, NULL, 0, 0);
+    lua_budget_leave(&e->budget);
     if (rc != LUA_OK) {
         fakefs_logf(e, "fakeconfig %s: %s handler failed: %s", r->config_abs,
                     c->op, lua_tostring(L, -1));
@@ -817,8 +806,6 @@ struct fakefs_engine *fakefs_new(const char *rules_dir,
     e->log = log;
     e->store = *store;
     e->ino_fd = e->stop_pipe[0] = e->stop_pipe[1] = -1;
-    e->hook_budget =
-        100000000; /* VM instructions per handler call (~0.1-1 s) */
     size_t n = strlen(real);
     e->rules_dir = malloc(n + 2);
     e->plugin_dir = malloc(n + 32);
@@ -835,6 +822,8 @@ struct fakefs_engine *fakefs_new(const char *rules_dir,
     if (fakefs_sandbox_init(e) != 0) {
         goto fail;
     }
+    /* VM instructions a handler call may run once it has run 10 ms. */
+    lua_budget_register(&e->budget, e->L, 100000000, "handler", NULL, 0);
     e->gen = 1;
     return e;
 fail:
@@ -865,6 +854,7 @@ void fakefs_free(struct fakefs_engine *e)
         e->cfgs = n;
     }
     if (e->L) {
+        lua_budget_unregister(&e->budget);
         lua_close(e->L);
     }
     if (e->rules_fd > 0) {

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <lua.h>
+#include "lua_budget.h"
 #include "lua_sandbox.h"
 #include "fakefs.h"
 
@@ -45,8 +46,8 @@ struct fakefs_engine {
     struct fakefs_cfg *cfgs;
     unsigned gen;     /* bumped (atomically) when the rules tree changes */
     unsigned mod_gen; /* generation the module cache belongs to */
-    struct lsb_host sb_host; /* the sandbox's view of the rules tree */
-    long hook_budget;        /* instruction-count budget per handler call */
+    struct lsb_host sb_host;  /* the sandbox's view of the rules tree */
+    struct lua_budget budget; /* of a handler call */
     /* inotify */
     int ino_fd, stop_pipe[2];
     pthread_t watch_thr;

@@ -12,44 +12,28 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <lauxlib.h>
+#include "dirfd.h"
 #include "fakefs_internal.h"
+#include "path.h"
 
 static struct fakefs_engine *engine_of(lua_State *L)
 {
     return lua_touserdata(L, lua_upvalueindex(1));
 }
 
-static int openat2_beneath(int dirfd, const char *path, int flags, mode_t mode)
-{
-    struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
-                            .mode = mode,
-                            .resolve =
-                                RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
-    int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-    return fd < 0 ? -errno : fd;
-}
+/* The rules tree's confinement: symlinks are followed if they stay in it. */
+#define RULES_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
 
 /* Map a Lua path to a path relative to the rules tree; NULL if outside. */
 static const char *rules_rel(struct fakefs_engine *e, const char *p)
 {
     const char *rel = p;
-    if (p[0] == '/' && !fakefs_path_in_rules(e, p, &rel)) {
+    if ((p[0] == '/' && !fakefs_path_in_rules(e, p, &rel)) ||
+        path_has_dotdot(rel)) {
         return NULL;
-    }
-    for (const char *s = rel; *s;) {
-        const char *slash = strchr(s, '/');
-        size_t n = slash ? (size_t)(slash - s) : strlen(s);
-        if (n == 2 && s[0] == '.' && s[1] == '.') {
-            return NULL;
-        }
-        s += n;
-        while (*s == '/') {
-            s++;
-        }
     }
     return *rel ? rel : ".";
 }
@@ -69,7 +53,7 @@ static int l_rules_read(lua_State *L)
     if (!rel) {
         return push_err(L, EPERM, p);
     }
-    int fd = openat2_beneath(e->rules_fd, rel, O_RDONLY, 0);
+    int fd = dirfd_open(e->rules_fd, rel, O_RDONLY, 0, RULES_RESOLVE);
     if (fd < 0) {
         return push_err(L, -fd, p);
     }
@@ -89,49 +73,6 @@ static int l_rules_read(lua_State *L)
     return 1;
 }
 
-static int mkdir_p_rel(struct fakefs_engine *e, const char *rel)
-{
-    char tmp[4096];
-    if (strlen(rel) >= sizeof tmp) {
-        return -ENAMETOOLONG;
-    }
-    strcpy(tmp, rel);
-    for (char *s = tmp;; s++) {
-        if (*s == '/' || *s == 0) {
-            char c = *s;
-            *s = 0;
-            if (tmp[0] && strcmp(tmp, ".") != 0) {
-                int pfd = e->rules_fd;
-                char *slash = strrchr(tmp, '/');
-                const char *name = tmp;
-                if (slash) {
-                    *slash = 0;
-                    pfd = openat2_beneath(e->rules_fd, tmp,
-                                          O_PATH | O_DIRECTORY, 0);
-                    *slash = '/';
-                    if (pfd < 0) {
-                        return pfd;
-                    }
-                    name = slash + 1;
-                }
-                int r = mkdirat(pfd, name, 0755);
-                int err = errno;
-                if (pfd != e->rules_fd) {
-                    close(pfd);
-                }
-                if (r < 0 && err != EEXIST) {
-                    return -err;
-                }
-            }
-            *s = c;
-            if (!c) {
-                break;
-            }
-        }
-    }
-    return 0;
-}
-
 static int l_rules_mkdir_p(lua_State *L)
 {
     struct fakefs_engine *e = engine_of(L);
@@ -140,7 +81,8 @@ static int l_rules_mkdir_p(lua_State *L)
     if (!rel) {
         return push_err(L, EPERM, p);
     }
-    int r = mkdir_p_rel(e, rel);
+    const struct dirfd_mkdir how = { .resolve = RULES_RESOLVE, .mode = 0755 };
+    int r = dirfd_mkdir_p(e->rules_fd, rel, &how);
     if (r < 0) {
         return push_err(L, -r, p);
     }
@@ -159,17 +101,14 @@ static int l_rules_write(lua_State *L)
         return push_err(L, EPERM, p);
     }
     char dir[4096], tmp[4200];
-    snprintf(dir, sizeof dir, "%s", rel);
-    char *slash = strrchr(dir, '/');
-    const char *name = rel;
-    int dfd = e->rules_fd;
-    if (slash) {
-        *slash = 0;
-        name = slash + 1;
-        dfd = openat2_beneath(e->rules_fd, dir, O_PATH | O_DIRECTORY, 0);
-        if (dfd < 0) {
-            return push_err(L, -dfd, p);
-        }
+    const char *name;
+    int dfd = path_split(rel, dir, sizeof dir, &name);
+    if (dfd == 0) {
+        dfd = dirfd_open(e->rules_fd, dir, O_PATH | O_DIRECTORY, 0,
+                         RULES_RESOLVE);
+    }
+    if (dfd < 0) {
+        return push_err(L, -dfd, p);
     }
     snprintf(tmp, sizeof tmp, ".%s.tmp%d", name, (int)getpid());
     int fd = openat(
@@ -195,9 +134,7 @@ static int l_rules_write(lua_State *L)
             unlinkat(dfd, tmp, 0);
         }
     }
-    if (dfd != e->rules_fd) {
-        close(dfd);
-    }
+    close(dfd);
     if (err) {
         return push_err(L, err, p);
     }
@@ -211,7 +148,7 @@ static int l_rules_exists(lua_State *L)
     const char *rel = rules_rel(e, luaL_checkstring(L, 1));
     int ok = 0;
     if (rel) {
-        int fd = openat2_beneath(e->rules_fd, rel, O_PATH, 0);
+        int fd = dirfd_open(e->rules_fd, rel, O_PATH, 0, RULES_RESOLVE);
         if (fd >= 0) {
             ok = 1;
             close(fd);
@@ -223,15 +160,7 @@ static int l_rules_exists(lua_State *L)
 
 static int check_tree_path(const char *p)
 {
-    if (p[0] != '/') {
-        return 0;
-    }
-    for (const char *s = p; (s = strstr(s, "/..")); s += 3) {
-        if (s[3] == 0 || s[3] == '/') {
-            return 0;
-        }
-    }
-    return 1;
+    return p[0] == '/' && !path_has_dotdot(p);
 }
 
 static int l_tree_read(lua_State *L)

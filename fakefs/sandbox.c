@@ -6,24 +6,23 @@
  */
 #include <string.h>
 #include "fakefs_internal.h"
+#include "path.h"
 
 static void engine_print(void *ud, const char *line)
 {
     fakefs_logf(ud, "lua: %s", line);
 }
 
-/* Is abs (already canonical) inside the rules tree?  *rel gets the rest. */
+/* Is abs (already canonical) the rules tree or inside it?  *rel gets the
+ * rest ("" for the tree itself). */
 int fakefs_path_in_rules(struct fakefs_engine *e, const char *abs,
                          const char **rel)
 {
-    size_t n = strlen(e->rules_dir);
-    if (strncmp(abs, e->rules_dir, n) != 0) {
-        return 0;
+    const char *rest = path_under(abs, e->rules_dir);
+    if (rest && rel) {
+        *rel = rest;
     }
-    if (rel) {
-        *rel = abs + n;
-    }
-    return 1;
+    return rest != NULL;
 }
 
 int fakefs_sandbox_init(struct fakefs_engine *e)

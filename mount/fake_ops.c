@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "path.h"
 #include "sfemu_mount.h"
 #include "str_hash.h"
 #include <fuse_lowlevel.h>
@@ -162,13 +163,12 @@ static unsigned dh(const char *s)
     return sfemu_str_hash(s) % 1024;
 }
 
+/* rel's directory, the key of its records cache ("" if too long). */
 static void dir_of(const char *rel, char *out, size_t cap)
 {
-    const char *slash = strrchr(rel, '/');
-    if (!slash) {
-        snprintf(out, cap, ".");
-    } else {
-        snprintf(out, cap, "%.*s", (int)(slash - rel), rel);
+    const char *name;
+    if (path_split(rel, out, cap, &name) < 0) {
+        out[0] = 0;
     }
 }
 
@@ -273,8 +273,7 @@ static int dir_has_records(struct sfemu *s, const char *rel)
 int fake_getattr(struct sfemu *s, const char *rel, const struct ovl_ent *ent,
                  struct stat *st)
 {
-    const char *name = strrchr(rel, '/');
-    name = name ? name + 1 : rel;
+    const char *name = path_base(rel);
     if (!strcmp(rel, ".") || fakefs_is_record_name(name)) {
         return 0;
     }

@@ -13,10 +13,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <dirent.h>
 #include <unistd.h>
+#include "dirfd.h"
 #include "passthrough.h"
 #include "sfemu_mount.h"
 
@@ -362,12 +362,8 @@ static int root_fd_g = -1;
 
 static int open_in_root(const char *guest, int flags, mode_t mode)
 {
-    struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
-                            .mode = mode,
-                            .resolve =
-                                RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-    int fd = (int)syscall(SYS_openat2, root_fd_g, guest, &how, sizeof how);
-    return fd < 0 ? -errno : fd;
+    return dirfd_open(root_fd_g, guest, flags, mode,
+                      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 static int root_read(void *ud, const char *path, char **data, size_t *len)

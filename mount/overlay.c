@@ -9,27 +9,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+#include "dirfd.h"
 #include "overlay.h"
+#include "path.h"
 #include "str_hash.h"
+
+/* Nothing resolves outside a layer, and no symlink is followed. */
+#define LAYER_RESOLVE \
+    (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
+/* never -ENOSYS: from OPEN the kernel takes it for "this filesystem needs no
+ * open" and sends READs without a handle (main.c checks for openat2 at
+ * start-up) */
+static int no_enosys(int r)
+{
+    return r == -ENOSYS ? -EOPNOTSUPP : r;
+}
 
 int ovl_layer_open(int layer_fd, const char *rel, int flags, mode_t mode)
 {
-    struct open_how how = {
-        .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
-        .mode = mode,
-        .resolve =
-            RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-    };
-    if (!(flags & O_CREAT) && !(flags & O_TMPFILE)) {
-        how.mode = 0;
-    }
-    int fd = (int)syscall(SYS_openat2, layer_fd, rel, &how, sizeof how);
-    /* never -ENOSYS: from OPEN the kernel takes it for "this filesystem
-     * needs no open" and sends READs without a handle (main.c checks for
-     * openat2 at start-up) */
-    return fd >= 0 ? fd : errno == ENOSYS ? -EOPNOTSUPP : -errno;
+    return no_enosys(
+        dirfd_open(layer_fd, rel, flags | O_NOFOLLOW, mode, LAYER_RESOLVE));
 }
 
 int ovl_layer_fd(const struct ovl *o, enum ovl_layer l)
@@ -37,25 +38,10 @@ int ovl_layer_fd(const struct ovl *o, enum ovl_layer l)
     return l == OVL_UPPER ? o->upper_fd : o->lower_fd;
 }
 
-/* rel's parent directory into dir[PATH_MAX] ("." at the top) and its last
- * name into *name. */
-static int split_parent(const char *rel, char *dir, const char **name)
-{
-    const char *slash = strrchr(rel, '/');
-    size_t n = slash ? (size_t)(slash - rel) : 1;
-    if (n >= PATH_MAX) {
-        return -ENAMETOOLONG;
-    }
-    memcpy(dir, slash ? rel : ".", n);
-    dir[n] = 0;
-    *name = slash ? slash + 1 : rel;
-    return 0;
-}
-
 int ovl_parent_fd(int layer_fd, const char *rel, const char **name)
 {
     char dir[PATH_MAX];
-    int r = split_parent(rel, dir, name);
+    int r = path_split(rel, dir, sizeof dir, name);
     if (r < 0) {
         return r;
     }
@@ -207,60 +193,36 @@ int ovl_clear_whiteout(int upper_parent_fd, const char *name)
     return 0;
 }
 
-/* mkdir -p of rel's directory chain in the upper tree, copying modes from the
- * lower tree; returns an fd of the innermost directory. */
+/* A directory made in the upper tree gets the mode of the lower one (owner
+ * access added: the daemon works in it), else 0755. */
+static mode_t lower_dir_mode(void *ud, const char *prefix)
+{
+    struct ovl *o = ud;
+    struct stat lst;
+    mode_t mode = 0755;
+    int lfd = ovl_layer_open(o->lower_fd, prefix, O_PATH | O_DIRECTORY, 0);
+    if (lfd >= 0) {
+        if (fstat(lfd, &lst) == 0) {
+            mode = lst.st_mode & 07777;
+        }
+        close(lfd);
+    }
+    return mode | 0700;
+}
+
+/* mkdir -p of reldir in the upper tree; returns an fd of it. */
 static int upper_dirs(struct ovl *o, const char *reldir)
 {
-    int fd = fcntl(o->upper_fd, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0 || strcmp(reldir, ".") == 0 || !*reldir) {
-        return fd < 0 ? -errno : fd;
-    }
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s", reldir);
-    char *p = path;
-    for (;;) {
-        char *slash = strchr(p, '/');
-        if (slash) {
-            *slash = 0;
-        }
-        int nfd = openat(fd, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (nfd < 0 && errno == ENOENT) {
-            struct stat lst;
-            mode_t mode = 0755;
-            int lfd =
-                ovl_layer_open(o->lower_fd, path, O_PATH | O_DIRECTORY, 0);
-            if (lfd >= 0) {
-                if (fstat(lfd, &lst) == 0) {
-                    mode = lst.st_mode & 07777;
-                }
-                close(lfd);
-            }
-            if (mkdirat(fd, p, mode | 0700) < 0 && errno != EEXIST) {
-                int err = errno;
-                close(fd);
-                return -err;
-            }
-            nfd = openat(fd, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }
-        int err = errno;
-        close(fd);
-        if (nfd < 0) {
-            return -err;
-        }
-        fd = nfd;
-        if (!slash) {
-            break;
-        }
-        *slash = '/';
-        p = slash + 1;
-    }
-    return fd;
+    const struct dirfd_mkdir how = { .resolve = LAYER_RESOLVE,
+                                     .mode_of = lower_dir_mode,
+                                     .ud = o };
+    return no_enosys(dirfd_mkdir_p_open(o->upper_fd, reldir, &how));
 }
 
 int ovl_upper_parent(struct ovl *o, const char *rel, const char **name)
 {
     char dir[PATH_MAX];
-    int r = split_parent(rel, dir, name);
+    int r = path_split(rel, dir, sizeof dir, name);
     return r < 0 ? r : upper_dirs(o, dir);
 }
 

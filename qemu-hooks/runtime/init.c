@@ -12,7 +12,6 @@
 
 #include "analysis/analysis.h"
 #include "api/api.h"
-#include "core/budget.h"
 #include "core/luastate.h"
 #include "core/hookmap.h"
 #include "core/hooks.h"
@@ -80,7 +79,6 @@ int sfemu_rt_init(const struct sfemu_target *t,
     if (sfemu_opt_str(SFEMU_OPT_rules)) {
         sfemu_luastate_set_bindings(sfemu_api_open);
         sfemu_rules_init();
-        sfemu_budget_init();
         sfemu_rt.active = 1;
         sfemu_analysis_init();
         sfemu_watch_init();

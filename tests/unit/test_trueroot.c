@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "core/runtime.h"
 #include "trueroot/trueroot.h"
 
@@ -170,24 +170,6 @@ static int64_t tsys(int num, const char *name, int64_t *args)
 /* S(open, P("/x"), O_RDONLY): x86_64 number and name from one token. */
 #define S(nm, ...) tsys(SYS_##nm, #nm, (int64_t[SFEMU_NARGS]){ __VA_ARGS__ })
 #define P(s) ((int64_t)(intptr_t)(s))
-
-/* ------------------------------------------------------------- checking */
-
-static int failures, checks;
-
-static void check(int ok, const char *fmt, ...)
-{
-    va_list ap;
-
-    checks++;
-    failures += !ok;
-    printf("%s: ", ok ? "PASS" : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-}
 
 static char base[64], R[128], H[128];
 static const char rootfs_passwd[] = "root:x:0:0:rootfs:/root:/bin/sh\n";
@@ -911,7 +893,5 @@ int main(void)
             printf("INFO: could not remove %s\n", base);
         }
     }
-    printf("%s: %d checks, %d failed\n", failures ? "FAIL" : "PASS", checks,
-           failures);
-    return failures ? 1 : 0;
+    return checks_done();
 }

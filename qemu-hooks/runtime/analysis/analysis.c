@@ -27,6 +27,9 @@
 
 #include "analysis/analysis.h"
 #include "core/observer.h"
+#include "dirfd.h"
+#include "json.h"
+#include "path.h"
 #include "str_hash.h"
 #include "core/errnames.h"
 #include "analysis/elfsyms.h"
@@ -86,13 +89,6 @@ static int64_t now_ns(clockid_t clk)
 
     clock_gettime(clk, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-
-    return s ? s + 1 : path;
 }
 
 static void scan_add(void *opaque, uint64_t start, uint64_t end, int prot,
@@ -239,7 +235,7 @@ static void space_rescan(struct space *sp, int guest)
                 mod.bias = m->start - m->off;
             }
         }
-        mod.name = base_name(mod.f->path);
+        mod.name = path_base(mod.f->path);
         mods[n++] = mod;
     }
     for (size_t i = 0; i < s.n; i++) {
@@ -334,7 +330,7 @@ int sfemu_host_resolve(const void *addr, int64_t max_bytes, char *out,
         if (max_bytes < 0 ? off <= SFEMU_ELF_DEFAULT_MAX
                           : off <= (uint64_t)max_bytes) {
             snprintf(out, cap, off ? "%s!%s+0x%" PRIx64 : "%s!%s",
-                     base_name(info.dli_fname), info.dli_sname, off);
+                     path_base(info.dli_fname), info.dli_sname, off);
             return 0;
         }
     }
@@ -342,7 +338,7 @@ int sfemu_host_resolve(const void *addr, int64_t max_bytes, char *out,
         return -ENOENT; /* "module+0xoff" from the maps */
     }
     if (have_dl && info.dli_fbase) {
-        snprintf(out, cap, "%s+0x%" PRIx64, base_name(info.dli_fname),
+        snprintf(out, cap, "%s+0x%" PRIx64, path_base(info.dli_fname),
                  a - (uint64_t)(uintptr_t)info.dli_fbase);
     } else {
         snprintf(out, cap, "host+0x%" PRIx64, a);
@@ -387,6 +383,8 @@ static const struct path_spec path_specs[] = {
 #define PATH_SLOTS 8192
 #define MAX_BINDS 256
 #define MAX_TRIGGERS 256
+/* What analysis.json may allocate (far more than its tables take). */
+#define ANALYSIS_MAX_BYTES (64 << 20)
 #define NERRS 4 /* distinct errnos kept per path */
 
 struct path_ent {
@@ -434,30 +432,6 @@ static struct {
     struct trigger_ent triggers[MAX_TRIGGERS];
     size_t ntriggers, triggers_dropped;
 } rec = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static int mkdir_p(const char *path)
-{
-    char buf[PATH_MAX];
-    size_t len = strlen(path);
-
-    if (len >= sizeof(buf)) {
-        return -ENAMETOOLONG;
-    }
-    memcpy(buf, path, len + 1);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || !*p) {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-                return -errno;
-            }
-            if (!c) {
-                return 0;
-            }
-            *p = c;
-        }
-    }
-}
 
 /* The record starts empty (at init, and in a forked child). */
 static void record_reset(void)
@@ -512,6 +486,7 @@ static const struct sfemu_observer analysis_observer;
 void sfemu_analysis_init(void)
 {
     const char *dir = sfemu_opt_str(SFEMU_OPT_sfanalysis);
+    const struct dirfd_mkdir how = { .mode = 0755 };
     static int atfork_done;
     int rc;
 
@@ -522,7 +497,7 @@ void sfemu_analysis_init(void)
     if (!dir || rec.outdir) {
         return;
     }
-    rc = mkdir_p(dir);
+    rc = dirfd_mkdir_p(AT_FDCWD, dir, &how);
     /* Absolute now: the guest's chdir may move the host's cwd later. */
     if (rc < 0 || !(rec.outdir = realpath(dir, NULL))) {
         sfemu_log("-sfanalysis %s: cannot create the directory: %s; no "
@@ -815,29 +790,6 @@ static void errno_name(int gerr, char *out, size_t cap)
     }
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            fprintf(f, "\\%c", c);
-        } else if (c == '\n') {
-            fputs("\\n", f);
-        } else if (c == '\t') {
-            fputs("\\t", f);
-        } else if (c < 0x20 || c == 0x7f) {
-            fprintf(f, "\\u%04x", c);
-        } else if (c >= 0x80) {
-            /* Guest paths need not be UTF-8: keep bytes visible, valid JSON. */
-            fprintf(f, "\\u00%02x", c);
-        } else {
-            fputc(c, f);
-        }
-    }
-    fputc('"', f);
-}
-
 struct sc_row {
     int idx;
     uint64_t count, errors;
@@ -895,142 +847,168 @@ static void modes_str(uint8_t m, char out[4])
     out[n] = '\0';
 }
 
-static void write_json(FILE *f, const char *why, struct sc_row *rows,
-                       size_t nrows, int64_t end_real, double secs)
+/* Seconds with three decimals, as a JSON number. */
+static cJSON *json_secs(double s)
 {
-    char nb[32], en[32];
+    return cJSON_CreateNumber(
+        (double)(int64_t)(s * 1000 + (s < 0 ? -0.5 : 0.5)) / 1000);
+}
 
-    fprintf(f, "{\n  \"sfemu_analysis\": 1,\n  \"why\": ");
-    json_str(f, why ? why : "");
-    fprintf(f, ",\n  \"pid\": %d,\n  \"forked_child\": %s,\n", (int)getpid(),
-            rec.is_child ? "true" : "false");
-    fprintf(f, "  \"arch\": ");
-    json_str(f, sfemu_rt.t ? sfemu_rt.t->arch : "");
-    fprintf(f, ",\n  \"abi_bits\": %d,\n  \"big_endian\": %s,\n  \"program\": ",
-            sfemu_rt.t ? sfemu_rt.t->abi_bits : 0,
-            sfemu_rt.t && sfemu_rt.t->big_endian ? "true" : "false");
-    json_str(f,
-             sfemu_rt.t && sfemu_rt.t->exec_path ? sfemu_rt.t->exec_path : "");
-    fprintf(f,
-            ",\n  \"started\": %.3f,\n  \"ended\": %.3f,\n"
-            "  \"seconds\": %.3f,\n",
-            rec.start_real / 1e9, end_real / 1e9, secs);
+/* {"errno": n, "name": "ENOENT", "count": c} */
+static void put_errno(cJSON *arr, int gerr, uint64_t count)
+{
+    cJSON *o = json_put(arr, NULL, cJSON_CreateObject());
+    char en[32];
 
-    fprintf(f,
-            "  \"syscalls\": {\n    \"total\": %" PRIu64 ",\n"
-            "    \"outside_table\": %" PRIu64 ",\n    \"by_name\": [",
-            atomic_load(&rec.total), atomic_load(&rec.outside));
+    errno_name(gerr, en, sizeof(en));
+    json_put(o, "errno", json_int(gerr));
+    json_put(o, "name", cJSON_CreateString(en));
+    json_put(o, "count", json_int((int64_t)count));
+}
+
+static void put_syscalls(cJSON *doc, struct sc_row *rows, size_t nrows)
+{
+    cJSON *sc = json_put(doc, "syscalls", cJSON_CreateObject());
+    cJSON *by_name;
+    char nb[32];
+
+    json_put(sc, "total", json_int((int64_t)atomic_load(&rec.total)));
+    json_put(sc, "outside_table", json_int((int64_t)atomic_load(&rec.outside)));
+    by_name = json_put(sc, "by_name", cJSON_CreateArray());
     for (size_t i = 0; i < nrows; i++) {
-        int first = 1;
-        fprintf(f, "%s\n      {\"name\": ", i ? "," : "");
-        json_str(f, sc_name(rows[i].idx, nb, sizeof(nb)));
-        fprintf(f,
-                ", \"num\": %d, \"count\": %" PRIu64 ", \"errors\": %" PRIu64
-                ", \"errnos\": [",
-                rec.base + rows[i].idx, rows[i].count, rows[i].errors);
+        cJSON *o = json_put(by_name, NULL, cJSON_CreateObject()), *errs;
+        json_put(o, "name", json_bytes(sc_name(rows[i].idx, nb, sizeof(nb))));
+        json_put(o, "num", json_int(rec.base + rows[i].idx));
+        json_put(o, "count", json_int((int64_t)rows[i].count));
+        json_put(o, "errors", json_int((int64_t)rows[i].errors));
+        errs = json_put(o, "errnos", cJSON_CreateArray());
         for (int s = 0; s < ERR_SLOTS && rows[i].errors; s++) {
             uint32_t key = atomic_load(&rec.err_key[s]);
             if (key && (int)(key >> 12) - 1 == rows[i].idx) {
-                errno_name(key & 0xfff, en, sizeof(en));
-                fprintf(
-                    f,
-                    "%s{\"errno\": %u, \"name\": \"%s\", \"count\": %" PRIu64
-                    "}",
-                    first ? "" : ", ", key & 0xfff, en,
-                    atomic_load(&rec.err_cnt[s]));
-                first = 0;
+                put_errno(errs, key & 0xfff, atomic_load(&rec.err_cnt[s]));
             }
         }
-        fprintf(f, "]}");
     }
-    fprintf(f, "\n    ],\n    \"errnos_dropped\": %" PRIu64 "\n  },\n",
-            atomic_load(&rec.err_dropped));
+    json_put(sc, "errnos_dropped",
+             json_int((int64_t)atomic_load(&rec.err_dropped)));
+}
 
-    fprintf(f, "  \"files\": [");
+static void put_files(cJSON *doc)
+{
+    cJSON *files = json_put(doc, "files", cJSON_CreateArray());
+    cJSON *missing, *devices;
+
     for (size_t i = 0; i < rec.npaths; i++) {
         const struct path_ent *p = &rec.paths[i];
+        cJSON *o = json_put(files, NULL, cJSON_CreateObject()), *errs;
         char m[4];
-        int first = 1;
 
         modes_str(p->modes, m);
-        fprintf(f, "%s\n    {\"path\": ", i ? "," : "");
-        json_str(f, p->path);
-        fprintf(f, ", \"device\": %s, \"missing\": %s, \"modes\": \"%s\"",
-                is_device(p->path) ? "true" : "false",
-                is_missing(p) ? "true" : "false", m);
+        json_put(o, "path", json_bytes(p->path));
+        json_put(o, "device", cJSON_CreateBool(is_device(p->path)));
+        json_put(o, "missing", cJSON_CreateBool(is_missing(p)));
+        json_put(o, "modes", cJSON_CreateString(m));
         for (int c = 0; c < PC_N; c++) {
             if (p->ok[c] || p->fail[c]) {
-                fprintf(f, ", \"%s\": {\"ok\": %u, \"failed\": %u}",
-                        pc_names[c], p->ok[c], p->fail[c]);
+                cJSON *k = json_put(o, pc_names[c], cJSON_CreateObject());
+                json_put(k, "ok", json_int(p->ok[c]));
+                json_put(k, "failed", json_int(p->fail[c]));
             }
         }
-        fprintf(f, ", \"errnos\": [");
+        errs = json_put(o, "errnos", cJSON_CreateArray());
         for (int k = 0; k < NERRS && p->errn[k]; k++) {
-            errno_name(p->err[k], en, sizeof(en));
-            fprintf(f, "%s{\"errno\": %d, \"name\": \"%s\", \"count\": %u}",
-                    first ? "" : ", ", p->err[k], en, p->errn[k]);
-            first = 0;
+            put_errno(errs, p->err[k], p->errn[k]);
         }
-        fprintf(f, "]}");
     }
-    fprintf(f, "\n  ],\n  \"files_dropped\": %zu,\n  \"missing\": [",
-            rec.paths_dropped);
-    for (size_t i = 0, n = 0; i < rec.npaths; i++) {
+    json_put(doc, "files_dropped", json_int((int64_t)rec.paths_dropped));
+    missing = json_put(doc, "missing", cJSON_CreateArray());
+    devices = json_put(doc, "devices", cJSON_CreateArray());
+    for (size_t i = 0; i < rec.npaths; i++) {
         if (is_missing(&rec.paths[i])) {
-            fprintf(f, "%s\n    ", n++ ? "," : "");
-            json_str(f, rec.paths[i].path);
+            json_put(missing, NULL, json_bytes(rec.paths[i].path));
         }
-    }
-    fprintf(f, "\n  ],\n  \"devices\": [");
-    for (size_t i = 0, n = 0; i < rec.npaths; i++) {
         if (is_device(rec.paths[i].path)) {
-            fprintf(f, "%s\n    ", n++ ? "," : "");
-            json_str(f, rec.paths[i].path);
+            json_put(devices, NULL, json_bytes(rec.paths[i].path));
         }
     }
-    fprintf(f, "\n  ],\n  \"sockets_bound\": [");
+}
+
+static void put_binds_and_triggers(cJSON *doc)
+{
+    cJSON *binds = json_put(doc, "sockets_bound", cJSON_CreateArray());
+    cJSON *trig;
+
     for (size_t i = 0; i < rec.nbinds; i++) {
         const struct bind_ent *b = &rec.binds[i];
-        fprintf(f, "%s\n    {\"family\": \"%s\", \"address\": ", i ? "," : "",
-                b->family);
-        json_str(f, b->addr);
-        fprintf(f, ", \"ok\": %s, \"result\": %" PRId64,
-                is_err(b->ret) ? "false" : "true", b->ret);
+        cJSON *o = json_put(binds, NULL, cJSON_CreateObject());
+        json_put(o, "family", cJSON_CreateString(b->family));
+        json_put(o, "address", json_bytes(b->addr));
+        json_put(o, "ok", cJSON_CreateBool(!is_err(b->ret)));
+        json_put(o, "result", json_int(b->ret));
         if (is_err(b->ret)) {
+            char en[32];
             errno_name((int)-b->ret, en, sizeof(en));
-            fprintf(f, ", \"errno\": \"%s\"", en);
+            json_put(o, "errno", cJSON_CreateString(en));
         }
-        fprintf(f, ", \"count\": %u}", b->count);
+        json_put(o, "count", json_int(b->count));
     }
-    fprintf(f, "\n  ],\n  \"triggers\": [");
+    trig = json_put(doc, "triggers", cJSON_CreateArray());
     for (size_t i = 0; i < rec.ntriggers; i++) {
-        fprintf(f, "%s\n    {\"t\": %.3f, \"kind\": ", i ? "," : "",
-                rec.triggers[i].t);
-        json_str(f, rec.triggers[i].kind);
-        fprintf(f, ", \"detail\": ");
-        json_str(f, rec.triggers[i].detail);
-        fprintf(f, "}");
+        cJSON *o = json_put(trig, NULL, cJSON_CreateObject());
+        json_put(o, "t", json_secs(rec.triggers[i].t));
+        json_put(o, "kind", json_bytes(rec.triggers[i].kind));
+        json_put(o, "detail", json_bytes(rec.triggers[i].detail));
     }
-    fprintf(f, "\n  ],\n  \"triggers_dropped\": %zu,\n  \"modules\": [",
-            rec.triggers_dropped);
+    json_put(doc, "triggers_dropped", json_int((int64_t)rec.triggers_dropped));
+}
+
+static void put_modules(cJSON *doc)
+{
+    static const char *const src[] = { "none", "symtab", "dynsym", "dynamic" };
+    cJSON *mods = json_put(doc, "modules", cJSON_CreateArray());
+
     for (size_t i = 0; i < guest_space.nmods; i++) {
         const struct module *m = &guest_space.mods[i];
-        static const char *const src[] = { "none", "symtab", "dynsym",
-                                           "dynamic" };
         const struct sfemu_elf *e = m->f->elf;
+        cJSON *o = json_put(mods, NULL, cJSON_CreateObject());
 
-        fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-        json_str(f, m->name);
-        fprintf(f, ", \"path\": ");
-        json_str(f, m->f->path);
-        fprintf(f,
-                ", \"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64
-                "\", \"bias\": \"0x%" PRIx64 "\", \"elf\": %s, \"symbols\": %zu"
-                ", \"symbol_source\": \"%s\"}",
-                m->lo, m->hi, m->bias, e ? "true" : "false", e ? e->nsyms : 0,
-                e ? src[e->source] : "none");
+        json_put(o, "name", json_bytes(m->name));
+        json_put(o, "path", json_bytes(m->f->path));
+        json_put(o, "start", json_hex(m->lo));
+        json_put(o, "end", json_hex(m->hi));
+        json_put(o, "bias", json_hex(m->bias));
+        json_put(o, "elf", cJSON_CreateBool(e != NULL));
+        json_put(o, "symbols", json_int(e ? (int64_t)e->nsyms : 0));
+        json_put(o, "symbol_source",
+                 cJSON_CreateString(e ? src[e->source] : "none"));
     }
-    fprintf(f, "\n  ]\n}\n");
+}
+
+/* analysis.json's text (cJSON_free it), or NULL: out of memory. */
+static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
+                           int64_t end_real, double secs)
+{
+    const struct sfemu_target *t = sfemu_rt.t;
+    cJSON *doc;
+
+    json_begin(ANALYSIS_MAX_BYTES);
+    doc = cJSON_CreateObject();
+    json_put(doc, "sfemu_analysis", json_int(1));
+    json_put(doc, "why", json_bytes(why));
+    json_put(doc, "pid", json_int(getpid()));
+    json_put(doc, "forked_child", cJSON_CreateBool(rec.is_child));
+    json_put(doc, "arch", json_bytes(t ? t->arch : ""));
+    json_put(doc, "abi_bits", json_int(t ? t->abi_bits : 0));
+    json_put(doc, "big_endian", cJSON_CreateBool(t && t->big_endian));
+    json_put(doc, "program", json_bytes(t ? t->exec_path : ""));
+    json_put(doc, "started", json_secs(rec.start_real / 1e9));
+    json_put(doc, "ended", json_secs(end_real / 1e9));
+    json_put(doc, "seconds", json_secs(secs));
+    put_syscalls(doc, rows, nrows);
+    put_files(doc);
+    put_binds_and_triggers(doc);
+    put_modules(doc);
+    return json_end(doc);
 }
 
 static void write_summary(FILE *f, const char *why, struct sc_row *rows,
@@ -1132,18 +1110,15 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
     }
 }
 
-static FILE *open_out(const char *name, const char *ext)
+static void out_path(char path[PATH_MAX], const char *name, const char *ext)
 {
-    char path[PATH_MAX];
-
     /* A forked child keeps its parent's record: it writes its own files. */
     if (rec.is_child) {
-        snprintf(path, sizeof(path), "%s/%s-%d.%s", rec.outdir, name,
-                 (int)getpid(), ext);
+        snprintf(path, PATH_MAX, "%s/%s-%d.%s", rec.outdir, name, (int)getpid(),
+                 ext);
     } else {
-        snprintf(path, sizeof(path), "%s/%s.%s", rec.outdir, name, ext);
+        snprintf(path, PATH_MAX, "%s/%s.%s", rec.outdir, name, ext);
     }
-    return fopen(path, "we");
 }
 
 static void analysis_end(const char *why, int guest_sig)
@@ -1165,7 +1140,9 @@ void sfemu_analysis_finish(const char *why)
     size_t nrows = 0;
     int64_t end_real;
     double secs;
+    char path[PATH_MAX], *text;
     FILE *f;
+    int rc;
 
     if (!rec.outdir || atomic_exchange(&rec.finished, 1)) {
         return;
@@ -1188,13 +1165,15 @@ void sfemu_analysis_finish(const char *why)
     pthread_mutex_lock(&guest_space.lock);
     space_rescan(&guest_space, 1);
     pthread_mutex_lock(&rec.lock);
-    if ((f = open_out("analysis", "json"))) {
-        write_json(f, why, rows, nrows, end_real, secs);
-        fclose(f);
-    } else {
-        sfemu_log("-sfanalysis: cannot write %s/analysis.json: %m", rec.outdir);
+    out_path(path, "analysis", "json");
+    text = analysis_json(why, rows, nrows, end_real, secs);
+    rc = text ? json_save(path, O_TRUNC, text) : -ENOMEM;
+    cJSON_free(text);
+    if (rc < 0) {
+        sfemu_log("-sfanalysis: cannot write %s: %s", path, strerror(-rc));
     }
-    if ((f = open_out("summary", "txt"))) {
+    out_path(path, "summary", "txt");
+    if ((f = fopen(path, "we"))) {
         write_summary(f, why, rows, nrows, secs);
         fclose(f);
     }

@@ -22,7 +22,7 @@
 #include "core/syscall_names.h"
 #include "core/observer.h"
 #include "core/realcall.h"
-#include "core/thread.h"
+#include "helper_thread.h"
 
 struct sfemu_hook_map sfemu_hook_map;
 

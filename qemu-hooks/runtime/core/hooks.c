@@ -13,7 +13,7 @@
 
 #include <lauxlib.h>
 
-#include "core/budget.h"
+#include "lua_budget.h"
 #include "core/luastate.h"
 #include "core/hooks.h"
 #include "core/observer.h"
@@ -92,9 +92,9 @@ static int call_file(struct sfemu_luastate *c, int file, int nargs, int base)
     int rc;
 
     c->depth++;
-    sfemu_budget_enter(c);
+    lua_budget_enter(&c->budget);
     rc = lua_pcall(L, nargs, LUA_MULTRET, 0);
-    sfemu_budget_leave(c);
+    lua_budget_leave(&c->budget);
     c->depth--;
     if (rc != LUA_OK) {
         sfemu_rules_error(c, file, lua_tostring(L, -1));

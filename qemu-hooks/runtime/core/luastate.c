@@ -11,7 +11,6 @@
 #include <lauxlib.h>
 
 #include "core/options.h"
-#include "core/budget.h"
 #include "core/luastate.h"
 #include "core/log.h"
 #include "core/rules.h"
@@ -25,25 +24,10 @@ static pthread_once_t state_once = PTHREAD_ONCE_INIT;
 
 static void (*open_bindings)(lua_State *L);
 
-pthread_mutex_t sfemu_luastate_lock = PTHREAD_MUTEX_INITIALIZER;
-struct sfemu_luastate *sfemu_luastate_list;
-
-static void state_unlink(struct sfemu_luastate *c)
-{
-    pthread_mutex_lock(&sfemu_luastate_lock);
-    for (struct sfemu_luastate **p = &sfemu_luastate_list; *p;
-         p = &(*p)->next) {
-        if (*p == c) {
-            *p = c->next;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&sfemu_luastate_lock);
-}
-
 static void state_free(struct sfemu_luastate *c)
 {
     if (c->L) {
+        lua_budget_unregister(&c->budget);
         lua_close(c->L);
     }
     for (int i = 0; i < c->nfiles; i++) {
@@ -58,42 +42,25 @@ static void state_destroy(void *p)
 {
     struct sfemu_luastate *c = p;
 
-    state_unlink(c);
     if (tls_state == c) {
         tls_state = NULL;
     }
     state_free(c);
 }
 
-static void state_atfork_prepare(void)
-{
-    pthread_mutex_lock(&sfemu_luastate_lock);
-}
-
-static void state_atfork_parent(void)
-{
-    pthread_mutex_unlock(&sfemu_luastate_lock);
-}
-
-/* Only the forking thread lives on in the child. */
+/* Only the forking thread lives on in the child (the budgets of the other
+ * threads' states are dropped by lua_budget.c). */
 static void state_atfork_child(void)
 {
-    struct sfemu_luastate *self = tls_state;
-
-    pthread_mutex_init(&sfemu_luastate_lock, NULL);
-    sfemu_luastate_list = self;
-    if (self) {
-        self->next = NULL;
-        self->tid = sfemu_rt.ops->gettid();
+    if (tls_state) {
+        tls_state->tid = sfemu_rt.ops->gettid();
     }
-    sfemu_budget_after_fork();
 }
 
 static void state_once_init(void)
 {
     pthread_key_create(&state_key, state_destroy);
-    pthread_atfork(state_atfork_prepare, state_atfork_parent,
-                   state_atfork_child);
+    pthread_atfork(NULL, NULL, state_atfork_child);
 }
 
 static struct sfemu_luastate *state_create(void)
@@ -119,6 +86,9 @@ static struct sfemu_luastate *state_create(void)
     c->entry_file = c->finish_file = SFEMU_SLOT_UNRESOLVED;
     c->tid = sfemu_rt.ops->gettid();
     *(struct sfemu_luastate **)lua_getextraspace(c->L) = c;
+    lua_budget_register(&c->budget, c->L,
+                        sfemu_opt_long(SFEMU_OPT_rule_max_insns), "rule",
+                        "SFEMU_RULE_MAX_INSNS", 1);
     if (open_bindings) {
         open_bindings(c->L);
     }
@@ -145,10 +115,6 @@ struct sfemu_luastate *sfemu_luastate_get(void)
     }
     tls_state = c;
     pthread_setspecific(state_key, c);
-    pthread_mutex_lock(&sfemu_luastate_lock);
-    c->next = sfemu_luastate_list;
-    sfemu_luastate_list = c;
-    pthread_mutex_unlock(&sfemu_luastate_lock);
     return c;
 }
 

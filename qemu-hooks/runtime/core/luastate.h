@@ -5,11 +5,12 @@
 #ifndef SFEMU_LUASTATE_H
 #define SFEMU_LUASTATE_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <lua.h>
+
+#include "lua_budget.h"
 
 /* A rule file as loaded into one Lua state. */
 struct sfemu_rule_file {
@@ -26,6 +27,9 @@ struct sfemu_rule_file {
 #define SFEMU_SLOT_NONE (-1)
 
 struct sfemu_luastate {
+    /* The instruction budget of a rule call (common/lua_budget.h); first,
+     * so that the hot path reaches it at the state's own address. */
+    struct lua_budget budget;
     lua_State *L;
     int tid;
     size_t mem_used, mem_limit;
@@ -39,15 +43,6 @@ struct sfemu_luastate {
     unsigned check_tick;
     struct timespec dir_mtime[16];
     int depth; /* inside a Lua call */
-
-    /* Instruction budget (budget.c); written by the monitor thread too. */
-    atomic_uint call_seq;
-    atomic_int in_call;
-    atomic_uint armed_seq;
-    unsigned seen_seq; /* monitor only */
-    long insns;
-
-    struct sfemu_luastate *next; /* registry of live states */
 };
 
 /* The c_* bindings every new Lua state gets (set once at start-up). */

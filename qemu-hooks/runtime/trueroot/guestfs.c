@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "dirfd.h"
+#include "path.h"
 #include "trueroot/guestfs.h"
 #include "core/options.h"
 #include "core/runtime.h"
@@ -24,67 +25,14 @@ static int root_fd(void)
     return open(sfemu_rt.t->ld_prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* mkdir -p below dirfd: inside a root (RESOLVE_IN_ROOT: the guest's view of
+ * symlinks and "..") or, without one, as a host path. */
 static int mkdir_walk(int dirfd, const char *path, mode_t mode, int in_root)
 {
-    char buf[PATH_MAX], *p;
-    size_t len = strlen(path);
+    const struct dirfd_mkdir how = { .resolve = in_root ? RESOLVE_IN_ROOT : 0,
+                                     .mode = mode };
 
-    if (len >= sizeof(buf)) {
-        return -ENAMETOOLONG;
-    }
-    memcpy(buf, path, len + 1);
-    for (p = buf;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (p != buf && strcmp(buf, "/") != 0 && *buf) {
-                struct open_how how = { .flags = O_PATH | O_DIRECTORY,
-                                        .resolve = RESOLVE_IN_ROOT };
-                const char *rel = buf[0] == '/' ? buf + 1 : buf;
-                int fd = in_root ? (int)syscall(SYS_openat2, dirfd, rel, &how,
-                                                sizeof(how))
-                                 : openat(dirfd, buf, O_PATH | O_DIRECTORY);
-                if (fd >= 0) {
-                    close(fd);
-                } else if (errno == ENOENT) {
-                    /* the parent is resolved again inside the root */
-                    char *slash = strrchr(buf, '/');
-                    int pfd = dirfd;
-                    const char *name = buf;
-                    if (slash && in_root) {
-                        *slash = '\0';
-                        how.flags = O_PATH | O_DIRECTORY;
-                        pfd = *buf ? (int)syscall(SYS_openat2, dirfd,
-                                                  buf[0] == '/' ? buf + 1 : buf,
-                                                  &how, sizeof(how))
-                                   : dup(dirfd);
-                        *slash = '/';
-                        name = slash + 1;
-                        if (pfd < 0) {
-                            return -errno;
-                        }
-                    }
-                    if (mkdirat(pfd, name, mode) != 0 && errno != EEXIST) {
-                        int e = errno;
-                        if (pfd != dirfd) {
-                            close(pfd);
-                        }
-                        return -e;
-                    }
-                    if (pfd != dirfd) {
-                        close(pfd);
-                    }
-                } else {
-                    return -errno;
-                }
-            }
-            *p = saved;
-            if (!saved) {
-                break;
-            }
-        }
-    }
-    return 0;
+    return dirfd_mkdir_p(dirfd, path, &how);
 }
 
 int sfemu_guestfs_mkdir_p(const char *gpath, mode_t mode)
@@ -107,7 +55,7 @@ int sfemu_guestfs_rules_mkdir_p(const char *rel, mode_t mode)
     if (!root) {
         return -ENOENT;
     }
-    if (strstr(rel, "..")) {
+    if (path_has_dotdot(rel)) {
         return -EPERM;
     }
     rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -121,20 +69,12 @@ int sfemu_guestfs_rules_mkdir_p(const char *rel, mode_t mode)
 
 int sfemu_guestfs_open(const char *gpath, int flags, mode_t mode)
 {
-    struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
-                            .mode = (flags & O_CREAT) ? mode : 0,
-                            .resolve = RESOLVE_IN_ROOT };
     int rfd = root_fd(), fd;
 
     if (rfd < 0) {
-        fd = open(gpath, flags | O_CLOEXEC, mode);
-        return fd < 0 ? -errno : fd;
+        return dirfd_open(AT_FDCWD, gpath, flags, mode, 0);
     }
-    fd = (int)syscall(SYS_openat2, rfd, gpath[0] == '/' ? gpath + 1 : gpath,
-                      &how, sizeof(how));
-    if (fd < 0) {
-        fd = -errno;
-    }
+    fd = dirfd_open(rfd, gpath, flags, mode, RESOLVE_IN_ROOT);
     close(rfd);
     return fd;
 }
@@ -144,8 +84,8 @@ int sfemu_guestfs_fd_path(int fd, char *out, size_t cap)
     char link[64], host[PATH_MAX];
     const char *root = sfemu_trueroot_active ? sfemu_rt.t->ld_prefix : NULL;
     char *rroot = root ? realpath(root, NULL) : NULL;
+    const char *rest;
     ssize_t n;
-    size_t rl;
 
     if (fd == AT_FDCWD) {
         snprintf(link, sizeof(link), "/proc/self/cwd");
@@ -162,12 +102,11 @@ int sfemu_guestfs_fd_path(int fd, char *out, size_t cap)
         snprintf(out, cap, "%s", host);
         return 0;
     }
-    rl = strlen(rroot);
-    if (strncmp(host, rroot, rl) || (host[rl] && host[rl] != '/')) {
-        free(rroot);
+    rest = path_under(host, rroot);
+    free(rroot);
+    if (!rest) {
         return -EXDEV; /* not inside the guest's root */
     }
-    snprintf(out, cap, "%s", host[rl] ? host + rl : "/");
-    free(rroot);
+    snprintf(out, cap, "/%s", rest);
     return 0;
 }

@@ -13,7 +13,7 @@
 
 #include "watchdog/ctxring.h"
 #include "watchdog/probe.h"
-#include "core/thread.h"
+#include "helper_thread.h"
 
 #define PROBE_SLOTS 16
 #define PROBE_MAX_INFLIGHT 4

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -30,124 +31,16 @@
 #define MAX_STACK_FRAMES 16
 #define STACK_SCAN_DEFAULT 4096 /* bytes of guest stack scanned from sp */
 
-/* ---- JSON emitter ---- */
+/* What a report may allocate: far more than the largest one (the ring, 128
+ * maps, 24 frames, 4096 fake fds) takes. */
+#define REPORT_MAX_BYTES (16 << 20)
 
-/* Bytes >= 0x80 become \u00XX (read as Latin-1): guest paths are not
- * always UTF-8 and the file must stay valid JSON. */
-static void json_quote(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            fputc('\\', f);
-            fputc(*p, f);
-        } else if (*p == '\n') {
-            fputs("\\n", f);
-        } else if (*p < 0x20 || *p >= 0x7f) {
-            fprintf(f, "\\u%04x", *p);
-        } else {
-            fputc(*p, f);
-        }
-    }
-    fputc('"', f);
-}
-
-static void json_key(struct sfemu_json *j, const char *key)
-{
-    uint32_t bit = 1u << j->depth;
-
-    if (j->nonempty & bit) {
-        fputc(',', j->f);
-    }
-    j->nonempty |= bit;
-    fputc('\n', j->f);
-    for (int i = 0; i < j->depth; i++) {
-        fputc(' ', j->f);
-    }
-    if (key) {
-        json_quote(j->f, key);
-        fputs(": ", j->f);
-    }
-}
-
-void sfemu_json_obj(struct sfemu_json *j, const char *key)
-{
-    if (j->depth > 0 || key) {
-        json_key(j, key);
-    }
-    fputc('{', j->f);
-    j->depth++;
-    j->nonempty &= ~(1u << j->depth);
-}
-
-void sfemu_json_arr(struct sfemu_json *j, const char *key)
-{
-    json_key(j, key);
-    fputc('[', j->f);
-    j->depth++;
-    j->nonempty &= ~(1u << j->depth);
-}
-
-static void json_end(struct sfemu_json *j, int c)
-{
-    int had = (j->nonempty >> j->depth) & 1;
-
-    j->depth--;
-    if (had) {
-        fputc('\n', j->f);
-        for (int i = 0; i < j->depth; i++) {
-            fputc(' ', j->f);
-        }
-    }
-    fputc(c, j->f);
-}
-
-void sfemu_json_end_obj(struct sfemu_json *j)
-{
-    json_end(j, '}');
-}
-
-void sfemu_json_end_arr(struct sfemu_json *j)
-{
-    json_end(j, ']');
-}
-
-void sfemu_json_str(struct sfemu_json *j, const char *key, const char *s)
-{
-    json_key(j, key);
-    json_quote(j->f, s ? s : "");
-}
-
-void sfemu_json_int(struct sfemu_json *j, const char *key, int64_t v)
-{
-    json_key(j, key);
-    fprintf(j->f, "%" PRId64, v);
-}
-
-void sfemu_json_hex(struct sfemu_json *j, const char *key, uint64_t v)
-{
-    json_key(j, key);
-    fprintf(j->f, "\"0x%" PRIx64 "\"", v);
-}
-
-void sfemu_json_bool(struct sfemu_json *j, const char *key, int v)
-{
-    json_key(j, key);
-    fputs(v ? "true" : "false", j->f);
-}
-
-void sfemu_json_null(struct sfemu_json *j, const char *key)
-{
-    json_key(j, key);
-    fputs("null", j->f);
-}
-
-static void report_regs(struct sfemu_json *j)
+static void report_regs(cJSON *rep)
 {
     const struct sfemu_host_ops *ops = sfemu_rt.ops;
     int n = ops->reg_count();
+    cJSON *regs = json_put(rep, "registers", cJSON_CreateObject());
 
-    sfemu_json_obj(j, "registers");
     for (int i = 0; i < n; i++) {
         uint8_t b[REG_MAX];
         int num, len;
@@ -157,16 +50,15 @@ static void report_regs(struct sfemu_json *j)
             continue;
         }
         if (len <= 8) {
-            sfemu_json_hex(j, name, sfemu_reg_bytes_to_u64(b, len));
+            json_put(regs, name, json_hex(sfemu_reg_bytes_to_u64(b, len)));
         } else {
             char hex[2 * REG_MAX + 1];
             for (int k = 0; k < len; k++) {
                 snprintf(hex + 2 * k, 3, "%02x", b[k]); /* guest order */
             }
-            sfemu_json_str(j, name, hex);
+            json_put(regs, name, cJSON_CreateString(hex));
         }
     }
-    sfemu_json_end_obj(j);
 }
 
 /* ---- backtrace: pc, link register, heuristic stack scan ---- */
@@ -207,17 +99,16 @@ static int in_exec(const struct exec_maps *x, uint64_t a, uint64_t sp)
     return 0;
 }
 
-static void frame(struct sfemu_json *j, uint64_t addr, const char *how,
-                  char *first_sym, size_t cap)
+static void frame(cJSON *bt, uint64_t addr, const char *how, char *first_sym,
+                  size_t cap)
 {
     char sym[256];
+    cJSON *f = json_put(bt, NULL, cJSON_CreateObject());
 
     sfemu_syms_resolve(addr, sym, sizeof(sym));
-    sfemu_json_obj(j, NULL);
-    sfemu_json_hex(j, "addr", addr);
-    sfemu_json_str(j, "sym", sym);
-    sfemu_json_str(j, "how", how);
-    sfemu_json_end_obj(j);
+    json_put(f, "addr", json_hex(addr));
+    json_put(f, "sym", json_bytes(sym));
+    json_put(f, "how", cJSON_CreateString(how));
     if (first_sym && !*first_sym) {
         snprintf(first_sym, cap, "%s", sym);
     }
@@ -228,9 +119,10 @@ static long stack_scan_bytes(void)
     return sfemu_opt_long(SFEMU_OPT_watchdog_stack_scan);
 }
 
-static void report_backtrace(struct sfemu_json *j, uint64_t *pc_out,
-                             char *first_sym, size_t cap)
+static void report_backtrace(cJSON *rep, uint64_t *pc_out, char *first_sym,
+                             size_t cap)
 {
+    cJSON *j;
     struct exec_maps *x = calloc(1, sizeof(*x));
     int pcn = sfemu_reg_num("pc"), spn = sfemu_reg_num("sp");
     int lrn = sfemu_reg_num("lr");
@@ -248,7 +140,7 @@ static void report_backtrace(struct sfemu_json *j, uint64_t *pc_out,
     if (spn >= 0) {
         sfemu_reg_u64(spn, &sp);
     }
-    sfemu_json_arr(j, "backtrace");
+    j = json_put(rep, "backtrace", cJSON_CreateArray());
     if (pcn >= 0 && sfemu_reg_u64(pcn, &pc) == 0) {
         frame(j, pc, "pc", first_sym, cap);
         frames++;
@@ -293,96 +185,90 @@ static void report_backtrace(struct sfemu_json *j, uint64_t *pc_out,
             }
         }
     }
-    sfemu_json_end_arr(j);
     if (x) {
-        sfemu_json_arr(j, "exec_maps");
+        cJSON *maps = json_put(rep, "exec_maps", cJSON_CreateArray());
         for (int i = 0; i < x->n; i++) {
-            sfemu_json_obj(j, NULL);
-            sfemu_json_hex(j, "start", x->m[i].start);
-            sfemu_json_hex(j, "end", x->m[i].end);
-            sfemu_json_str(j, "path", x->m[i].path);
-            sfemu_json_end_obj(j);
+            cJSON *m = json_put(maps, NULL, cJSON_CreateObject());
+            json_put(m, "start", json_hex(x->m[i].start));
+            json_put(m, "end", json_hex(x->m[i].end));
+            json_put(m, "path", json_bytes(x->m[i].path));
         }
-        sfemu_json_end_arr(j);
     }
-    sfemu_json_hex(j, "sp", sp);
+    json_put(rep, "sp", json_hex(sp));
     free(x);
 }
 
 /* ---- the ring ---- */
 
-void sfemu_report_ring_ent(struct sfemu_json *j, const struct sfemu_ring_ent *e)
+cJSON *sfemu_report_ring_ent(const struct sfemu_ring_ent *e)
 {
     const char *name = sfemu_syscall_name(e->num);
+    cJSON *o = cJSON_CreateObject(), *args;
     int64_t sec, nsec;
 
     sfemu_mono_to_real(e->t_ns, &sec, &nsec);
-    sfemu_json_obj(j, NULL);
-    sfemu_json_int(j, "num", e->num);
-    sfemu_json_str(j, "name", name ? name : "?");
-    sfemu_json_arr(j, "args");
+    json_put(o, "num", json_int(e->num));
+    json_put(o, "name", cJSON_CreateString(name ? name : "?"));
+    args = json_put(o, "args", cJSON_CreateArray());
     for (int i = 0; i < SFEMU_RING_ARGS; i++) {
-        sfemu_json_hex(j, NULL, sfemu_guest_addr(e->args[i]));
+        json_put(args, NULL, json_hex(sfemu_guest_addr(e->args[i])));
     }
-    sfemu_json_end_arr(j);
     if (e->fd_arg >= 0) {
-        sfemu_json_int(j, "fd", (int32_t)e->args[(int)e->fd_arg]);
+        json_put(o, "fd", json_int((int32_t)e->args[(int)e->fd_arg]));
     }
     if (e->path_arg >= 0) {
-        sfemu_json_str(j, "path", e->path);
+        json_put(o, "path", json_bytes(e->path));
     }
-    sfemu_json_bool(j, "done", e->done);
+    json_put(o, "done", cJSON_CreateBool(e->done));
     if (e->done) {
-        sfemu_json_int(j, "ret", e->ret);
+        json_put(o, "ret", json_int(e->ret));
         if (sfemu_is_err(e->ret)) {
             const char *en = sfemu_errno_name((int)-e->ret);
-            sfemu_json_str(j, "errno", en ? en : "?");
+            json_put(o, "errno", cJSON_CreateString(en ? en : "?"));
         }
-        sfemu_json_bool(j, "intercepted", e->intercepted);
-        sfemu_json_int(j, "dur_us", e->dur_ns / 1000);
+        json_put(o, "intercepted", cJSON_CreateBool(e->intercepted));
+        json_put(o, "dur_us", json_int(e->dur_ns / 1000));
     }
-    sfemu_json_hex(j, "pc", e->pc);
-    sfemu_json_int(j, "sec", sec);
-    sfemu_json_int(j, "nsec", nsec);
-    sfemu_json_end_obj(j);
+    json_put(o, "pc", json_hex(e->pc));
+    json_put(o, "sec", json_int(sec));
+    json_put(o, "nsec", json_int(nsec));
+    return o;
 }
 
-static void fake_created(void *opaque, const char *path, int fd)
+struct fake_lists {
+    cJSON *created, *open_fds;
+};
+
+static void fake_each(void *opaque, const char *path, int fd)
 {
+    struct fake_lists *l = opaque;
+
     if (fd < 0) {
-        sfemu_json_str(opaque, NULL, path);
+        json_put(l->created, NULL, json_bytes(path));
+    } else {
+        cJSON *o = json_put(l->open_fds, NULL, cJSON_CreateObject());
+        json_put(o, "fd", json_int(fd));
+        json_put(o, "path", json_bytes(path));
     }
 }
 
-static void fake_open(void *opaque, const char *path, int fd)
-{
-    if (fd >= 0) {
-        sfemu_json_obj(opaque, NULL);
-        sfemu_json_int(opaque, "fd", fd);
-        sfemu_json_str(opaque, "path", path);
-        sfemu_json_end_obj(opaque);
-    }
-}
-
-static void report_ring(struct sfemu_json *j, const struct sfemu_ring *r)
+static void report_ring(cJSON *rep, const struct sfemu_ring *r)
 {
     int enoent = sfemu_errno_num("ENOENT");
+    cJSON *ctx = json_put(rep, "ctx", cJSON_CreateArray());
+    cJSON *fake, *missing;
+    struct fake_lists lists;
 
-    sfemu_json_arr(j, "ctx");
     for (unsigned i = 0; r && i < r->count; i++) {
-        sfemu_report_ring_ent(j, sfemu_ring_at(r, i));
+        json_put(ctx, NULL, sfemu_report_ring_ent(sfemu_ring_at(r, i)));
     }
-    sfemu_json_end_arr(j);
     /* Fake resources touched: those fakefile created, the fake fds open,
      * and the paths that were missing (the ring). */
-    sfemu_json_obj(j, "fake_resources");
-    sfemu_json_arr(j, "created");
-    sfemu_fake_each(fake_created, j);
-    sfemu_json_end_arr(j);
-    sfemu_json_arr(j, "open_fds");
-    sfemu_fake_each(fake_open, j);
-    sfemu_json_end_arr(j);
-    sfemu_json_arr(j, "missing_paths");
+    fake = json_put(rep, "fake_resources", cJSON_CreateObject());
+    lists.created = json_put(fake, "created", cJSON_CreateArray());
+    lists.open_fds = json_put(fake, "open_fds", cJSON_CreateArray());
+    sfemu_fake_each(fake_each, &lists);
+    missing = json_put(fake, "missing_paths", cJSON_CreateArray());
     for (unsigned i = 0; r && i < r->count; i++) {
         const struct sfemu_ring_ent *e = sfemu_ring_at(r, i);
         int dup = 0;
@@ -395,11 +281,9 @@ static void report_ring(struct sfemu_json *j, const struct sfemu_ring *r)
                   !strcmp(f->path, e->path);
         }
         if (!dup) {
-            sfemu_json_str(j, NULL, e->path);
+            json_put(missing, NULL, json_bytes(e->path));
         }
     }
-    sfemu_json_end_arr(j);
-    sfemu_json_end_obj(j);
 }
 
 /* ---- files ---- */
@@ -448,15 +332,53 @@ static void summary(const char *root, const char *line)
     }
 }
 
+/* The report as JSON text (cJSON_free it), or NULL: out of memory. */
+static char *report_text(const struct sfemu_report *r, unsigned seq,
+                         uint64_t *pc, char *sym, size_t cap)
+{
+    cJSON *rep;
+    struct timespec now;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    json_begin(REPORT_MAX_BYTES);
+    rep = cJSON_CreateObject();
+    json_put(rep, "kind", cJSON_CreateString(r->kind));
+    json_put(rep, "detail", json_bytes(r->detail));
+    json_put(rep, "run_id", cJSON_CreateString(run_id));
+    json_put(rep, "seq", json_int(seq));
+    json_put(rep, "pid", json_int(getpid()));
+    json_put(rep, "tid", json_int(r->tid));
+    json_put(rep, "time", json_int(now.tv_sec));
+    json_put(rep, "arch", json_bytes(sfemu_rt.t->arch));
+    json_put(rep, "exec_path", json_bytes(sfemu_rt.t->exec_path));
+    if (r->extra) {
+        r->extra(rep, r->opaque);
+    }
+    if (r->on_guest_thread) {
+        report_backtrace(rep, pc, sym, cap);
+        json_put(rep, "pc", json_hex(*pc));
+        report_regs(rep);
+    } else {
+        /* Registers belong to the guest thread, which is running guest code
+         * now: the last syscall's pc in the ring is the best we have. */
+        json_put(rep, "registers", cJSON_CreateNull());
+        json_put(rep, "backtrace", cJSON_CreateArray());
+        if (r->ring && r->ring->count) {
+            *pc = sfemu_ring_at(r->ring, r->ring->count - 1)->pc;
+            json_put(rep, "last_syscall_pc", json_hex(*pc));
+        }
+    }
+    report_ring(rep, r->ring);
+    return json_end(rep);
+}
+
 int sfemu_report_write(const struct sfemu_report *r, char *path, size_t cap)
 {
     const char *root = sfemu_opt_str(SFEMU_OPT_rules);
-    struct sfemu_json j = { 0 };
-    char sym[256] = "", line[1024];
+    char sym[256] = "", line[1024], *text;
     uint64_t pc = 0;
     unsigned seq = atomic_fetch_add(&report_seq, 1) + 1;
-    struct timespec now;
-    int fd, err = 0;
+    int err;
 
     if (!root) {
         return -ENOENT;
@@ -464,55 +386,17 @@ int sfemu_report_write(const struct sfemu_report *r, char *path, size_t cap)
     mkdirs(root);
     snprintf(path, cap, "%s/cache/ctx/%s-%s-%u.json", root, r->kind, run_id,
              seq);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 || !(j.f = fdopen(fd, "w"))) {
-        err = -errno;
-        if (fd >= 0) {
-            close(fd);
-        }
+    text = report_text(r, seq, &pc, sym, sizeof(sym));
+    err = text ? json_save(path, O_EXCL, text) : -ENOMEM;
+    cJSON_free(text);
+    if (err) {
         sfemu_log("watchdog: %s: cannot write %s: %s", r->kind, path,
                   strerror(-err));
-        return err;
-    }
-    clock_gettime(CLOCK_REALTIME, &now);
-    sfemu_json_obj(&j, NULL);
-    sfemu_json_str(&j, "kind", r->kind);
-    sfemu_json_str(&j, "detail", r->detail);
-    sfemu_json_str(&j, "run_id", run_id);
-    sfemu_json_int(&j, "seq", seq);
-    sfemu_json_int(&j, "pid", getpid());
-    sfemu_json_int(&j, "tid", r->tid);
-    sfemu_json_int(&j, "time", now.tv_sec);
-    sfemu_json_str(&j, "arch", sfemu_rt.t->arch);
-    sfemu_json_str(&j, "exec_path", sfemu_rt.t->exec_path);
-    if (r->extra) {
-        r->extra(&j, r->opaque);
-    }
-    if (r->on_guest_thread) {
-        report_backtrace(&j, &pc, sym, sizeof(sym));
-        sfemu_json_hex(&j, "pc", pc);
-        report_regs(&j);
-    } else {
-        /* Registers belong to the guest thread, which is running guest code
-         * now: the last syscall's pc in the ring is the best we have. */
-        sfemu_json_null(&j, "registers");
-        sfemu_json_arr(&j, "backtrace");
-        sfemu_json_end_arr(&j);
-        if (r->ring && r->ring->count) {
-            pc = sfemu_ring_at(r->ring, r->ring->count - 1)->pc;
-            sfemu_json_hex(&j, "last_syscall_pc", pc);
-        }
-    }
-    report_ring(&j, r->ring);
-    sfemu_json_end_obj(&j);
-    fputc('\n', j.f);
-    if (fclose(j.f) != 0) {
-        err = -errno;
     }
     snprintf(line, sizeof(line),
              "watchdog: %s (tid %d): %s; pc 0x%" PRIx64 "%s%s%s; report %s",
              r->kind, r->tid, r->detail, pc, *sym ? " (" : "", sym,
-             *sym ? ")" : "", path);
+             *sym ? ")" : "", err ? "not written" : path);
     summary(root, line);
     sfemu_analysis_trigger(r->kind, r->detail);
     return err;

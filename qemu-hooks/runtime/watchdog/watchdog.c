@@ -26,7 +26,7 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "core/syscall_names.h"
-#include "core/thread.h"
+#include "helper_thread.h"
 #include "watchdog/watchdog.h"
 
 #define PERIOD_CAP 64 /* SFEMU_DEADLOOP_PERIOD_MAX upper bound */
@@ -244,14 +244,13 @@ struct exit_info {
     int status;
 };
 
-static void exit_extra(struct sfemu_json *j, void *opaque)
+static void exit_extra(cJSON *rep, void *opaque)
 {
     const struct exit_info *x = opaque;
+    cJSON *o = json_put(rep, "exit", cJSON_CreateObject());
 
-    sfemu_json_obj(j, "exit");
-    sfemu_json_str(j, "syscall", x->call);
-    sfemu_json_int(j, "status", x->status);
-    sfemu_json_end_obj(j);
+    json_put(o, "syscall", cJSON_CreateString(x->call));
+    json_put(o, "status", json_int(x->status));
 }
 
 static void exit_report(struct sfemu_ring *r, int num, int64_t a0)
@@ -325,26 +324,25 @@ struct dl_info {
     int ok;
 };
 
-static void dl_extra(struct sfemu_json *j, void *opaque)
+static void dl_extra(cJSON *rep, void *opaque)
 {
     const struct dl_info *x = opaque;
+    cJSON *o = json_put(rep, "deadloop", cJSON_CreateObject());
+    cJSON *seq, *probe;
 
-    sfemu_json_obj(j, "deadloop");
-    sfemu_json_int(j, "period", x->period);
-    sfemu_json_int(j, "repeats", repeats);
-    sfemu_json_arr(j, "sequence");
+    json_put(o, "period", json_int(x->period));
+    json_put(o, "repeats", json_int(repeats));
+    seq = json_put(o, "sequence", cJSON_CreateArray());
     for (int i = 0; i < x->period; i++) {
-        sfemu_json_str(j, NULL, x->names[i] ? x->names[i] : "?");
+        json_put(seq, NULL,
+                 cJSON_CreateString(x->names[i] ? x->names[i] : "?"));
     }
-    sfemu_json_end_arr(j);
     if (x->probe) {
-        sfemu_json_obj(j, "http_probe");
-        sfemu_json_bool(j, "answered", x->ok);
-        sfemu_json_end_obj(j);
+        probe = json_put(o, "http_probe", cJSON_CreateObject());
+        json_put(probe, "answered", cJSON_CreateBool(x->ok));
     } else {
-        sfemu_json_null(j, "http_probe");
+        json_put(o, "http_probe", cJSON_CreateNull());
     }
-    sfemu_json_end_obj(j);
 }
 
 static unsigned slot(unsigned long n)
@@ -535,15 +533,14 @@ static const char *sig_name(int sig)
     return sig > 0 && sig < 32 ? t[sig] : NULL;
 }
 
-static void sig_extra(struct sfemu_json *j, void *opaque)
+static void sig_extra(cJSON *rep, void *opaque)
 {
     int sig = *(int *)opaque;
     const char *n = sig_name(sig);
+    cJSON *o = json_put(rep, "signal", cJSON_CreateObject());
 
-    sfemu_json_obj(j, "signal");
-    sfemu_json_int(j, "num", sig);
-    sfemu_json_str(j, "name", n ? n : "?");
-    sfemu_json_end_obj(j);
+    json_put(o, "num", json_int(sig));
+    json_put(o, "name", cJSON_CreateString(n ? n : "?"));
 }
 
 static void watch_end(const char *why, int guest_sig)

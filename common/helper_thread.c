@@ -2,7 +2,7 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include "core/thread.h"
+#include "helper_thread.h"
 
 int sfemu_thread_start(void *(*fn)(void *), void *arg)
 {
