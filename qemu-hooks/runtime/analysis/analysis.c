@@ -404,6 +404,13 @@ struct bind_ent {
     uint32_t count;
 };
 
+/* A listening socket: the address the guest asked for and the one it got
+ * (they differ when emu/netbind.c redirected the bind). */
+struct listen_ent {
+    char proto[8];
+    char asked[64], got[64];
+};
+
 struct trigger_ent {
     double t;
     char kind[32];
@@ -431,6 +438,8 @@ static struct {
     int32_t *path_idx; /* [PATH_SLOTS] index + 1, 0 = empty */
     struct bind_ent binds[MAX_BINDS];
     size_t nbinds;
+    struct listen_ent listens[MAX_BINDS];
+    size_t nlistens;
     struct trigger_ent triggers[MAX_TRIGGERS];
     size_t ntriggers, triggers_dropped;
 } rec = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -479,7 +488,7 @@ static void record_reset(void)
     rec.paths = NULL;
     rec.path_idx = NULL;
     rec.npaths = rec.paths_dropped = 0;
-    rec.nbinds = rec.ntriggers = rec.triggers_dropped = 0;
+    rec.nbinds = rec.nlistens = rec.ntriggers = rec.triggers_dropped = 0;
     rec.start_real = now_ns(CLOCK_REALTIME);
     rec.start_mono = now_ns(CLOCK_MONOTONIC);
 }
@@ -782,6 +791,24 @@ static void analysis_syscall(int num, const int64_t a[SFEMU_NARGS], int64_t ret,
     }
 }
 
+void sfemu_analysis_listen(const char *proto, const char *asked,
+                           const char *got)
+{
+    struct listen_ent *l;
+
+    if (!rec.outdir) {
+        return;
+    }
+    pthread_mutex_lock(&rec.lock);
+    if (rec.nlistens < MAX_BINDS) {
+        l = &rec.listens[rec.nlistens++];
+        snprintf(l->proto, sizeof(l->proto), "%s", proto);
+        snprintf(l->asked, sizeof(l->asked), "%s", asked);
+        snprintf(l->got, sizeof(l->got), "%s", got);
+    }
+    pthread_mutex_unlock(&rec.lock);
+}
+
 void sfemu_analysis_trigger(const char *kind, const char *detail)
 {
     struct trigger_ent *t;
@@ -1002,6 +1029,16 @@ static void write_json(FILE *f, const char *why, struct sc_row *rows,
         }
         fprintf(f, ", \"count\": %u}", b->count);
     }
+    fprintf(f, "\n  ],\n  \"sockets_listening\": [");
+    for (size_t i = 0; i < rec.nlistens; i++) {
+        const struct listen_ent *l = &rec.listens[i];
+        fprintf(f, "%s\n    {\"proto\": \"%s\", \"asked\": ", i ? "," : "",
+                l->proto);
+        json_str(f, l->asked);
+        fprintf(f, ", \"got\": ");
+        json_str(f, l->got);
+        fprintf(f, "}");
+    }
     fprintf(f, "\n  ],\n  \"triggers\": [");
     for (size_t i = 0; i < rec.ntriggers; i++) {
         fprintf(f, "%s\n    {\"t\": %.3f, \"kind\": ", i ? "," : "",
@@ -1113,6 +1150,18 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
         fprintf(f, "  %-8s %s -> %s (x%u)\n", b->family, b->addr, en, b->count);
     }
     if (!rec.nbinds) {
+        fprintf(f, "  (none)\n");
+    }
+    fprintf(f, "\nListening sockets:\n");
+    for (size_t i = 0; i < rec.nlistens; i++) {
+        const struct listen_ent *l = &rec.listens[i];
+        fprintf(f, "  %-5s %s", l->proto, l->got);
+        if (strcmp(l->asked, l->got)) {
+            fprintf(f, " (asked %s)", l->asked);
+        }
+        fprintf(f, "\n");
+    }
+    if (!rec.nlistens) {
         fprintf(f, "  (none)\n");
     }
     fprintf(f, "\nTriggers:\n");
