@@ -3,6 +3,8 @@
  * sees, then holds them until a line arrives on stdin (so the host can look
  * at them).  Never sends traffic.  Arguments:
  *   tcp4:ADDR:PORT  tcp6:ADDR:PORT  udp4:ADDR:PORT   bind (+listen for tcp)
+ *   sc4:ADDR:PORT   tcp4 through socketcall(2) (MIPS o32; elsewhere it
+ *                   reports "nosocketcall")
  *   bindtodevice:IFNAME                              SO_BINDTODEVICE
  * Prints "NAME bind=R getsockname=ADDR:PORT" per socket, then "ready".
  */
@@ -13,7 +15,41 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/* bind/listen/getsockname as the libc would call them, or through
+ * socketcall (call numbers of <linux/net.h>). */
+static int sc, sc_missing;
+
+static long via_socketcall(int call, long a0, long a1, long a2)
+{
+#ifdef SYS_socketcall
+    long args[3] = { a0, a1, a2 };
+    return syscall(SYS_socketcall, call, args);
+#else
+    (void)call, (void)a0, (void)a1, (void)a2;
+    sc_missing = 1;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+static int do_bind(int fd, const struct sockaddr *a, socklen_t len)
+{
+    return sc ? (int)via_socketcall(2, fd, (long)a, len) : bind(fd, a, len);
+}
+
+static int do_listen(int fd)
+{
+    return sc ? (int)via_socketcall(4, fd, 4, 0) : listen(fd, 4);
+}
+
+static int do_getsockname(int fd, struct sockaddr *a, socklen_t *len)
+{
+    return sc ? (int)via_socketcall(6, fd, (long)a, (long)len)
+              : getsockname(fd, a, len);
+}
 
 static void one(const char *spec)
 {
@@ -37,8 +73,10 @@ static void one(const char *spec)
         printf("%s setsockopt=%d\n", spec, r ? -errno : 0);
         return;
     }
+    sc = !strcmp(kind, "sc4");
+    sc_missing = 0;
     v6 = kind[3] == '6';
-    tcp = kind[0] == 't';
+    tcp = kind[0] == 't' || sc;
     snprintf(addr, sizeof(addr), "%.*s", (int)(last - colon - 1), colon + 1);
     port = atoi(last + 1);
     fd = socket(v6 ? AF_INET6 : AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
@@ -55,11 +93,15 @@ static void one(const char *spec)
         s->sin_addr.s_addr = inet_addr(addr);
         len = sizeof(*s);
     }
-    r = bind(fd, (struct sockaddr *)&ss, len);
+    r = do_bind(fd, (struct sockaddr *)&ss, len);
     if (r == 0 && tcp) {
-        r = listen(fd, 4);
+        r = do_listen(fd);
     }
-    getsockname(fd, (struct sockaddr *)&got, &glen);
+    do_getsockname(fd, (struct sockaddr *)&got, &glen);
+    if (sc_missing) {
+        printf("%s nosocketcall\n", spec);
+        return;
+    }
     if (got.ss_family == AF_INET6) {
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&got)->sin6_addr, txt,
                   sizeof(txt));
