@@ -299,6 +299,25 @@ void sfemu_add_plugins(QemuPluginList *head)
 #endif
 }
 
+const char *sfemu_cpu_model(int execfd, const char *ld_prefix)
+{
+    return sfemu_rt_cpu_model(execfd, ld_prefix);
+}
+
+/* The running model's name: "74Kf" from the class "74Kf-mips-cpu". */
+static const char *glue_cpu_model(CPUState *cpu)
+{
+    static char name[64];
+    const char *type = object_get_typename(OBJECT(cpu));
+    size_t n = strlen(type), suffix = strlen("-" CPU_RESOLVING_TYPE);
+
+    if (n > suffix && !strcmp(type + n - suffix, "-" CPU_RESOLVING_TYPE)) {
+        n -= suffix;
+    }
+    snprintf(name, sizeof(name), "%.*s", (int)n, type);
+    return name;
+}
+
 void sfemu_fatal_signal(CPUArchState *env, int target_sig)
 {
     sfemu_env = env;
@@ -349,6 +368,10 @@ void sfemu_init(CPUArchState *env, const char *ld_prefix)
     t.o_path = TARGET_O_PATH;
     t.exec_path = exec_path;
     t.ld_prefix = ld_prefix;
+    t.cpu_model = glue_cpu_model(env_cpu(env));
+    t.sig_chld = TARGET_SIGCHLD;
+    t.sol_socket = TARGET_SOL_SOCKET;
+    t.so_bindtodevice = TARGET_SO_BINDTODEVICE;
     sfemu_hooks_enabled = sfemu_rt_init(&t, &sfemu_ops);
 }
 

@@ -26,6 +26,9 @@ abi_long sfemu_syscall(CPUArchState *cpu_env, int num, abi_long arg1,
 void sfemu_init(CPUArchState *env, const char *ld_prefix);
 void sfemu_fatal_signal(CPUArchState *env, int target_sig);
 void sfemu_add_plugins(QemuPluginList *head);
+/* The CPU model the runtime picks from the guest ELF when -cpu is absent,
+ * or NULL for QEMU's own default. */
+const char *sfemu_cpu_model(int execfd, const char *ld_prefix);
 
 /* One handler per SFEmu command-line option (sfemu-options.h). */
 #define SFEMU_GLUE_HANDLER_DECL(id, ...) \

@@ -1,9 +1,9 @@
 /*
  * Start-up: the one place that knows every feature.  It finishes the
  * settings, decides the root mode, and wires the features into the core's
- * seams: the true root as the syscall rewriter, the c_* bindings into every
- * new Lua state, the context ring, the watchdog and the analysis record as
- * syscall observers.  The core itself names none of them.
+ * seams: the emulator fixes (emu/) and the true root into the real-call
+ * chain, the c_* bindings into every new Lua state, the context ring, the
+ * watchdog and the analysis record as syscall observers.  The core itself names none of them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,9 @@
 #include "core/rules.h"
 #include "core/runtime.h"
 #include "core/syscall_names.h"
+#include "emu/cpumodel.h"
+#include "emu/linuxthreads.h"
+#include "emu/netbind.h"
 #include "trueroot/trueroot.h"
 #include "watchdog/watchdog.h"
 
@@ -58,7 +61,21 @@ static void start_true_root(const char *root)
                 root, strerror(-rc));
         exit(EXIT_FAILURE);
     }
-    sfemu_realcall_set_rewriter(&sfemu_trueroot_rewriter);
+    sfemu_realcall_add(&sfemu_trueroot_rewriter);
+}
+
+/* The emulator's fixes for real firmware (emu/), outermost in the real-call
+ * chain so they see the guest's own arguments. */
+static void start_emu_features(void)
+{
+    const struct sfemu_rewriter *h;
+
+    if (sfemu_linuxthreads_wanted() && (h = sfemu_linuxthreads_init())) {
+        sfemu_realcall_add(h);
+    }
+    if (sfemu_netbind_wanted()) {
+        sfemu_realcall_add(sfemu_netbind_init());
+    }
 }
 
 int sfemu_rt_init(const struct sfemu_target *t,
@@ -68,10 +85,12 @@ int sfemu_rt_init(const struct sfemu_target *t,
     sfemu_rt.t = t;
     sfemu_rt.ops = ops;
     sfemu_log_init();
+    sfemu_cpumodel_log();
     if (sfemu_syscall_names_init(t->arch) != 0) {
         sfemu_log("no syscall name table for '%s': rules cannot be named",
                   t->arch);
     }
+    start_emu_features();
     if (root_mode(t->ld_prefix) == ROOT_TRUE) {
         start_true_root(t->ld_prefix);
     }
@@ -83,7 +102,7 @@ int sfemu_rt_init(const struct sfemu_target *t,
         sfemu_analysis_init();
         sfemu_watch_init();
     }
-    if (!sfemu_rt.active && !sfemu_trueroot_active) {
+    if (!sfemu_rt.active && !sfemu_realcall_count()) {
         return 0;
     }
     sfemu_hookmap_init();

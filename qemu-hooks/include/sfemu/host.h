@@ -18,8 +18,11 @@ struct sfemu_target {
     int abi_bits;     /* 32 or 64 */
     int big_endian;   /* guest byte order */
     int o_creat, o_excl, o_nofollow, o_directory, o_path; /* guest open flags */
-    const char *exec_path; /* host path of the guest program */
-    const char *ld_prefix; /* -L directory or NULL */
+    const char *exec_path;           /* host path of the guest program */
+    const char *ld_prefix;           /* -L directory or NULL */
+    const char *cpu_model;           /* the running CPU model ("74Kf", "max") */
+    int sig_chld;                    /* guest SIGCHLD */
+    int sol_socket, so_bindtodevice; /* guest SOL_SOCKET, SO_BINDTODEVICE */
 };
 
 /* Services the glue gives the runtime; all act on the calling guest thread. */
@@ -92,5 +95,9 @@ int64_t sfemu_rt_syscall(int num, const int64_t args[SFEMU_NARGS]);
 const char *sfemu_rt_plugin_opts(int plugins_built);
 /* A fatal guest signal is about to end the process (guest signal number). */
 void sfemu_rt_fatal_signal(int guest_sig);
+/* Before the CPU exists, when -cpu is absent: the model to run the guest ELF
+ * open on fd (read with pread), or NULL for QEMU's default.  ld_prefix: -L,
+ * where the ELF's interpreter is looked up. */
+const char *sfemu_rt_cpu_model(int fd, const char *ld_prefix);
 
 #endif

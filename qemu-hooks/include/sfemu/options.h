@@ -50,6 +50,29 @@
         "true|prefix",                                                         \
         "how -L applies (default: true with -rules and an existing -L dir)",   \
         "root_mode")                                                           \
+    ARG(cpu_auto, "cpu-auto", "QEMU_CPU_AUTO", NULL, BOOL, 0, 0, "on",         \
+        "on|off",                                                              \
+        "without -cpu, pick the CPU model from the guest ELF "                 \
+        "(without -rules: off unless given)",                                  \
+        "cpu_auto")                                                            \
+    ARG(linuxthreads, "linuxthreads", "QEMU_LINUXTHREADS", NULL, BOOL, 0, 0,   \
+        "on", "on|off",                                                        \
+        "LinuxThreads clone(CLONE_VM) children run as threads with their own " \
+        "pid (without -rules: off unless given)",                              \
+        "linuxthreads")                                                        \
+    ARG(bind_fallback, "bind-fallback", "QEMU_BIND_FALLBACK", NULL, STR, 0, 0, \
+        "127.0.0.1,::1", "addr4[,addr6]|off",                                  \
+        "a bind to an address this host lacks lands here, same port "          \
+        "(without -rules: off unless given)",                                  \
+        "bind_fallback")                                                       \
+    ARG(bind_port_offset, "bind-port-offset", "QEMU_BIND_PORT_OFFSET", NULL,   \
+        LONG, 0, 64511, "8000", "n",                                           \
+        "a privileged port the host refuses becomes port + 'n' (0: off)",      \
+        "bind_port_offset")                                                    \
+    ARG(bind_wildcard, "bind-wildcard", "QEMU_BIND_WILDCARD", NULL, ENUM, 0,   \
+        0, "keep", "keep|loopback",                                            \
+        "loopback: binds to 0.0.0.0 and :: land on -bind-fallback too",        \
+        "bind_wildcard")                                                       \
     ENV(log, NULL, NULL, "SFEMU_LOG", PATH, 0, 0, NULL, "file",                \
         "append the runtime's log to 'file' instead of stderr", NULL)          \
     ENV(rules_override_dir, NULL, NULL, "SFEMU_RULES_OVERRIDE_DIR", LIST, 0,   \

@@ -402,6 +402,13 @@ struct bind_ent {
     uint32_t count;
 };
 
+/* A listening socket: the address the guest asked for and the one it got
+ * (they differ when emu/netbind.c redirected the bind). */
+struct listen_ent {
+    char proto[8];
+    char asked[64], got[64];
+};
+
 struct trigger_ent {
     double t;
     char kind[32];
@@ -429,6 +436,8 @@ static struct {
     int32_t *path_idx; /* [PATH_SLOTS] index + 1, 0 = empty */
     struct bind_ent binds[MAX_BINDS];
     size_t nbinds;
+    struct listen_ent listens[MAX_BINDS];
+    size_t nlistens;
     struct trigger_ent triggers[MAX_TRIGGERS];
     size_t ntriggers, triggers_dropped;
 } rec = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -453,7 +462,7 @@ static void record_reset(void)
     rec.paths = NULL;
     rec.path_idx = NULL;
     rec.npaths = rec.paths_dropped = 0;
-    rec.nbinds = rec.ntriggers = rec.triggers_dropped = 0;
+    rec.nbinds = rec.nlistens = rec.ntriggers = rec.triggers_dropped = 0;
     rec.start_real = now_ns(CLOCK_REALTIME);
     rec.start_mono = now_ns(CLOCK_MONOTONIC);
 }
@@ -757,6 +766,24 @@ static void analysis_syscall(int num, const int64_t a[SFEMU_NARGS], int64_t ret,
     }
 }
 
+void sfemu_analysis_listen(const char *proto, const char *asked,
+                           const char *got)
+{
+    struct listen_ent *l;
+
+    if (!rec.outdir) {
+        return;
+    }
+    pthread_mutex_lock(&rec.lock);
+    if (rec.nlistens < MAX_BINDS) {
+        l = &rec.listens[rec.nlistens++];
+        snprintf(l->proto, sizeof(l->proto), "%s", proto);
+        snprintf(l->asked, sizeof(l->asked), "%s", asked);
+        snprintf(l->got, sizeof(l->got), "%s", got);
+    }
+    pthread_mutex_unlock(&rec.lock);
+}
+
 void sfemu_analysis_trigger(const char *kind, const char *detail)
 {
     struct trigger_ent *t;
@@ -936,7 +963,7 @@ static void put_files(cJSON *doc)
 static void put_binds_and_triggers(cJSON *doc)
 {
     cJSON *binds = json_put(doc, "sockets_bound", cJSON_CreateArray());
-    cJSON *trig;
+    cJSON *listens, *trig;
 
     for (size_t i = 0; i < rec.nbinds; i++) {
         const struct bind_ent *b = &rec.binds[i];
@@ -951,6 +978,14 @@ static void put_binds_and_triggers(cJSON *doc)
             json_put(o, "errno", cJSON_CreateString(en));
         }
         json_put(o, "count", json_int(b->count));
+    }
+    listens = json_put(doc, "sockets_listening", cJSON_CreateArray());
+    for (size_t i = 0; i < rec.nlistens; i++) {
+        const struct listen_ent *l = &rec.listens[i];
+        cJSON *o = json_put(listens, NULL, cJSON_CreateObject());
+        json_put(o, "proto", cJSON_CreateString(l->proto));
+        json_put(o, "asked", json_bytes(l->asked));
+        json_put(o, "got", json_bytes(l->got));
     }
     trig = json_put(doc, "triggers", cJSON_CreateArray());
     for (size_t i = 0; i < rec.ntriggers; i++) {
@@ -1091,6 +1126,18 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
         fprintf(f, "  %-8s %s -> %s (x%u)\n", b->family, b->addr, en, b->count);
     }
     if (!rec.nbinds) {
+        fprintf(f, "  (none)\n");
+    }
+    fprintf(f, "\nListening sockets:\n");
+    for (size_t i = 0; i < rec.nlistens; i++) {
+        const struct listen_ent *l = &rec.listens[i];
+        fprintf(f, "  %-5s %s", l->proto, l->got);
+        if (strcmp(l->asked, l->got)) {
+            fprintf(f, " (asked %s)", l->asked);
+        }
+        fprintf(f, "\n");
+    }
+    if (!rec.nlistens) {
         fprintf(f, "  (none)\n");
     }
     fprintf(f, "\nTriggers:\n");

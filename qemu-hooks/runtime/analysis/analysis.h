@@ -15,6 +15,9 @@
 void sfemu_analysis_init(void);
 /* A watchdog trigger, for the record ("deadloop", "exit", "signal" ...). */
 void sfemu_analysis_trigger(const char *kind, const char *detail);
+/* A listening socket, for the record: asked and got as "addr:port". */
+void sfemu_analysis_listen(const char *proto, const char *asked,
+                           const char *got);
 /* The process is ending (exit_group, last exit, fatal signal): write OUTDIR. */
 void sfemu_analysis_finish(const char *why);
 /*

@@ -1,7 +1,6 @@
 /*
- * ELF symbol tables (see elfsyms.h).  Every read goes through rd_get, which
- * bounds-checks against the file and records a failure instead of faulting:
- * firmware files are untrusted input.
+ * ELF symbol tables (see elfsyms.h).  Every read goes through rd_get
+ * (elfread.h): firmware files are untrusted input.
  */
 #include <elf.h>
 #include <errno.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analysis/elfread.h"
 #include "analysis/elfsyms.h"
 
 #ifndef STT_GNU_IFUNC
@@ -22,36 +22,6 @@
 #ifndef DT_MIPS_SYMTABNO
 #define DT_MIPS_SYMTABNO 0x70000011
 #endif
-
-struct rd {
-    const uint8_t *p;
-    size_t len;
-    int is64, big, bad;
-};
-
-static uint64_t rd_get(struct rd *r, uint64_t off, size_t n)
-{
-    uint64_t v = 0;
-
-    if (off > r->len || n > r->len - off) {
-        r->bad = 1;
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t k = r->big ? i : n - 1 - i;
-        v = (v << 8) | r->p[off + k];
-    }
-    return v;
-}
-
-/* A field of an ELF structure at base, in the file's class and byte order. */
-#define MEMBER_SIZE(T, f) sizeof(((T *)0)->f)
-#define F(r, base, T, f)                                    \
-    ((r)->is64 ? rd_get(r, (base) + offsetof(Elf64_##T, f), \
-                        MEMBER_SIZE(Elf64_##T, f))          \
-               : rd_get(r, (base) + offsetof(Elf32_##T, f), \
-                        MEMBER_SIZE(Elf32_##T, f)))
-#define SZ(r, T) ((r)->is64 ? sizeof(Elf64_##T) : sizeof(Elf32_##T))
 
 struct cand {
     uint64_t addr, size;

@@ -103,6 +103,7 @@ void sfemu_api_sys_open(lua_State *L)
     lua_setfield(L, -2, "big_endian");
     set_str(L, "exec_path", sfemu_rt.t->exec_path);
     set_str(L, "ld_prefix", sfemu_rt.t->ld_prefix);
+    set_str(L, "cpu", sfemu_rt.t->cpu_model);
     lua_pushboolean(L, sfemu_trueroot_active);
     lua_setfield(L, -2, "true_root");
     sfemu_options_push_lua(L);

@@ -26,8 +26,10 @@
 
 struct sfemu_hook_map sfemu_hook_map;
 
-static uint8_t *rewrite_map; /* syscalls the rewriter needs, fixed */
+static uint8_t *rewrite_map; /* syscalls the real-call chain takes */
 static uint8_t *scratch;
+/* The watcher and sfemu_hookmap_retake share scratch. */
+static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int file_exists(const char *dir, const char *name)
 {
@@ -70,6 +72,8 @@ void sfemu_hookmap_scan(void)
     const char *root = sfemu_opt_str(SFEMU_OPT_rules);
     int all = 0;
 
+    pthread_mutex_lock(&scan_lock);
+
     if (rewrite_map) {
         memcpy(scratch, rewrite_map, count);
     } else {
@@ -92,6 +96,24 @@ void sfemu_hookmap_scan(void)
         }
     }
     sfemu_hook_map.all = all;
+    pthread_mutex_unlock(&scan_lock);
+}
+
+/* The syscalls the real-call chain takes (see realcall.h). */
+static void take_rewrites(void)
+{
+    for (int i = 0; rewrite_map && i < sfemu_hook_map.count; i++) {
+        rewrite_map[i] = sfemu_realcall_takes(sfemu_hook_map.base + i);
+    }
+}
+
+void sfemu_hookmap_retake(void)
+{
+    if (!sfemu_hook_map.map) {
+        return; /* before init: init takes them */
+    }
+    take_rewrites();
+    sfemu_hookmap_scan();
 }
 
 static void *watcher(void *arg)
@@ -118,6 +140,9 @@ static void start_watcher(void)
 /* The watcher does not survive fork: the child starts its own. */
 static void hookmap_atfork_child(void)
 {
+    pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
+
+    scan_lock = init; /* another thread may have held it at fork */
     start_watcher();
 }
 
@@ -134,9 +159,7 @@ void sfemu_hookmap_init(void)
         return;
     }
     rewrite_map = calloc(count ? count : 1, 1);
-    for (int i = 0; rewrite_map && i < count; i++) {
-        rewrite_map[i] = sfemu_realcall_takes(base + i);
-    }
+    take_rewrites();
     if (!count) {
         sfemu_hook_map.all = 1; /* no name table: names cannot be mapped */
         return;

@@ -9,5 +9,7 @@
 void sfemu_hookmap_init(void);
 /* Rebuild the map now (the watcher calls it; tests may too). */
 void sfemu_hookmap_scan(void);
+/* The real-call chain now takes other syscalls: rebuild the map. */
+void sfemu_hookmap_retake(void);
 
 #endif
