@@ -35,7 +35,8 @@ eq "$(reads "$T/d1")" "0" "a 300 KB read sends no READ to the daemon"
 exec 3<"$R/usr/lib/libbig.so"
 pid=$(pgrep -f -n "^$SFEMU_MOUNT -d") || fail "no daemon"
 kill -STOP "$pid"
-trap 'kill -CONT $pid 2>/dev/null; cleanup' EXIT
+# (cleanup takes the script's status from \$?: keep it past the kill)
+trap 'rc=$?; kill -CONT $pid 2>/dev/null; (exit $rc); cleanup' EXIT
 dd bs=64k <&3 of="$T/copy" 2>/dev/null &
 reader=$!
 done_in_time=0
