@@ -3,7 +3,7 @@
 # true root against a small rootfs), static guests of every arch, and the
 # run's record (syscall counts, paths with outcomes, missing paths, bound
 # sockets, forked children) as JSON and a summary.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 ROOT="$TMP/rootfs"
 mkdir -p "$ROOT/bin" "$ROOT/lib" "$ROOT/etc" "$ROOT/tmp" "$ROOT/dev"
 cp "$GDIR/probe-arm-dyn" "$ROOT/bin/probe"

@@ -1,6 +1,6 @@
 # A Lua syntax or runtime error, or a runaway rule, is logged with file:line
 # and the real syscall runs: the guest goes on.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 for arch in arm mipsel; do
   P=$(probe $arch)
   ppid=$$   # every qemu below is a child of this shell

@@ -1,6 +1,6 @@
 # The SFEmu options parse, reject bad values with a clear error, work as
 # QEMU_* environment variables, and reach the runtime (the sfemu table).
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 P=$(probe arm)
 R=$(rules_dir opts)
 cat > "$R/getpid.lua" <<'LUA'

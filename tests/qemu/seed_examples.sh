@@ -1,6 +1,6 @@
 # The V2 seed's example rules (rules_examples/examples_v2) behave as the seed
 # describes, on ARM and MIPS guests.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 EX="$SRC/rules_examples/examples_v2"
 seq 1 300 > "$TMP/lines.txt"
 for arch in arm mipsel mips; do

@@ -2,7 +2,7 @@
 # (tests/guest/callchain.c) on ARM, Thumb, mipsel, mips and aarch64:
 # c_get_shadowstack() from a getppid rule, recursion and longjmp unwinding,
 # the summary at exit, log=on, and qemu-arm-static's refusal.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 
 SS="log=off,summary=on,unwind_limit=100,max_stack=100"
 R=$(rules_dir ss)

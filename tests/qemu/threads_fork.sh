@@ -1,7 +1,7 @@
 # Multi-threaded guests and forked children with rules active.  State model:
 # one Lua state per guest thread (each thread's rule globals start fresh);
 # a forked child inherits its parent's state.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 for arch in arm mipsel mips aarch64; do
   P=$(probe $arch)
   R=$(rules_dir thr-$arch)

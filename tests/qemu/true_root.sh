@@ -1,7 +1,7 @@
 # True root for -L: absolute guest paths (created files, unix sockets, absolute
 # symlinks inside the firmware, chdir + relative names) resolve inside the
 # rootfs like chroot; stock -L leaks created files onto the host.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 ROOT="$TMP/rootfs"
 mkdir -p "$ROOT/bin" "$ROOT/lib" "$ROOT/tmp/etc" "$ROOT/var" "$ROOT/dev" "$ROOT$TMP/hostside"
 cp "$GDIR/probe-arm-dyn" "$ROOT/bin/probe"
