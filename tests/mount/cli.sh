@@ -17,7 +17,8 @@ mkdir -p "$TMP/rootfs/rules/plugins/fakefile"
 check_fails_with "rules inside ROOTFS refused (the daemon would reach its own mount)" "--rules" \
     "$SFEMU_MOUNT" --rules "$TMP/rootfs/rules" "$TMP/rootfs"
 rm -r "$TMP/rootfs/rules"
-check_fails "log inside ROOTFS refused" "$SFEMU_MOUNT" --log "$TMP/rootfs/log" "$TMP/rootfs"
+check_fails_with "log inside ROOTFS refused, the option named" "--log '$TMP/rootfs/log' must not be inside ROOTFS" \
+    "$SFEMU_MOUNT" --log "$TMP/rootfs/log" "$TMP/rootfs"
 check_fails_with "bad --threads named" "--threads" "$SFEMU_MOUNT" --threads 0 "$TMP/rootfs"
 check_fails_with "-u: not mounted" "not mounted" "$SFEMU_MOUNT" -u "$TMP/rootfs"
 
@@ -36,7 +37,7 @@ mnt_on rootfs mp --upper "$TMP/up2" --log "$TMP/m.log"
 expect_eq "mount on MOUNTPOINT" "$(cat mp/tmp/etc/hostname)" "firmware-host"
 echo x > mp/newfile
 check "--upper DIR" test -f "$TMP/up2/tree/newfile"
-expect_grep "--log FILE" "mounted" "$TMP/m.log"
+expect_grep "--log FILE" "\] mounted [^ ]*/rootfs on [^ ]*/mp " "$TMP/m.log"
 check "ROOTFS untouched" test ! -e rootfs/newfile
 umnt mp
 # A kernel or seccomp profile without openat2 (which keeps every path inside

@@ -42,11 +42,11 @@ else
     fail "guest failed: $out"
 fi
 gpid=${out#pid=}
+expect_match "the guest says its pid" "^[0-9]+$" "$gpid"
 check "record beside the path" test -f "$R/tmp/app.conf.fakefile"
 expect_grep "record type" "^type=text$" "$R/tmp/app.conf.fakefile"
 expect_grep "record path" "^path=/tmp/app.conf$" "$R/tmp/app.conf.fakefile"
-expect_grep "record pid" "^last_pid=" "$R/tmp/app.conf.fakefile"
-echo "guest pid $gpid; record: $(grep last_pid "$R/tmp/app.conf.fakefile")"
+expect_grep "record: the guest's pid as the last opener" "^last_pid=$gpid$" "$R/tmp/app.conf.fakefile"
 check "fakeconfig in the rules tree" test -f "$RULES/plugins/fakefile/config/app.conf.fakeconfig.lua"
 check "fakecontent in the rules tree" test -f "$RULES/plugins/fakefile/data/app.conf.fakecontent"
 expect_eq "the shell reads what the guest reads (EOF)" "$(cat "$R/tmp/app.conf")" ""
