@@ -11,6 +11,7 @@ check_fails_with "bad value named" "weird" "$SFEMU_MOUNT" --symlinks=weird x
 check_fails_with "missing rootfs named" "$TMP/nope" "$SFEMU_MOUNT" "$TMP/nope"
 check_fails_with "missing value named" "--upper" "$SFEMU_MOUNT" --upper
 mk_rootfs "$TMP/rootfs"
+before=$(manifest "$TMP/rootfs")
 check_fails_with "upper inside rootfs refused" "inside ROOTFS" \
     "$SFEMU_MOUNT" --upper "$TMP/rootfs/up" "$TMP/rootfs"
 mkdir -p "$TMP/rootfs/rules/plugins/fakefile"
@@ -21,6 +22,7 @@ check_fails_with "log inside ROOTFS refused, the option named" "--log '$TMP/root
     "$SFEMU_MOUNT" --log "$TMP/rootfs/log" "$TMP/rootfs"
 check_fails_with "bad --threads named" "--threads" "$SFEMU_MOUNT" --threads 0 "$TMP/rootfs"
 check_fails_with "-u: not mounted" "not mounted" "$SFEMU_MOUNT" -u "$TMP/rootfs"
+expect_eq "the refused commands wrote nothing into the firmware tree" "$(manifest "$TMP/rootfs")" "$before"
 
 # relative paths: the daemon chdirs to / when daemonizing
 cd "$TMP"
