@@ -1,8 +1,9 @@
 # Custom fakeconfigs: the seed's example (require(rules_dir ..
 # "plugins/fakefile"), read_fakecontent_lines) and a state machine whose
 # state persists in the record.
-. "$(dirname "$0")/common.sh"
-R="$T/rootfs"; RULES="$T/rules"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
+strict
+R="$TMP/rootfs"; RULES="$TMP/rules"
 mk_rootfs "$R"; mk_rules "$RULES"
 C="$RULES/plugins/fakefile/config"; D="$RULES/plugins/fakefile/data"
 cp "$SRC/tests/fixtures/seed-custom.fakeconfig.lua" "$C/board.txt.fakeconfig.lua"
@@ -34,18 +35,19 @@ return {
 LUA
 mnt "$R" --rules "$RULES"
 echo "type=text" > "$R/etc/board.txt.fakefile"
-eq "$(wc -l < "$R/etc/board.txt")" "10" "seed example: lines 0..9 of the fakecontent"
-eq "$(head -1 "$R/etc/board.txt")" "line0" "seed example: first line"
-eq "$(stat -c %s "$R/etc/board.txt")" "$(stat -c %s "$D/board.txt.fakecontent")" "no getattr handler: size of the fakecontent"
+expect_eq "seed example: lines 0..9 of the fakecontent" "$(wc -l < "$R/etc/board.txt")" "10"
+expect_eq "seed example: first line" "$(head -1 "$R/etc/board.txt")" "line0"
+expect_eq "no getattr handler: size of the fakecontent" "$(stat -c %s "$R/etc/board.txt")" "$(stat -c %s "$D/board.txt.fakecontent")"
 echo "type=text" > "$R/tmp/door.fakefile"
-eq "$(cat "$R/tmp/door")" "closed" "state machine: initial state"
-grep -q "^state=closed$" "$R/tmp/door.fakefile" || fail "record state"; ok "record shows default_state"
+expect_eq "state machine: initial state" "$(cat "$R/tmp/door")" "closed"
+expect_grep "record shows default_state" "^state=closed$" "$R/tmp/door.fakefile"
 echo open > "$R/tmp/door"
-eq "$(cat "$R/tmp/door")" "welcome" "state machine: write moves to 'open'"
-grep -q "^state=open$" "$R/tmp/door.fakefile" || fail "record state"; ok "record shows the new state"
-eq "$(stat -c %s "$R/tmp/door")" "8" "getattr handler of the new state (cache invalidated)"
+expect_eq "state machine: write moves to 'open'" "$(cat "$R/tmp/door")" "welcome"
+expect_grep "record shows the new state" "^state=open$" "$R/tmp/door.fakefile"
+expect_eq "getattr handler of the new state (cache invalidated)" "$(stat -c %s "$R/tmp/door")" "8"
 umnt "$R"; mnt "$R" --rules "$RULES"
-eq "$(cat "$R/tmp/door")" "welcome" "state persists across remount"
+expect_eq "state persists across remount" "$(cat "$R/tmp/door")" "welcome"
 echo close > "$R/tmp/door"
-eq "$(cat "$R/tmp/door")" "closed" "and moves back"
+expect_eq "and moves back" "$(cat "$R/tmp/door")" "closed"
 umnt "$R"
+finish

@@ -1,5 +1,7 @@
 # The fakefs engine alone (no FUSE): state machine, ioctl, connect, sandbox,
 # broken-config reload, restricted require, fakefile.init naming.
-. "$(dirname "$0")/common.sh"
-mk_rules "$T/rules"
-"${SFEMU_TEST_FAKEFS:?}" "$T/rules"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
+strict
+mk_rules "$TMP/rules"
+check "the engine's own checks (test-fakefs)" "${SFEMU_TEST_FAKEFS:?}" "$TMP/rules"
+finish

@@ -6,18 +6,19 @@
 # FAKEFILE_HOST, then retry) must make the open succeed; the guest writes
 # (discarded by the text default), reads (EOF), closes, and the shell then sees
 # the record with the guest's pid beside the path in the mount, and the config
-# and content under the rules tree.  Exit 77 = skipped (prerequisite missing).
-. "$(dirname "$0")/common.sh"
+# and content under the rules tree.
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
+strict
 QEMU=${SFEMU_QEMU_ARM:-}
 RULES_SRC=${SFEMU_RULES:-$SRC/rules_examples}
-[ -x "$QEMU" ] || { echo "skip: SFEMU_QEMU_ARM (patched qemu-arm) not set"; exit 77; }
-command -v arm-linux-gnueabi-gcc >/dev/null || { echo "skip: no arm-linux-gnueabi-gcc"; exit 77; }
-[ -f "$RULES_SRC/syscall/open.lua" ] || [ -f "$RULES_SRC/syscall/openat.lua" ] \
-    || { echo "skip: $RULES_SRC has no open.lua/openat.lua yet"; exit 77; }
-R="$T/rootfs"; RULES="$T/rules"
+require "the patched qemu-arm (SFEMU_QEMU_ARM)" test -x "$QEMU"
+require "the ARM cross compiler" command -v arm-linux-gnueabi-gcc
+require "$RULES_SRC has open.lua or openat.lua" \
+    test -f "$RULES_SRC/syscall/open.lua" -o -f "$RULES_SRC/syscall/openat.lua"
+R="$TMP/rootfs"; RULES="$TMP/rules"
 mk_rootfs "$R"
 cp -a "$RULES_SRC" "$RULES"
-cat > "$T/guest.c" <<'C'
+cat > "$TMP/guest.c" <<'C'
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -33,17 +34,21 @@ int main(void)
     return 0;
 }
 C
-arm-linux-gnueabi-gcc -static -O2 -o "$R/bin/fakeguest" "$T/guest.c"
+arm-linux-gnueabi-gcc -static -O2 -o "$R/bin/fakeguest" "$TMP/guest.c"
 mnt "$R" --rules "$RULES"
-out=$("$QEMU" -L "$R" -rules "$RULES" "$R/bin/fakeguest") || fail "guest failed: $out"
+if out=$("$QEMU" -L "$R" -rules "$RULES" "$R/bin/fakeguest"); then
+    pass "guest opened, wrote and read a missing file"
+else
+    fail "guest failed: $out"
+fi
 gpid=${out#pid=}
-ok "guest opened, wrote and read a missing file"
-[ -f "$R/tmp/app.conf.fakefile" ] || fail "no record in the mount"; ok "record beside the path"
-grep -q "^type=text$" "$R/tmp/app.conf.fakefile" || fail "record type"
-grep -q "^path=/tmp/app.conf$" "$R/tmp/app.conf.fakefile" || fail "record path"; ok "record fields"
-grep -q "^last_pid=" "$R/tmp/app.conf.fakefile" || fail "record pid"
-echo "guest pid $gpid; record: $(grep last_pid "$R/tmp/app.conf.fakefile")"
-[ -f "$RULES/plugins/fakefile/config/app.conf.fakeconfig.lua" ] || fail "config"
-[ -f "$RULES/plugins/fakefile/data/app.conf.fakecontent" ] || fail "content"; ok "three pieces"
-eq "$(cat "$R/tmp/app.conf")" "" "the shell reads what the guest reads (EOF)"
+expect_match "the guest says its pid" "^[0-9]+$" "$gpid"
+check "record beside the path" test -f "$R/tmp/app.conf.fakefile"
+expect_grep "record type" "^type=text$" "$R/tmp/app.conf.fakefile"
+expect_grep "record path" "^path=/tmp/app.conf$" "$R/tmp/app.conf.fakefile"
+expect_grep "record: the guest's pid as the last opener" "^last_pid=$gpid$" "$R/tmp/app.conf.fakefile"
+check "fakeconfig in the rules tree" test -f "$RULES/plugins/fakefile/config/app.conf.fakeconfig.lua"
+check "fakecontent in the rules tree" test -f "$RULES/plugins/fakefile/data/app.conf.fakecontent"
+expect_eq "the shell reads what the guest reads (EOF)" "$(cat "$R/tmp/app.conf")" ""
 umnt "$R"
+finish

@@ -1,62 +1,69 @@
 # Overlay semantics: copy-up, whiteouts, rename across layers, directories,
 # links, metadata; the firmware tree stays byte-identical.
-. "$(dirname "$0")/common.sh"
-R="$T/rootfs"; U="$T/rootfs.sfemu/tree"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
+strict
+R="$TMP/rootfs"; U="$TMP/rootfs.sfemu/tree"
 mk_rootfs "$R"
 before=$(manifest "$R")
 mnt "$R"
 layer() { getfattr --absolute-names -h --only-values -n security.sfemu.layer "$1" 2>/dev/null; }
 
-eq "$(layer "$R/www/index.html")" "lower" "unchanged file is served from the lower tree"
+expect_eq "unchanged file is served from the lower tree" "$(layer "$R/www/index.html")" "lower"
 echo "<html>new</html>" > "$R/www/index.html"
-eq "$(cat "$R/www/index.html")" "<html>new</html>" "write lands"
-eq "$(layer "$R/www/index.html")" "upper" "copy-up on write"
-eq "$(cat "$U/www/index.html")" "<html>new</html>" "upper tree holds the new data"
+expect_eq "write lands" "$(cat "$R/www/index.html")" "<html>new</html>"
+expect_eq "copy-up on write" "$(layer "$R/www/index.html")" "upper"
+expect_eq "upper tree holds the new data" "$(cat "$U/www/index.html")" "<html>new</html>"
 echo more >> "$R/tmp/etc/hostname"
-eq "$(cat "$R/tmp/etc/hostname")" "$(printf 'firmware-host\nmore')" "append after copy-up keeps old data"
+expect_eq "append after copy-up keeps old data" "$(cat "$R/tmp/etc/hostname")" "$(printf 'firmware-host\nmore')"
 # truncate
 truncate -s 3 "$R/usr/lib/libbig.so"
-eq "$(stat -c %s "$R/usr/lib/libbig.so")" "3" "truncate a lower file (copy-up)"
+expect_eq "truncate a lower file (copy-up)" "$(stat -c %s "$R/usr/lib/libbig.so")" "3"
 # delete -> whiteout
 rm "$R/www/cgi/a.cgi"
-[ ! -e "$R/www/cgi/a.cgi" ] || fail "deleted file still visible"; ok "unlink hides the lower file"
-[ -e "$U/www/cgi/.wh.a.cgi" ] || fail "no whiteout"; ok "whiteout .wh.a.cgi in upper"
-ls -a "$R/www/cgi" | grep -q wh && fail "whiteout visible in the mount"; ok "whiteouts hidden from readdir"
+check "unlink hides the lower file" test ! -e "$R/www/cgi/a.cgi"
+check "whiteout .wh.a.cgi in upper" test -e "$U/www/cgi/.wh.a.cgi"
+entries=$(ls -a "$R/www/cgi")
+expect_no_match "whiteouts hidden from readdir" "wh" "$entries"
 echo back > "$R/www/cgi/a.cgi"
-eq "$(cat "$R/www/cgi/a.cgi")" "back" "re-create over a whiteout"
+expect_eq "re-create over a whiteout" "$(cat "$R/www/cgi/a.cgi")" "back"
 # rmdir of a lower dir, then mkdir: opaque
 rm -r "$R/www/cgi"
-[ ! -e "$R/www/cgi" ] || fail "rm -r lower dir"; ok "rm -r of a lower directory"
+check "rm -r of a lower directory" test ! -e "$R/www/cgi"
 mkdir "$R/www/cgi"
-eq "$(ls -A "$R/www/cgi")" "" "new directory over a deleted one is empty (opaque)"
+expect_eq "new directory over a deleted one is empty (opaque)" "$(ls -A "$R/www/cgi")" ""
 # rename across layers
 mv "$R/www/key.pem" "$R/www/key2.pem"
-[ ! -e "$R/www/key.pem" ] || fail "old name still visible"
-eq "$(cat "$R/www/key2.pem")" "secret" "rename of a lower file"
-eq "$(stat -c %a "$R/www/key2.pem")" "600" "rename keeps the mode"
+check "rename of a lower file: the old name is gone" test ! -e "$R/www/key.pem"
+expect_eq "rename of a lower file" "$(cat "$R/www/key2.pem")" "secret"
+expect_eq "rename keeps the mode" "$(stat -c %a "$R/www/key2.pem")" "600"
 mv "$R/tmp/var" "$R/tmp/var2"   # lower dir: EXDEV inside, mv copies
-[ -d "$R/tmp/var2" ] && [ ! -e "$R/tmp/var" ] || fail "rename of a lower directory"; ok "rename of a lower directory (mv fallback)"
+if [ -d "$R/tmp/var2" ] && [ ! -e "$R/tmp/var" ]; then
+    pass "rename of a lower directory (mv fallback)"
+else
+    fail "rename of a lower directory (mv fallback)"
+fi
 mkdir -p "$R/new/sub"; echo z > "$R/new/sub/f"
 mv "$R/new" "$R/new2"
-eq "$(cat "$R/new2/sub/f")" "z" "rename of an upper directory"
+expect_eq "rename of an upper directory" "$(cat "$R/new2/sub/f")" "z"
 # symlinks, hard links, mkfifo
 ln -s /www/index.html "$R/lnk"
-eq "$(getfattr --absolute-names -h --only-values -n security.sfemu.symlink "$R/lnk")" "/www/index.html" "new symlink keeps its target"
+expect_eq "new symlink keeps its target" "$(getfattr --absolute-names -h --only-values -n security.sfemu.symlink "$R/lnk")" "/www/index.html"
 ln "$R/bin/busybox" "$R/bin/sh"
-eq "$(stat -c %h "$R/bin/sh")" "2" "hard link of a lower file"
+expect_eq "hard link of a lower file" "$(stat -c %h "$R/bin/sh")" "2"
 mkfifo "$R/tmp/fifo"
-eq "$(stat -c %F "$R/tmp/fifo")" "fifo" "mkfifo"
+expect_eq "mkfifo" "$(stat -c %F "$R/tmp/fifo")" "fifo"
 # metadata: ownership shown as root; chmod/chown recorded
-eq "$(stat -c %U:%G "$R/www/index.html")" "root:root" "firmware unpacked by uid 1000 shows root ownership"
+expect_eq "firmware unpacked by uid 1000 shows root ownership" "$(stat -c %U:%G "$R/www/index.html")" "root:root"
 chown 123:456 "$R/bin/busybox"
 chmod 4711 "$R/bin/busybox"
-eq "$(stat -c %u:%g:%a "$R/bin/busybox")" "123:456:4711" "chown/chmod recorded"
-eq "$(stat -c %u "$U/bin/busybox" 2>/dev/null || echo none)" "0" "hard link copy-up is root-owned on disk"
+expect_eq "chown/chmod recorded" "$(stat -c %u:%g:%a "$R/bin/busybox")" "123:456:4711"
+expect_eq "hard link copy-up is root-owned on disk" "$(stat -c %u "$U/bin/busybox" 2>/dev/null || echo none)" "0"
 touch -d "2001-02-03 04:05:06" "$R/www/index.html"
-eq "$(stat -c %Y "$R/www/index.html")" "$(date -d '2001-02-03 04:05:06' +%s)" "utimens"
+expect_eq "utimens" "$(stat -c %Y "$R/www/index.html")" "$(date -d '2001-02-03 04:05:06' +%s)"
 # directory listing merges layers
 mkdir "$R/mnt/extra"
-eq "$(ls "$R/mnt")" "extra" "mkdir in a lower directory"
-eq "$(ls "$R/usr/lib" | tr '\n' ' ')" "libbig.so libbig.so.1 " "merged listing"
+expect_eq "mkdir in a lower directory" "$(ls "$R/mnt")" "extra"
+expect_eq "merged listing" "$(ls "$R/usr/lib" | tr '\n' ' ')" "libbig.so libbig.so.1 "
 umnt "$R"
-eq "$(manifest "$R")" "$before" "lower tree byte-identical (sha256 manifest)"
+expect_eq "lower tree byte-identical (sha256 manifest)" "$(manifest "$R")" "$before"
+finish

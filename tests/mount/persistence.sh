@@ -1,6 +1,7 @@
 # Changes survive unmount/remount; deleting the upper tree resets the device.
-. "$(dirname "$0")/common.sh"
-R="$T/rootfs"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
+strict
+R="$TMP/rootfs"
 mk_rootfs "$R"
 before=$(manifest "$R")
 mnt "$R"
@@ -14,22 +15,30 @@ mkdir "$R/data"
 touch -d "2002-03-04 05:06:07" "$R/www/cgi"
 mknod "$R/dev/mtd0" c 90 0
 umnt "$R"
-eq "$(manifest "$R")" "$before" "lower tree unchanged after the run"
+expect_eq "lower tree unchanged after the run" "$(manifest "$R")" "$before"
 mnt "$R"
-eq "$(cat "$R/tmp/etc/state")" "persist" "new file persists"
-[ ! -e "$R/www/cgi/a.cgi" ] || fail "whiteout lost"; ok "deletion persists"
-eq "$(stat -c %a "$R/www")" "700" "chmod persists"
-eq "$(stat -c %u:%g "$R/tmp/etc/hostname")" "5:6" "chown persists"
-[ ! -e "$R/www/index.html" ] && [ -e "$R/www/main.html" ] || fail "rename lost"; ok "rename persists"
-eq "$(readlink "$R/www/home")" "main.html" "symlink persists"
-[ -d "$R/data" ] || fail "mkdir lost"; ok "mkdir persists"
-eq "$(stat -c %Y "$R/www/cgi")" "$(date -d '2002-03-04 05:06:07' +%s)" "utimens persists"
-eq "$(stat -c %F "$R/dev/mtd0")" "regular empty file" "mknod'ed device persists as a fake device"
-eq "$(head -c 10 "$R/dev/mtd0" | wc -c)" "0" "and reads as the dev default (EOF)"
+expect_eq "new file persists" "$(cat "$R/tmp/etc/state")" "persist"
+check "deletion persists" test ! -e "$R/www/cgi/a.cgi"
+expect_eq "chmod persists" "$(stat -c %a "$R/www")" "700"
+expect_eq "chown persists" "$(stat -c %u:%g "$R/tmp/etc/hostname")" "5:6"
+if [ ! -e "$R/www/index.html" ] && [ -e "$R/www/main.html" ]; then
+    pass "rename persists"
+else
+    fail "rename persists"
+fi
+expect_eq "symlink persists" "$(readlink "$R/www/home")" "main.html"
+check "mkdir persists" test -d "$R/data"
+expect_eq "utimens persists" "$(stat -c %Y "$R/www/cgi")" "$(date -d '2002-03-04 05:06:07' +%s)"
+expect_eq "mknod'ed device persists as a fake device" "$(stat -c %F "$R/dev/mtd0")" "regular empty file"
+expect_eq "and reads as the dev default (EOF)" "$(head -c 10 "$R/dev/mtd0" | wc -c)" "0"
 umnt "$R"
-rm -rf "$T/rootfs.sfemu"
+rm -rf "$TMP/rootfs.sfemu"
 mnt "$R"
-[ ! -e "$R/tmp/etc/state" ] && [ -e "$R/www/cgi/a.cgi" ] && [ -e "$R/www/index.html" ] \
-    || fail "reset"; ok "deleting the upper tree resets to the firmware state"
-eq "$(stat -c %a "$R/www")" "755" "mode reset"
+if [ ! -e "$R/tmp/etc/state" ] && [ -e "$R/www/cgi/a.cgi" ] && [ -e "$R/www/index.html" ]; then
+    pass "deleting the upper tree resets to the firmware state"
+else
+    fail "deleting the upper tree resets to the firmware state"
+fi
+expect_eq "mode reset" "$(stat -c %a "$R/www")" "755"
 umnt "$R"
+finish

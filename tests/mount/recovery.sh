@@ -1,35 +1,36 @@
 # The daemon killed mid-run: the mount answers ENOTCONN; the next
 # sfemu-mount detects the stale mount, says so, cleans it and mounts again
 # with the state kept; -u also cleans a stale mount.
-. "$(dirname "$0")/common.sh"
-R="$T/rootfs"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
+strict
+R="$TMP/rootfs"
 mk_rootfs "$R"
-mnt "$R" --log "$T/log"
+mnt "$R" --log "$TMP/log"
 echo kept > "$R/tmp/state"
-pid=$(sed -n 's/.*daemon pid \([0-9]*\) .*/\1/p' "$T/log" | tail -1)
-[ -n "$pid" ] || fail "no daemon pid in the log"
+pid=$(sed -n 's/.*daemon pid \([0-9]*\) .*/\1/p' "$TMP/log" | tail -1)
+require "daemon pid in the log" test -n "$pid"
 # busy reader in the background while the daemon dies
 ( while cat "$R/www/index.html" >/dev/null 2>&1; do :; done ) &
 reader=$!
 sleep 0.2
 kill -9 "$pid"
 wait "$reader" || true
-out=$(stat "$R" 2>&1 || true)
-echo "$out" | grep -q "not connected" || fail "expected ENOTCONN, got: $out"; ok "dead daemon: ENOTCONN"
-out=$("$SFEMU_MOUNT" --log "$T/log" "$R" 2>&1)
-echo "$out" | grep -q "stale" || fail "no stale message: $out"; ok "stale mount reported: $out"
-eq "$(cat "$R/tmp/state")" "kept" "remounted with the state kept"
-eq "$(cat "$R/www/index.html")" "<html>fw</html>" "firmware visible again"
-pid=$(sed -n 's/.*daemon pid \([0-9]*\) .*/\1/p' "$T/log" | tail -1)
+check_fails_with "dead daemon: ENOTCONN" "not connected" stat "$R"
+out=$("$SFEMU_MOUNT" --log "$TMP/log" "$R" 2>&1)
+expect_match "stale mount reported: $out" "stale" "$out"
+expect_eq "remounted with the state kept" "$(cat "$R/tmp/state")" "kept"
+expect_eq "firmware visible again" "$(cat "$R/www/index.html")" "<html>fw</html>"
+pid=$(sed -n 's/.*daemon pid \([0-9]*\) .*/\1/p' "$TMP/log" | tail -1)
 kill -9 "$pid"; sleep 0.1
 out=$("$SFEMU_MOUNT" -u "$R" 2>&1) || fail "-u on a stale mount: $out"
-is_mounted "$R" && fail "still mounted"; ok "-u cleans a stale mount"
-stat "$R/www/index.html" >/dev/null || fail "rootfs not reachable after cleanup"; ok "plain directory back"
+check_fails "-u cleans a stale mount" is_mounted "$R"
+check "plain directory back" test -e "$R/www/index.html"
 # SIGTERM: the daemon unmounts and exits cleanly
-mnt "$R" --log "$T/log"
-pid=$(sed -n 's/.*daemon pid \([0-9]*\) .*/\1/p' "$T/log" | tail -1)
+mnt "$R" --log "$TMP/log"
+pid=$(sed -n 's/.*daemon pid \([0-9]*\) .*/\1/p' "$TMP/log" | tail -1)
 kill -TERM "$pid"
 for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && fail "daemon still running after SIGTERM"
-is_mounted "$R" && fail "still mounted after SIGTERM"; ok "SIGTERM: unmounted, daemon exited"
-eq "$(cat "$R/tmp/state" 2>/dev/null || echo absent)" "absent" "firmware tree never got the upper data"
+check_fails "SIGTERM: the daemon exited" kill -0 "$pid"
+check_fails "SIGTERM: unmounted" is_mounted "$R"
+expect_eq "firmware tree never got the upper data" "$(cat "$R/tmp/state" 2>/dev/null || echo absent)" "absent"
+finish

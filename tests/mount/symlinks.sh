@@ -2,8 +2,9 @@
 # kernel stays inside the mount; --symlinks=firmware returns them unchanged.
 # Both expose the firmware target as xattr security.sfemu.symlink, and both
 # give the object RESOLVE_IN_ROOT (the qemu side) finds.
-. "$(dirname "$0")/common.sh"
-R="$T/rootfs"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
+strict
+R="$TMP/rootfs"
 mk_rootfs "$R"
 echo "only-in-firmware" > "$R/tmp/etc/fw-only"
 ln -s /usr/lib/libbig.so.1 "$R/lib/libchain.so"
@@ -25,19 +26,20 @@ sys.stdout.write(os.read(fd, 100).decode())
 PY
 }
 mnt "$R"
-eq "$(readlink "$R/etc")" "tmp/etc" "contained: /tmp/etc seen from / becomes tmp/etc"
-eq "$(x "$R/etc")" "/tmp/etc" "contained: xattr keeps the firmware target"
-eq "$(readlink "$R/lib/libchain.so")" "../usr/lib/libbig.so.1" "contained: absolute target made relative"
-eq "$(readlink "$R/usr/sbin/index")" "../../www/index.html" "contained: relative target unchanged"
-eq "$(cat "$R/etc/fw-only")" "only-in-firmware" "cat rootfs/etc/x reads the firmware's /tmp/etc/x"
-[ ! -e /tmp/etc/fw-only ] || fail "host /tmp/etc/fw-only exists: test invalid"
-eq "$(stat -c %s "$R/lib/libchain.so" -L)" "300000" "chained absolute symlinks resolve in the rootfs"
-eq "$(in_root "$R" /etc/fw-only)" "only-in-firmware" "contained: RESOLVE_IN_ROOT finds the same object"
-eq "$(realpath "$R/etc/hostname")" "$(realpath "$R")/tmp/etc/hostname" "realpath stays in the mount"
+expect_eq "contained: /tmp/etc seen from / becomes tmp/etc" "$(readlink "$R/etc")" "tmp/etc"
+expect_eq "contained: xattr keeps the firmware target" "$(x "$R/etc")" "/tmp/etc"
+expect_eq "contained: absolute target made relative" "$(readlink "$R/lib/libchain.so")" "../usr/lib/libbig.so.1"
+expect_eq "contained: relative target unchanged" "$(readlink "$R/usr/sbin/index")" "../../www/index.html"
+expect_eq "cat rootfs/etc/x reads the firmware's /tmp/etc/x" "$(cat "$R/etc/fw-only")" "only-in-firmware"
+check "no host /tmp/etc/fw-only (else the check above proves nothing)" test ! -e /tmp/etc/fw-only
+expect_eq "chained absolute symlinks resolve in the rootfs" "$(stat -c %s "$R/lib/libchain.so" -L)" "300000"
+expect_eq "contained: RESOLVE_IN_ROOT finds the same object" "$(in_root "$R" /etc/fw-only)" "only-in-firmware"
+expect_eq "realpath stays in the mount" "$(realpath "$R/etc/hostname")" "$(realpath "$R")/tmp/etc/hostname"
 umnt "$R"
 mnt "$R" --symlinks=firmware
-eq "$(readlink "$R/etc")" "/tmp/etc" "firmware: readlink gives the firmware target"
-eq "$(x "$R/etc")" "/tmp/etc" "firmware: xattr too"
-eq "$(in_root "$R" /etc/fw-only)" "only-in-firmware" "firmware: RESOLVE_IN_ROOT finds the same object"
-eq "$(readlink "$R/bin/up")" "../sbin" "firmware: relative target unchanged"
+expect_eq "firmware: readlink gives the firmware target" "$(readlink "$R/etc")" "/tmp/etc"
+expect_eq "firmware: xattr too" "$(x "$R/etc")" "/tmp/etc"
+expect_eq "firmware: RESOLVE_IN_ROOT finds the same object" "$(in_root "$R" /etc/fw-only)" "only-in-firmware"
+expect_eq "firmware: relative target unchanged" "$(readlink "$R/bin/up")" "../sbin"
 umnt "$R"
+finish

@@ -1,7 +1,7 @@
 # Return conventions: two values = V1 (action, ret), one = V2 result, none =
 # run the real syscall; c_do_syscall runs the real syscall without re-entering
 # the rules; entry.lua/finish.lua around every syscall.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 for arch in arm mipsel; do
   P=$(probe $arch)
   ppid=$$   # every qemu below is a child of this shell

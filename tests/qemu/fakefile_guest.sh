@@ -2,8 +2,7 @@
 # missing paths the guest opens, probes or connects to become fake resources
 # with the seed's three pieces; without a mount the engine runs inside qemu,
 # with sfemu-mount the mount serves them and the shell sees the same thing.
-source "$SFEMU_SRC/tests/lib.sh"
-MOUNT=${SFEMU_MOUNT_BIN:?}
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 for arch in arm mips; do
   R="$TMP/root-$arch"; RULES="$TMP/rules-$arch"
   mkdir -p "$R/bin" "$R/etc" "$R/dev" "$R/tmp"
@@ -52,12 +51,8 @@ for arch in arm mips; do
   # the watchdog's exit report names the fake resources this run created
   SFEMU_WATCHDOG=1 run fakeio /tmp/rep.conf 3 > "$TMP/o" 2>&1
   f=$(ls "$RULES"/cache/ctx/exit-*.json 2>/dev/null | head -1)
-  if [ -n "$f" ] && /usr/bin/python3 -c "
-import json, sys
-d = json.load(open(sys.argv[1]))['fake_resources']
-assert '/tmp/rep.conf' in d['created'], d" "$f"; then
-    pass "$arch exit report lists the fake resources created"
-  else fail "$arch exit report fake_resources"; fi
+  expect_json "$arch exit report lists the fake resources created" "$f" \
+    "'/tmp/rep.conf' in r['fake_resources']['created']"
   SFEMU_FAKEFILE_ON= run open /tmp/off.conf > "$TMP/o" 2>&1
   expect_grep "$arch SFEMU_FAKEFILE_ON= turns it off" "errno=2" "$TMP/o"
 done
@@ -69,8 +64,7 @@ mkdir -p "$R/bin" "$R/etc" "$R/tmp"
 cp -r "$SRC/rules_examples" "$RULES"
 rm -rf "$RULES"/cache/*
 cp "$(probe arm)" "$R/bin/probe"
-"$MOUNT" --rules "$RULES" "$R" || { fail "sfemu-mount"; finish; exit 1; }
-trap '"$MOUNT" -u "$R" 2>/dev/null; rm -rf "$TMP"' EXIT
+mnt "$R" --rules "$RULES"
 qemu arm -L "$R" -rules "$RULES" "$R/bin/probe" stat /etc/m.conf > "$TMP/o" 2>&1
 expect_grep "mount: stat of a missing path succeeds after creation" "access=0 errno=0 stat=0 errno=0" "$TMP/o"
 qemu arm -L "$R" -rules "$RULES" "$R/bin/probe" fakeio /tmp/w.conf > "$TMP/o" 2>&1
@@ -78,6 +72,6 @@ expect_grep "mount: the guest's I/O goes through the mount" "fakeio write=10 lse
 expect_grep "mount: the record is visible in the mount" "^path=/tmp/w.conf$" "$R/tmp/w.conf.fakefile"
 [ -f "$R.sfemu/tree/tmp/w.conf.fakefile" ] && pass "mount: the record lives in the upper tree" || fail "upper tree record"
 if [ -e "$R/tmp/w.conf" ] && [ -z "$(cat "$R/tmp/w.conf")" ]; then pass "mount: the shell reads what the guest read (EOF)"; else fail "mount: shell view of /tmp/w.conf"; fi
-"$MOUNT" -u "$R"
+umnt "$R"
 [ ! -e "$R/tmp/w.conf.fakefile" ] && pass "mount: the firmware tree itself is untouched" || fail "record leaked into the lower tree"
 finish

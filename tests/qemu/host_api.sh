@@ -1,5 +1,5 @@
 # c_mkdir_p and c_open_host (whitelist).
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 P=$(probe arm)
 R=$(rules_dir host)
 mkdir -p "$R/cache" "$R/config"

@@ -1,6 +1,6 @@
 # Editing or adding a rule takes effect in the running guest without a
 # restart, and an unchanged rule is not re-read (its state persists).
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 for arch in arm mips; do
   P=$(probe $arch)
   R=$(rules_dir hot-$arch)

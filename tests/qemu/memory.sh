@@ -1,6 +1,6 @@
 # Guest memory API: values in guest byte order (big-endian MIPS too), every
 # function of both seeds, and -EFAULT (never a host crash) on bad addresses.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 for arch in arm mips mipsel aarch64; do
   P=$(probe $arch)
   R=$(rules_dir mem-$arch)

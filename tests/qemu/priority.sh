@@ -1,7 +1,7 @@
 # Rule priority: syscall_override_user/ > syscall_override/ > syscall/ > the
 # flat V2 layout; SFEMU_RULES_OVERRIDE_DIR replaces the override list; a
 # directory without entry.lua/finish.lua works the same.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 P=$(probe mipsel)
 R=$(rules_dir prio)
 mkdir -p "$R/syscall" "$R/syscall_override" "$R/syscall_override_user" "$R/mine"

@@ -1,7 +1,7 @@
 # Registers through gdbstub: c_list_regs, c_get_reg, c_set_reg on arm, mips
 # (big and little endian) and aarch64; a register set in a rule is what the
 # guest reads after the syscall.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 declare -A REG=( [arm]=r4 [mips]=s0 [mipsel]=s0 [aarch64]=x19 )
 declare -A NR=( [arm]=r7 [mips]=v0 [mipsel]=v0 [aarch64]=x8 )
 for arch in arm mips mipsel aarch64; do

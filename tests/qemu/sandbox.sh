@@ -1,6 +1,6 @@
 # Rules run in a restricted environment: no os.execute, io, io.popen,
 # package.loadlib, binary chunks, files outside the rules tree, or secrets.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 P=$(probe arm)
 R=$(rules_dir sb)
 mkdir -p "$R/lib"

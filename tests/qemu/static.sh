@@ -1,6 +1,6 @@
 # The static build (qemu-<arch>-static) runs rules, including inside a chroot
 # the way binfmt/chroot setups use it.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 for arch in arm mipsel; do
   Q="$QDIR/qemu-$arch-static"
   [ -x "$Q" ] || { fail "$arch: qemu-$arch-static not built"; continue; }

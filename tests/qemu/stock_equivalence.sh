@@ -1,6 +1,6 @@
 # Without -rules the patched qemu behaves exactly like stock QEMU of the same
 # version: same stdout and exit code for the same guest runs.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 echo "some file content for the read probe" > "$TMP/data.txt"
 for arch in arm mipsel; do
   [ -x "$QDIR/qemu-$arch-stock" ] || { fail "$arch: no stock qemu built"; continue; }

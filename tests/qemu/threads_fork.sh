@@ -1,7 +1,7 @@
 # Multi-threaded guests and forked children with rules active.  State model:
 # one Lua state per guest thread (each thread's rule globals start fresh);
 # a forked child inherits its parent's state.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 for arch in arm mipsel mips aarch64; do
   P=$(probe $arch)
   R=$(rules_dir thr-$arch)
@@ -26,6 +26,13 @@ for arch in arm mipsel; do
   echo 'n = 0 function do_syscall(num, ...) n = n + 1 return c_do_syscall(num, ...) end' > "$R/getppid.lua"
   timeout 60 "$QDIR/qemu-$arch" -rules "$R" $(probe $arch) signals 200 > "$TMP/s" 2>&1; rc=$?
   expect_eq "$arch itimer signals with rules: exit code" "$rc" "0"
-  expect_grep "$arch itimer signals all delivered to the guest" "signals 200 received, calls>0=1" "$TMP/s"
+  # The loop ends at the 200th signal; one more may come before the timer
+  # is disarmed.
+  n=$(sed -nE 's/^signals ([0-9]+) received, calls>0=1$/\1/p' "$TMP/s")
+  if [ -n "$n" ] && [ "$n" -ge 200 ]; then
+    pass "$arch itimer signals all delivered to the guest ($n)"
+  else
+    fail "$arch itimer signals all delivered to the guest ('$n'):"; tail -3 "$TMP/s"
+  fi
 done
 finish

@@ -1,6 +1,6 @@
 # c_get_ctx from entry.lua/finish.lua (entry.lua also turns the watchdog on)
 # and c_wait_user_continue without a terminal or with auto continue.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 source "$SFEMU_SRC/tests/qemu/watchdog_lib.sh"
 for arch in $WD_ARCHES; do
   R=$(rules_dir api-$arch)

@@ -1,7 +1,7 @@
 # deadloop: a guest that keeps failing to open a missing file gets one
 # report with the ring showing open/-ENOENT; the watchdog is off (no hook,
 # no cache/) without SFEMU_WATCHDOG, -rules-idle-ms or entry.lua.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 source "$SFEMU_SRC/tests/qemu/watchdog_lib.sh"
 for arch in $WD_ARCHES; do
   R=$(rules_dir dl-$arch)
@@ -12,14 +12,14 @@ for arch in $WD_ARCHES; do
   f=$(reports "$R" deadloop)
   expect_eq "$arch exactly one deadloop report" "$(echo "$f" | grep -c json)" "1"
   [ -n "$f" ] || continue
-  jtrue "$arch report kind" "$f" "r['kind'] == 'deadloop' and r['deadloop']['period'] == 1 and r['deadloop']['sequence'][0] in ('open', 'openat')"
-  jtrue "$arch ring shows open -ENOENT with its path" "$f" \
+  expect_json "$arch report kind" "$f" "r['kind'] == 'deadloop' and r['deadloop']['period'] == 1 and r['deadloop']['sequence'][0] in ('open', 'openat')"
+  expect_json "$arch ring shows open -ENOENT with its path" "$f" \
     "any(e['name'] in ('open', 'openat') and e['ret'] == -2 and e['errno'] == 'ENOENT' and e['path'] == '/etc/no-such.conf' for e in r['ctx'])"
-  jtrue "$arch ring entries have pc and time" "$f" "all(int(e['pc'], 16) != 0 and e['sec'] > 1600000000 for e in r['ctx'])"
-  jtrue "$arch missing path listed as a fake resource" "$f" "r['fake_resources']['missing_paths'] == ['/etc/no-such.conf']"
-  jtrue "$arch registers and pc" "$f" "'pc' in r['registers'] and int(r['pc'], 16) != 0 and len(r['backtrace']) >= 1"
-  jtrue "$arch run id pid-time, tid" "$f" "r['run_id'].startswith(str(r['pid']) + '-') and r['tid'] > 0"
-  jtrue "$arch ring holds the syscalls so far (at most 64)" "$f" "10 < len(r['ctx']) <= 64"
+  expect_json "$arch ring entries have pc and time" "$f" "all(int(e['pc'], 16) != 0 and e['sec'] > 1600000000 for e in r['ctx'])"
+  expect_json "$arch missing path listed as a fake resource" "$f" "r['fake_resources']['missing_paths'] == ['/etc/no-such.conf']"
+  expect_json "$arch registers and pc" "$f" "'pc' in r['registers'] and int(r['pc'], 16) != 0 and len(r['backtrace']) >= 1"
+  expect_json "$arch run id pid-time, tid" "$f" "r['run_id'].startswith(str(r['pid']) + '-') and r['tid'] > 0"
+  expect_json "$arch ring holds the syscalls so far (at most 64)" "$f" "10 < len(r['ctx']) <= 64"
   expect_eq "$arch cache layout" "$(cd "$R" && ls -d cache/ctx cache/ai_runs cache/stable_rules log | tr '\n' ' ')" "cache/ai_runs cache/ctx cache/stable_rules log "
   expect_grep "$arch summary in log/" "deadloop" "$(ls "$R"/log/watchdog-*.log)"
   # A secret in the environment never reaches the report.

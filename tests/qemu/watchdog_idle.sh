@@ -2,7 +2,7 @@
 # -rules-idle-ms gets a report; a thread blocked in accept() is waiting,
 # not dead: no report, one log line "blocked in accept"; c_watchdog_suspend
 # pauses the idle watchdog.
-source "$SFEMU_SRC/tests/lib.sh"
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 source "$SFEMU_SRC/tests/qemu/watchdog_lib.sh"
 for arch in $WD_ARCHES; do
   R=$(rules_dir idle-$arch)
@@ -12,7 +12,7 @@ for arch in $WD_ARCHES; do
   f=$(reports "$R" idle_deadloop)
   expect_eq "$arch one idle report per quiet episode" "$(echo "$f" | grep -c json)" "1"
   [ -n "$f" ] || continue
-  jtrue "$arch idle report: kind, no registers off-thread, ring" "$f" \
+  expect_json "$arch idle report: kind, no registers off-thread, ring" "$f" \
     "r['kind'] == 'idle_deadloop' and r['registers'] is None and r['ctx'][-1]['done'] and int(r['last_syscall_pc'], 16) != 0"
 
   R=$(rules_dir acc-$arch)

@@ -21,8 +21,12 @@ for d in folders:
                     deps[d].add(m.group(1))
                     where.setdefault((d, m.group(1)), f"{d}/{name}")
 
+if 'core' not in deps:
+    print(f"FAIL: no core/ folder in {root} (wrong path?): nothing to check")
+    sys.exit(1)
+
 bad = 0
-for d in deps['core'] if 'core' in deps else ():
+for d in deps['core']:
     print(f"FAIL: core includes {d}/ ({where[('core', d)]}): features must use the core's seams")
     bad = 1
 

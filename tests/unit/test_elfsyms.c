@@ -4,6 +4,8 @@
  * and big endian, executables and shared libraries, .symtab, .dynsym only
  * (gcc -s), no section headers at all (sstrip, simulated here), Thumb, and
  * corrupted input (run under ASan/UBSan: no read outside the buffer).
+ * The file name says the kind: "lib*.so" a shared library, "*-pie" a
+ * position-independent executable, others an executable linked -no-pie.
  */
 #include <elf.h>
 #include <errno.h>
@@ -94,6 +96,12 @@ static void check_func(const struct sfemu_elf *e, const char *label)
           "%s: format beyond max: %s (want %s)", label, out, want);
 }
 
+/* A load either gives a result or fails cleanly: -errno and no result. */
+static int clean_load(int rc, const struct sfemu_elf *e)
+{
+    return (rc == 0 && e != NULL) || (rc < 0 && rc > -4096 && e == NULL);
+}
+
 static void check_file(const char *path)
 {
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -101,6 +109,7 @@ static void check_file(const char *path)
     int wantbig = strstr(name, "mips") != NULL;
     int stripped = strstr(name, "stripped") != NULL;
     int lib = strstr(name, ".so") != NULL;
+    int pie = strstr(name, "-pie") != NULL;
     struct sfemu_elf *e = NULL;
     const struct sfemu_elf_sym *s;
     size_t len;
@@ -115,7 +124,8 @@ static void check_file(const char *path)
     }
     CHECK(e->is64 == want64, "%s: is64=%d", name, e->is64);
     CHECK(e->big_endian == wantbig, "%s: big=%d", name, e->big_endian);
-    CHECK(e->type == (lib ? ET_DYN : e->type), "%s: type %d", name, e->type);
+    CHECK(e->type == (lib || pie ? ET_DYN : ET_EXEC), "%s: type %d", name,
+          e->type);
     CHECK(e->nsegs >= 2 && e->hi > e->lo, "%s: segments", name);
     CHECK(e->source == (stripped ? SFEMU_ELF_DYNSYM : SFEMU_ELF_SYMTAB),
           "%s: source %d", name, e->source);
@@ -165,10 +175,17 @@ static void check_file(const char *path)
     }
     /* Truncations and corruptions: clean failure or a result, never a crash
      * (ASan reports any read outside the buffer). */
+    int loads = 0, unclean = 0;
     for (size_t cut = 0; cut < len; cut += len / 37 + 1) {
         uint8_t *b = malloc(cut ? cut : 1);
         memcpy(b, buf, cut);
-        if (sfemu_elf_load_mem(b, cut, &e) == 0) {
+        rc = sfemu_elf_load_mem(b, cut, &e);
+        loads++;
+        unclean += !clean_load(rc, e);
+        if (cut < EI_NIDENT) {
+            CHECK(rc == -ENOEXEC, "%s: %zu bytes: rc=%d", name, cut, rc);
+        }
+        if (rc == 0) {
             sfemu_elf_free(e);
         }
         free(b);
@@ -183,7 +200,10 @@ static void check_file(const char *path)
                               : (size_t)rand() % len;
             b[at] = (uint8_t)rand();
         }
-        if (sfemu_elf_load_mem(b, len, &e) == 0) {
+        rc = sfemu_elf_load_mem(b, len, &e);
+        loads++;
+        unclean += !clean_load(rc, e);
+        if (rc == 0) {
             for (int q = 0; q < 32; q++) {
                 char out[128];
                 sfemu_elf_format(e, "x", 0, (uint64_t)rand() * 4099, -1, out,
@@ -193,7 +213,10 @@ static void check_file(const char *path)
         }
         free(b);
     }
-    checks++;
+    CHECK(unclean == 0,
+          "%s: %d of %d truncated or corrupted loads neither failed cleanly "
+          "nor gave a result",
+          name, unclean, loads);
     free(buf);
 }
 
@@ -206,9 +229,7 @@ int main(int argc, char **argv)
           "not ELF");
     CHECK(sfemu_elf_load("/nonexistent/file", &e) == -ENOENT, "missing file");
     CHECK(sfemu_elf_lookup(NULL, 0) == NULL, "lookup without a file");
-    if (argc < 2) {
-        printf("# no sample ELF files (cross compilers missing?)\n");
-    }
+    CHECK(argc >= 2, "sample ELF files to read (meson passes them)");
     for (int i = 1; i < argc; i++) {
         check_file(argv[i]);
     }
