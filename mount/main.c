@@ -551,6 +551,33 @@ int main(int argc, char **argv)
             mp);
     }
 
+    /* The daemon must never reach its own mount (it would deadlock) nor
+     * write into the firmware tree: rules and log live elsewhere.  Checked
+     * before anything is created, so a refusal leaves ROOTFS untouched. */
+    size_t rl = strlen(rootfs);
+    const char *outside[] = { o.rules, o.log };
+    const char *what[] = { "--rules", "--log" };
+    for (int i = 0; i < 2; i++) {
+        if (!outside[i]) {
+            continue;
+        }
+        char *a = abs_path(outside[i]);
+        if (!a) {
+            die("%s: cannot resolve the path", what[i]);
+        }
+        size_t ml = strlen(mp);
+        if ((!strncmp(a, rootfs, rl) && (a[rl] == '/' || !a[rl])) ||
+            (!strncmp(a, mp, ml) && (a[ml] == '/' || !a[ml]))) {
+            fprintf(
+                stderr,
+                "sfemu-mount: %s '%s' must not be inside ROOTFS or the mount point\n",
+                what[i], outside[i]);
+            free(a);
+            exit(2);
+        }
+        free(a);
+    }
+
     /* Upper tree. */
     char upper[PATH_MAX + 16];
     if (o.upper) {
@@ -558,6 +585,16 @@ int main(int argc, char **argv)
     } else {
         snprintf(upper, sizeof upper, "%s.sfemu", rootfs);
     }
+    /* Where it will be, checked before it is made. */
+    char *planned = abs_path(upper);
+    if (!planned) {
+        die("cannot resolve the upper directory '%s'", upper);
+    }
+    if (!strcmp(planned, rootfs) ||
+        (!strncmp(planned, rootfs, rl) && planned[rl] == '/')) {
+        die("the upper directory '%s' must not be inside ROOTFS", planned);
+    }
+    free(planned);
     if (mkdir(upper, 0755) < 0 && errno != EEXIST) {
         die("cannot create the upper directory '%s'", upper);
     }
@@ -565,7 +602,6 @@ int main(int argc, char **argv)
     if (!realpath(upper, upper_abs)) {
         die("cannot resolve the upper directory '%s'", upper);
     }
-    size_t rl = strlen(rootfs);
     if (!strcmp(upper_abs, rootfs) ||
         (!strncmp(upper_abs, rootfs, rl) && upper_abs[rl] == '/')) {
         die("the upper directory '%s' must not be inside ROOTFS", upper_abs);
@@ -627,30 +663,6 @@ int main(int argc, char **argv)
         log_open(logpath, 0);
     }
 
-    /* The daemon must never reach its own mount (it would deadlock) nor
-     * write into the firmware tree: rules and log live elsewhere. */
-    const char *outside[] = { o.rules, o.log };
-    const char *what[] = { "--rules", "--log" };
-    for (int i = 0; i < 2; i++) {
-        if (!outside[i]) {
-            continue;
-        }
-        char *a = abs_path(outside[i]);
-        if (!a) {
-            die("%s: cannot resolve the path", what[i]);
-        }
-        size_t ml = strlen(mp);
-        if ((!strncmp(a, rootfs, rl) && (a[rl] == '/' || !a[rl])) ||
-            (!strncmp(a, mp, ml) && (a[ml] == '/' || !a[ml]))) {
-            fprintf(
-                stderr,
-                "sfemu-mount: %s '%s' must not be inside ROOTFS or the mount point\n",
-                what[i], outside[i]);
-            free(a);
-            exit(2);
-        }
-        free(a);
-    }
     if (o.rules) {
         char plug[PATH_MAX];
         snprintf(plug, sizeof plug, "%s/plugins/fakefile", o.rules);

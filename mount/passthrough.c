@@ -243,11 +243,14 @@ int pt_open(const char *rel, int fd, unsigned gen, struct fuse_file_info *fi,
         return 0;
     }
     int w = pt_open_writes(fi->flags);
-    /* Fast path: no namespace change since rel's entry was checked, so rel
-     * still names that file; its mode stays (no fstat). */
+    /* Fast path for readers: no namespace change since rel's entry was
+     * checked, so rel still names that file; its mode stays (no fstat).
+     * Never for writers: the open that brought gen may itself have copied
+     * a firmware file up, and the entry would then hand the writer the
+     * lower file's backing (writes landing in the firmware tree). */
     pthread_mutex_lock(&lock);
     struct pt_backing *b = *find(rel);
-    if (b && b->gen == gen && (b->refs || !b->cached || !w)) {
+    if (b && b->gen == gen && !w) {
         if (!b->refs) {
             idle_unlink(b);
         }
