@@ -28,11 +28,13 @@ int64_t sfemu_real_syscall(int num, const int64_t args[SFEMU_NARGS])
     /* The rewriter changes pointers: on a copy, so rules, finish.lua and the
      * observers keep seeing the guest's own arguments. */
     memcpy(a, args, sizeof(a));
+    rc.num = num;
+    rc.done = 0;
     err = rewriter->enter(num, a, &rc);
     if (err) {
         return err;
     }
-    ret = sfemu_rt.ops->real_syscall(num, a);
+    ret = rc.done ? rc.ret : sfemu_rt.ops->real_syscall(rc.num, a);
     rewriter->leave(&rc, &ret);
     return ret;
 }
