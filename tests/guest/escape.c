@@ -457,7 +457,7 @@ static void execs(void)
 
 /* ------------------------------------------------------------ races */
 
-static volatile int stop;
+static volatile int stop, ready;
 
 /*
  * /tmp/race/d flips between a directory (holding "secret" that reads
@@ -488,6 +488,7 @@ static void *swapper(void *arg)
         unlink("/tmp/race/d/hostbin");
         rmdir("/tmp/race/d");
         rename("/tmp/race/l", "/tmp/race/d"); /* the directory */
+        ready = 1;
         sched_yield();
         unlink("/tmp/race/d");
     }
@@ -505,10 +506,16 @@ static int race(const char *kind, long n)
     char buf[64];
 
     pthread_create(&t, NULL, swapper, NULL);
+    while (!ready) {
+        sched_yield(); /* the tries count from the first swap on */
+    }
     for (long i = 0; i < n; i++) {
         int fd;
         ssize_t r;
 
+        if (i % 8 == 0) {
+            sched_yield(); /* on a busy host, let the swapper run too */
+        }
         if (!strcmp(kind, "read")) {
             fd = open("/tmp/race/d/secret", O_RDONLY);
             if (fd < 0) {

@@ -26,7 +26,14 @@ host_dir() {
 }
 # A fresh root for each run, with its own copy of the host dirs: what a
 # contained attempt reads.
+# A root guest's mount inside the root (a bind of the root's own dirs is
+# allowed) lands in the host's mount table: undo it.
+unmount_root() {
+  awk -v r="$ROOT/" 'index($2, r) == 1 {print $2}' /proc/self/mounts |
+    sort -r | while read -r m; do umount -l "$m"; done
+}
 fresh_root() {
+  unmount_root
   rm -rf "$ROOT/tmp" "$ROOT/root"
   mkdir -p "$ROOT/tmp" "$ROOT/bin"
   chmod 755 "$ROOT"; chmod 1777 "$ROOT/tmp"
@@ -37,11 +44,11 @@ fresh_root() {
     chmod 755 "$ROOT$d/hostbin"; chmod 777 "$ROOT$d"
   done
   chmod 755 "$ROOT/root" "$ROOT$TMP" 2>/dev/null
+  cp /bin/echo "$ROOT/hostelf.bin"      # a host ELF the guest copies and runs
 }
 host_dir "$X"
 host_dir "$XR"
-cp /bin/echo "$ROOT/hostelf.bin"        # a host ELF the guest copies and runs
-trap 'rm -rf "$TMP" "$XR"; find /tmp /root -maxdepth 1 -name "*$TAG*" -exec rm -rf {} + 2>/dev/null' EXIT
+trap 'unmount_root; rm -rf "$TMP" "$XR"; find /tmp /root -maxdepth 1 -name "*$TAG*" -exec rm -rf {} + 2>/dev/null' EXIT
 
 # The host as the guest could change it: tag-named files anywhere it aims,
 # the aimed-at dirs, /dev/null, the kernel's core pattern.
@@ -50,7 +57,7 @@ snapshot() {
        \( -not -path "$TMP/*" -o -path "$X/*" \) 2>/dev/null | sort
   for d in "$X" "$XR"; do
     find "$d" -printf '%p %m %s %U %y\n' | sort
-    md5sum "$d"/secret "$d"/victim "$d"/hostbin
+    md5sum "$d"/secret "$d"/victim "$d"/hostbin 2>&1
   done
   stat -c '%n %a %t:%T %U' /dev/null /dev/zero
   cat /proc/sys/kernel/core_pattern
