@@ -16,7 +16,8 @@
 # iteration (strace -f -c at two loop sizes, so start-up cancels out).
 # Results go to docs/BENCHMARKS.md, section "## True root (bench/trueroot)".
 #
-# Env: SFEMU_QEMU_DIR (default build/qemu-hooks), BEFORE_QEMU_DIR, REPS (7),
+# Env: SFEMU_QEMU_DIR (default build/qemu-hooks), BEFORE_QEMU_DIR and
+#      BEFORE_LABEL (its name in the report), REPS (7),
 #      N (20000), ST_N1/ST_N2 (2000/12000), NO_STRACE=1, NO_DOC=1.
 set -euo pipefail
 
@@ -37,7 +38,8 @@ QDIR=${SFEMU_QEMU_DIR:-$REPO/build/qemu-hooks}
 BDIR=${BEFORE_QEMU_DIR:-}
 [[ -n $BDIR ]] && CONFIGS+=(before)
 declare -A LABEL=([stock]="stock -L" [true]="-root-mode true"
-                  [rules]="-rules (empty dir)" [before]="before (BEFORE_QEMU_DIR)")
+                  [rules]="-rules (empty dir)"
+                  [before]="before (${BEFORE_LABEL:-BEFORE_QEMU_DIR})")
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 for a in "${ARCHES[@]}"; do
@@ -148,6 +150,9 @@ ratio() { awk -v x="$1" -v s="$2" 'BEGIN {printf "%.2f", x / s}'; }
     echo "Loops: **open** = open(\"/etc/passwd\") + read 64 B + close; **rel** = the same"
     echo "by a relative name after chdir(\"/etc\"); **stat** = stat(\"/etc/passwd\");"
     echo "**create** = open(\"/tmp/f\", O_CREAT|O_TRUNC|O_WRONLY) of an existing file + close."
+    if [[ -n $BDIR ]]; then
+        echo "**before** = the true root of an older build (\`$BDIR\`), the same flags."
+    fi
     echo
     echo "| arch | loop | configuration | ns/iteration (median) | ratio to stock |"
     echo "|---|---|---|---:|---:|"
@@ -193,6 +198,10 @@ ratio() { awk -v x="$1" -v s="$2" 'BEGIN {printf "%.2f", x / s}'; }
             done
             echo
         done
+        echo "The true root opens with one \`openat2(rootfd, path, RESOLVE_IN_ROOT)\`; stock"
+        echo "QEMU looks the guest path up on the host first (\`realpath\`: the readlinks)."
+        echo "A call that follows a name without opening it (\`stat\`) costs an \`openat2\`"
+        echo "and a \`close\` on top of the call: the price of resolving it once, in the root."
     fi
 } >"$SEC"
 

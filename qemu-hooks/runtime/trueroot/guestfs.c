@@ -39,7 +39,8 @@ static int mkdir_walk(int dirfd, const char *path, mode_t mode, int in_root)
             *p = '\0';
             if (p != buf && strcmp(buf, "/") != 0 && *buf) {
                 struct open_how how = { .flags = O_PATH | O_DIRECTORY,
-                                        .resolve = RESOLVE_IN_ROOT };
+                                        .resolve = RESOLVE_IN_ROOT |
+                                                   RESOLVE_NO_MAGICLINKS };
                 const char *rel = buf[0] == '/' ? buf + 1 : buf;
                 int fd = in_root ? (int)syscall(SYS_openat2, dirfd, rel, &how,
                                                 sizeof(how))
@@ -123,7 +124,8 @@ int sfemu_guestfs_open(const char *gpath, int flags, mode_t mode)
 {
     struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
                             .mode = (flags & O_CREAT) ? mode : 0,
-                            .resolve = RESOLVE_IN_ROOT };
+                            .resolve =
+                                RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
     int rfd = root_fd(), fd;
 
     if (rfd < 0) {
