@@ -136,6 +136,36 @@ static void try_bind(const char *name, const char *path)
     close(s);
 }
 
+/* Send "HOSTSOCK" to a named unix socket: datagram (sendto, sendmsg) or
+ * stream (connect). */
+static void try_send(const char *name, const char *path, int how)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char msg[] = "HOSTSOCK";
+    struct iovec iov = { .iov_base = msg, .iov_len = sizeof(msg) - 1 };
+    struct msghdr m = { .msg_name = &sa,
+                        .msg_namelen = sizeof(sa),
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1 };
+    int s = socket(AF_UNIX, how == 2 ? SOCK_STREAM : SOCK_DGRAM, 0);
+    long rc;
+
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    if (how == 0) {
+        rc = sendto(s, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&sa,
+                    sizeof(sa));
+    } else if (how == 1) {
+        rc = sendmsg(s, &m, 0);
+    } else {
+        rc = connect(s, (struct sockaddr *)&sa, sizeof(sa));
+        if (rc == 0) {
+            rc = write(s, msg, sizeof(msg) - 1);
+        }
+    }
+    report_rc(name, rc);
+    close(s);
+}
+
 /* The host's tag-named file that must never appear: HOSTDIR/c-NAME-TAG. */
 static const char *hx(const char *what)
 {
@@ -302,6 +332,12 @@ static void creates(void)
         "c_sys_mkdir",
         syscall(SYS_mkdir, px("/proc/self/root/..%s", hx("sysmkdir")), 0755));
 #endif
+    try_send("s_sendto", px("%s/dg", X), 0);
+    try_send("s_sendto_proc", px("/proc/self/root/../..%s/dg", X), 0);
+    try_send("s_sendmsg", px("%s/dg", X), 1);
+    try_send("s_sendmsg_cwd", px("/proc/self/cwd/../../../..%s/dg", X), 1);
+    try_send("s_connect", px("%s/st", X), 2);
+    try_send("s_connect_proc", px("/proc/thread-self/root/..%s/st", X), 2);
     try_bind("c_bind", px("/proc/self/root/../..%s", hx("sock")));
     try_bind("c_bind_abs", hx("sockabs"));
     /* changing host objects */

@@ -3,8 +3,9 @@
 # out of the root, as root and as an unprivileged user, on ARM and MIPS, and
 # races symlink swaps against reads, creates and execs.  The host must show
 # no read (a canary the guest would print), no create (every file the guest
-# aims at the host is named after $TAG) and no exec (a host script that
-# would print HOSTEXEC), and be the same after as before.
+# aims at the host is named after $TAG), no exec (a host script that would
+# print HOSTEXEC), nothing sent to its unix sockets, and be the same after
+# as before.
 #
 # Env: SFEMU_RACE_TRIES (10000) tries per race.
 source "$SFEMU_SRC/tests/lib.sh"
@@ -48,7 +49,37 @@ fresh_root() {
 }
 host_dir "$X"
 host_dir "$XR"
-trap 'unmount_root; rm -rf "$TMP" "$XR"; find /tmp /root -maxdepth 1 -name "*$TAG*" -exec rm -rf {} + 2>/dev/null' EXIT
+# Host unix sockets in $X (a datagram and a stream one) that log what the
+# guest manages to send them.
+SOCKLOG=$TMP/socket.log
+: > "$SOCKLOG"
+python3 - "$X" "$SOCKLOG" <<'PY' &
+import os, select, socket, sys
+d, log = sys.argv[1], sys.argv[2]
+dg = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+dg.bind(d + "/dg")
+st = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+st.bind(d + "/st")
+st.listen(8)
+os.chmod(d + "/dg", 0o777)
+os.chmod(d + "/st", 0o777)
+with open(log, "a", buffering=1) as f:
+    while True:
+        for s in select.select([dg, st], [], [])[0]:
+            if s is dg:
+                f.write("dgram %r\n" % s.recv(100))
+            else:
+                c = st.accept()[0]
+                c.settimeout(2)
+                try:
+                    f.write("stream %r\n" % c.recv(100))
+                except OSError:
+                    f.write("stream connected\n")
+                c.close()
+PY
+LISTENER=$!
+for _ in $(seq 50); do [ -S "$X/st" ] && break; sleep 0.1; done
+trap 'kill $LISTENER 2>/dev/null; unmount_root; rm -rf "$TMP" "$XR"; find /tmp /root -maxdepth 1 -name "*$TAG*" -exec rm -rf {} + 2>/dev/null' EXIT
 
 # The host as the guest could change it: tag-named files anywhere it aims,
 # the aimed-at dirs, /dev/null, the kernel's core pattern.
@@ -82,6 +113,12 @@ verdict() {
 }
 
 host_same() {
+  if [ -s "$SOCKLOG" ]; then
+    fail "$1: a host unix socket heard the guest: $(head -3 "$SOCKLOG" | tr '\n' ' ')"
+    : > "$SOCKLOG"
+  else
+    pass "$1: the host's unix sockets heard nothing"
+  fi
   snapshot > "$TMP/after"
   if diff -u "$TMP/before" "$TMP/after" > "$TMP/diff"; then
     pass "$1: host unchanged (no host file created, changed or removed)"
@@ -202,6 +239,8 @@ if [ -x "$QDIR/qemu-arm-stock" ]; then
     || fail "stock -L: no host read seen: the check would not notice one"
   grep -q "HOSTEXEC" "$OUT" && pass "stock -L: the guest runs a host binary (the check can fail)" \
     || fail "stock -L: no host exec seen"
+  grep -q HOSTSOCK "$SOCKLOG" && pass "stock -L: the guest reaches a host unix socket (the check can fail)" \
+    || fail "stock -L: no host socket reached"
   snapshot > "$TMP/after"
   diff -q "$TMP/before" "$TMP/after" > /dev/null && fail "stock -L: the snapshot shows no change" \
     || pass "stock -L: the snapshot shows the host changed (the check can fail)"

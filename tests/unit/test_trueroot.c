@@ -682,6 +682,59 @@ static void check_sockets(void)
     close(sx);
 }
 
+/* sendmsg/sendmmsg to a named datagram socket: the root's, not the host's. */
+static void check_sendmsg(void)
+{
+    struct sockaddr_un to = { .sun_family = AF_UNIX },
+                       hs = { .sun_family = AF_UNIX };
+    struct iovec iov = { .iov_base = "dgram", .iov_len = 5 };
+    struct msghdr m = { .msg_name = &to,
+                        .msg_namelen = sizeof(to),
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1 };
+    struct mmsghdr mm[6];
+    int rx = socket(AF_UNIX, SOCK_DGRAM, 0),
+        hx = socket(AF_UNIX, SOCK_DGRAM, 0);
+    int tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+    char buf[16] = { 0 };
+    int64_t n;
+
+    snprintf(to.sun_path, sizeof(to.sun_path), "/tmp/sfemu-tr-dg-%d",
+             (int)getpid());
+    snprintf(hs.sun_path, sizeof(hs.sun_path), "%.80s", at(R, to.sun_path));
+    check(bind(rx, (struct sockaddr *)&hs, sizeof(hs)) == 0,
+          "a datagram socket bound at rootfs%s", to.sun_path);
+    /* a host socket at the same guest path: must get nothing */
+    if (bind(hx, (struct sockaddr *)&to, sizeof(to)) != 0) {
+        perror("bind host");
+    }
+    n = S(sendmsg, tx, P(&m), 0);
+    check(n == 5 && recv(rx, buf, sizeof(buf), MSG_DONTWAIT) == 5 &&
+              !memcmp(buf, "dgram", 5),
+          "sendmsg(msg_name %s) reaches the root's socket", to.sun_path);
+    check(recv(hx, buf, sizeof(buf), MSG_DONTWAIT) < 0,
+          "... and not the host's at that path");
+    check(m.msg_name == &to && m.msg_namelen == sizeof(to),
+          "the guest's msghdr is not modified");
+    for (int i = 0; i < 6; i++) {
+        mm[i].msg_hdr = m;
+        mm[i].msg_len = 0;
+    }
+    n = S(sendmmsg, tx, P(mm), 6, 0);
+    check(n == 6, "sendmmsg of 6 messages to a unix name: %d sent", (int)n);
+    n = 0;
+    while (recv(rx, buf, sizeof(buf), MSG_DONTWAIT) == 5) {
+        n++;
+    }
+    check(n == 6 && recv(hx, buf, sizeof(buf), MSG_DONTWAIT) < 0,
+          "... all at the root's socket, none at the host's");
+    close(rx);
+    close(hx);
+    close(tx);
+    unlink(at(R, to.sun_path));
+    unlink(to.sun_path);
+}
+
 static void check_more_paths(void)
 {
     char buf[PATH_MAX];
@@ -1244,6 +1297,7 @@ int main(void)
     check_lookup();
     check_cwd_inside();
     check_sockets();
+    check_sendmsg();
     check_more_paths();
     check_exec();
     check_guest32();

@@ -12,7 +12,7 @@
 #include "core/realcall.h"
 #include "sfemu/host.h"
 
-#define SFEMU_TR_MAX_FDS 4
+#define SFEMU_TR_MAX_FDS 12
 
 /* Per-call bookkeeping between enter and leave (on the caller's stack). */
 struct sfemu_tr_call {
