@@ -1072,6 +1072,24 @@ static void check_escapes(void)
     check(stat("/dev/null", &st) == 0 && (st.st_mode & 0777) == 0666,
           "the host's /dev/null is intact");
 
+    link_to("/proc/self/root/tmp/selfloop", at(R, "/tmp/selfloop"));
+    check(S(open, P("/tmp/selfloop"), O_RDONLY) == -ELOOP &&
+              S(open, P("/tmp/selfloop"), O_CREAT | O_WRONLY, 0644) == -ELOOP,
+          "a link to itself through /proc/self/root: ELOOP");
+
+    /* "name/" follows a last symlink even in lstat: never from the host */
+    link_to(at(H, "/etc"), at(R, "/tmp/slashlink"));
+    check(S(lstat, P("/tmp/slashlink/"), P(&st)) == 0 && S_ISDIR(st.st_mode) &&
+              S(stat, P("/tmp/slashlink/passwd"), P(&st)) == 0 &&
+              st.st_size == (off_t)strlen(rootfs_passwd),
+          "lstat(\"link/\") is the root's directory the link names");
+    check(S(readlink, P("/tmp/slashlink/"), P(buf), sizeof(buf)) == -EINVAL,
+          "readlink(\"link/\"): EINVAL");
+    check(S(newfstatat, AT_FDCWD, P("/tmp/slashlink/"), P(&st),
+            AT_SYMLINK_NOFOLLOW) == 0 &&
+              S_ISDIR(st.st_mode),
+          "fstatat(\"link/\", AT_SYMLINK_NOFOLLOW) follows inside the root");
+
     /* classic ones: rename, link, symlink, bind to host-looking paths */
     put_file(at(R, "/tmp/mv"), "mv\n", 0644);
     snprintf(p, sizeof(p), "%s/etc/moved", H);

@@ -240,6 +240,21 @@ static int tr_op_of(const struct tr_arg *a, const int64_t args[SFEMU_NARGS])
     }
 }
 
+/*
+ * "name/" makes the kernel follow a last symlink even for calls that do not
+ * (lstat, readlink, lchown ...): such a path is resolved as a follow, here,
+ * so the kernel never follows it from a parent fd.
+ */
+static int tr_op_for(int op, const char *path)
+{
+    size_t n = strlen(path);
+
+    if ((op & OP_KIND) == OP_INSPECT && n > 1 && path[n - 1] == '/') {
+        return (op & ~OP_KIND) | OP_FOLLOW;
+    }
+    return op;
+}
+
 /* Whether an fd's object may be changed: inside the root, or not a file
  * of the host at all (pipe, socket, anon inode). */
 static int tr_fd_changeable(int fd)
@@ -285,10 +300,9 @@ static int tr_may(const struct tr_loc *l, int op)
 }
 
 /* Locate a path for an op, and refuse changes to host objects. */
-static int tr_locate_for(struct sfemu_tr_call *c, int dirfd, const char *path,
-                         int op, struct tr_loc *l)
+static int tr_locate_for(int dirfd, const char *path, int op, struct tr_loc *l)
 {
-    int rc = tr_locate(c, dirfd, path, op, l);
+    int rc = tr_locate(dirfd, path, op, l);
 
     return rc ? rc : tr_may(l, op);
 }
@@ -303,12 +317,6 @@ static int tr_put_magic(int64_t args[SFEMU_NARGS], int idx, int slot, int fd,
         return -ENAMETOOLONG;
     }
     return tr_put_str(args, idx, slot, s);
-}
-
-/* An O_PATH fd for a follow op on l, or the error. */
-static int tr_follow_fd(struct sfemu_tr_call *c, struct tr_loc *l, int op)
-{
-    return tr_loc_fd(c, l, O_PATH, op);
 }
 
 /*
@@ -339,7 +347,8 @@ static int tr_path_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
     if (rc) {
         return rc;
     }
-    rc = tr_locate_for(c, dirfd, path, op, &l);
+    op = tr_op_for(op, path);
+    rc = tr_locate_for(dirfd, path, op, &l);
     if (rc) {
         return rc;
     }
@@ -350,7 +359,11 @@ static int tr_path_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         if (l.where == TW_FD) {
             return tr_put_str(args, a->path, slot, l.fdlink);
         }
-        fd = tr_follow_fd(c, &l, op);
+        fd = tr_loc_fd(c, &l, O_PATH, op);
+        if (fd >= 0 && path[strlen(path) - 1] == '/') {
+            /* still "dir/": followed even with AT_SYMLINK_NOFOLLOW */
+            return tr_put_magic(args, a->path, slot, fd, "");
+        }
         return fd < 0 ? fd : tr_put_magic(args, a->path, slot, fd, NULL);
     }
     rc = tr_loc_parent(c, &l, &fd, name);
@@ -410,10 +423,11 @@ static int tr_subst_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
     if (!path[0]) {
         return -ENOENT;
     }
-    if (shape == SH_FD && path[strlen(path) - 1] == '/') {
-        op = (op & ~OP_KIND) | OP_FOLLOW; /* "link/" is the directory */
+    op = tr_op_for(op, path);
+    if (shape != SH_FD && (op & OP_KIND) == OP_FOLLOW) {
+        return -EINVAL; /* readlink("link/"), lchown("link/") ... */
     }
-    rc = tr_locate_for(c, G_AT_FDCWD, path, op, &l);
+    rc = tr_locate_for(G_AT_FDCWD, path, op, &l);
     if (rc) {
         return rc;
     }
@@ -515,9 +529,14 @@ static int tr_do_readlink(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
     if (rc || !path[0]) {
         return rc == TR_KEEP ? 0 : rc;
     }
-    rc = tr_locate(c, dirfd, path, OP_INSPECT, &l);
+    rc = tr_locate(dirfd, path, tr_op_for(OP_INSPECT, path), &l);
     if (rc) {
         return rc;
+    }
+    if (path[strlen(path) - 1] == '/' && strlen(path) > 1) {
+        /* "link/" is what the link leads to, never a link: EINVAL */
+        rc = tr_loc_fd(c, &l, O_PATH, OP_FOLLOW);
+        return rc < 0 ? rc : -EINVAL;
     }
     if (l.where == TW_EXE) {
         /* QEMU answers /proc/self/exe with the guest program */
@@ -608,7 +627,7 @@ static int tr_open_loc(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
                 goto done;
             }
             if (fd == -ENOENT) {
-                int rc = tr_relocate_dangling(c, l, op);
+                int rc = tr_relocate_dangling(l, op);
 
                 if (rc < 0) {
                     return rc;
@@ -625,7 +644,7 @@ static int tr_open_loc(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
                               RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
         }
         if (fd == -ENOENT && op == OP_FOLLOW && !creates) {
-            int rc = tr_relocate_dangling(c, l, op);
+            int rc = tr_relocate_dangling(l, op);
 
             if (rc < 0) {
                 return rc;
@@ -703,7 +722,7 @@ static int tr_do_open(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
     } else {
         op = OP_FOLLOW;
     }
-    rc = tr_locate(c, dirfd, path, op, &l);
+    rc = tr_locate(dirfd, path, op, &l);
     if (rc) {
         return rc;
     }
@@ -766,7 +785,7 @@ static int tr_do_openat2(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS])
     } else {
         op = flags & (uint64_t)t->o_nofollow ? OP_INSPECT : OP_FOLLOW;
     }
-    rc = tr_locate(c, dirfd, path, op, &l);
+    rc = tr_locate(dirfd, path, op, &l);
     if (rc) {
         return rc;
     }
@@ -799,7 +818,7 @@ static int tr_sock(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS], int ai,
     n = strnlen(sa.path, (size_t)len - 2);
     memcpy(path, sa.path, n);
     path[n] = 0;
-    rc = tr_locate_for(c, G_AT_FDCWD, path, op, &l);
+    rc = tr_locate_for(G_AT_FDCWD, path, op, &l);
     if (rc) {
         return rc;
     }
@@ -807,7 +826,7 @@ static int tr_sock(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS], int ai,
         if (l.where == TW_FD) {
             snprintf(out, sizeof(out), "%s", l.fdlink);
         } else {
-            fd = tr_follow_fd(c, &l, op);
+            fd = tr_loc_fd(c, &l, O_PATH, op);
             if (fd < 0) {
                 return fd;
             }
@@ -834,7 +853,6 @@ static int tr_sock(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS], int ai,
 /* The guest's msghdr: {name, namelen, iov, iovlen, control, controllen,
  * flags}, each an abi_long slot except the ints (padded on 64-bit). */
 #define TR_MSG_SLOTS 7
-#define TR_MMSG_MAX 8 /* sendmmsg entries rewritten per call */
 
 /* Rewrite the unix address of msghdr at raw (w-byte slots); 1 if done. */
 static int tr_msg(struct sfemu_tr_call *c, uint8_t *raw, size_t w, int k)
@@ -848,7 +866,7 @@ static int tr_msg(struct sfemu_tr_call *c, uint8_t *raw, size_t w, int k)
     }
     v[0] = sfemu_abi_long((int64_t)name);
     v[1] = (int64_t)(uint32_t)tr_load(raw + w, 4); /* int msg_namelen */
-    rc = tr_sock(c, v, 0, 1, OP_FOLLOW, TR_OFF_MSG + 16 * 64 + (size_t)k * 112);
+    rc = tr_sock(c, v, 0, 1, OP_FOLLOW, TR_OFF_MSGNAME + (size_t)k * 112);
     if (rc || sfemu_guest_addr(v[0]) == name) {
         return rc;
     }
@@ -1005,7 +1023,7 @@ static int tr_do_chroot(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS])
     if (!path[0]) {
         return -ENOENT;
     }
-    rc = tr_locate(c, G_AT_FDCWD, path, OP_FOLLOW, &l);
+    rc = tr_locate(G_AT_FDCWD, path, OP_FOLLOW, &l);
     if (rc) {
         return rc;
     }

@@ -125,7 +125,7 @@ static int tr_exec_open(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         fd = open(link, O_RDONLY | O_CLOEXEC);
         return tr_hold(c, fd < 0 ? (errno == ENOENT ? -EBADF : -errno) : fd);
     }
-    rc = tr_locate(c, dirfd, path, op, &l);
+    rc = tr_locate(dirfd, path, op, &l);
     if (rc) {
         return rc;
     }

@@ -544,13 +544,12 @@ static int tr_walk(char *g, int op, struct tr_loc *l)
     }
 }
 
-int tr_locate(struct sfemu_tr_call *c, int dirfd, const char *path, int op,
-              struct tr_loc *l)
+int tr_locate(int dirfd, const char *path, int op, struct tr_loc *l)
 {
     char g[PATH_MAX], base[PATH_MAX];
     int rc;
 
-    (void)c;
+    l->hops = 0;
     if (path[0] == '/') {
         snprintf(g, sizeof(g), "%s", path);
         return tr_walk(g, op, l);
@@ -601,14 +600,16 @@ bool tr_split(char *buf, const char **parent, const char **name, bool *slash)
  * (/etc/mtab -> /proc/mounts, /dev/stdin -> /proc/self/fd/0), l becomes
  * that location and 1 is returned; 0 if it is simply missing.
  */
-int tr_relocate_dangling(struct sfemu_tr_call *c, struct tr_loc *l, int op)
+int tr_relocate_dangling(struct tr_loc *l, int op)
 {
     char g[PATH_MAX], work[PATH_MAX], target[PATH_MAX], pg[PATH_MAX];
     char link[48], next[PATH_MAX];
     struct tr_loc nl;
     int rc;
 
-    (void)c;
+    if (l->hops >= TR_MAX_HOPS) {
+        return -ELOOP; /* the callers try again after a relocation */
+    }
     snprintf(g, sizeof(g), "%s", l->path);
     /* no entry at all (the usual ENOENT): nothing to follow */
     rc = tr_open_in_root(g, O_PATH | O_NOFOLLOW);
@@ -651,6 +652,7 @@ int tr_relocate_dangling(struct sfemu_tr_call *c, struct tr_loc *l, int op)
         if (rc) {
             return rc;
         }
+        nl.hops = l->hops + hops + 1;
         if (nl.where != TW_ROOT) {
             *l = nl;
             return 1;

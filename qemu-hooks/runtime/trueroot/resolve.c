@@ -48,7 +48,7 @@ int tr_loc_fd(struct sfemu_tr_call *c, struct tr_loc *l, int flags, int op)
     case TW_ROOT:
         fd = tr_open_in_root(l->path, flags);
         if (fd == -ENOENT && !(flags & O_NOFOLLOW)) {
-            rc = tr_relocate_dangling(c, l, op);
+            rc = tr_relocate_dangling(l, op);
             if (rc < 0) {
                 return rc;
             }

@@ -20,7 +20,7 @@ static pthread_key_t tr_key;
 static pthread_once_t tr_key_once = PTHREAD_ONCE_INIT;
 static _Atomic uint64_t tr_pool[TR_POOL];
 
-_Static_assert(TR_OFF_MSG + 16 * 64 + 16 * 112 <= TR_SCRATCH,
+_Static_assert(TR_OFF_MSGNAME + TR_MMSG_MAX * 112 <= TR_SCRATCH,
                "the scratch area holds every rewritten argument");
 
 uint64_t tr_load(const uint8_t *p, size_t w)

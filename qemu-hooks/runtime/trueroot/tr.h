@@ -65,8 +65,7 @@ enum tr_where {
 
 struct tr_loc {
     enum tr_where where;
-    int base;        /* TW_HOST: the exception (dir, or the file itself) */
-    bool base_dir;   /* TW_HOST: base is a directory (path beneath it) */
+    int base;        /* TW_HOST: the exception's fd (-1: not open yet) */
     bool proc;       /* TW_HOST: under /proc */
     bool own;        /* TW_HOST: /proc/<the guest's own pid>/... */
     bool readonly;   /* TW_HOST: /proc (not the guest's own) and /sys */
@@ -75,6 +74,7 @@ struct tr_loc {
     const char *exc; /* TW_HOST: the exception prefix */
     char fdlink[80]; /* TW_FD: /proc/self/fd/N or /proc/<pid>/fd/N */
     int fd;          /* TW_FD: N */
+    int hops;        /* dangling links followed to get here */
     /* TW_ROOT: the guest path as the guest wrote it (absolute); the kernel
      * resolves it, ".." and symlinks included.  TW_HOST: the lexically
      * normal path relative to base ("" for base itself). */
@@ -100,10 +100,9 @@ const char *tr_host_prefix(const char *norm); /* the matching exception */
 bool tr_proc_is_host(void);                   /* /proc is an exception */
 int tr_proc_fd(void);                         /* the host's /proc, O_PATH */
 
-/* locate.c */
-int tr_locate(struct sfemu_tr_call *c, int dirfd, const char *path, int op,
-              struct tr_loc *l);
-int tr_relocate_dangling(struct sfemu_tr_call *c, struct tr_loc *l, int op);
+/* locate.c: 0 with l set, or -host errno. */
+int tr_locate(int dirfd, const char *path, int op, struct tr_loc *l);
+int tr_relocate_dangling(struct tr_loc *l, int op);
 int tr_strip(const char *host, char *out);
 /* Split an absolute path in place: parent, last name, trailing slash;
  * false when the last name is ".", ".." or none ("/"). */
@@ -111,7 +110,7 @@ bool tr_split(char *buf, const char **parent, const char **name, bool *slash);
 int tr_guest_cwd(char *out);
 void tr_normalize(const char *in, char *out);
 bool tr_under(const char *path, const char *prefix, size_t len);
-
+/* The guest path of what a /proc link (fd/N, cwd) points to. */
 int tr_fd_view(const char *link, char *out, bool cwd);
 
 /* trueroot.c: openat2 with RESOLVE_* (EAGAIN retried), in the root. */
@@ -141,6 +140,8 @@ void tr_scratch_init(void);
 #define TR_OFF_SOCK (2 * TR_SLOT)      /* a rewritten sockaddr_un */
 #define TR_OFF_ARR (TR_OFF_SOCK + 128) /* a rewritten socketcall array */
 #define TR_OFF_MSG (TR_OFF_ARR + 64)   /* a rewritten msghdr array */
+#define TR_MMSG_MAX 8                  /* ... of this many messages */
+#define TR_OFF_MSGNAME (TR_OFF_MSG + TR_MMSG_MAX * 64) /* their addresses */
 #define TR_SCRATCH (4 * 4096)
 
 /* exec.c */
