@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1040,6 +1041,31 @@ static void check_escapes(void)
           "/proc/self/fd/N/.. for each of the %d open fds (the root's own "
           "included): never the host",
           tried);
+
+    /* a child is in the guest's world: its /proc links are the guest's */
+    {
+        int pfd[2] = { -1, -1 };
+        pid_t kid = pipe(pfd) == 0 ? fork() : -1;
+        char ch;
+
+        if (kid == 0) {
+            close(pfd[1]);
+            if (read(pfd[0], &ch, 1) < 0) {
+                _exit(1);
+            }
+            _exit(0);
+        }
+        close(pfd[0]);
+        snprintf(p, sizeof(p), "/proc/%d/root/../..%s/etc/passwd", (int)kid, H);
+        check(!strcmp(guest_read(p), rootfs_passwd),
+              "/proc/<child>/root/..: the guest's root (%s)", p);
+        snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)kid);
+        fd = S(open, P(p), O_RDONLY);
+        check(fd >= 0, "/proc/<child>/cmdline is visible");
+        close((int)fd);
+        close(pfd[1]);
+        waitpid(kid, NULL, 0);
+    }
 
     /* /proc of other processes, and links to the host's memory */
     check(S(stat, P("/proc/1/root"), P(&st)) == -ENOENT &&
