@@ -14,6 +14,10 @@
 #include "exec/page-protection.h"
 #include "user/page-protection.h"
 #include "target_fcntl.h"
+#include "fd-trans.h"
+#include "qemu/path.h"
+#include "user/safe-syscall.h"
+#include <linux/unistd.h>
 #include "sfemu-glue.h"
 #include "sfemu-host.h"
 
@@ -267,6 +271,58 @@ static void glue_guest_maps(void (*cb)(void *, uint64_t, uint64_t, int,
     mmap_unlock();
 }
 
+/* QEMU's fcntl_flags_tbl (static in syscall.c): guest open flags. */
+static const bitmask_transtbl glue_open_flags[] = {
+    { TARGET_O_ACCMODE, TARGET_O_WRONLY, O_ACCMODE, O_WRONLY },
+    { TARGET_O_ACCMODE, TARGET_O_RDWR, O_ACCMODE, O_RDWR },
+    { TARGET_O_CREAT, TARGET_O_CREAT, O_CREAT, O_CREAT },
+    { TARGET_O_EXCL, TARGET_O_EXCL, O_EXCL, O_EXCL },
+    { TARGET_O_NOCTTY, TARGET_O_NOCTTY, O_NOCTTY, O_NOCTTY },
+    { TARGET_O_TRUNC, TARGET_O_TRUNC, O_TRUNC, O_TRUNC },
+    { TARGET_O_APPEND, TARGET_O_APPEND, O_APPEND, O_APPEND },
+    { TARGET_O_NONBLOCK, TARGET_O_NONBLOCK, O_NONBLOCK, O_NONBLOCK },
+    { TARGET_O_SYNC, TARGET_O_DSYNC, O_SYNC, O_DSYNC },
+    { TARGET_O_SYNC, TARGET_O_SYNC, O_SYNC, O_SYNC },
+    { TARGET_FASYNC, TARGET_FASYNC, FASYNC, FASYNC },
+    { TARGET_O_DIRECTORY, TARGET_O_DIRECTORY, O_DIRECTORY, O_DIRECTORY },
+    { TARGET_O_NOFOLLOW, TARGET_O_NOFOLLOW, O_NOFOLLOW, O_NOFOLLOW },
+    { TARGET_O_DIRECT, TARGET_O_DIRECT, O_DIRECT, O_DIRECT },
+    { TARGET_O_NOATIME, TARGET_O_NOATIME, O_NOATIME, O_NOATIME },
+    { TARGET_O_CLOEXEC, TARGET_O_CLOEXEC, O_CLOEXEC, O_CLOEXEC },
+    { TARGET_O_PATH, TARGET_O_PATH, O_PATH, O_PATH },
+    { TARGET_O_TMPFILE, TARGET_O_TMPFILE, O_TMPFILE, O_TMPFILE },
+#if TARGET_O_LARGEFILE != 0 || O_LARGEFILE != 0
+    { TARGET_O_LARGEFILE, TARGET_O_LARGEFILE, O_LARGEFILE, O_LARGEFILE },
+#endif
+};
+
+static int glue_openat2(int dirfd, const char *path, uint64_t guest_flags,
+                        int host_flags, uint64_t mode, uint64_t resolve)
+{
+    struct open_how_ver0 how = {
+        .flags = target_to_host_bitmask(guest_flags, glue_open_flags) |
+                 (unsigned)host_flags,
+        .mode = mode,
+        .resolve = resolve,
+    };
+    int fd = safe_syscall(__NR_openat2, dirfd, path, &how, sizeof(how));
+
+    if (fd < 0) {
+        return -errno;
+    }
+    fd_trans_unregister(fd);
+    return fd;
+}
+
+/*
+ * path() maps a name to base + name when that exists; with a base that is
+ * a file, base + "/anything" never does (ENOTDIR), so every name passes.
+ */
+static void glue_prefix_off(void)
+{
+    init_paths("/proc/self/stat");
+}
+
 static const struct sfemu_host_ops sfemu_ops = {
     .real_syscall = glue_real_syscall,
     .read_mem = glue_read_mem,
@@ -284,6 +340,8 @@ static const struct sfemu_host_ops sfemu_ops = {
     .get_pc = glue_get_pc,
     .cpu_index = glue_cpu_index,
     .guest_maps = glue_guest_maps,
+    .openat2 = glue_openat2,
+    .prefix_off = glue_prefix_off,
 };
 
 void sfemu_add_plugins(QemuPluginList *head)
@@ -366,6 +424,8 @@ void sfemu_init(CPUArchState *env, const char *ld_prefix)
     t.o_nofollow = TARGET_O_NOFOLLOW;
     t.o_directory = TARGET_O_DIRECTORY;
     t.o_path = TARGET_O_PATH;
+    t.o_trunc = TARGET_O_TRUNC;
+    t.o_tmpfile = TARGET_O_TMPFILE;
     t.exec_path = exec_path;
     t.ld_prefix = ld_prefix;
     t.cpu_model = glue_cpu_model(env_cpu(env));

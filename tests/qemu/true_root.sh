@@ -44,6 +44,14 @@ expect_grep "/dev/null is the host's (documented exception)" "open /dev/null -> 
 expect_grep "... even when the rootfs has a file there (QEMU's -L lookup bypassed)" "^content=\[\]$" "$TMP/o"
 run open /proc/self/maps > "$TMP/o" 2>&1
 expect_grep "/proc/self/maps is QEMU's emulated one (the guest's binary first)" "content=\[[0-9a-f]+-[0-9a-f]+ .*/bin/probe$" "$TMP/o"
+expect_no_grep "... with guest addresses, not QEMU's own" "qemu-arm" "$TMP/o"
+run open "/proc/self/root/../../..$TMP/hostside/banner" > "$TMP/o" 2>&1
+expect_grep "/proc/self/root/.. is the guest's root, .. included" "content=\[rootfs copy" "$TMP/o"
+ln -s /proc/self/fd/0 "$ROOT/dev/stdin"           # as firmware trees have it
+echo "from the pipe" | run open /dev/stdin > "$TMP/o" 2>&1
+expect_grep "/dev/stdin -> /proc/self/fd/0 reopens the guest's stdin" "content=\[from the pipe" "$TMP/o"
+run open /proc/1/status > "$TMP/o" 2>&1
+expect_grep "/proc/1 (not the guest's process) does not exist" "errno=2$" "$TMP/o"
 
 # Stock -L: the same create leaks onto the host (the problem true root fixes).
 "$QDIR/qemu-arm-stock" -L "$ROOT" "$ROOT/bin/probe" creat /tmp/stock-$U > "$TMP/o" 2>&1

@@ -16,16 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "core/runtime.h"
+#include "core/syscall_names.h"
 #include "trueroot/trueroot.h"
 
 struct sfemu_runtime
@@ -118,6 +121,69 @@ static int t_errno_to_guest(int e)
     return e;
 }
 
+/* Guest open flags as the host's: the x86_64 "guest" has the host's own;
+ * the MIPS one (t_mips) is translated for the bits the checks use. */
+static int t_open_flags(uint64_t g)
+{
+    static const struct {
+        uint64_t g;
+        int h;
+    } mips[] = { { 0x100, O_CREAT },       { 0x400, O_EXCL },
+                 { 0x200, O_TRUNC },       { 0x20000, O_NOFOLLOW },
+                 { 0x10000, O_DIRECTORY }, { 0x8, O_APPEND } };
+    int h;
+
+    if (strcmp(sfemu_rt.t->arch, "mips")) {
+        return (int)g;
+    }
+    h = (int)(g & 3);
+    for (size_t i = 0; i < sizeof(mips) / sizeof(mips[0]); i++) {
+        h |= g & mips[i].g ? mips[i].h : 0;
+    }
+    return h;
+}
+
+static int t_openat2(int dirfd, const char *path, uint64_t gflags, int hflags,
+                     uint64_t mode, uint64_t resolve)
+{
+    struct {
+        uint64_t flags, mode, resolve;
+    } how = { (uint64_t)(t_open_flags(gflags) | hflags), mode, resolve };
+    long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+
+    return fd < 0 ? -errno : (int)fd;
+}
+
+static int t_prefix_off_calls;
+
+static void t_prefix_off(void)
+{
+    t_prefix_off_calls++;
+}
+
+/* The runtime's syscall name table, for the x86_64 "guest". */
+int sfemu_syscall_num(const char *name)
+{
+    static const struct {
+        const char *name;
+        int num;
+    } nums[] = {
+        { "fstat", SYS_fstat },         { "fchdir", SYS_fchdir },
+        { "fstatfs", SYS_fstatfs },     { "mkdirat", SYS_mkdirat },
+        { "unlinkat", SYS_unlinkat },   { "mknodat", SYS_mknodat },
+        { "renameat", SYS_renameat },   { "linkat", SYS_linkat },
+        { "symlinkat", SYS_symlinkat }, { "readlinkat", SYS_readlinkat },
+        { "fchownat", SYS_fchownat },
+    };
+
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+        if (!strcmp(nums[i].name, name)) {
+            return nums[i].num;
+        }
+    }
+    return -1; /* fstat64, fstatfs64: x86_64 has none */
+}
+
 static const struct sfemu_host_ops t_ops = {
     .real_syscall = t_real,
     .read_mem = t_read_mem,
@@ -126,6 +192,8 @@ static const struct sfemu_host_ops t_ops = {
     .g2h = t_g2h,
     .guest_alloc = t_guest_alloc,
     .errno_to_guest = t_errno_to_guest,
+    .openat2 = t_openat2,
+    .prefix_off = t_prefix_off,
 };
 
 static const struct sfemu_target t_target = {
@@ -137,6 +205,8 @@ static const struct sfemu_target t_target = {
     .o_nofollow = O_NOFOLLOW,
     .o_directory = O_DIRECTORY,
     .o_path = O_PATH,
+    .o_trunc = O_TRUNC,
+    .o_tmpfile = O_TMPFILE,
 };
 
 /* A big-endian 32-bit guest with MIPS open flags (x86 reads 0x500 as
@@ -150,9 +220,11 @@ static const struct sfemu_target t_mips = {
     .o_nofollow = 0x20000,
     .o_directory = 0x10000,
     .o_path = 0x200000,
+    .o_trunc = 0x200,
+    .o_tmpfile = 0x410000,
 };
 
-/* One guest syscall as the runtime runs it. */
+/* One guest syscall as the runtime runs it (core/realcall.c). */
 static int64_t tsys(int num, const char *name, int64_t *args)
 {
     struct sfemu_tr_call c;
@@ -162,7 +234,7 @@ static int64_t tsys(int num, const char *name, int64_t *args)
     if (rc) {
         return rc;
     }
-    ret = t_real(num, args);
+    ret = c.done ? c.ret : t_real(c.num, args);
     sfemu_trueroot_leave(&c, &ret);
     return ret;
 }
@@ -179,9 +251,12 @@ static const char *at(const char *dir, const char *rel)
 {
     static char buf[4][PATH_MAX];
     static int i;
-    char *b = buf[i++ % 4];
+    char *b = buf[i++ % 4], d[PATH_MAX];
 
-    snprintf(b, PATH_MAX, "%s%s", dir, rel);
+    snprintf(d, sizeof(d), "%s", dir); /* dir may be an earlier result */
+    if (snprintf(b, PATH_MAX, "%s%s", d, rel) >= PATH_MAX) {
+        abort();
+    }
     return b;
 }
 
@@ -328,46 +403,47 @@ static void check_passthrough(void)
     int64_t a[SFEMU_NARGS] = { 1, 2, 3, 4, 5, 6, 7, 8 }, orig[SFEMU_NARGS];
     struct sfemu_tr_call c;
     struct stat st;
-    char dev[] = "/dev/null", proc[] = "/proc/self/status", buf[256];
+    char buf[256];
     int64_t fd;
 
     memcpy(orig, a, sizeof(a));
     check(sfemu_trueroot_enter(SYS_getpid, "getpid", a, &c) == 0 &&
-              !memcmp(a, orig, sizeof(a)) && c.nfds == 0,
+              !memcmp(a, orig, sizeof(a)) && c.nfds == 0 && !c.done,
           "non-path syscall untouched");
+    check(t_prefix_off_calls > 0, "QEMU's own -L lookup is turned off");
 
-    a[0] = P(dev);
-    a[1] = O_RDWR;
-    check(
-        sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 && c.nfds == 0 &&
-            !strcmp((const char *)(uintptr_t)a[0], "/proc/self/root/dev/null"),
-        "/dev/null goes to the host through /proc/self/root (QEMU's -L "
-        "lookup cannot map it into the rootfs)");
-    fd = t_real(SYS_open, a);
-    sfemu_trueroot_leave(&c, &fd);
+    fd = S(open, P("/dev/null"), O_RDWR);
     check(fd >= 0 && fstat((int)fd, &st) == 0 && S_ISCHR(st.st_mode) &&
               st.st_rdev == makedev(1, 3),
           "/dev/null opens the host's null device");
     close((int)fd);
-
-    a[0] = P(proc);
-    a[1] = O_RDONLY;
-    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 && a[0] == P(proc),
-          "/proc/self/status argument untouched (QEMU matches it literally)");
-    fd = t_real(SYS_open, a);
-    sfemu_trueroot_leave(&c, &fd);
-    check(strstr(fd_text(fd, buf, sizeof(buf)), "Name:") != NULL,
+    check(strstr(guest_read("/proc/self/status"), "Name:") != NULL,
           "/proc/self/status reads the host's proc");
     check(
         strstr(guest_read("/mtab"), "Name:") != NULL,
         "dangling firmware link /mtab -> /proc/self/status reaches the host proc");
 
+    /* QEMU's emulated /proc files: QEMU must see them by name */
+    a[0] = P("/proc/self/maps");
+    a[1] = O_RDONLY;
+    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 && !c.done &&
+              !strcmp((const char *)(uintptr_t)a[0], "/proc/self/maps"),
+          "/proc/self/maps goes to QEMU by name (its emulation)");
+    sfemu_trueroot_leave(&c, &fd);
+
     memset(a, 0, sizeof(a));
-    a[0] = AT_FDCWD;
+    a[0] = S(open, P("/tmp"), O_RDONLY | O_DIRECTORY);
     a[1] = 0;
     check(sfemu_trueroot_enter(SYS_utimensat, "utimensat", a, &c) == 0 &&
               a[1] == 0 && c.nfds == 0,
-          "utimensat(fd, NULL) stays an fd operation");
+          "utimensat(fd, NULL) on a root directory stays an fd operation");
+    sfemu_trueroot_leave(&c, &fd);
+    close((int)a[0]);
+    fd = S(open, P("/dev/null"), O_RDONLY);
+    check(S(utimensat, fd, 0, 0, 0) == -EPERM,
+          "utimensat(fd, NULL) on the host's /dev/null: EPERM");
+    close((int)fd);
+    (void)buf;
 }
 
 static void check_cwd_outside(void)
@@ -589,6 +665,59 @@ static void check_sockets(void)
     close(sx);
 }
 
+/* sendmsg/sendmmsg to a named datagram socket: the root's, not the host's. */
+static void check_sendmsg(void)
+{
+    struct sockaddr_un to = { .sun_family = AF_UNIX },
+                       hs = { .sun_family = AF_UNIX };
+    struct iovec iov = { .iov_base = "dgram", .iov_len = 5 };
+    struct msghdr m = { .msg_name = &to,
+                        .msg_namelen = sizeof(to),
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1 };
+    struct mmsghdr mm[6];
+    int rx = socket(AF_UNIX, SOCK_DGRAM, 0),
+        hx = socket(AF_UNIX, SOCK_DGRAM, 0);
+    int tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+    char buf[16] = { 0 };
+    int64_t n;
+
+    snprintf(to.sun_path, sizeof(to.sun_path), "/tmp/sfemu-tr-dg-%d",
+             (int)getpid());
+    snprintf(hs.sun_path, sizeof(hs.sun_path), "%.80s", at(R, to.sun_path));
+    check(bind(rx, (struct sockaddr *)&hs, sizeof(hs)) == 0,
+          "a datagram socket bound at rootfs%s", to.sun_path);
+    /* a host socket at the same guest path: must get nothing */
+    if (bind(hx, (struct sockaddr *)&to, sizeof(to)) != 0) {
+        perror("bind host");
+    }
+    n = S(sendmsg, tx, P(&m), 0);
+    check(n == 5 && recv(rx, buf, sizeof(buf), MSG_DONTWAIT) == 5 &&
+              !memcmp(buf, "dgram", 5),
+          "sendmsg(msg_name %s) reaches the root's socket", to.sun_path);
+    check(recv(hx, buf, sizeof(buf), MSG_DONTWAIT) < 0,
+          "... and not the host's at that path");
+    check(m.msg_name == &to && m.msg_namelen == sizeof(to),
+          "the guest's msghdr is not modified");
+    for (int i = 0; i < 6; i++) {
+        mm[i].msg_hdr = m;
+        mm[i].msg_len = 0;
+    }
+    n = S(sendmmsg, tx, P(mm), 6, 0);
+    check(n == 6, "sendmmsg of 6 messages to a unix name: %d sent", (int)n);
+    n = 0;
+    while (recv(rx, buf, sizeof(buf), MSG_DONTWAIT) == 5) {
+        n++;
+    }
+    check(n == 6 && recv(hx, buf, sizeof(buf), MSG_DONTWAIT) < 0,
+          "... all at the root's socket, none at the host's");
+    close(rx);
+    close(hx);
+    close(tx);
+    unlink(at(R, to.sun_path));
+    unlink(to.sun_path);
+}
+
 static void check_more_paths(void)
 {
     char buf[PATH_MAX];
@@ -641,25 +770,21 @@ static void *guest32_body(void *mem)
     uint8_t *sa = (uint8_t *)mem + 256, *arr = (uint8_t *)mem + 512;
     int64_t a[SFEMU_NARGS] = { 0 }, ret = 0;
     struct sfemu_tr_call c;
-    const char *out;
     uint8_t *nsa;
 
     strcpy(text, "/dangling2");
     a[0] = g32(text);
-    a[1] = 0x100 | 0x400; /* MIPS O_CREAT|O_EXCL */
-    check(
-        sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
-            (a[0] < 0) == ((uintptr_t)text >= 0x80000000u) &&
-            (out = str32(a[0])) && strstr(out, "/proc/self/fd/") == out &&
-            !strcmp(strrchr(out, '/'), "/dangling2"),
-        "32-bit BE, MIPS O_CREAT|O_EXCL: the link entry itself, not its target");
-    sfemu_trueroot_leave(&c, &ret);
+    a[1] = 0x100 | 0x400 | 1; /* MIPS O_CREAT|O_EXCL|O_WRONLY */
+    check(tsys(SYS_open, "open", a) == -EEXIST && !exists(at(R, "/tmp/dt2")),
+          "32-bit BE, MIPS O_CREAT|O_EXCL on a dangling link: EEXIST, the "
+          "link itself, not its target");
     a[0] = g32(text);
-    a[1] = 0x100; /* MIPS O_CREAT: follows the dangling link */
-    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
-              !strcmp(strrchr(str32(a[0]), '/'), "/dt2"),
-          "32-bit BE, MIPS O_CREAT: follows the dangling link to /tmp/dt2");
-    sfemu_trueroot_leave(&c, &ret);
+    a[1] = 0x100 | 1; /* MIPS O_CREAT|O_WRONLY: follows the dangling link */
+    ret = tsys(SYS_open, "open", a);
+    check(ret >= 0 && exists(at(R, "/tmp/dt2")),
+          "32-bit BE, MIPS O_CREAT: creates the link's target rootfs/tmp/dt2");
+    close((int)ret);
+    unlink(at(R, "/tmp/dt2"));
 
     sa[0] = 0; /* sa_family AF_UNIX, big-endian */
     sa[1] = 1;
@@ -707,46 +832,373 @@ static void check_guest32(void)
     munmap(mem, 4096);
 }
 
+static struct {
+    int calls, kind, fd_ok;
+    char interp[64], path[PATH_MAX];
+} seen;
+
+static int t_runner(const struct sfemu_exec_file *f)
+{
+    struct stat st;
+
+    seen.calls++;
+    seen.kind = f->kind;
+    seen.fd_ok = fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode);
+    snprintf(seen.interp, sizeof(seen.interp), "%s",
+             f->interp ? f->interp : "");
+    snprintf(seen.path, sizeof(seen.path), "%s", f->guest_path);
+    return -E2BIG; /* a marker: the runner's answer is the call's */
+}
+
 static void check_exec(void)
 {
-    int64_t a[SFEMU_NARGS] = { 0 }, ret = -ENOEXEC;
-    struct sfemu_tr_call c;
-    char prog[] = "/bin/prog";
-    const char *want = at(R, "/bin/prog");
+    char elf[PATH_MAX];
+    int in, out;
+    ssize_t n;
+    char buf[8192];
 
-    a[0] = P(prog);
-    check(sfemu_trueroot_enter(SYS_execve, "execve", a, &c) == 0 &&
-              !strcmp((const char *)(intptr_t)a[0], want),
-          "execve(/bin/prog) runs the host path of rootfs/bin/prog");
-    sfemu_trueroot_leave(&c, &ret);
-    check(ret == -ENOEXEC && c.nfds == 0,
-          "leave() keeps a failed execve's result and closes fds");
+    check(S(execve, P("/bin/prog"), 0, 0) == -ENOEXEC,
+          "execve of a firmware script: ENOEXEC (the host's execve never "
+          "runs, the default runner refuses)");
+    /* a host (x86_64) ELF written into the root */
+    snprintf(elf, sizeof(elf), "%s/bin/hostelf", R);
+    in = open("/proc/self/exe", O_RDONLY);
+    out = open(elf, O_CREAT | O_WRONLY | O_TRUNC, 0755);
+    n = in >= 0 ? read(in, buf, sizeof(buf)) : -1;
+    check(n > 64 && out >= 0 && write(out, buf, (size_t)n) == n,
+          "an x86_64 ELF header copied to rootfs/bin/hostelf");
+    close(in);
+    close(out);
+
+    sfemu_trueroot_set_exec_runner(t_runner);
+    check(S(execve, P("/bin/prog"), 0, 0) == -E2BIG && seen.calls == 1 &&
+              seen.kind == SFEMU_EXEC_SCRIPT && seen.fd_ok &&
+              !strcmp(seen.interp, "/bin/sh") &&
+              !strcmp(seen.path, "/bin/prog"),
+          "the runner gets the script's fd, kind and interpreter \"%s\"",
+          seen.interp);
+    check(S(execve, P("/bin/hostelf"), 0, 0) == -E2BIG &&
+              seen.kind == SFEMU_EXEC_GUEST_ELF,
+          "an ELF of the guest's machine (x86_64 here) is the guest's kind");
+    buf[18] = 40; /* e_machine EM_ARM, little-endian */
+    buf[19] = 0;
+    out = open(elf, O_WRONLY | O_TRUNC);
+    check(out >= 0 && write(out, buf, (size_t)n) == n, "now an ARM header");
+    close(out);
+    check(S(execve, P("/bin/hostelf"), 0, 0) == -E2BIG &&
+              seen.kind == SFEMU_EXEC_FOREIGN,
+          "an ELF of another machine is foreign");
+    check(S(execve, P("/proc/self/root/bin/prog"), 0, 0) == -E2BIG &&
+              seen.kind == SFEMU_EXEC_SCRIPT,
+          "/proc/self/root/bin/prog is the root's");
+    seen.calls = 0;
+    check(S(execve, P("/tmp"), 0, 0) == -EACCES && seen.calls == 0,
+          "execve of a directory: EACCES");
+    chmod(at(R, "/bin/prog"), 0644);
+    check(S(execve, P("/bin/prog"), 0, 0) == -EACCES && seen.calls == 0,
+          "execve without execute permission: EACCES");
+    chmod(at(R, "/bin/prog"), 0755);
+    check(S(execve, P("/nonexistent"), 0, 0) == -ENOENT,
+          "execve of a missing file: ENOENT");
+    check(S(execveat, AT_FDCWD, P("/etc/passwd"), 0, 0, 0) == -EACCES,
+          "execveat of a non-executable rootfs file: EACCES");
+    sfemu_trueroot_set_exec_runner(NULL);
+    unlink(elf);
 }
 
 static void check_hosts_override(void)
 {
-    int64_t a[SFEMU_NARGS] = { 0 };
-    struct sfemu_tr_call c;
-    char opt[] = "/opt/hostside/file", null[] = "/dev/null";
+    char hx[256], file[PATH_MAX], up[PATH_MAX], esc[PATH_MAX], arg[300];
 
-    check(sfemu_trueroot_init(R, "+/opt/hostside") == 0,
-          "init with SFEMU_HOST_PATHS=+/opt/hostside");
-    a[0] = P(opt);
-    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
-              !strcmp((const char *)(uintptr_t)a[0],
-                      "/proc/self/root/opt/hostside/file"),
-          "added host path goes to the host");
-    a[0] = P(null);
-    check(
-        sfemu_trueroot_enter(SYS_open, "open", a, &c) == 0 &&
-            !strcmp((const char *)(uintptr_t)a[0], "/proc/self/root/dev/null"),
-        "defaults kept with '+'");
-    check(sfemu_trueroot_init(R, "/opt/hostside") == 0,
-          "init with SFEMU_HOST_PATHS=/opt/hostside");
-    a[0] = P(null);
-    check(sfemu_trueroot_enter(SYS_open, "open", a, &c) == -ENOENT,
+    snprintf(hx, sizeof(hx), "%s/hostx", base);
+    mkdirs(hx);
+    mkdirs(at(R, hx)); /* ".." is physical in the root: hostx must exist */
+    put_file(at(hx, "/file"), "HOSTX\n", 0644);
+    link_to(at(H, "/etc/passwd"), at(hx, "/esc"));
+    snprintf(arg, sizeof(arg), "+%.256s", hx);
+    check(sfemu_trueroot_init(R, arg) == 0, "init with SFEMU_HOST_PATHS=+%s",
+          hx);
+    snprintf(file, sizeof(file), "%s/file", hx);
+    check(!strcmp(guest_read(file), "HOSTX\n"),
+          "an added host path goes to the host");
+    snprintf(up, sizeof(up), "%s/../host/etc/passwd", hx);
+    check(!strcmp(guest_read(up), rootfs_passwd),
+          ".. out of a host path is back in the root (%s)", up);
+    snprintf(esc, sizeof(esc), "%s/esc", hx);
+    check(strcmp(guest_read(esc), host_marker) != 0,
+          "a symlink inside a host path cannot leave it (%s)", guest_read(esc));
+    check(S(unlink, P(file)) == -EPERM && exists(at(hx, "/file")),
+          "unlink of a host path: EPERM");
+    check(strstr(guest_read("/dev/null"), "error") == NULL,
+          "defaults kept with '+'");
+    snprintf(arg, sizeof(arg), "%.256s", hx);
+    check(sfemu_trueroot_init(R, arg) == 0, "init with SFEMU_HOST_PATHS=%s",
+          hx);
+    check(S(open, P("/dev/null"), O_RDONLY) == -ENOENT,
           "without '+' /dev/null is the rootfs's (which has no /dev: ENOENT)");
+    check(S(open, P("/proc/self/status"), O_RDONLY) == -ENOENT,
+          "... and /proc too");
     check(sfemu_trueroot_init(R, NULL) == 0, "back to the default host paths");
+}
+
+/* Each escape class of issue 12, on the host: none may reach H. */
+static void check_escapes(void)
+{
+    char p[PATH_MAX], buf[PATH_MAX];
+    int64_t dfd, fd, n;
+    int escaped = 0, tried = 0;
+    struct stat st;
+
+    /* 1. lexical clean-up must not leave a /proc link */
+    snprintf(p, sizeof(p), "/proc/self/root/../../../..%s/etc/passwd", H);
+    check(!strcmp(guest_read(p), rootfs_passwd), "%s: the rootfs copy", p);
+    snprintf(p, sizeof(p), "/proc/thread-self/root/..%s/etc/passwd", H);
+    check(!strcmp(guest_read(p), rootfs_passwd), "%s: the rootfs copy", p);
+    snprintf(p, sizeof(p), "/proc/%d/task/%d/root/..%s/etc/passwd",
+             (int)getpid(), (int)gettid(), H);
+    check(!strcmp(guest_read(p), rootfs_passwd), "%s: the rootfs copy", p);
+    check(S(chdir, P("/tmp/var")) == 0, "chdir /tmp/var");
+    snprintf(p, sizeof(p), "/proc/self/cwd/../../../../..%s/etc/passwd", H);
+    check(!strcmp(guest_read(p), rootfs_passwd), "%s: the rootfs copy", p);
+    snprintf(p, sizeof(p), "/proc/self/root/../..%s/etc/created", H);
+    fd = S(open, P(p), O_CREAT | O_WRONLY, 0644);
+    check(fd >= 0 && exists(at(at(R, H), "/etc/created")) &&
+              !exists(at(H, "/etc/created")),
+          "O_CREAT of %s lands in the root", p);
+    close((int)fd);
+    snprintf(p, sizeof(p), "/proc/self/cwd/../../..%s/etc/made", H);
+    check(S(mkdir, P(p), 0755) == 0 && exists(at(at(R, H), "/etc/made")) &&
+              !exists(at(H, "/etc/made")),
+          "mkdir of %s lands in the root", p);
+
+    /* 2. a dirfd on a host exception: ".." climbs to the guest's "/" */
+    dfd = S(open, P("/proc"), O_RDONLY | O_DIRECTORY);
+    check(dfd >= 0, "open(/proc) as a dirfd");
+    snprintf(p, sizeof(p), "../../..%s/etc/passwd", H);
+    check(!strcmp(fd_text(S(openat, dfd, P(p), O_RDONLY), buf, sizeof(buf)),
+                  rootfs_passwd),
+          "openat(/proc fd, %s): the rootfs copy", p);
+    snprintf(p, sizeof(p), "../..%s/etc/viadirfd", H);
+    fd = S(openat, dfd, P(p), O_CREAT | O_WRONLY, 0644);
+    check(fd >= 0 && exists(at(at(R, H), "/etc/viadirfd")) &&
+              !exists(at(H, "/etc/viadirfd")),
+          "openat(/proc fd, %s, O_CREAT) creates inside the root", p);
+    close((int)fd);
+    snprintf(p, sizeof(p), "self/root/..%s/etc/passwd", H);
+    check(!strcmp(fd_text(S(openat, dfd, P(p), O_RDONLY), buf, sizeof(buf)),
+                  rootfs_passwd),
+          "openat(/proc fd, %s): the rootfs copy", p);
+    snprintf(p, sizeof(p), "../..%s/etc/dirfdlink", H);
+    check(S(symlinkat, P("/x"), dfd, P(p)) == 0 &&
+              exists(at(at(R, H), "/etc/dirfdlink")) &&
+              !exists(at(H, "/etc/dirfdlink")),
+          "symlinkat(target, /proc fd, %s) inside the root", p);
+    close((int)dfd);
+    dfd = S(open, P("/dev/pts"), O_RDONLY | O_DIRECTORY);
+    snprintf(p, sizeof(p), "../../..%s/etc/passwd", H);
+    check(dfd >= 0 &&
+              !strcmp(fd_text(S(openat, dfd, P(p), O_RDONLY), buf, sizeof(buf)),
+                      rootfs_passwd),
+          "openat(/dev/pts fd, %s): the rootfs copy", p);
+    close((int)dfd);
+
+    /* /proc/self/fd/N/..: a guest dirfd, and every fd the process has */
+    dfd = S(open, P("/tmp"), O_RDONLY | O_DIRECTORY);
+    snprintf(p, sizeof(p), "/proc/self/fd/%d/../../..%s/etc/passwd", (int)dfd,
+             H);
+    check(!strcmp(guest_read(p), rootfs_passwd), "%s: the rootfs copy", p);
+    close((int)dfd);
+    for (int i = 0; i < 1024; i++) {
+        const char *t;
+
+        if (fcntl(i, F_GETFD) < 0) {
+            continue;
+        }
+        snprintf(p, sizeof(p), "/proc/self/fd/%d/../../../../..%s/etc/passwd",
+                 i, H);
+        t = guest_read(p);
+        tried++;
+        escaped += !strcmp(t, host_marker);
+    }
+    check(tried > 0 && escaped == 0,
+          "/proc/self/fd/N/.. for each of the %d open fds (the root's own "
+          "included): never the host",
+          tried);
+
+    /* a child is in the guest's world: its /proc links are the guest's */
+    {
+        int pfd[2] = { -1, -1 };
+        pid_t kid = pipe(pfd) == 0 ? fork() : -1;
+        char ch;
+
+        if (kid == 0) {
+            close(pfd[1]);
+            if (read(pfd[0], &ch, 1) < 0) {
+                _exit(1);
+            }
+            _exit(0);
+        }
+        close(pfd[0]);
+        snprintf(p, sizeof(p), "/proc/%d/root/../..%s/etc/passwd", (int)kid, H);
+        check(!strcmp(guest_read(p), rootfs_passwd),
+              "/proc/<child>/root/..: the guest's root (%s)", p);
+        snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)kid);
+        fd = S(open, P(p), O_RDONLY);
+        check(fd >= 0, "/proc/<child>/cmdline is visible");
+        close((int)fd);
+        close(pfd[1]);
+        waitpid(kid, NULL, 0);
+    }
+
+    /* /proc of other processes, and links to the host's memory */
+    check(S(stat, P("/proc/1/root"), P(&st)) == -ENOENT &&
+              S(open, P("/proc/1/environ"), O_RDONLY) == -ENOENT,
+          "/proc/1 (not the guest's) does not exist");
+    check(S(open, P("/proc/self/mem"), O_RDWR) == -EACCES &&
+              S(open, P("/proc/self/map_files"), O_RDONLY) == -EACCES,
+          "/proc/self/mem and map_files: EACCES");
+    check(S(open, P("/proc/self/exe"), O_WRONLY) == -ETXTBSY,
+          "/proc/self/exe for writing: ETXTBSY");
+    check(S(open, P("/proc/sys/kernel/core_pattern"), O_WRONLY) == -EACCES &&
+              S(open, P("/proc/sysrq-trigger"), O_WRONLY) == -EACCES &&
+              S(open, P("/sys/kernel/uevent_helper"), O_WRONLY) == -EACCES,
+          "kernel settings under /proc and /sys: not writable");
+    check(strstr(guest_read("/proc/sys/kernel/ostype"), "Linux") != NULL,
+          "... but readable");
+
+    /* host exceptions are used, never changed */
+    fd = S(open, P("/dev/null"), O_RDONLY);
+    check(S(unlink, P("/dev/null")) == -EPERM &&
+              S(chmod, P("/dev/null"), 0) == -EPERM &&
+              S(rename, P("/dev/null"), P("/tmp/null")) == -EPERM &&
+              S(link, P("/dev/null"), P("/tmp/null")) == -EPERM &&
+              S(mkdir, P("/proc/x"), 0755) == -EPERM &&
+              S(symlink, P("x"), P("/dev/pts/evil")) == -EPERM &&
+              S(fchmod, fd, 0) == -EPERM &&
+              S(fchownat, fd, P(""), 0, 0, AT_EMPTY_PATH) == -EPERM,
+          "unlink/chmod/rename/link/mkdir/symlink/fchmod on host paths: EPERM");
+    close((int)fd);
+    check(stat("/dev/null", &st) == 0 && (st.st_mode & 0777) == 0666,
+          "the host's /dev/null is intact");
+
+    link_to("/proc/self/root/tmp/selfloop", at(R, "/tmp/selfloop"));
+    check(S(open, P("/tmp/selfloop"), O_RDONLY) == -ELOOP &&
+              S(open, P("/tmp/selfloop"), O_CREAT | O_WRONLY, 0644) == -ELOOP,
+          "a link to itself through /proc/self/root: ELOOP");
+
+    /* "name/" follows a last symlink even in lstat: never from the host */
+    link_to(at(H, "/etc"), at(R, "/tmp/slashlink"));
+    check(S(lstat, P("/tmp/slashlink/"), P(&st)) == 0 && S_ISDIR(st.st_mode) &&
+              S(stat, P("/tmp/slashlink/passwd"), P(&st)) == 0 &&
+              st.st_size == (off_t)strlen(rootfs_passwd),
+          "lstat(\"link/\") is the root's directory the link names");
+    check(S(readlink, P("/tmp/slashlink/"), P(buf), sizeof(buf)) == -EINVAL,
+          "readlink(\"link/\"): EINVAL");
+    check(S(newfstatat, AT_FDCWD, P("/tmp/slashlink/"), P(&st),
+            AT_SYMLINK_NOFOLLOW) == 0 &&
+              S_ISDIR(st.st_mode),
+          "fstatat(\"link/\", AT_SYMLINK_NOFOLLOW) follows inside the root");
+
+    /* classic ones: rename, link, symlink, bind to host-looking paths */
+    put_file(at(R, "/tmp/mv"), "mv\n", 0644);
+    snprintf(p, sizeof(p), "%s/etc/moved", H);
+    check(S(rename, P("/tmp/mv"), P(p)) == 0 &&
+              exists(at(at(R, H), "/etc/moved")) && !exists(p),
+          "rename to %s stays inside", p);
+    snprintf(buf, sizeof(buf), "%s/etc/linked", H);
+    check(S(link, P(p), P(buf)) == 0 && exists(at(at(R, H), "/etc/linked")) &&
+              !exists(buf),
+          "link to %s stays inside", buf);
+    snprintf(p, sizeof(p), "/proc/self/root%s/etc/passwd", H);
+    check(S(symlink, P(p), P("/tmp/evil")) == 0 &&
+              !strcmp(guest_read("/tmp/evil"), rootfs_passwd),
+          "a guest symlink to /proc/self/root<H>/etc/passwd: the rootfs copy");
+    check(S(symlink, P("/proc/1/root/etc/passwd"), P("/tmp/evil1")) == 0 &&
+              S(open, P("/tmp/evil1"), O_RDONLY) == -ENOENT,
+          "a guest symlink to /proc/1/root/...: ENOENT");
+    check(S(mount, P("proc"), P("/tmp"), P("proc"), 0, 0) == -EPERM &&
+              S(mount, P("/proc"), P("/tmp"), 0, MS_BIND, 0) == -EPERM,
+          "mounting proc, or binding a host path, into the root: EPERM");
+    {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int sk = socket(AF_UNIX, SOCK_STREAM, 0);
+
+        if (snprintf(sa.sun_path, sizeof(sa.sun_path),
+                     "/proc/self/root%.64s/sk",
+                     H) >= (int)sizeof(sa.sun_path)) {
+            return;
+        }
+        n = S(bind, sk, P(&sa), sizeof(sa));
+        check(n == 0 && exists(at(at(R, H), "/sk")) && !exists(at(H, "/sk")),
+              "bind(%s) inside the root", sa.sun_path);
+        close(sk);
+        unlink(at(at(R, H), "/sk"));
+    }
+    S(chdir, P("/"));
+}
+
+/* A symlink swapped in and out while the guest opens through it. */
+static volatile int race_stop;
+
+static char race_dir[PATH_MAX], race_tmp[PATH_MAX], race_lnk[PATH_MAX],
+    race_file[PATH_MAX + 8], race_dfile[PATH_MAX + 8], race_host[PATH_MAX];
+
+static void *race_swapper(void *arg)
+{
+    (void)arg;
+    while (!race_stop) {
+        int fd;
+
+        mkdir(race_tmp, 0755);
+        fd = open(race_file, O_CREAT | O_WRONLY, 0644);
+        close(fd);
+        rename(race_tmp, race_dir); /* the directory ... */
+        unlink(race_lnk);
+        if (symlink(race_host, race_lnk) == 0) {
+            unlink(race_dfile);
+            rename(race_lnk, race_dir); /* ... and a link to the host */
+        }
+        unlink(race_dfile);
+        rmdir(race_dir);
+    }
+    return NULL;
+}
+
+static void check_races(void)
+{
+    enum { TRIES = 3000 };
+    pthread_t t;
+    int reads = 0, host = 0, fds = 0;
+    char buf[64];
+
+    snprintf(race_dir, sizeof(race_dir), "%s", at(R, "/tmp/race"));
+    snprintf(race_tmp, sizeof(race_tmp), "%s", at(R, "/tmp/race.tmp"));
+    snprintf(race_lnk, sizeof(race_lnk), "%s", at(R, "/tmp/race.lnk"));
+    snprintf(race_file, sizeof(race_file), "%s/passwd", race_tmp);
+    snprintf(race_dfile, sizeof(race_dfile), "%s/new", race_dir);
+    snprintf(race_host, sizeof(race_host), "%s", at(H, "/etc"));
+    pthread_create(&t, NULL, race_swapper, NULL);
+    for (int i = 0; i < TRIES; i++) {
+        int64_t fd = S(open, P("/tmp/race/passwd"), O_RDONLY);
+        int64_t cf = S(open, P("/tmp/race/new"), O_CREAT | O_WRONLY, 0644);
+        struct stat st;
+
+        if (fd >= 0) {
+            reads++;
+            host += !strcmp(fd_text(fd, buf, sizeof(buf)), host_marker);
+        }
+        if (cf >= 0) {
+            close((int)cf);
+            fds++;
+        }
+        S(stat, P("/tmp/race/passwd"), P(&st));
+    }
+    race_stop = 1;
+    pthread_join(t, NULL);
+    check(host == 0 && !exists(at(H, "/etc/new")),
+          "%d opens and %d creates raced against a swapped symlink: no host "
+          "read, no host create",
+          reads, fds);
 }
 
 static void check_fds(int first_free)
@@ -885,10 +1337,13 @@ int main(void)
     check_lookup();
     check_cwd_inside();
     check_sockets();
+    check_sendmsg();
     check_more_paths();
     check_exec();
     check_guest32();
     check_hosts_override();
+    check_escapes();
+    check_races();
     check_fds(first_free);
     check_threads();
     report_cost();

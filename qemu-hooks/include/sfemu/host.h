@@ -18,6 +18,7 @@ struct sfemu_target {
     int abi_bits;     /* 32 or 64 */
     int big_endian;   /* guest byte order */
     int o_creat, o_excl, o_nofollow, o_directory, o_path; /* guest open flags */
+    int o_trunc, o_tmpfile;
     const char *exec_path;           /* host path of the guest program */
     const char *ld_prefix;           /* -L directory or NULL */
     const char *cpu_model;           /* the running CPU model ("74Kf", "max") */
@@ -58,6 +59,16 @@ struct sfemu_host_ops {
     void (*guest_maps)(void (*cb)(void *opaque, uint64_t start, uint64_t end,
                                   int prot, uint64_t offset, const char *path),
                        void *opaque);
+    /* openat2(2) run as QEMU runs the guest's open: the guest's open flags
+     * translated to the host's (host_flags or'ed in as they are), signal-safe
+     * (QEMU_ERESTARTSYS), any stale fd translator of the new fd dropped.
+     * The new fd or -host errno.  For the true root. */
+    int (*openat2)(int dirfd, const char *path, uint64_t guest_flags,
+                   int host_flags, uint64_t mode, uint64_t resolve);
+    /* Turns QEMU's own -L lookup (path()) off from now on: the true root
+     * resolves every guest path itself and hands QEMU names -L must not
+     * map a second time. */
+    void (*prefix_off)(void);
 };
 
 /*

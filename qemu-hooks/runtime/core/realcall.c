@@ -85,11 +85,13 @@ static int64_t run_from(int i, int num, int64_t a[SFEMU_NARGS])
             }
             continue;
         }
+        rc.num = num;
+        rc.done = 0;
         err = rw->enter(num, a, &rc);
         if (err) {
             return err;
         }
-        ret = run_from(i + 1, num, a);
+        ret = rc.done ? rc.ret : run_from(i + 1, rc.num, a);
         rw->leave(&rc, &ret);
         return ret;
     }

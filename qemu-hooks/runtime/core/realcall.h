@@ -12,8 +12,11 @@
 #include "sfemu/host.h"
 
 /* Per-call bookkeeping a rewriter keeps between enter and leave, on the
- * caller's stack: opaque here, laid out by the rewriter. */
+ * caller's stack: data is opaque here, laid out by the rewriter. */
 struct sfemu_rewrite_call {
+    int num;  /* the syscall to run: enter may substitute one (mkdirat) */
+    int done; /* set by enter when it ran the call itself: ret is the result */
+    int64_t ret;
     _Alignas(8) unsigned char data[192];
 };
 
@@ -35,8 +38,9 @@ struct sfemu_rewriter {
     const char *name;
     /* Whether syscall num must go through this link (the hook map asks). */
     int (*takes)(int num);
-    /* Rewrites args in place; 0 to run the syscall, or a negative guest
-     * errno that becomes its result (then leave is not called). */
+    /* Rewrites args (and c->num) in place; 0 to run the syscall (or to take
+     * c->ret when it set c->done), or a negative guest errno that becomes
+     * its result (then leave is not called). */
     int (*enter)(int num, int64_t args[SFEMU_NARGS],
                  struct sfemu_rewrite_call *c);
     /* After the syscall: release what enter took, fix the result. */

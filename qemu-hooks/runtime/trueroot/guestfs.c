@@ -29,8 +29,10 @@ static int root_fd(void)
  * symlinks and "..") or, without one, as a host path. */
 static int mkdir_walk(int dirfd, const char *path, mode_t mode, int in_root)
 {
-    const struct dirfd_mkdir how = { .resolve = in_root ? RESOLVE_IN_ROOT : 0,
-                                     .mode = mode };
+    const struct dirfd_mkdir how = {
+        .resolve = in_root ? RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS : 0,
+        .mode = mode
+    };
 
     return dirfd_mkdir_p(dirfd, path, &how);
 }
@@ -74,7 +76,8 @@ int sfemu_guestfs_open(const char *gpath, int flags, mode_t mode)
     if (rfd < 0) {
         return dirfd_open(AT_FDCWD, gpath, flags, mode, 0);
     }
-    fd = dirfd_open(rfd, gpath, flags, mode, RESOLVE_IN_ROOT);
+    fd = dirfd_open(rfd, gpath, flags, mode,
+                    RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     close(rfd);
     return fd;
 }

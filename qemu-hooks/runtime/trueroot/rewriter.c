@@ -15,8 +15,13 @@ static int tr_rw_takes(int num)
 static int tr_rw_enter(int num, int64_t args[SFEMU_NARGS],
                        struct sfemu_rewrite_call *c)
 {
-    return sfemu_trueroot_enter(num, sfemu_syscall_name(num), args,
-                                (struct sfemu_tr_call *)c->data);
+    struct sfemu_tr_call *tc = (struct sfemu_tr_call *)c->data;
+    int rc = sfemu_trueroot_enter(num, sfemu_syscall_name(num), args, tc);
+
+    c->num = tc->num;
+    c->done = tc->done;
+    c->ret = tc->ret;
+    return rc;
 }
 
 static void tr_rw_leave(struct sfemu_rewrite_call *c, int64_t *ret)

@@ -1,19 +1,26 @@
 /*
- * True root for -L: every guest path resolves inside the rootfs, like chroot.
+ * True root for -L: every guest path resolves inside the rootfs, like chroot
+ * (user guide and guarantees: docs/true-root.md).
  */
 #ifndef SFEMU_TRUEROOT_H
 #define SFEMU_TRUEROOT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
 #include "core/realcall.h"
 #include "sfemu/host.h"
 
-#define SFEMU_TR_MAX_FDS 4
+#define SFEMU_TR_MAX_FDS 12
 
 /* Per-call bookkeeping between enter and leave (on the caller's stack). */
 struct sfemu_tr_call {
+    int num;  /* the syscall to run: enter may substitute one */
+    int done; /* enter ran the call itself: ret is its result */
+    int64_t ret;
     int nfds;
-    int fds[SFEMU_TR_MAX_FDS]; /* temporary O_PATH fds to close on leave */
+    int fds[SFEMU_TR_MAX_FDS]; /* temporary fds to close on leave */
     int kind;                  /* what leave() must fix up (e.g. getcwd) */
     int64_t args[SFEMU_NARGS]; /* the guest's original arguments */
 };
@@ -28,9 +35,10 @@ extern int sfemu_trueroot_active;
 int sfemu_trueroot_init(const char *root, const char *host_paths);
 
 /*
- * Before the real syscall: rewrite path arguments in args[] so the real
- * syscall resolves inside the root.  0 to go on, or a negative guest errno
- * that becomes the syscall's result without running it.
+ * Before the real syscall: rewrite path arguments in args[] (and maybe
+ * c->num) so the real syscall acts inside the root, or run the call here
+ * (c->done, c->ret).  0 to go on, or a negative guest errno that becomes
+ * the syscall's result without running it.
  */
 int sfemu_trueroot_enter(int num, const char *name, int64_t args[SFEMU_NARGS],
                          struct sfemu_tr_call *c);
@@ -43,5 +51,34 @@ void sfemu_trueroot_leave(struct sfemu_tr_call *c, int64_t *ret);
 
 /* The three above as the runtime's syscall rewriter (core/realcall.h). */
 extern const struct sfemu_rewriter sfemu_trueroot_rewriter;
+
+/*
+ * execve under the true root never reaches the host kernel's execve: the
+ * file is opened inside the root and handed, as an fd, to the exec runner.
+ * The default runner refuses every file with ENOEXEC; a guest-exec runner
+ * (the same patched qemu on the fd) plugs in here.
+ */
+enum sfemu_exec_kind {
+    SFEMU_EXEC_GUEST_ELF, /* an ELF of the guest's architecture */
+    SFEMU_EXEC_SCRIPT,    /* "#!": interp is the rest of that line */
+    SFEMU_EXEC_FOREIGN,   /* anything else (the host's ELF, data ...) */
+};
+
+struct sfemu_exec_file {
+    int fd; /* O_RDONLY|O_CLOEXEC on the file, regular, executable */
+    enum sfemu_exec_kind kind;
+    const char *guest_path; /* the name the guest gave ("" for an fd) */
+    const char *interp;     /* SCRIPT: "/bin/sh -e" (trimmed), else NULL */
+    const uint8_t *head;    /* the file's first bytes */
+    size_t head_len;
+    /* The guest's argv and envp (guest addresses). */
+    uint64_t argv, envp;
+};
+
+/* Runs the file (does not return on success) or returns a -host errno. */
+typedef int (*sfemu_exec_runner)(const struct sfemu_exec_file *f);
+
+/* NULL: the default runner. */
+void sfemu_trueroot_set_exec_runner(sfemu_exec_runner run);
 
 #endif
