@@ -816,7 +816,6 @@ struct fakefs_engine *fakefs_new(const char *rules_dir,
     pthread_mutex_init(&e->lock, NULL);
     e->log = log;
     e->store = *store;
-    e->ino_fd = e->stop_pipe[0] = e->stop_pipe[1] = -1;
     e->hook_budget =
         100000000; /* VM instructions per handler call (~0.1-1 s) */
     size_t n = strlen(real);

@@ -3,11 +3,18 @@
  *
  *   syscall_loop getppid N      N x syscall(SYS_getppid)
  *   syscall_loop file N [DIR]   N x (pwrite 64 B + pread 64 B) on a temp file
+ *   syscall_loop rw N [DIR]     N x (lseek 0 + write 64 B + lseek 0 + read
+ *                               64 B) on a temp file (calls rules_examples
+ *                               hooks)
+ *   syscall_loop watch N        getppid() until its result has changed N
+ *                               times; prints "change=<r> t=<ns>" with the
+ *                               CLOCK_REALTIME of each change
+ *                               (bench/qemu/reload.sh)
  *
  * Prints one line:
  *   mode=<m> n=<N> syscalls=<S> ns=<elapsed> ns_per_syscall=<x> last=<r>
  * (elapsed is CLOCK_MONOTONIC inside the guest, around the loop only; last is
- * the return value of the last getppid / pread, so a test rule that fakes the
+ * the return value of the last getppid / pread / read, so a test rule that fakes the
  * result can be seen to have run).
  */
 #define _GNU_SOURCE
@@ -53,7 +60,7 @@ int main(int argc, char **argv)
         }
         t1 = now_ns();
         nsys = (uint64_t)n;
-    } else if (!strcmp(mode, "file")) {
+    } else if (!strcmp(mode, "file") || !strcmp(mode, "rw")) {
         char path[4096];
         char wbuf[64], rbuf[64];
         const char *dir = argc > 3 ? argv[3] : "/tmp";
@@ -68,7 +75,21 @@ int main(int argc, char **argv)
         unlink(path);
         memset(wbuf, 'x', sizeof wbuf);
         t0 = now_ns();
-        for (long i = 0; i < n; i++) {
+        for (long i = 0; mode[0] == 'r' && i < n; i++) {
+            wbuf[0] = (char)i;
+            if (lseek(fd, 0, SEEK_SET) != 0 ||
+                write(fd, wbuf, sizeof wbuf) != (ssize_t)sizeof wbuf ||
+                lseek(fd, 0, SEEK_SET) != 0) {
+                fprintf(stderr, "write/lseek: %s\n", strerror(errno));
+                return 1;
+            }
+            last = read(fd, rbuf, sizeof rbuf);
+            if (last != (long)sizeof rbuf || rbuf[0] != (char)i) {
+                fprintf(stderr, "read: %s\n", strerror(errno));
+                return 1;
+            }
+        }
+        for (long i = 0; mode[0] == 'f' && i < n; i++) {
             wbuf[0] = (char)i;
             if (pwrite(fd, wbuf, sizeof wbuf, 0) != (ssize_t)sizeof wbuf) {
                 fprintf(stderr, "pwrite: %s\n", strerror(errno));
@@ -82,7 +103,22 @@ int main(int argc, char **argv)
         }
         t1 = now_ns();
         close(fd);
-        nsys = 2 * (uint64_t)n;
+        nsys = (mode[0] == 'r' ? 4 : 2) * (uint64_t)n;
+    } else if (!strcmp(mode, "watch")) {
+        long prev = syscall(SYS_getppid);
+        for (long k = 0; k < n;) {
+            struct timespec ts;
+            last = syscall(SYS_getppid);
+            if (last != prev) {
+                clock_gettime(CLOCK_REALTIME, &ts);
+                printf("change=%ld t=%lld\n", last,
+                       (long long)ts.tv_sec * 1000000000 + ts.tv_nsec);
+                fflush(stdout);
+                prev = last;
+                k++;
+            }
+        }
+        return 0;
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
         return 2;

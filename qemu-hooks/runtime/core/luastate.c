@@ -113,6 +113,8 @@ static struct sfemu_luastate *state_create(void)
         state_free(c);
         return NULL;
     }
+    c->slot_base = sfemu_syscall_base();
+    c->nslots = n;
     for (int i = 0; i < n; i++) {
         c->slot[i] = SFEMU_SLOT_UNRESOLVED;
     }

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <lua.h>
 
+#include "core/rulefn.h"
+
 /* A rule file as loaded into one Lua state. */
 struct sfemu_rule_file {
     char *path;
@@ -18,27 +20,30 @@ struct sfemu_rule_file {
     ino_t ino;
     off_t size;
     struct timespec mtime;
-    int fn_ref;  /* the rule's function (do_syscall/entry/finish) */
-    int present; /* still found at the last revalidation */
+    uint64_t sum;            /* content hash when loaded */
+    int fn_ref;              /* the rule's function (do_syscall/entry/finish) */
+    struct sfemu_rule_fn fn; /* how to call it (rulefn.h) */
+    int present;             /* still found at the last revalidation */
 };
 
 #define SFEMU_SLOT_UNRESOLVED (-2)
 #define SFEMU_SLOT_NONE (-1)
+
+/* Stack slot of the table syscall number -> name, kept in every state. */
+#define SFEMU_NAMES_IDX 1
 
 struct sfemu_luastate {
     lua_State *L;
     int tid;
     size_t mem_used, mem_limit;
 
-    int *slot; /* per syscall: file index or SLOT_* */
+    int *slot; /* per syscall (num - slot_base): file index or SLOT_* */
+    int slot_base, nslots;
     struct sfemu_rule_file *files;
     int nfiles, cap;
     int entry_file, finish_file; /* file index or SLOT_NONE */
-    int names_ref;               /* table num -> name string */
-    int64_t next_check_ns;
-    unsigned check_tick;
-    struct timespec dir_mtime[16];
-    int depth; /* inside a Lua call */
+    unsigned gen;                /* sfemu_rules_gen the files were checked at */
+    int depth;                   /* inside a Lua call */
 
     /* Instruction budget (budget.c); written by the monitor thread too. */
     atomic_uint call_seq;
