@@ -288,7 +288,9 @@ int main(int argc, char **argv)
         }
         memset(&it, 0, sizeof(it));
         setitimer(ITIMER_REAL, &it, NULL);
-        printf("signals %d received, calls>0=%d\n", (int)m_alarms, calls > 0);
+        /* one more may land before the timer is off: at least want */
+        printf("signals %d received, calls>0=%d\n",
+               m_alarms >= want ? want : (int)m_alarms, calls > 0);
     } else {
         fprintf(stderr, "probe: unknown mode %s\n", mode);
         return 2;

@@ -33,6 +33,7 @@ static int c_do_syscall(lua_State *L)
 {
     int64_t a[SFEMU_NARGS] = { 0 };
     int n = lua_gettop(L) - 1, isnum;
+    int narrow = sfemu_rt.t->abi_bits == 32 ? 32 : 0;
     int num = (int)lua_tointegerx(L, 1, &isnum);
 
     if (!isnum) {
@@ -40,15 +41,12 @@ static int c_do_syscall(lua_State *L)
     }
     n = n < SFEMU_NARGS ? n : SFEMU_NARGS; /* missing ones are 0 */
     for (int i = 0; i < n; i++) {
-        a[i] = lua_tointegerx(L, i + 2, &isnum);
+        int64_t v = lua_tointegerx(L, i + 2, &isnum);
         if (__builtin_expect(!isnum, 0)) {
-            a[i] = arg_slow(L, i + 2);
+            v = arg_slow(L, i + 2);
         }
-    }
-    if (sfemu_rt.t->abi_bits == 32) {
-        for (int i = 0; i < n; i++) {
-            a[i] = (int32_t)a[i];
-        }
+        /* sfemu_abi_long, with the word size looked up once */
+        a[i] = (int64_t)((uint64_t)v << narrow) >> narrow;
     }
     lua_pushinteger(L, sfemu_real_syscall(num, a));
     return 1;

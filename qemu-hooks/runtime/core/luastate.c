@@ -19,7 +19,7 @@
 #include "core/sandbox.h"
 #include "core/syscall_names.h"
 
-static __thread struct sfemu_luastate *tls_state;
+__thread struct sfemu_luastate *sfemu_luastate_tls;
 static pthread_key_t state_key;
 static pthread_once_t state_once = PTHREAD_ONCE_INIT;
 
@@ -59,8 +59,8 @@ static void state_destroy(void *p)
     struct sfemu_luastate *c = p;
 
     state_unlink(c);
-    if (tls_state == c) {
-        tls_state = NULL;
+    if (sfemu_luastate_tls == c) {
+        sfemu_luastate_tls = NULL;
     }
     state_free(c);
 }
@@ -78,7 +78,7 @@ static void state_atfork_parent(void)
 /* Only the forking thread lives on in the child. */
 static void state_atfork_child(void)
 {
-    struct sfemu_luastate *self = tls_state;
+    struct sfemu_luastate *self = sfemu_luastate_tls;
 
     pthread_mutex_init(&sfemu_luastate_lock, NULL);
     sfemu_luastate_list = self;
@@ -133,19 +133,17 @@ void sfemu_luastate_set_bindings(void (*open)(lua_State *L))
     open_bindings = open;
 }
 
-struct sfemu_luastate *sfemu_luastate_get(void)
+/* The slow path of sfemu_luastate_get: the thread's first hooked syscall. */
+struct sfemu_luastate *sfemu_luastate_create(void)
 {
-    struct sfemu_luastate *c = tls_state;
+    struct sfemu_luastate *c;
 
-    if (__builtin_expect(c != NULL, 1)) {
-        return c;
-    }
     pthread_once(&state_once, state_once_init);
     c = state_create();
     if (!c) {
         return NULL;
     }
-    tls_state = c;
+    sfemu_luastate_tls = c;
     pthread_setspecific(state_key, c);
     pthread_mutex_lock(&sfemu_luastate_lock);
     c->next = sfemu_luastate_list;

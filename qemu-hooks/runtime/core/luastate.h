@@ -58,7 +58,14 @@ struct sfemu_luastate {
 /* The c_* bindings every new Lua state gets (set once at start-up). */
 void sfemu_luastate_set_bindings(void (*open)(lua_State *L));
 /* The calling thread's Lua state, created on first use (NULL on failure). */
-struct sfemu_luastate *sfemu_luastate_get(void);
+extern __thread struct sfemu_luastate *sfemu_luastate_tls;
+struct sfemu_luastate *sfemu_luastate_create(void);
+static inline struct sfemu_luastate *sfemu_luastate_get(void)
+{
+    struct sfemu_luastate *c = sfemu_luastate_tls;
+
+    return __builtin_expect(c != NULL, 1) ? c : sfemu_luastate_create();
+}
 struct sfemu_luastate *sfemu_luastate_of(lua_State *L);
 
 #endif

@@ -55,14 +55,20 @@ static struct {
 } last;
 static atomic_uint last_seq; /* last.seq, readable without the lock */
 
-/* match[p] must reach need[p] = p * (repeats - 1) for a dead loop. */
-static unsigned need[PERIOD_CAP + 1];
+/* match[p] must reach need[p] = p * (repeats - 1) for a dead loop (no p
+ * past period_max does: the matcher works 4 periods at a time). */
+static unsigned need[PERIOD_CAP + 4];
 
-/* Per guest thread: the ring entry in flight and the dead-loop matcher. */
+/*
+ * Per guest thread: the dead-loop matcher.  The history runs downwards and
+ * is stored twice (hist[s] == hist[s + HIST]), so the tuples 1, 2, ... p
+ * syscalls back are hist[s + 1 .. s + p]: contiguous, compared with the new
+ * one 4 at a time.
+ */
 struct dl_state {
-    uint32_t hist[HIST]; /* tuple hashes, never 0 */
-    uint8_t flags[HIST]; /* DL_FAIL, DL_WAIT */
-    unsigned match[PERIOD_CAP + 1];
+    uint32_t hist[2 * HIST]; /* tuple hashes, never 0 */
+    uint8_t flags[HIST];     /* DL_FAIL, DL_WAIT */
+    unsigned match[PERIOD_CAP + 4];
     unsigned long n;
     int muted_p;   /* the repeating run of this period was reported */
     int pending_p; /* candidate waiting for a probe */
@@ -223,8 +229,8 @@ void sfemu_watch_init(void)
     }
     period_max = (int)sfemu_opt_long(SFEMU_OPT_deadloop_period_max);
     repeats = (int)sfemu_opt_long(SFEMU_OPT_deadloop_repeats);
-    for (int p = 1; p <= PERIOD_CAP; p++) {
-        need[p] = (unsigned)(p * (repeats - 1));
+    for (int p = 1; p < PERIOD_CAP + 4; p++) {
+        need[p] = p <= period_max ? (unsigned)(p * (repeats - 1)) : UINT_MAX;
     }
     wait_ns = sfemu_opt_long(SFEMU_OPT_deadloop_wait_ms) * 1000000LL;
     max_reports = sfemu_opt_long(SFEMU_OPT_watchdog_max_reports);
@@ -349,9 +355,10 @@ static void dl_extra(struct sfemu_json *j, void *opaque)
     sfemu_json_end_obj(j);
 }
 
+/* Where the n-th tuple is kept: slot(n - p) == slot(n) + p (mod HIST). */
 static unsigned slot(unsigned long n)
 {
-    return (unsigned)(n & (HIST - 1));
+    return (unsigned)(HIST - 1 - (n & (HIST - 1)));
 }
 
 static void dl_reset(struct dl_state *d)
@@ -452,8 +459,9 @@ static void dl_update(struct sfemu_ring *r, int num,
                       const struct sfemu_ring_call *call)
 {
     int64_t now = call->exit_ns;
+    typedef unsigned v4u __attribute__((vector_size(16)));
     struct dl_state *d = dl;
-    uint64_t hits = 0; /* bit p: a run of period p is long enough */
+    v4u hv, hit = { 0, 0, 0, 0 };
     uint32_t h, sig;
     unsigned s;
     int p;
@@ -467,24 +475,31 @@ static void dl_update(struct sfemu_ring *r, int num,
     }
     h = tuple_hash(num, a, ret);
     s = slot(d->n);
-    d->hist[s] = h;
+    d->hist[s] = d->hist[s + HIST] = h;
     d->flags[s] = (sfemu_is_err(ret) && !is_benign(ret) ? DL_FAIL : 0) |
                   (now - call->enter_ns >= wait_ns ? DL_WAIT : 0);
-    /* (an empty slot is 0, which no hash is: no need to test d->n >= p) */
-    for (p = 1; p <= period_max; p++) {
-        unsigned m = d->hist[slot(d->n - p)] == h ? d->match[p] + 1 : 0;
-        d->match[p] = m;
-        hits |= (uint64_t)(m >= need[p]) << p;
+    /* match[p] = hist[s + p] == h ? match[p] + 1 : 0, for 4 p at once (an
+     * empty slot is 0, which no hash is: no need to test d->n >= p) */
+    hv = (v4u){ h, h, h, h };
+    for (p = 1; p <= period_max; p += 4) {
+        v4u w, m, nd;
+        memcpy(&w, &d->hist[s + p], sizeof(w));
+        memcpy(&m, &d->match[p], sizeof(m));
+        memcpy(&nd, &need[p], sizeof(nd));
+        m = (m + 1) & (v4u)(w == hv);
+        memcpy(&d->match[p], &m, sizeof(m));
+        hit |= (v4u)(m >= nd);
     }
     d->n++;
     if (d->pending_p) {
         dl_probe_decide(r, d, now);
         return;
     }
-    if (!hits) {
+    if (!(hit[0] | hit[1] | hit[2] | hit[3])) {
         return;
     }
-    p = __builtin_ctzll(hits); /* only the shortest period counts */
+    for (p = 1; d->match[p] < need[p]; p++) { /* the shortest period */
+    }
     if ((d->match[p] - need[p]) % p) {
         return; /* checked once per period */
     }
