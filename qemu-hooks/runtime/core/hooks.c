@@ -49,8 +49,8 @@ static int to_result(lua_State *L, int idx, int64_t *out)
 }
 
 /* Reads a rule's results (V1 pair, V2 single value, or none). */
-static enum verdict verdict_of(struct sfemu_luastate *c, int file, int base,
-                               int64_t *ret)
+static inline __attribute__((always_inline)) enum verdict
+verdict_of(struct sfemu_luastate *c, int file, int base, int64_t *ret)
 {
     lua_State *L = c->L;
     int n = lua_gettop(L) - base;
@@ -96,7 +96,8 @@ static enum verdict verdict_of(struct sfemu_luastate *c, int file, int base,
 }
 
 /* Calls the function of a file with nargs pushed; 0 or -1 on error. */
-static int call_file(struct sfemu_luastate *c, int file, int nargs, int base)
+static inline __attribute__((always_inline)) int
+call_file(struct sfemu_luastate *c, int file, int nargs, int base)
 {
     lua_State *L = c->L;
     int rc;
@@ -122,9 +123,10 @@ static int call_file(struct sfemu_luastate *c, int file, int nargs, int base)
  * costs two pushes, not ten); a vararg function gets them all.  Returns
  * the number of arguments pushed.
  */
-static int push_call(struct sfemu_luastate *c, int file, int num, int with_name,
-                     int with_result, int64_t ret, int intercepted,
-                     const int64_t a[SFEMU_NARGS])
+static inline __attribute__((always_inline)) int
+push_call(struct sfemu_luastate *c, int file, int num, int with_name,
+          int with_result, int64_t ret, int intercepted,
+          const int64_t a[SFEMU_NARGS])
 {
     lua_State *L = c->L;
     int want = c->files[file].fn.nparams, n = 1, na;
