@@ -805,7 +805,6 @@ struct fakefs_engine *fakefs_new(const char *rules_dir,
     pthread_mutex_init(&e->lock, NULL);
     e->log = log;
     e->store = *store;
-    e->ino_fd = e->stop_pipe[0] = e->stop_pipe[1] = -1;
     size_t n = strlen(real);
     e->rules_dir = malloc(n + 2);
     e->plugin_dir = malloc(n + 32);

@@ -48,15 +48,10 @@ struct fakefs_engine {
     unsigned mod_gen; /* generation the module cache belongs to */
     struct lsb_host sb_host;  /* the sandbox's view of the rules tree */
     struct lua_budget budget; /* of a handler call */
-    /* inotify */
-    int ino_fd, stop_pipe[2];
+    /* hot reload (watch.c) */
+    struct dirwatch *watch;
     pthread_t watch_thr;
     int watching;
-    int nwd;
-    struct {
-        int wd;
-        char *dir;
-    } wds[8];
 };
 
 void fakefs_logf(struct fakefs_engine *e, const char *fmt, ...)

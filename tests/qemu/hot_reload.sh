@@ -39,4 +39,61 @@ echo 'function do_syscall(num) return 4321 end' > "$R/getppid.lua"
 wait $pid
 expect_no_grep "no rule at start: real getppid" "^loop 0 getppid=4321" "$TMP/new"
 expect_grep "a rule added for an unhooked syscall takes effect" "getppid=4321$" "$TMP/new"
+
+# The watcher (inotify) follows every way a rule changes: override dirs of
+# SFEMU_RULES_OVERRIDE_DIR that appear after start-up (absolute, relative),
+# a directory removed with its rules, and a rewrite that keeps the file's
+# size and mtime (only its content tells).  SFEMU_RULES_CHECK_MS (the
+# polling fallback) is an hour here: only inotify can be seeing these.
+export SFEMU_RULES_CHECK_MS=3600000
+P=$(probe arm)
+R=$(rules_dir hot-ovr)
+mkdir -p "$R/syscall"
+echo 'function do_syscall(num) return 6001 end' > "$R/syscall/getppid.lua"
+SFEMU_RULES_OVERRIDE_DIR="ovr:$TMP/abs-ovr/deep" qemu arm -rules "$R" $P loop 60 50 > "$TMP/ovr" 2>&1 &
+pid=$!
+sleep 0.6
+mkdir -p "$TMP/abs-ovr/deep"
+echo 'function do_syscall(num) return 6002 end' > "$TMP/abs-ovr/deep/getppid.lua"
+sleep 0.5
+mkdir "$R/ovr"
+echo 'function do_syscall(num) return 6003 end' > "$R/ovr/getppid.lua"
+sleep 0.5
+rm -r "$R/ovr"
+sleep 0.5
+echo 'function do_syscall(num) return 6004 end' > "$TMP/abs-ovr/deep/getppid.lua"
+cp -p "$TMP/abs-ovr/deep/getppid.lua" "$TMP/stamp"
+sleep 0.5
+echo 'function do_syscall(num) return 6005 end' > "$TMP/abs-ovr/deep/getppid.lua"
+touch -m -r "$TMP/stamp" "$TMP/abs-ovr/deep/getppid.lua" # same size, same mtime
+wait $pid
+expect_grep "rule before the override dirs exist" "^loop 0 getppid=6001$" "$TMP/ovr"
+expect_grep "absolute override dir created later" "getppid=6002$" "$TMP/ovr"
+expect_grep "relative override dir created later wins" "getppid=6003$" "$TMP/ovr"
+expect_grep "override dir removed: the next one is back" "getppid=6002.*|getppid=6004$" "$TMP/ovr"
+expect_grep "a rewrite keeping size and mtime is seen" "getppid=6005$" "$TMP/ovr"
+# in order, each value once in a row: 6001 6002 6003 6002 6004 6005
+order=$(grep -oE '[0-9]+$' "$TMP/ovr" | uniq | tr '\n' ' ')
+expect_eq "override changes in order" "$order" "6001 6002 6003 6002 6004 6005 "
+
+# A guest that closes every fd, and a forked child: both keep hot reload
+# (the watcher's inotify fd is in its own fd table; a child starts its own).
+for how in closefds fork; do
+  R=$(rules_dir hot-$how)
+  echo 'function do_syscall(num) return 7001 end' > "$R/getppid.lua"
+  qemu arm -rules "$R" $P loop 30 50 $how > "$TMP/$how" 2>&1 &
+  pid=$!
+  sleep 0.8
+  echo 'function do_syscall(num) return 7002 end' > "$R/getppid.lua.new"
+  mv "$R/getppid.lua.new" "$R/getppid.lua"
+  wait $pid
+  expect_grep "$how: the first rule" "^loop 0 getppid=7001$" "$TMP/$how"
+  expect_grep "$how: an edit still takes effect" "getppid=7002$" "$TMP/$how"
+done
+# ... and the child's watcher holds none of the guest's fds: a pipe's write
+# end closed by parent and child reads EOF while the child runs on.
+R=$(rules_dir hot-pipe)
+echo 'function do_syscall(num) return c_do_syscall(num) end' > "$R/getppid.lua"
+qemu arm -rules "$R" $P pipe_eof > "$TMP/pipe" 2>&1
+expect_grep "no guest fd kept open by the watcher" "^pipe read=0 " "$TMP/pipe"
 finish

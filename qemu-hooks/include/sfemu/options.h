@@ -82,7 +82,9 @@
         NULL)                                                                  \
     ENV(rules_check_ms, NULL, NULL, "SFEMU_RULES_CHECK_MS", LONG, 1,           \
         3600L * 1000, "200", "ms",                                             \
-        "how often a hooked syscall re-checks the loaded rule files", NULL)    \
+        "rules hot reload: polling period when inotify cannot watch the "      \
+        "rule dirs",                                                           \
+        NULL)                                                                  \
     ENV(rule_max_insns, NULL, NULL, "SFEMU_RULE_MAX_INSNS", LONG, 1000,        \
         1L << 40, "20000000", "n", "instruction budget of one rule call",      \
         NULL)                                                                  \

@@ -5,6 +5,7 @@
  * nil runs the real syscall.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,6 +15,8 @@
 #include <lauxlib.h>
 
 #include "api/api.h"
+#include "core/rulefn.h"
+#include "core/syscall_names.h"
 #include "fakefile/fake.h"
 #include "trueroot/guestfs.h"
 #include "core/runtime.h"
@@ -227,16 +230,80 @@ static int c_fake_connect(lua_State *L)
     return push_rc(L, r);
 }
 
+/* The fd syscalls c_fake_syscall answers, by kind. */
+enum { FD_READ, FD_WRITE, FD_LSEEK, FD_LLSEEK, FD_IOCTL, FD_CLOSE, FD_N };
+static const char *const fd_call_names[FD_N] = { "read",    "write", "lseek",
+                                                 "_llseek", "ioctl", "close" };
+static int fd_call_num[FD_N];
+
+static int fd_call_kind(int num)
+{
+    for (int k = 0; k < FD_N; k++) {
+        if (fd_call_num[k] == num) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+/*
+ * c_fake_syscall(num, fd, ...): the whole fakefile rule of read, write,
+ * lseek, _llseek, ioctl and close (`do_syscall = c_fake_syscall`): the fake
+ * answer for a fake fd, nil (the real syscall) for any other.  The runtime
+ * asks fake_syscall_declines first, so a real fd costs no Lua call.
+ */
+static int c_fake_syscall(lua_State *L)
+{
+    static const lua_CFunction by_kind[FD_N] = {
+        c_fake_read,   c_fake_write, c_fake_lseek,
+        c_fake_llseek, c_fake_ioctl, c_fake_close,
+    };
+    int num = (int)luaL_checkinteger(L, 1);
+    int k = fd_call_kind(num);
+
+    if (k < 0) {
+        const char *name = sfemu_syscall_name(num);
+        return luaL_error(L, "c_fake_syscall: no fake %s",
+                          name ? name : "syscall");
+    }
+    lua_remove(L, 1);
+    return by_kind[k](L);
+}
+
+static int fake_syscall_declines(int num, const int64_t a[SFEMU_NARGS])
+{
+    return fd_call_kind(num) >= 0 &&
+           !(a[0] >= 0 && a[0] <= 0x7fffffff && sfemu_fake_fd_path((int)a[0]));
+}
+
 static const luaL_Reg fakefile_fns[] = {
-    { "c_fake_mounted", c_fake_mounted }, { "c_fake_init", c_fake_init },
-    { "c_fake_open", c_fake_open },       { "c_fd_path", c_fd_path },
-    { "c_fake_read", c_fake_read },       { "c_fake_write", c_fake_write },
-    { "c_fake_lseek", c_fake_lseek },     { "c_fake_llseek", c_fake_llseek },
-    { "c_fake_ioctl", c_fake_ioctl },     { "c_fake_close", c_fake_close },
-    { "c_fake_connect", c_fake_connect }, { NULL, NULL },
+    { "c_fake_mounted", c_fake_mounted },
+    { "c_fake_init", c_fake_init },
+    { "c_fake_open", c_fake_open },
+    { "c_fd_path", c_fd_path },
+    { "c_fake_read", c_fake_read },
+    { "c_fake_write", c_fake_write },
+    { "c_fake_lseek", c_fake_lseek },
+    { "c_fake_llseek", c_fake_llseek },
+    { "c_fake_ioctl", c_fake_ioctl },
+    { "c_fake_close", c_fake_close },
+    { "c_fake_connect", c_fake_connect },
+    { "c_fake_syscall", c_fake_syscall },
+    { NULL, NULL },
 };
+
+static void fake_syscall_init(void)
+{
+    for (int k = 0; k < FD_N; k++) {
+        fd_call_num[k] = sfemu_syscall_num(fd_call_names[k]);
+    }
+    sfemu_rulefn_register(c_fake_syscall, fake_syscall_declines);
+}
 
 void sfemu_api_fakefile_open(lua_State *L)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, fake_syscall_init);
     sfemu_sandbox_register(L, fakefile_fns);
 }

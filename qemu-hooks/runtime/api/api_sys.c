@@ -17,20 +17,36 @@
 #include "core/syscall_names.h"
 #include "trueroot/trueroot.h"
 
+/* An argument that is not an integer: a float is truncated, nil is 0. */
+static lua_Integer arg_slow(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        return (lua_Integer)lua_tonumber(L, idx);
+    }
+    if (!lua_isnoneornil(L, idx)) {
+        luaL_argerror(L, idx, "expected an integer");
+    }
+    return 0;
+}
+
 static int c_do_syscall(lua_State *L)
 {
-    int num = (int)luaL_checkinteger(L, 1);
-    int64_t a[SFEMU_NARGS];
+    int64_t a[SFEMU_NARGS] = { 0 };
+    int n = lua_gettop(L) - 1, isnum;
+    int narrow = sfemu_rt.t->abi_bits == 32 ? 32 : 0;
+    int num = (int)lua_tointegerx(L, 1, &isnum);
 
-    for (int i = 0; i < SFEMU_NARGS; i++) {
-        int isnum;
-        lua_Integer v = lua_tointegerx(L, i + 2, &isnum);
-        if (!isnum && lua_type(L, i + 2) == LUA_TNUMBER) {
-            v = (lua_Integer)lua_tonumber(L, i + 2);
-        } else if (!isnum && !lua_isnoneornil(L, i + 2)) {
-            return luaL_argerror(L, i + 2, "expected an integer");
+    if (!isnum) {
+        num = (int)luaL_checkinteger(L, 1); /* raises the error */
+    }
+    n = n < SFEMU_NARGS ? n : SFEMU_NARGS; /* missing ones are 0 */
+    for (int i = 0; i < n; i++) {
+        int64_t v = lua_tointegerx(L, i + 2, &isnum);
+        if (__builtin_expect(!isnum, 0)) {
+            v = arg_slow(L, i + 2);
         }
-        a[i] = sfemu_abi_long(v);
+        /* sfemu_abi_long, with the word size looked up once */
+        a[i] = (int64_t)((uint64_t)v << narrow) >> narrow;
     }
     lua_pushinteger(L, sfemu_real_syscall(num, a));
     return 1;

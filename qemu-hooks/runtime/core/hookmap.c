@@ -5,24 +5,21 @@
  * paths.  Everything else goes from QEMU straight to the real syscall.
  */
 #include <dirent.h>
-#include <limits.h>
 #include <pthread.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/hookmap.h"
-#include "core/log.h"
 #include "core/rules.h"
+#include "core/rulewatch.h"
 #include "core/options.h"
 #include "core/runtime.h"
 #include "core/syscall_names.h"
 #include "core/observer.h"
 #include "core/realcall.h"
-#include "helper_thread.h"
 
 struct sfemu_hook_map sfemu_hook_map;
 
@@ -116,34 +113,12 @@ void sfemu_hookmap_retake(void)
     sfemu_hookmap_scan();
 }
 
-static void *watcher(void *arg)
-{
-    (void)arg;
-    for (;;) {
-        int64_t ns = sfemu_rules_check_ns;
-        struct timespec ts = { ns / 1000000000, ns % 1000000000 };
-
-        nanosleep(&ts, NULL);
-        sfemu_hookmap_scan();
-    }
-    return NULL;
-}
-
-static void start_watcher(void)
-{
-    if (sfemu_rt.active && sfemu_thread_start(watcher, NULL) != 0) {
-        sfemu_log("cannot start the rules watcher: rules for syscalls that "
-                  "had none at start-up will not be picked up");
-    }
-}
-
-/* The watcher does not survive fork: the child starts its own. */
+/* Another thread may have held scan_lock at fork. */
 static void hookmap_atfork_child(void)
 {
     pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
 
-    scan_lock = init; /* another thread may have held it at fork */
-    start_watcher();
+    scan_lock = init;
 }
 
 void sfemu_hookmap_init(void)
@@ -165,6 +140,8 @@ void sfemu_hookmap_init(void)
         return;
     }
     sfemu_hookmap_scan();
-    start_watcher();
     pthread_atfork(NULL, NULL, hookmap_atfork_child);
+    if (sfemu_rt.active) {
+        sfemu_rulewatch_start(); /* rescans the map when rules change */
+    }
 }

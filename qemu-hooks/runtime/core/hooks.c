@@ -49,15 +49,25 @@ static int to_result(lua_State *L, int idx, int64_t *out)
 }
 
 /* Reads a rule's results (V1 pair, V2 single value, or none). */
-static enum verdict verdict_of(struct sfemu_luastate *c, int file, int base,
-                               int64_t *ret)
+static inline __attribute__((always_inline)) enum verdict
+verdict_of(struct sfemu_luastate *c, int file, int base, int64_t *ret)
 {
     lua_State *L = c->L;
     int n = lua_gettop(L) - base;
     enum verdict v = RUN_REAL;
 
-    if (n == 1 && !lua_isnil(L, base + 1)) {
-        if (to_result(L, base + 1, ret)) {
+    if (n == 0) {
+        return RUN_REAL;
+    }
+    if (n == 1) {
+        int isint;
+        lua_Integer r = lua_tointegerx(L, base + 1, &isint);
+        if (isint) { /* the usual V2 result */
+            *ret = sfemu_abi_long(r);
+            v = RETURN_VALUE;
+        } else if (lua_isnil(L, base + 1)) {
+            /* nothing: run the real syscall */
+        } else if (to_result(L, base + 1, ret)) {
             v = RETURN_VALUE;
         } else {
             sfemu_rules_error(c, file,
@@ -86,7 +96,8 @@ static enum verdict verdict_of(struct sfemu_luastate *c, int file, int base,
 }
 
 /* Calls the function of a file with nargs pushed; 0 or -1 on error. */
-static int call_file(struct sfemu_luastate *c, int file, int nargs, int base)
+static inline __attribute__((always_inline)) int
+call_file(struct sfemu_luastate *c, int file, int nargs, int base)
 {
     lua_State *L = c->L;
     int rc;
@@ -104,30 +115,55 @@ static int call_file(struct sfemu_luastate *c, int file, int nargs, int base)
     return 0;
 }
 
-static void push_call(struct sfemu_luastate *c, int file, int num,
-                      int with_name, const int64_t a[SFEMU_NARGS])
+/*
+ * Pushes a file's function and the leading arguments it takes: num, then
+ * the syscall's name when with_name, then ret and intercepted when
+ * with_result (finish), then a1..a8.  A function with fixed parameters never sees the
+ * arguments past its last one, so they are not pushed (entry(num, name)
+ * costs two pushes, not ten); a vararg function gets them all.  Returns
+ * the number of arguments pushed.
+ */
+static inline __attribute__((always_inline)) int
+push_call(struct sfemu_luastate *c, int file, int num, int with_name,
+          int with_result, int64_t ret, int intercepted,
+          const int64_t a[SFEMU_NARGS])
 {
     lua_State *L = c->L;
+    int want = c->files[file].fn.nparams, n = 1, na;
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->files[file].fn_ref);
-    lua_pushinteger(L, num);
-    if (with_name) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, c->names_ref);
-        lua_rawgeti(L, -1, num);
-        lua_remove(L, -2);
+    if (want < 1) {
+        return 0;
     }
-    for (int i = 0; i < SFEMU_NARGS; i++) {
+    lua_pushinteger(L, num);
+    if (with_name && n++ < want) {
+        lua_rawgeti(L, SFEMU_NAMES_IDX, num);
+    }
+    if (with_result) {
+        if (n++ < want) {
+            lua_pushinteger(L, ret);
+        }
+        if (n++ < want) {
+            lua_pushboolean(L, intercepted);
+        }
+    }
+    if (n >= want) {
+        return want;
+    }
+    na = want - n < SFEMU_NARGS ? want - n : SFEMU_NARGS;
+    for (int i = 0; i < na; i++) {
         lua_pushinteger(L, a[i]);
     }
+    return n + na;
 }
 
-int64_t sfemu_rt_syscall(int num, const int64_t in[SFEMU_NARGS])
+int64_t sfemu_rt_syscall(int num, const int64_t a[SFEMU_NARGS])
 {
-    int64_t a[SFEMU_NARGS], ret = 0;
     struct sfemu_luastate *c;
-    int idx, slot, intercepted = 0, base;
+    int64_t ret = 0;
+    unsigned idx;
+    int slot, intercepted = 0, base;
 
-    memcpy(a, in, sizeof(a));
     if (!sfemu_rt.active || !(c = sfemu_luastate_get()) || c->depth) {
         return sfemu_real_syscall(num, a);
     }
@@ -135,13 +171,16 @@ int64_t sfemu_rt_syscall(int num, const int64_t in[SFEMU_NARGS])
     if (c->entry_file == SFEMU_SLOT_UNRESOLVED) {
         sfemu_rules_resolve_hooks(c);
     }
-    idx = num - sfemu_syscall_base();
-    if (idx < 0 || idx >= sfemu_syscall_count()) {
-        slot = SFEMU_SLOT_NONE;
-    } else {
+    idx = (unsigned)(num - c->slot_base);
+    slot = SFEMU_SLOT_NONE;
+    if (idx < (unsigned)c->nslots) {
         slot = c->slot[idx];
         if (slot == SFEMU_SLOT_UNRESOLVED) {
             slot = sfemu_rules_resolve(c, num);
+        }
+        if (slot >= 0 && c->files[slot].fn.declines &&
+            c->files[slot].fn.declines(num, a)) {
+            slot = SFEMU_SLOT_NONE; /* a C rule that would return nothing */
         }
     }
     if (slot < 0 && c->entry_file < 0 && c->finish_file < 0 &&
@@ -152,15 +191,15 @@ int64_t sfemu_rt_syscall(int num, const int64_t in[SFEMU_NARGS])
     sfemu_observers_enter(num, a);
     base = lua_gettop(c->L);
     if (c->entry_file >= 0) {
-        push_call(c, c->entry_file, num, 1, a);
-        if (call_file(c, c->entry_file, 2 + SFEMU_NARGS, base) == 0 &&
+        int n = push_call(c, c->entry_file, num, 1, 0, 0, 0, a);
+        if (call_file(c, c->entry_file, n, base) == 0 &&
             verdict_of(c, c->entry_file, base, &ret) == RETURN_VALUE) {
             intercepted = 1;
         }
     }
     if (!intercepted && slot >= 0) {
-        push_call(c, slot, num, 0, a);
-        if (call_file(c, slot, 1 + SFEMU_NARGS, base) == 0 &&
+        int n = push_call(c, slot, num, 0, 0, 0, 0, a);
+        if (call_file(c, slot, n, base) == 0 &&
             verdict_of(c, slot, base, &ret) == RETURN_VALUE) {
             intercepted = 1;
         }
@@ -172,17 +211,8 @@ int64_t sfemu_rt_syscall(int num, const int64_t in[SFEMU_NARGS])
         ret = sfemu_real_syscall(num, a);
     }
     if (c->finish_file >= 0) {
-        lua_rawgeti(c->L, LUA_REGISTRYINDEX, c->files[c->finish_file].fn_ref);
-        lua_pushinteger(c->L, num);
-        lua_rawgeti(c->L, LUA_REGISTRYINDEX, c->names_ref);
-        lua_rawgeti(c->L, -1, num);
-        lua_remove(c->L, -2);
-        lua_pushinteger(c->L, ret);
-        lua_pushboolean(c->L, intercepted);
-        for (int i = 0; i < SFEMU_NARGS; i++) {
-            lua_pushinteger(c->L, a[i]);
-        }
-        if (call_file(c, c->finish_file, 4 + SFEMU_NARGS, base) == 0) {
+        int n = push_call(c, c->finish_file, num, 1, 1, ret, intercepted, a);
+        if (call_file(c, c->finish_file, n, base) == 0) {
             int64_t r2;
             if (lua_gettop(c->L) > base && !lua_isnil(c->L, base + 1) &&
                 to_result(c->L, base + 1, &r2)) {

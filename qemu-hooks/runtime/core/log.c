@@ -42,6 +42,11 @@ void sfemu_log_init(void)
     }
 }
 
+int sfemu_log_fd(void)
+{
+    return log_fd;
+}
+
 void sfemu_log(const char *fmt, ...)
 {
     char buf[4096];

@@ -18,7 +18,7 @@
 #include "core/sandbox.h"
 #include "core/syscall_names.h"
 
-static __thread struct sfemu_luastate *tls_state;
+__thread struct sfemu_luastate *sfemu_luastate_tls;
 static pthread_key_t state_key;
 static pthread_once_t state_once = PTHREAD_ONCE_INIT;
 
@@ -42,8 +42,8 @@ static void state_destroy(void *p)
 {
     struct sfemu_luastate *c = p;
 
-    if (tls_state == c) {
-        tls_state = NULL;
+    if (sfemu_luastate_tls == c) {
+        sfemu_luastate_tls = NULL;
     }
     state_free(c);
 }
@@ -52,8 +52,8 @@ static void state_destroy(void *p)
  * threads' states are dropped by lua_budget.c). */
 static void state_atfork_child(void)
 {
-    if (tls_state) {
-        tls_state->tid = sfemu_rt.ops->gettid();
+    if (sfemu_luastate_tls) {
+        sfemu_luastate_tls->tid = sfemu_rt.ops->gettid();
     }
 }
 
@@ -80,6 +80,8 @@ static struct sfemu_luastate *state_create(void)
         state_free(c);
         return NULL;
     }
+    c->slot_base = sfemu_syscall_base();
+    c->nslots = n;
     for (int i = 0; i < n; i++) {
         c->slot[i] = SFEMU_SLOT_UNRESOLVED;
     }
@@ -101,19 +103,17 @@ void sfemu_luastate_set_bindings(void (*open)(lua_State *L))
     open_bindings = open;
 }
 
-struct sfemu_luastate *sfemu_luastate_get(void)
+/* The slow path of sfemu_luastate_get: the thread's first hooked syscall. */
+struct sfemu_luastate *sfemu_luastate_create(void)
 {
-    struct sfemu_luastate *c = tls_state;
+    struct sfemu_luastate *c;
 
-    if (__builtin_expect(c != NULL, 1)) {
-        return c;
-    }
     pthread_once(&state_once, state_once_init);
     c = state_create();
     if (!c) {
         return NULL;
     }
-    tls_state = c;
+    sfemu_luastate_tls = c;
     pthread_setspecific(state_key, c);
     return c;
 }

@@ -11,6 +11,7 @@
 #include <lua.h>
 
 #include "lua_budget.h"
+#include "core/rulefn.h"
 
 /* A rule file as loaded into one Lua state. */
 struct sfemu_rule_file {
@@ -19,12 +20,17 @@ struct sfemu_rule_file {
     ino_t ino;
     off_t size;
     struct timespec mtime;
-    int fn_ref;  /* the rule's function (do_syscall/entry/finish) */
-    int present; /* still found at the last revalidation */
+    uint64_t sum;            /* content hash when loaded */
+    int fn_ref;              /* the rule's function (do_syscall/entry/finish) */
+    struct sfemu_rule_fn fn; /* how to call it (rulefn.h) */
+    int present;             /* still found at the last revalidation */
 };
 
 #define SFEMU_SLOT_UNRESOLVED (-2)
 #define SFEMU_SLOT_NONE (-1)
+
+/* Stack slot of the table syscall number -> name, kept in every state. */
+#define SFEMU_NAMES_IDX 1
 
 struct sfemu_luastate {
     /* The instruction budget of a rule call (common/lua_budget.h); first,
@@ -34,21 +40,26 @@ struct sfemu_luastate {
     int tid;
     size_t mem_used, mem_limit;
 
-    int *slot; /* per syscall: file index or SLOT_* */
+    int *slot; /* per syscall (num - slot_base): file index or SLOT_* */
+    int slot_base, nslots;
     struct sfemu_rule_file *files;
     int nfiles, cap;
     int entry_file, finish_file; /* file index or SLOT_NONE */
-    int names_ref;               /* table num -> name string */
-    int64_t next_check_ns;
-    unsigned check_tick;
-    struct timespec dir_mtime[16];
-    int depth; /* inside a Lua call */
+    unsigned gen;                /* sfemu_rules_gen the files were checked at */
+    int depth;                   /* inside a Lua call */
 };
 
 /* The c_* bindings every new Lua state gets (set once at start-up). */
 void sfemu_luastate_set_bindings(void (*open)(lua_State *L));
 /* The calling thread's Lua state, created on first use (NULL on failure). */
-struct sfemu_luastate *sfemu_luastate_get(void);
+extern __thread struct sfemu_luastate *sfemu_luastate_tls;
+struct sfemu_luastate *sfemu_luastate_create(void);
+static inline struct sfemu_luastate *sfemu_luastate_get(void)
+{
+    struct sfemu_luastate *c = sfemu_luastate_tls;
+
+    return __builtin_expect(c != NULL, 1) ? c : sfemu_luastate_create();
+}
 struct sfemu_luastate *sfemu_luastate_of(lua_State *L);
 
 #endif

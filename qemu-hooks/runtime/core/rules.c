@@ -1,17 +1,20 @@
 /*
  * The compiled-rule cache.  Each Lua state compiles a rule file once and keeps
- * its function in the registry; every SFEMU_RULES_CHECK_MS (default 200) the
- * next hooked syscall re-stats the rule dirs and the loaded files, so an
- * edited or added rule takes effect in the running guest while an unchanged
- * one is never re-read.
+ * its function in the registry.  When the rules watcher (rulewatch.c) bumps
+ * sfemu_rules_gen, the state's next hooked syscall re-checks the files it
+ * has loaded (stat, and content while inotify is watching: a rewrite within
+ * the file system's timestamp granularity keeps size and mtime) and forgets
+ * what each syscall resolved to, so an edited or added rule takes effect in
+ * the running guest while an unchanged one is never re-read.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -26,7 +29,8 @@
 
 static char *rule_dirs[MAX_DIRS]; /* priority order */
 static int n_rule_dirs;
-int64_t sfemu_rules_check_ns = 200 * 1000000LL;
+atomic_uint sfemu_rules_gen;
+int sfemu_rules_watching;
 
 static void add_dir(const char *dir)
 {
@@ -47,7 +51,6 @@ void sfemu_rules_init(void)
     const char *ovr = sfemu_opt_str(SFEMU_OPT_rules_override_dir);
     char path[PATH_MAX];
 
-    sfemu_rules_check_ns = sfemu_opt_long(SFEMU_OPT_rules_check_ms) * 1000000LL;
     if (ovr && *ovr) {
         char *copy = strdup(ovr), *save = NULL;
         for (char *d = strtok_r(copy, ":", &save); d;
@@ -82,6 +85,9 @@ void sfemu_rules_state_init(struct sfemu_luastate *c)
     lua_State *L = c->L;
     int base = sfemu_syscall_base(), n = sfemu_syscall_count();
 
+    c->gen = atomic_load(&sfemu_rules_gen);
+    /* The names table stays at the bottom of the stack (SFEMU_NAMES_IDX). */
+    lua_settop(L, 0);
     lua_createtable(L, 0, n);
     for (int i = 0; i < n; i++) {
         const char *name = sfemu_syscall_name(base + i);
@@ -90,21 +96,31 @@ void sfemu_rules_state_init(struct sfemu_luastate *c)
             lua_rawseti(L, -2, base + i);
         }
     }
-    c->names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    for (int i = 0; i < n_rule_dirs && i < 16; i++) {
-        struct stat st;
-        if (stat(rule_dirs[i], &st) == 0) {
-            c->dir_mtime[i] = st.st_mtim;
-        }
-    }
 }
 
-static int64_t coarse_now_ns(void)
+void sfemu_rules_changed(void)
 {
-    struct timespec ts;
+    atomic_fetch_add_explicit(&sfemu_rules_gen, 1, memory_order_release);
+}
 
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+/* FNV-1a of a file's content (0 if unreadable: stat then tells). */
+static uint64_t file_sum(const char *path)
+{
+    uint64_t h = 14695981039346656037ull;
+    unsigned char buf[4096];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0) {
+        return 0;
+    }
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            h = (h ^ buf[i]) * 1099511628211ull;
+        }
+    }
+    close(fd);
+    return h;
 }
 
 static int same_id(const struct sfemu_rule_file *f, const struct stat *st)
@@ -123,54 +139,27 @@ static void file_unload(struct sfemu_luastate *c, struct sfemu_rule_file *f)
 
 static void reset_slots(struct sfemu_luastate *c)
 {
-    int n = sfemu_syscall_count();
-
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < c->nslots; i++) {
         c->slot[i] = SFEMU_SLOT_UNRESOLVED;
     }
     c->entry_file = c->finish_file = SFEMU_SLOT_UNRESOLVED;
 }
 
-void sfemu_rules_revalidate(struct sfemu_luastate *c)
+void sfemu_rules_recheck(struct sfemu_luastate *c, unsigned gen)
 {
-    int64_t now;
-    int changed = 0;
-
-    /* Even the clock costs: look at it every 16th syscall only. */
-    if (++c->check_tick & 15) {
-        return;
-    }
-    now = coarse_now_ns();
-    if (now < c->next_check_ns) {
-        return;
-    }
-    c->next_check_ns = now + sfemu_rules_check_ns;
-    for (int i = 0; i < n_rule_dirs && i < 16; i++) {
-        struct stat st;
-        struct timespec m = { 0, 0 };
-        if (stat(rule_dirs[i], &st) == 0) {
-            m = st.st_mtim;
-        }
-        if (m.tv_sec != c->dir_mtime[i].tv_sec ||
-            m.tv_nsec != c->dir_mtime[i].tv_nsec) {
-            c->dir_mtime[i] = m;
-            changed = 1;
-        }
-    }
+    c->gen = gen;
     for (int i = 0; i < c->nfiles; i++) {
         struct sfemu_rule_file *f = &c->files[i];
         struct stat st;
         if (!f->present) {
             continue;
         }
-        if (stat(f->path, &st) != 0 || !same_id(f, &st)) {
+        if (stat(f->path, &st) != 0 || !same_id(f, &st) ||
+            (sfemu_rules_watching && file_sum(f->path) != f->sum)) {
             file_unload(c, f);
-            changed = 1;
         }
     }
-    if (changed) {
-        reset_slots(c);
-    }
+    reset_slots(c); /* a new file may now win a lookup */
 }
 
 /* Index of a file entry for path, loading (or reloading) it as needed. */
@@ -212,6 +201,7 @@ static int file_load(struct sfemu_luastate *c, const char *path,
     f->ino = st->st_ino;
     f->size = st->st_size;
     f->mtime = st->st_mtim;
+    f->sum = file_sum(path); /* before compiling: a later write is seen */
     f->present = 1;
     c->depth++;
     if (sfemu_sandbox_dofile(L, path) != LUA_OK) {
@@ -223,7 +213,12 @@ static int file_load(struct sfemu_luastate *c, const char *path,
     c->depth--;
     lua_getfield(L, -1, fn_name);
     if (lua_isfunction(L, -1)) {
-        f->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        sfemu_rulefn_inspect(L, -1, &f->fn);
+        if (f->fn.empty) {
+            lua_pop(L, 1); /* never called: as if it were not there */
+        } else {
+            f->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        }
     } else {
         lua_pop(L, 1);
         if (strcmp(fn_name, "do_syscall") == 0) {
@@ -245,12 +240,12 @@ static int find_file(const char *dir, const char *name, char *path,
 int sfemu_rules_resolve(struct sfemu_luastate *c, int num)
 {
     const char *name = sfemu_syscall_name(num);
-    int idx = num - sfemu_syscall_base();
+    int idx = num - c->slot_base;
     char path[PATH_MAX];
     struct stat st;
     int r = SFEMU_SLOT_NONE;
 
-    if (idx < 0 || idx >= sfemu_syscall_count()) {
+    if (idx < 0 || idx >= c->nslots) {
         return SFEMU_SLOT_NONE;
     }
     if (name) {

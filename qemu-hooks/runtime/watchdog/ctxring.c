@@ -159,11 +159,12 @@ struct sfemu_ring *sfemu_ring_peek(void)
 struct sfemu_ring *sfemu_ring_self(void)
 {
     struct sfemu_ring *r = tls_ring;
-    long keep = sfemu_opt_long(SFEMU_OPT_ctx_keep);
+    long keep;
 
-    if (r) {
+    if (__builtin_expect(r != NULL, 1)) {
         return r;
     }
+    keep = sfemu_opt_long(SFEMU_OPT_ctx_keep);
     r = calloc(1, sizeof(*r));
     if (!r) {
         return NULL;
@@ -194,7 +195,9 @@ static struct sfemu_ring_ent *ring_enter(struct sfemu_ring *r, int num,
         return NULL;
     }
     e = &r->ent[r->head];
-    r->head = (r->head + 1) % r->keep;
+    if (++r->head == r->keep) { /* no division on this path */
+        r->head = 0;
+    }
     if (r->count < r->keep) {
         r->count++;
     }

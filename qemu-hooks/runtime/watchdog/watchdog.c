@@ -30,6 +30,7 @@
 #include "watchdog/watchdog.h"
 
 #define PERIOD_CAP 64 /* SFEMU_DEADLOOP_PERIOD_MAX upper bound */
+#define HIST 128      /* history slots: a power of two > PERIOD_CAP */
 #define SIGS_KEPT 8   /* loops already reported, per thread */
 
 static int enabled;
@@ -54,12 +55,22 @@ static struct {
 } last;
 static atomic_uint last_seq; /* last.seq, readable without the lock */
 
-/* Per guest thread: the ring entry in flight and the dead-loop matcher. */
+/* match[p] must reach need[p] = p * (repeats - 1) for a dead loop (no p
+ * past period_max does: the matcher works 4 periods at a time). */
+static unsigned need[PERIOD_CAP + 4];
+
+/*
+ * Per guest thread: the dead-loop matcher.  The history runs downwards and
+ * is stored twice (hist[s] == hist[s + HIST]), so the tuples 1, 2, ... p
+ * syscalls back are hist[s + 1 .. s + p]: contiguous, compared with the new
+ * one 4 at a time.
+ */
 struct dl_state {
-    uint32_t hist[PERIOD_CAP + 1];
-    uint8_t flags[PERIOD_CAP + 1]; /* DL_FAIL, DL_WAIT */
-    unsigned match[PERIOD_CAP + 1];
+    uint32_t hist[2 * HIST]; /* tuple hashes, never 0 */
+    uint8_t flags[HIST];     /* DL_FAIL, DL_WAIT */
+    unsigned match[PERIOD_CAP + 4];
     unsigned long n;
+    int muted_p;   /* the repeating run of this period was reported */
     int pending_p; /* candidate waiting for a probe */
     int64_t pending_ns;
     uint32_t done_sig[SIGS_KEPT];
@@ -218,6 +229,9 @@ void sfemu_watch_init(void)
     }
     period_max = (int)sfemu_opt_long(SFEMU_OPT_deadloop_period_max);
     repeats = (int)sfemu_opt_long(SFEMU_OPT_deadloop_repeats);
+    for (int p = 1; p < PERIOD_CAP + 4; p++) {
+        need[p] = p <= period_max ? (unsigned)(p * (repeats - 1)) : UINT_MAX;
+    }
     wait_ns = sfemu_opt_long(SFEMU_OPT_deadloop_wait_ms) * 1000000LL;
     max_reports = sfemu_opt_long(SFEMU_OPT_watchdog_max_reports);
     probe_timeout_ms = sfemu_opt_long(SFEMU_OPT_probe_timeout_ms);
@@ -282,29 +296,23 @@ static void watch_enter(int num, const int64_t a[SFEMU_NARGS])
 
 /* ---- deadloop: the same (syscall, key arg, result) sequence repeating ---- */
 
-static uint32_t fnv(uint32_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-
-    for (size_t i = 0; i < n; i++) {
-        h = (h ^ b[i]) * 16777619u;
-    }
-    return h;
-}
-
-/* (num, fd or path, result): a changing result or fd is progress. */
+/* (num, fd or path, result): a changing result or fd is progress.  Never 0
+ * (an empty history slot). */
 static uint32_t tuple_hash(int num, const int64_t a[SFEMU_NARGS], int64_t ret)
 {
     const struct sfemu_ring_ent *e = sfemu_ring_call()->ent;
-    uint32_t h = fnv(2166136261u, &num, sizeof(num));
+    uint64_t h =
+        ((uint64_t)(uint32_t)num << 32 ^ (uint64_t)ret) * 0x9e3779b97f4a7c15ull;
 
-    h = fnv(h, &ret, sizeof(ret));
     if (e && e->path_arg >= 0) {
-        h = fnv(h, e->path, strlen(e->path));
+        for (const char *c = e->path; *c; c++) {
+            h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+        }
     } else if (e && e->fd_arg >= 0) {
-        h = fnv(h, &a[(int)e->fd_arg], sizeof(int64_t));
+        h = (h ^ (uint64_t)a[(int)e->fd_arg]) * 0xff51afd7ed558ccdull;
     }
-    return h;
+    h ^= h >> 29;
+    return (uint32_t)(h ^ h >> 32) | 1;
 }
 
 static int is_benign(int64_t ret)
@@ -345,15 +353,17 @@ static void dl_extra(cJSON *rep, void *opaque)
     }
 }
 
+/* Where the n-th tuple is kept: slot(n - p) == slot(n) + p (mod HIST). */
 static unsigned slot(unsigned long n)
 {
-    return (unsigned)(n % (PERIOD_CAP + 1));
+    return (unsigned)(HIST - 1 - (n & (HIST - 1)));
 }
 
 static void dl_reset(struct dl_state *d)
 {
     memset(d->match, 0, sizeof(d->match));
     d->pending_p = 0;
+    d->muted_p = 0;
 }
 
 /* 1: the last p syscalls form a dead loop (a failure, or never waiting). */
@@ -370,7 +380,8 @@ static int dl_qualifies(struct dl_state *d, int p, uint32_t *sig)
     }
     for (unsigned i = 0; i < d->ndone && i < SIGS_KEPT; i++) {
         if (d->done_sig[i] == *sig) {
-            return 0; /* reported already */
+            d->muted_p = p; /* not again while this run goes on */
+            return 0;       /* reported already */
         }
     }
     return fail || !wait;
@@ -435,8 +446,7 @@ static void dl_probe_decide(struct sfemu_ring *r, struct dl_state *d,
                       "but the service answers HTTP: not a dead loop",
                       r->tid, p);
         }
-    } else if (d->match[p] >= (unsigned)(p * (repeats - 1)) &&
-               dl_qualifies(d, p, &sig)) {
+    } else if (d->match[p] >= need[p] && dl_qualifies(d, p, &sig)) {
         dl_fire(r, d, p, sig, 1, 0);
     }
     dl_reset(d);
@@ -447,9 +457,12 @@ static void dl_update(struct sfemu_ring *r, int num,
                       const struct sfemu_ring_call *call)
 {
     int64_t now = call->exit_ns;
+    typedef unsigned v4u __attribute__((vector_size(16)));
     struct dl_state *d = dl;
-    uint32_t h;
+    v4u hv, hit = { 0, 0, 0, 0 };
+    uint32_t h, sig;
     unsigned s;
+    int p;
 
     if (!d) {
         /* Once per thread, like its ring. */
@@ -460,37 +473,47 @@ static void dl_update(struct sfemu_ring *r, int num,
     }
     h = tuple_hash(num, a, ret);
     s = slot(d->n);
-    d->hist[s] = h;
+    d->hist[s] = d->hist[s + HIST] = h;
     d->flags[s] = (sfemu_is_err(ret) && !is_benign(ret) ? DL_FAIL : 0) |
                   (now - call->enter_ns >= wait_ns ? DL_WAIT : 0);
-    for (int p = 1; p <= period_max; p++) {
-        d->match[p] = d->n >= (unsigned long)p && d->hist[slot(d->n - p)] == h
-                          ? d->match[p] + 1
-                          : 0;
+    /* match[p] = hist[s + p] == h ? match[p] + 1 : 0, for 4 p at once (an
+     * empty slot is 0, which no hash is: no need to test d->n >= p) */
+    hv = (v4u){ h, h, h, h };
+    for (p = 1; p <= period_max; p += 4) {
+        v4u w, m, nd;
+        memcpy(&w, &d->hist[s + p], sizeof(w));
+        memcpy(&m, &d->match[p], sizeof(m));
+        memcpy(&nd, &need[p], sizeof(nd));
+        m = (m + 1) & (v4u)(w == hv);
+        memcpy(&d->match[p], &m, sizeof(m));
+        hit |= (v4u)(m >= nd);
     }
     d->n++;
     if (d->pending_p) {
         dl_probe_decide(r, d, now);
         return;
     }
-    for (int p = 1; p <= period_max; p++) {
-        unsigned need = (unsigned)(p * (repeats - 1));
-        uint32_t sig;
-        if (d->match[p] < need) {
-            continue;
-        }
-        if ((d->match[p] - need) % p || !dl_qualifies(d, p, &sig)) {
-            break; /* checked once per period */
-        }
-        if (probe_host) {
-            d->pending_p = p;
-            d->pending_ns = now;
-            sfemu_probe_http_start(probe_host, probe_timeout_ms);
-        } else {
-            dl_fire(r, d, p, sig, 0, 0);
-            dl_reset(d);
-        }
-        break;
+    if (!(hit[0] | hit[1] | hit[2] | hit[3])) {
+        return;
+    }
+    for (p = 1; d->match[p] < need[p]; p++) { /* the shortest period */
+    }
+    if ((d->match[p] - need[p]) % p) {
+        return; /* checked once per period */
+    }
+    if (d->muted_p == p && d->match[p] > need[p]) {
+        return; /* the same run as a reported one: the same loop */
+    }
+    if (!dl_qualifies(d, p, &sig)) {
+        return;
+    }
+    if (probe_host) {
+        d->pending_p = p;
+        d->pending_ns = now;
+        sfemu_probe_http_start(probe_host, probe_timeout_ms);
+    } else {
+        dl_fire(r, d, p, sig, 0, 0);
+        dl_reset(d);
     }
 }
 
