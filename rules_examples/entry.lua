@@ -11,6 +11,5 @@ function entry(num, name)
     if r then
         last_seen = r.seq
         c_log(string.format("entry.lua: watchdog report %s (%s)", r.kind, r.path))
-        -- the AI repair hook (base/ai.lua) attaches here in a later issue
     end
 end

@@ -117,8 +117,3 @@ struct sfemu_luastate *sfemu_luastate_create(void)
     pthread_setspecific(state_key, c);
     return c;
 }
-
-struct sfemu_luastate *sfemu_luastate_of(lua_State *L)
-{
-    return *(struct sfemu_luastate **)lua_getextraspace(L);
-}

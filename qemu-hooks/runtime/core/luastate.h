@@ -60,6 +60,5 @@ static inline struct sfemu_luastate *sfemu_luastate_get(void)
 
     return __builtin_expect(c != NULL, 1) ? c : sfemu_luastate_create();
 }
-struct sfemu_luastate *sfemu_luastate_of(lua_State *L);
 
 #endif

@@ -298,11 +298,6 @@ void sfemu_report_new_run(void)
     atomic_store(&report_seq, 0);
 }
 
-const char *sfemu_report_run_id(void)
-{
-    return run_id;
-}
-
 static void mkdirs(const char *root)
 {
     static const char *const sub[] = { "cache", "cache/ctx", "cache/ai_runs",

@@ -30,7 +30,6 @@ struct sfemu_report {
 
 /* A new run id (pid + start time), at start and in a forked child. */
 void sfemu_report_new_run(void);
-const char *sfemu_report_run_id(void);
 /* Writes the report and logs its summary; 0 or -errno.  path gets the file. */
 int sfemu_report_write(const struct sfemu_report *r, char *path, size_t cap);
 
