@@ -86,6 +86,9 @@
     ENV(rule_max_insns, NULL, NULL, "SFEMU_RULE_MAX_INSNS", LONG, 1000,        \
         1L << 40, "20000000", "n", "instruction budget of one rule call",      \
         NULL)                                                                  \
+    ENV(rule_max_ms, NULL, NULL, "SFEMU_RULE_MAX_MS", LONG, 10,                \
+        24L * 3600 * 1000, "1000", "ms", "CPU time budget of one rule call",   \
+        NULL)                                                                  \
     ENV(rule_max_mem, NULL, NULL, "SFEMU_RULE_MAX_MEM", LONG, 1L << 20,        \
         1L << 40, "268435456", "bytes", "memory limit of each rule Lua state", \
         NULL)                                                                  \
