@@ -117,6 +117,16 @@
         "a syscall that blocks this long is waiting, not looping", NULL)       \
     ENV(watchdog_max_reports, NULL, NULL, "SFEMU_WATCHDOG_MAX_REPORTS", LONG,  \
         0, 1000000, "32", "n", "reports one process writes at most", NULL)     \
+    ENV(watchdog_rate, NULL, NULL, "SFEMU_WATCHDOG_RATE", LONG, 0, 1000000,    \
+        "5", "n",                                                              \
+        "reports of one trigger a process tree writes per minute (0: no "      \
+        "limit)",                                                              \
+        NULL)                                                                  \
+    ENV(watchdog_exit, NULL, NULL, "SFEMU_WATCHDOG_EXIT", ENUM, 0, 0,          \
+        "service", "service|all",                                              \
+        "non-zero exits reported: service (not a forked child whose parent "   \
+        "lives) or all",                                                       \
+        NULL)                                                                  \
     ENV(watchdog_stack_scan, NULL, NULL, "SFEMU_WATCHDOG_STACK_SCAN", LONG, 0, \
         1L << 20, "4096", "bytes",                                             \
         "stack bytes a report scans for return addresses", NULL)               \
