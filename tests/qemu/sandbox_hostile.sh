@@ -1,8 +1,10 @@
 # The rule sandbox against hostile rules (tests/fixtures/hostile/*.lua): each
 # runaway or broken getppid rule is stopped, its failure is logged once, the
 # real getppid runs and the guest finishes (a hang is a failure: every run
-# is under `timeout`).  Then one rule file tries to change what another
-# sees (globals, _G, load, string.format, the string metatable).
+# is under `timeout 60`, and the whole battery under meson's 300 s test
+# timeout; each stopped run takes about 1 s).  Then one rule file tries to
+# change what another sees (globals, _G, load, string.format, the string
+# metatable).
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 P=$(probe arm)
 for f in "$SRC"/tests/fixtures/hostile/*.lua; do
