@@ -330,9 +330,10 @@ static int push_config(struct fakefs_engine *e, struct fakefs_res *r)
         c->gen = gen;
         int top = lua_gettop(L);
         if (fakefs_sandbox_dofile(e, c->abs) != 0) {
+            char buf[64];
             fakefs_logf(e,
                         "fakeconfig error (keeping the last good version): %s",
-                        lua_tostring(L, -1));
+                        lsb_error_text(L, -1, buf, sizeof buf));
         } else if (!lua_istable(L, -1) ||
                    lua_getfield(L, -1, "states") != LUA_TTABLE) {
             fakefs_logf(e,
@@ -490,8 +491,9 @@ static long dispatch(struct fakefs_engine *e, struct fakefs_res *r,
     int rc = lua_pcall(L, 1, 1, 0);
     lua_budget_leave(&e->budget);
     if (rc != LUA_OK) {
+        char buf[64];
         fakefs_logf(e, "fakeconfig %s: %s handler failed: %s", r->config_abs,
-                    c->op, lua_tostring(L, -1));
+                    c->op, lsb_error_text(L, -1, buf, sizeof buf));
         ret = -EIO;
         goto out;
     }
@@ -736,7 +738,7 @@ int fakefs_init_resource(struct fakefs_engine *e, const char *path,
     lsb_push_base(L);
     lua_getfield(L, -1, "require");
     lua_pushstring(L, mod);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+    if (lua_budget_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
         fakefs_logf(e, "fakefs: cannot load the fakefile plugin: %s",
                     lua_isstring(L, -1) ? lua_tostring(L, -1) : "not a table");
         ret = -ENOENT;
@@ -749,8 +751,10 @@ int fakefs_init_resource(struct fakefs_engine *e, const char *path,
     } else {
         lua_pushnil(L);
     }
-    if (lua_pcall(L, 2, 2, 0) != LUA_OK) {
-        fakefs_logf(e, "fakefile.init(%s): %s", path, lua_tostring(L, -1));
+    if (lua_budget_pcall(L, 2, 2, 0) != LUA_OK) {
+        char buf[64];
+        fakefs_logf(e, "fakefile.init(%s): %s", path,
+                    lsb_error_text(L, -1, buf, sizeof buf));
         ret = -EIO;
     } else if (lua_isnil(L, -2)) {
         fakefs_logf(e, "fakefile.init(%s): %s", path, lua_tostring(L, -1));
@@ -821,8 +825,11 @@ struct fakefs_engine *fakefs_new(const char *rules_dir,
     if (fakefs_sandbox_init(e) != 0) {
         goto fail;
     }
-    /* VM instructions a handler call may run once it has run 10 ms. */
-    lua_budget_register(&e->budget, e->L, 100000000, "handler", NULL, 0);
+    /* What a handler call may use once it has run 10 ms. */
+    static const struct lua_budget_limits handler_limits = {
+        .max_insns = 100000000, .max_ms = 5000, .who = "handler"
+    };
+    lua_budget_register(&e->budget, e->L, &handler_limits, 0);
     e->gen = 1;
     return e;
 fail:

@@ -3,13 +3,13 @@
 -- idle threads, abnormal exits and fatal signals (docs/watchdog.md).  Here
 -- entry() only notices a new watchdog report; returning nothing lets the
 -- syscall's own rule and the real syscall run.  (It may also return like
--- do_syscall to intercept.)
-local last_seen = 0
+-- do_syscall to intercept.)  Each guest thread has its own Lua state, so
+-- the report is taken with c_watchdog_take_report: one thread gets it, and
+-- it is logged once.
 
 function entry(num, name)
-    local r = c_watchdog_last_report(last_seen)   -- nil unless a new report
+    local r = c_watchdog_take_report()   -- nil unless a report not yet taken
     if r then
-        last_seen = r.seq
         c_log(string.format("entry.lua: watchdog report %s (%s)", r.kind, r.path))
     end
 end

@@ -8,6 +8,11 @@
  *                          round also opens MISS (missing: a failing syscall)
  *   wd exitmissing PATH    open(PATH) fails: exit(1)
  *   wd crash               SIGSEGV inside wd_crash_here()
+ *   wd forkexit N CODE     N forked children exit(CODE), each after a failing
+ *                          open; the parent reaps them and exits 0
+ *   wd threadloop T N PATH T threads each open(PATH) N times (it fails)
+ *   wd daemon CODE         forks; the parent exits 0 at once, the child
+ *                          waits until it is orphaned, then exit(CODE)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +69,55 @@ static int listen_on(int port)
 __attribute__((noinline)) void wd_crash_here(volatile int *p)
 {
     *p = 42;
+}
+
+static const char *loop_path;
+static long loop_n;
+
+static void *open_loop(void *arg)
+{
+    (void)arg;
+    for (long i = 0; i < loop_n; i++) {
+        int fd = open(loop_path, O_RDONLY);
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    return NULL;
+}
+
+static int fork_exit(int n, int code)
+{
+    int same = 0;
+
+    for (int i = 0; i < n; i++) {
+        pid_t p = fork();
+        if (p == 0) {
+            open("/wd-missing-config", O_RDONLY);
+            _exit(code);
+        }
+        int st;
+        if (p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) &&
+            WEXITSTATUS(st) == code) {
+            same++;
+        }
+    }
+    printf("forkexit %d children exited %d\n", same, code);
+    return 0;
+}
+
+static int daemonize(int code)
+{
+    pid_t parent = getpid(), p = fork();
+
+    if (p != 0) {
+        printf("daemon forked\n");
+        return p < 0; /* the parent is done */
+    }
+    for (int i = 0; i < 1000 && getppid() == parent; i++) {
+        usleep(10000);
+    }
+    exit(code);
 }
 
 int main(int argc, char **argv)
@@ -144,6 +200,28 @@ int main(int argc, char **argv)
         wd_crash_here((volatile int *)(long)(argc > 5 ? 16 : 0));
         return 0;
     }
-    fprintf(stderr, "usage: wd openloop|spin|accept|httpd|exitmissing|crash\n");
+    if (!strcmp(mode, "forkexit") && argc > 3) {
+        return fork_exit(atoi(argv[2]), atoi(argv[3]));
+    }
+    if (!strcmp(mode, "threadloop") && argc > 4) {
+        int t = atoi(argv[2]);
+        pthread_t th[64];
+        loop_n = atol(argv[3]);
+        loop_path = argv[4];
+        t = t > 64 ? 64 : t;
+        for (int i = 0; i < t; i++) {
+            pthread_create(&th[i], NULL, open_loop, NULL);
+        }
+        for (int i = 0; i < t; i++) {
+            pthread_join(th[i], NULL);
+        }
+        printf("threadloop %d threads done\n", t);
+        return 0;
+    }
+    if (!strcmp(mode, "daemon") && argc > 2) {
+        return daemonize(atoi(argv[2]));
+    }
+    fprintf(stderr, "usage: wd openloop|spin|accept|httpd|exitmissing|crash|"
+                    "forkexit|threadloop|daemon\n");
     return 64;
 }

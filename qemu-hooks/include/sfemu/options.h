@@ -88,6 +88,9 @@
     ENV(rule_max_insns, NULL, NULL, "SFEMU_RULE_MAX_INSNS", LONG, 1000,        \
         1L << 40, "20000000", "n", "instruction budget of one rule call",      \
         NULL)                                                                  \
+    ENV(rule_max_ms, NULL, NULL, "SFEMU_RULE_MAX_MS", LONG, 10,                \
+        24L * 3600 * 1000, "1000", "ms", "CPU time budget of one rule call",   \
+        NULL)                                                                  \
     ENV(rule_max_mem, NULL, NULL, "SFEMU_RULE_MAX_MEM", LONG, 1L << 20,        \
         1L << 40, "268435456", "bytes", "memory limit of each rule Lua state", \
         NULL)                                                                  \
@@ -116,6 +119,16 @@
         "a syscall that blocks this long is waiting, not looping", NULL)       \
     ENV(watchdog_max_reports, NULL, NULL, "SFEMU_WATCHDOG_MAX_REPORTS", LONG,  \
         0, 1000000, "32", "n", "reports one process writes at most", NULL)     \
+    ENV(watchdog_rate, NULL, NULL, "SFEMU_WATCHDOG_RATE", LONG, 0, 1000000,    \
+        "5", "n",                                                              \
+        "reports of one trigger a process tree writes per minute (0: no "      \
+        "limit)",                                                              \
+        NULL)                                                                  \
+    ENV(watchdog_exit, NULL, NULL, "SFEMU_WATCHDOG_EXIT", ENUM, 0, 0,          \
+        "service", "service|all",                                              \
+        "non-zero exits reported: service (not a forked child whose parent "   \
+        "lives) or all",                                                       \
+        NULL)                                                                  \
     ENV(watchdog_stack_scan, NULL, NULL, "SFEMU_WATCHDOG_STACK_SCAN", LONG, 0, \
         1L << 20, "4096", "bytes",                                             \
         "stack bytes a report scans for return addresses", NULL)               \

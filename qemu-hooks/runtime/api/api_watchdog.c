@@ -7,6 +7,8 @@
  *   c_wait_user_continue(prompt)     -> continued (boolean), how (string)
  *   c_watchdog_last_report([seen])   -> nil | {seq=, kind=, path=, tid=}
  *                                       (nil when no report is newer than seen)
+ *   c_watchdog_take_report()         -> nil | {seq=, kind=, path=, tid=}
+ *                                       (each report once per process)
  */
 #include <errno.h>
 #include <limits.h>
@@ -131,6 +133,35 @@ static int c_wait_user_continue(lua_State *L)
     return 2;
 }
 
+static void push_report(lua_State *L, unsigned seq, const char *kind,
+                        const char *path, int tid)
+{
+    lua_createtable(L, 0, 4);
+    set_int(L, "seq", seq);
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, path);
+    lua_setfield(L, -2, "path");
+    set_int(L, "tid", tid);
+}
+
+/* Each report once per process, whichever thread's state asks first: the
+ * threads' Lua states do not share a "seen" (entry.lua logs it once). */
+static int c_watchdog_take_report(lua_State *L)
+{
+    char kind[32], path[PATH_MAX];
+    int tid = 0;
+    unsigned seq =
+        sfemu_watch_take_report(kind, sizeof(kind), path, sizeof(path), &tid);
+
+    if (!seq) {
+        lua_pushnil(L);
+    } else {
+        push_report(L, seq, kind, path, tid);
+    }
+    return 1;
+}
+
 static int c_watchdog_last_report(lua_State *L)
 {
     char kind[32], path[PATH_MAX];
@@ -148,13 +179,7 @@ static int c_watchdog_last_report(lua_State *L)
         lua_pushnil(L);
         return 1;
     }
-    lua_createtable(L, 0, 4);
-    set_int(L, "seq", seq);
-    lua_pushstring(L, kind);
-    lua_setfield(L, -2, "kind");
-    lua_pushstring(L, path);
-    lua_setfield(L, -2, "path");
-    set_int(L, "tid", tid);
+    push_report(L, seq, kind, path, tid);
     return 1;
 }
 
@@ -165,6 +190,7 @@ static const luaL_Reg watchdog_fns[] = {
     { "c_watchdog_suspend", c_watchdog_suspend },
     { "c_wait_user_continue", c_wait_user_continue },
     { "c_watchdog_last_report", c_watchdog_last_report },
+    { "c_watchdog_take_report", c_watchdog_take_report },
     { NULL, NULL },
 };
 

@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 
 #include "lua_budget.h"
+#include "lua_sandbox.h"
 #include "core/luastate.h"
 #include "core/hooks.h"
 #include "core/observer.h"
@@ -31,21 +32,47 @@ void sfemu_hooks_init(void)
     nr_exit_group = sfemu_syscall_num("exit_group");
 }
 
-/* A Lua value as a syscall result; 0 if it is not a number. */
-static int to_result(lua_State *L, int idx, int64_t *out)
+enum conv { CONV_OK, CONV_NOT_NUMBER, CONV_BAD_NUMBER };
+
+/* An integer the guest's word holds (on 32-bit guests signed or not). */
+static int fits_word(lua_Integer i)
+{
+    return !sfemu_rt.t || sfemu_rt.t->abi_bits != 32 ||
+           (i >= INT32_MIN && i <= (lua_Integer)UINT32_MAX);
+}
+
+/* A Lua value as a syscall result.  A number that is no integer of the
+ * guest's word (NaN, +-inf, 2.5, 2^40 on a 32-bit guest) is CONV_BAD_NUMBER,
+ * never a silent 0 or truncation. */
+static enum conv to_result(lua_State *L, int idx, int64_t *out)
 {
     int isnum;
     lua_Integer i = lua_tointegerx(L, idx, &isnum);
 
-    if (isnum) {
+    if (__builtin_expect(isnum && fits_word(i), 1)) {
         *out = sfemu_abi_long(i);
-        return 1;
+        return CONV_OK;
     }
-    if (lua_type(L, idx) == LUA_TNUMBER) {
-        *out = sfemu_abi_long((int64_t)lua_tonumber(L, idx));
-        return 1;
+    return isnum || lua_type(L, idx) == LUA_TNUMBER ? CONV_BAD_NUMBER
+                                                    : CONV_NOT_NUMBER;
+}
+
+/* Logs a rule's result that is a number but no syscall result. */
+static void bad_number(struct sfemu_luastate *c, int file, int idx,
+                       const char *what)
+{
+    char num[64], msg[160];
+    int isnum;
+    lua_Integer i = lua_tointegerx(c->L, idx, &isnum);
+
+    if (isnum) {
+        snprintf(num, sizeof(num), "%lld", (long long)i);
+    } else {
+        snprintf(num, sizeof(num), "%.14g", (double)lua_tonumber(c->L, idx));
     }
-    return 0;
+    snprintf(msg, sizeof(msg), "returned %s %s, which is no %d-bit integer",
+             what, num, sfemu_rt.t ? sfemu_rt.t->abi_bits : 64);
+    sfemu_rules_error(c, file, msg);
 }
 
 /* Reads a rule's results (V1 pair, V2 single value, or none). */
@@ -59,16 +86,12 @@ verdict_of(struct sfemu_luastate *c, int file, int base, int64_t *ret)
     if (n == 0) {
         return RUN_REAL;
     }
-    if (n == 1) {
-        int isint;
-        lua_Integer r = lua_tointegerx(L, base + 1, &isint);
-        if (isint) { /* the usual V2 result */
-            *ret = sfemu_abi_long(r);
+    if (n == 1 && !lua_isnil(L, base + 1)) {
+        enum conv r = to_result(L, base + 1, ret);
+        if (r == CONV_OK) {
             v = RETURN_VALUE;
-        } else if (lua_isnil(L, base + 1)) {
-            /* nothing: run the real syscall */
-        } else if (to_result(L, base + 1, ret)) {
-            v = RETURN_VALUE;
+        } else if (r == CONV_BAD_NUMBER) {
+            bad_number(c, file, base + 1, "the result");
         } else {
             sfemu_rules_error(c, file,
                               lua_pushfstring(L, "returned a %s, not a number",
@@ -76,14 +99,18 @@ verdict_of(struct sfemu_luastate *c, int file, int base, int64_t *ret)
         }
     } else if (n >= 2) {
         int64_t action;
-        if (!to_result(L, base + 1, &action) || (action != 0 && action != 1)) {
+        if (to_result(L, base + 1, &action) != CONV_OK ||
+            (action != 0 && action != 1)) {
             sfemu_rules_error(c, file, "returned an action that is not 0 or 1");
         } else if (action == 1) {
+            enum conv r = CONV_OK;
             if (lua_isnil(L, base + 2)) {
                 *ret = 0;
                 v = RETURN_VALUE;
-            } else if (to_result(L, base + 2, ret)) {
+            } else if ((r = to_result(L, base + 2, ret)) == CONV_OK) {
                 v = RETURN_VALUE;
+            } else if (r == CONV_BAD_NUMBER) {
+                bad_number(c, file, base + 2, "action 1 with the result");
             } else {
                 sfemu_rules_error(c, file,
                                   "returned action 1 with a "
@@ -108,7 +135,8 @@ call_file(struct sfemu_luastate *c, int file, int nargs, int base)
     lua_budget_leave(&c->budget);
     c->depth--;
     if (rc != LUA_OK) {
-        sfemu_rules_error(c, file, lua_tostring(L, -1));
+        char buf[64];
+        sfemu_rules_error(c, file, lsb_error_text(L, -1, buf, sizeof(buf)));
         lua_settop(L, base);
         return -1;
     }
@@ -214,9 +242,13 @@ int64_t sfemu_rt_syscall(int num, const int64_t a[SFEMU_NARGS])
         int n = push_call(c, c->finish_file, num, 1, 1, ret, intercepted, a);
         if (call_file(c, c->finish_file, n, base) == 0) {
             int64_t r2;
-            if (lua_gettop(c->L) > base && !lua_isnil(c->L, base + 1) &&
-                to_result(c->L, base + 1, &r2)) {
-                ret = r2;
+            if (lua_gettop(c->L) > base && !lua_isnil(c->L, base + 1)) {
+                enum conv r = to_result(c->L, base + 1, &r2);
+                if (r == CONV_OK) {
+                    ret = r2;
+                } else if (r == CONV_BAD_NUMBER) {
+                    bad_number(c, c->finish_file, base + 1, "the result");
+                }
             }
             lua_settop(c->L, base);
         }

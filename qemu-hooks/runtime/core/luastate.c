@@ -67,6 +67,13 @@ static struct sfemu_luastate *state_create(void)
 {
     struct sfemu_luastate *c = calloc(1, sizeof(*c));
     int n = sfemu_syscall_count();
+    const struct lua_budget_limits lim = {
+        .max_insns = sfemu_opt_long(SFEMU_OPT_rule_max_insns),
+        .max_ms = sfemu_opt_long(SFEMU_OPT_rule_max_ms),
+        .who = "rule",
+        .insns_setting = "SFEMU_RULE_MAX_INSNS",
+        .ms_setting = "SFEMU_RULE_MAX_MS",
+    };
 
     if (!c) {
         return NULL;
@@ -88,9 +95,7 @@ static struct sfemu_luastate *state_create(void)
     c->entry_file = c->finish_file = SFEMU_SLOT_UNRESOLVED;
     c->tid = sfemu_rt.ops->gettid();
     *(struct sfemu_luastate **)lua_getextraspace(c->L) = c;
-    lua_budget_register(&c->budget, c->L,
-                        sfemu_opt_long(SFEMU_OPT_rule_max_insns), "rule",
-                        "SFEMU_RULE_MAX_INSNS", 1);
+    lua_budget_register(&c->budget, c->L, &lim, 1);
     if (open_bindings) {
         open_bindings(c->L);
     }

@@ -18,6 +18,7 @@
 
 #include <lauxlib.h>
 
+#include "lua_sandbox.h"
 #include "core/log.h"
 #include "core/rules.h"
 #include "core/options.h"
@@ -206,7 +207,9 @@ static int file_load(struct sfemu_luastate *c, const char *path,
     c->depth++;
     if (sfemu_sandbox_dofile(L, path) != LUA_OK) {
         c->depth--;
-        sfemu_log("rule %s not loaded: %s", path, lua_tostring(L, -1));
+        char buf[64];
+        sfemu_log("rule %s not loaded: %s", path,
+                  lsb_error_text(L, -1, buf, sizeof(buf)));
         lua_pop(L, 1);
         return SFEMU_SLOT_NONE; /* kept as 'present': retried when edited */
     }

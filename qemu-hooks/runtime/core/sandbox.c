@@ -69,6 +69,9 @@ lua_State *sfemu_sandbox_new(size_t *acct)
     lua_newtable(L);
     lua_setfield(L, -2, "shared"); /* state shared by all rule files */
     lua_pop(L, 1);
+    /* every other table of the base (string, os, ...) is each file's own */
+    lsb_share(L, "shared");
+    lsb_share(L, "sfemu");
     return L;
 }
 

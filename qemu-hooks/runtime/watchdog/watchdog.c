@@ -22,6 +22,7 @@
 #include "watchdog/ctxring.h"
 #include "core/log.h"
 #include "watchdog/probe.h"
+#include "watchdog/ratelimit.h"
 #include "watchdog/report.h"
 #include "core/options.h"
 #include "core/runtime.h"
@@ -40,6 +41,9 @@ static const char *probe_host; /* SFEMU_PROBE_HTTP */
 static long probe_timeout_ms = 1000;
 static long max_reports = 32;
 static atomic_long reports_done;
+static int exit_all;      /* SFEMU_WATCHDOG_EXIT=all */
+static pid_t self_pid;    /* getpid(), kept across fork by the atfork hook */
+static pid_t fork_parent; /* the process this one was forked from, 0: none */
 static int nr_exit = -1, nr_exit_group = -1;
 static int benign[6]; /* guest errnos that are normal flow */
 static atomic_int suspended;
@@ -53,7 +57,8 @@ static struct {
     char path[PATH_MAX];
     int tid;
 } last;
-static atomic_uint last_seq; /* last.seq, readable without the lock */
+static atomic_uint last_seq;  /* last.seq, readable without the lock */
+static atomic_uint taken_seq; /* the last report sfemu_watch_take_report gave */
 
 /* match[p] must reach need[p] = p * (repeats - 1) for a dead loop (no p
  * past period_max does: the matcher works 4 periods at a time). */
@@ -92,9 +97,11 @@ static int root_has(const char *name)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int may_report(void)
+/* Within the tree's rate for this trigger, and the process's total. */
+static int may_report(const char *kind)
 {
-    return atomic_fetch_add(&reports_done, 1) < max_reports;
+    return sfemu_rate_take(kind) &&
+           atomic_fetch_add(&reports_done, 1) < max_reports;
 }
 
 static void write_report(struct sfemu_report *r)
@@ -131,6 +138,27 @@ unsigned sfemu_watch_last_report(char *kind, size_t kcap, char *path,
     return seq;
 }
 
+unsigned sfemu_watch_take_report(char *kind, size_t kcap, char *path,
+                                 size_t pcap, int *tid)
+{
+    unsigned seq = 0;
+
+    if (atomic_load_explicit(&last_seq, memory_order_relaxed) ==
+        atomic_load_explicit(&taken_seq, memory_order_relaxed)) {
+        return 0;
+    }
+    pthread_mutex_lock(&last_mu);
+    if (last.seq != atomic_load(&taken_seq)) {
+        seq = last.seq;
+        atomic_store(&taken_seq, seq);
+        snprintf(kind, kcap, "%s", last.kind);
+        snprintf(path, pcap, "%s", last.path);
+        *tid = last.tid;
+    }
+    pthread_mutex_unlock(&last_mu);
+    return seq;
+}
+
 /* ---- idle: no syscall for -rules-idle-ms ---- */
 
 static void idle_check(struct sfemu_ring *r, int64_t now)
@@ -156,7 +184,7 @@ static void idle_check(struct sfemu_ring *r, int64_t now)
                   r->tid, ms, name ? name : "?");
         return;
     }
-    if (may_report()) {
+    if (may_report("idle_deadloop")) {
         char detail[160];
         struct sfemu_report rep = {
             .kind = "idle_deadloop", .tid = r->tid, .ring = r, .detail = detail
@@ -204,6 +232,8 @@ static void start_idle_thread(void)
 
 static void watch_atfork_child(void)
 {
+    fork_parent = self_pid;
+    self_pid = getpid();
     pthread_mutex_init(&last_mu, NULL);
     sfemu_report_new_run();
     sfemu_probe_after_fork();
@@ -234,6 +264,9 @@ void sfemu_watch_init(void)
     }
     wait_ns = sfemu_opt_long(SFEMU_OPT_deadloop_wait_ms) * 1000000LL;
     max_reports = sfemu_opt_long(SFEMU_OPT_watchdog_max_reports);
+    exit_all = sfemu_opt_long(SFEMU_OPT_watchdog_exit) == 1;
+    self_pid = getpid();
+    sfemu_rate_init(sfemu_opt_long(SFEMU_OPT_watchdog_rate));
     probe_timeout_ms = sfemu_opt_long(SFEMU_OPT_probe_timeout_ms);
     probe_host = sfemu_opt_str(SFEMU_OPT_probe_http);
     if (probe_host && !*probe_host) {
@@ -267,6 +300,18 @@ static void exit_extra(cJSON *rep, void *opaque)
     json_put(o, "status", json_int(x->status));
 }
 
+/*
+ * Whether a non-zero exit is the service's failure, not a planned result:
+ * the process qemu started, and a forked process whose parent is gone (a
+ * daemon), report it; a forked child whose parent lives hands its status to
+ * that parent (wait), which decides.  SFEMU_WATCHDOG_EXIT=all reports every
+ * one.
+ */
+static int service_exit(void)
+{
+    return exit_all || !fork_parent || getppid() != fork_parent;
+}
+
 static void exit_report(struct sfemu_ring *r, int num, int64_t a0)
 {
     struct exit_info x = { num == nr_exit ? "exit" : "exit_group",
@@ -280,7 +325,7 @@ static void exit_report(struct sfemu_ring *r, int num, int64_t a0)
                                 .extra = exit_extra,
                                 .opaque = &x };
 
-    if (!x.status || !may_report()) {
+    if (!x.status || !service_exit() || !may_report("exit")) {
         return;
     }
     snprintf(detail, sizeof(detail), "%s(%d)", x.call, x.status);
@@ -402,7 +447,7 @@ static void dl_fire(struct sfemu_ring *r, struct dl_state *d, int p,
     int n = 0;
 
     d->done_sig[d->ndone++ % SIGS_KEPT] = sig;
-    if (!may_report()) {
+    if (!may_report("deadloop")) {
         return;
     }
     for (unsigned i = 0; r->keep && i < (unsigned)p && i < r->count; i++) {
@@ -577,7 +622,7 @@ static void watch_end(const char *why, int guest_sig)
                                 .extra = sig_extra,
                                 .opaque = &guest_sig };
 
-    if (!guest_sig || !may_report()) {
+    if (!guest_sig || !may_report("signal")) {
         return; /* exit_group: watch_enter reported it */
     }
     (void)why;

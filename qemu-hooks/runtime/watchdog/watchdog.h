@@ -26,5 +26,9 @@ unsigned sfemu_watch_report_seq(void);
 /* The last report written by this process: seq (0: none), kind, path. */
 unsigned sfemu_watch_last_report(char *kind, size_t kcap, char *path,
                                  size_t pcap, int *tid);
+/* Like sfemu_watch_last_report, but each report is given once per process,
+ * to the first thread that asks (0: none newer than the last one given). */
+unsigned sfemu_watch_take_report(char *kind, size_t kcap, char *path,
+                                 size_t pcap, int *tid);
 
 #endif
