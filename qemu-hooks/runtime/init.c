@@ -5,10 +5,13 @@
  * chain, the c_* bindings into every new Lua state, the context ring, the
  * watchdog and the analysis record as syscall observers.  The core itself names none of them.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "analysis/analysis.h"
 #include "api/api.h"
@@ -22,6 +25,7 @@
 #include "core/runtime.h"
 #include "core/syscall_names.h"
 #include "emu/cpumodel.h"
+#include "emu/guestexec.h"
 #include "emu/linuxthreads.h"
 #include "emu/netbind.h"
 #include "trueroot/trueroot.h"
@@ -45,6 +49,27 @@ static int root_mode(const char *root)
                : ROOT_PREFIX;
 }
 
+/* A guest started from a host directory outside the root starts in the
+ * root's "/", as after chroot(root) + chdir("/"): its relative names and
+ * getcwd never reach the host's directory. */
+static void start_in_root(const char *root)
+{
+    char cwd[PATH_MAX], real[PATH_MAX];
+    size_t n;
+
+    if (!realpath(root, real)) {
+        return;
+    }
+    n = strlen(real);
+    if (getcwd(cwd, sizeof(cwd)) && !strncmp(cwd, real, n) &&
+        (cwd[n] == '/' || !cwd[n] || !strcmp(real, "/"))) {
+        return;
+    }
+    if (chdir(real) != 0) {
+        sfemu_log("cannot start in the root '%s': %s", real, strerror(errno));
+    }
+}
+
 static void start_true_root(const char *root)
 {
     int rc;
@@ -62,6 +87,7 @@ static void start_true_root(const char *root)
         exit(EXIT_FAILURE);
     }
     sfemu_realcall_add(&sfemu_trueroot_rewriter);
+    start_in_root(root);
 }
 
 /* The emulator's fixes for real firmware (emu/), outermost in the real-call
@@ -75,6 +101,21 @@ static void start_emu_features(void)
     }
     if (sfemu_netbind_wanted()) {
         sfemu_realcall_add(sfemu_netbind_init());
+    }
+}
+
+/* Guest exec: the true root opens the file when it is on, otherwise the
+ * handler does (as QEMU's -L). */
+static void start_guest_exec(void)
+{
+    const struct sfemu_rewriter *h;
+
+    if (!sfemu_guestexec_wanted()) {
+        return;
+    }
+    h = sfemu_guestexec_init();
+    if (!sfemu_trueroot_active && h) {
+        sfemu_realcall_add(h);
     }
 }
 
@@ -94,6 +135,7 @@ int sfemu_rt_init(const struct sfemu_target *t,
     if (root_mode(t->ld_prefix) == ROOT_TRUE) {
         start_true_root(t->ld_prefix);
     }
+    start_guest_exec();
     sfemu_hooks_init();
     if (sfemu_opt_str(SFEMU_OPT_rules)) {
         sfemu_luastate_set_bindings(sfemu_api_open);
