@@ -29,6 +29,7 @@ static const char *errname(int e)
     case EINVAL: return "EINVAL";
     case ELOOP: return "ELOOP";
     case ENOTDIR: return "ENOTDIR";
+    case EPERM: return "EPERM";
     default: return "other";
     }
 }
