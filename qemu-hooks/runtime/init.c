@@ -51,7 +51,8 @@ static int root_mode(const char *root)
 
 /* A guest started from a host directory outside the root starts in the
  * root's "/", as after chroot(root) + chdir("/"): its relative names and
- * getcwd never reach the host's directory. */
+ * getcwd never reach the host's directory.  After every setting that names
+ * a relative path (-sfanalysis) has been resolved. */
 static void start_in_root(const char *root)
 {
     char cwd[PATH_MAX], real[PATH_MAX];
@@ -87,7 +88,6 @@ static void start_true_root(const char *root)
         exit(EXIT_FAILURE);
     }
     sfemu_realcall_add(&sfemu_trueroot_rewriter);
-    start_in_root(root);
 }
 
 /* The emulator's fixes for real firmware (emu/), outermost in the real-call
@@ -143,6 +143,9 @@ int sfemu_rt_init(const struct sfemu_target *t,
         sfemu_rt.active = 1;
         sfemu_analysis_init();
         sfemu_watch_init();
+    }
+    if (sfemu_trueroot_active) {
+        start_in_root(t->ld_prefix); /* last: relative settings are fixed */
     }
     if (!sfemu_rt.active && !sfemu_realcall_count()) {
         return 0;

@@ -6,7 +6,10 @@
  *   exectest exec PATH ARG0 [ARG...]
  *                              execve(PATH, {ARG0, ARG...}, environ);
  *                              on failure prints "errno=NAME"
- *   exectest show              prints "argv0=..." and "GE_VAR=..."
+ *   exectest execnoenv PATH ARG0 [ARG...]
+ *                              the same with an empty environment
+ *   exectest show              prints "argv0=...", "GE_VAR=..." and
+ *                              "SFEMU_RULE_MAX_INSNS=..."
  *   exectest cwd               prints "cwd=PATH"
  *   exectest chdir DIR FILE    chdir(DIR), then prints "cwd=..." and the
  *                              first line of FILE (relative to DIR)
@@ -74,15 +77,20 @@ int main(int argc, char **argv)
         printf("pclose=%d\n", WEXITSTATUS(pclose(p)));
         return 0;
     }
-    if (argc >= 4 && !strcmp(argv[1], "exec")) {
-        execve(argv[2], argv + 3, environ);
+    if (argc >= 4 &&
+        (!strcmp(argv[1], "exec") || !strcmp(argv[1], "execnoenv"))) {
+        char *none[] = { NULL };
+
+        execve(argv[2], argv + 3, strcmp(argv[1], "exec") ? none : environ);
         printf("errno=%s\n", errname(errno));
         return 1;
     }
     if (argc >= 2 && !strcmp(argv[1], "show")) {
         const char *v = getenv("GE_VAR");
+        const char *m = getenv("SFEMU_RULE_MAX_INSNS");
 
-        printf("argv0=%s\nGE_VAR=%s\n", argv[0], v ? v : "(unset)");
+        printf("argv0=%s\nGE_VAR=%s\nSFEMU_RULE_MAX_INSNS=%s\n", argv[0],
+               v ? v : "(unset)", m ? m : "(unset)");
         return 0;
     }
     if (argc >= 2 && !strcmp(argv[1], "cwd")) {

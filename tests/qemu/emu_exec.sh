@@ -13,7 +13,9 @@ cat > "$R/execve.lua" <<'LUA'
 function do_syscall(num, path, argv, envp)
   local p = c_read_string(path, 4096)
   c_log("execve rule: " .. p .. " cpu=" .. tostring(sfemu.cpu)
-        .. " guest_exec=" .. tostring(sfemu.guest_exec))
+        .. " guest_exec=" .. tostring(sfemu.guest_exec)
+        .. " ctx_keep=" .. tostring(sfemu.ctx_keep)
+        .. " max_insns=" .. tostring(sfemu.options.SFEMU_RULE_MAX_INSNS))
   if p:find("refused", 1, true) then
     return -1 -- EPERM
   end
@@ -109,6 +111,23 @@ for pair in armel:arm mipsel:mipsel; do
   out=$(qemu "$a" -L "$ROOT" -guest-exec on "$ROOT/bin/exectest" exec /bin/foreign x 2>/dev/null)
   expect_eq "$a: plain -L: a foreign ELF in -L: ENOEXEC" "$out" "errno=ENOEXEC"
 done
+
+# The settings reach the child from the table: an option (-rules-ctx-keep),
+# an SFEMU_* variable even when the guest execs with an empty environment
+# (and the guest does not see it), a relative -sfanalysis as qemu started.
+ROOT=$TMP/root-arm
+mkdir -p "$TMP/cwd"
+out=$(cd "$TMP/cwd" && SFEMU_RULE_MAX_INSNS=7654321 qemu arm -L "$ROOT" -rules "$R" \
+  -rules-ctx-keep 17 -sfanalysis rel-out "$ROOT/bin/exectest" execnoenv /bin/exectest a0 \
+  exec /bin/exectest a1 show 2>"$TMP/log-set")
+expect_grep "the child's rules see -rules-ctx-keep and SFEMU_RULE_MAX_INSNS" \
+  "execve rule: /bin/exectest .*ctx_keep=17 max_insns=7654321" "$TMP/log-set"
+n=$(grep -c "execve rule: /bin/exectest .*ctx_keep=17 max_insns=7654321" "$TMP/log-set")
+expect_eq "... in the parent and in the child" "$n" 2
+expect_match "the guest's empty environment stays empty" "^SFEMU_RULE_MAX_INSNS=\(unset\)$" "$out"
+expect_match "argv[0] through two execs" "^argv0=a1$" "$out"
+check "relative -sfanalysis: written where qemu started" test -f "$TMP/cwd/rel-out/analysis.json"
+check_fails "relative -sfanalysis: nothing written into the root" test -e "$ROOT/rel-out"
 
 # The child chooses its CPU model again from its own ELF unless -cpu was
 # given: the DSPr2 program runs from a plain MIPS32 parent, and dies of

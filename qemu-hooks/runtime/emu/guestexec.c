@@ -34,11 +34,13 @@
 
 /* Every setting of sfemu/options.h: the child's command line and
  * environment are built from the table, not from a list kept here. */
-#define GE_ROW(id, name, qemu_env, env, ...) { SFEMU_OPT_##id, name, env },
+#define GE_ROW(id, name, qemu_env, env, type, ...) \
+    { SFEMU_OPT_##id, name, env, !strcmp(#type, "PATH") },
 static const struct {
     int id;
     const char *name; /* ARG rows: the option without its dash */
     const char *env;  /* ENV rows: the variable */
+    bool path;        /* a file name, relative to where qemu started */
 } ge_rows[] = { SFEMU_OPTIONS(GE_ROW, GE_ROW) };
 #undef GE_ROW
 
@@ -51,7 +53,8 @@ struct strv {
 static struct {
     int nr_execve, nr_execveat;
     bool prefix_dir; /* -L is a directory (not QEMU's absent default) */
-} ge = { -1, -1, false };
+    char start_dir[PATH_MAX]; /* before the true root's start directory */
+} ge = { -1, -1, false, "" };
 
 /* The argv a "#!" line made for the execve of its interpreter in progress
  * on this thread (NULL: the guest's own), and how deep scripts nest. */
@@ -185,16 +188,24 @@ static int add_settings(struct strv *cmd, struct strv *env)
     for (size_t i = 0; i < sizeof(ge_rows) / sizeof(ge_rows[0]) && !rc; i++) {
         const char *v = sfemu_opt_str(ge_rows[i].id);
         const char *name = ge_rows[i].env;
+        char *abs = NULL, *guest = NULL;
         size_t len;
-        char *guest = NULL;
 
         if (!sfemu_opt_given(ge_rows[i].id) || !v ||
             ge_rows[i].id == SFEMU_OPT_root_mode) {
             continue;
         }
+        if (ge_rows[i].path && v[0] != '/' && ge.start_dir[0]) {
+            /* the child starts where the guest is: name what we use */
+            if (asprintf(&abs, "%s/%s", ge.start_dir, v) < 0) {
+                return -ENOMEM;
+            }
+            v = abs;
+        }
         if (ge_rows[i].name) {
             rc = strv_addf(cmd, "-%s", ge_rows[i].name, NULL);
             rc = rc ? rc : strv_add(cmd, strdup(v));
+            free(abs);
             continue;
         }
         len = strlen(name);
@@ -207,6 +218,7 @@ static int add_settings(struct strv *cmd, struct strv *env)
             }
         }
         rc = strv_addf(env, "%s=%s", name, v);
+        free(abs);
         if (!rc && guest) {
             rc = strv_add(cmd, strdup("-E"));
             rc = rc ? (free(guest), rc) : strv_add(cmd, guest);
@@ -440,6 +452,9 @@ const struct sfemu_rewriter *sfemu_guestexec_init(void)
     ge.nr_execve = sfemu_syscall_num("execve");
     ge.nr_execveat = sfemu_syscall_num("execveat");
     ge.prefix_dir = prefix && stat(prefix, &st) == 0 && S_ISDIR(st.st_mode);
+    if (!getcwd(ge.start_dir, sizeof(ge.start_dir))) {
+        ge.start_dir[0] = 0;
+    }
     /* Started by a guest exec: the program's fd goes no further. */
     if (self && sscanf(self, "/proc/self/fd/%d", &fd) == 1 && fd > 2) {
         fcntl(fd, F_SETFD, FD_CLOEXEC);
