@@ -5,10 +5,13 @@
  * chain, the c_* bindings into every new Lua state, the context ring, the
  * watchdog and the analysis record as syscall observers.  The core itself names none of them.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "analysis/analysis.h"
 #include "api/api.h"
@@ -22,6 +25,7 @@
 #include "core/runtime.h"
 #include "core/syscall_names.h"
 #include "emu/cpumodel.h"
+#include "emu/guestexec.h"
 #include "emu/linuxthreads.h"
 #include "emu/netbind.h"
 #include "trueroot/trueroot.h"
@@ -43,6 +47,28 @@ static int root_mode(const char *root)
                    stat(root, &st) == 0 && S_ISDIR(st.st_mode)
                ? ROOT_TRUE
                : ROOT_PREFIX;
+}
+
+/* A guest started from a host directory outside the root starts in the
+ * root's "/", as after chroot(root) + chdir("/"): its relative names and
+ * getcwd never reach the host's directory.  After every setting that names
+ * a relative path (-sfanalysis) has been resolved. */
+static void start_in_root(const char *root)
+{
+    char cwd[PATH_MAX], real[PATH_MAX];
+    size_t n;
+
+    if (!realpath(root, real)) {
+        return;
+    }
+    n = strlen(real);
+    if (getcwd(cwd, sizeof(cwd)) && !strncmp(cwd, real, n) &&
+        (cwd[n] == '/' || !cwd[n] || !strcmp(real, "/"))) {
+        return;
+    }
+    if (chdir(real) != 0) {
+        sfemu_log("cannot start in the root '%s': %s", real, strerror(errno));
+    }
 }
 
 static void start_true_root(const char *root)
@@ -78,6 +104,21 @@ static void start_emu_features(void)
     }
 }
 
+/* Guest exec: the true root opens the file when it is on, otherwise the
+ * handler does (as QEMU's -L). */
+static void start_guest_exec(void)
+{
+    const struct sfemu_rewriter *h;
+
+    if (!sfemu_guestexec_wanted()) {
+        return;
+    }
+    h = sfemu_guestexec_init();
+    if (!sfemu_trueroot_active && h) {
+        sfemu_realcall_add(h);
+    }
+}
+
 int sfemu_rt_init(const struct sfemu_target *t,
                   const struct sfemu_host_ops *ops)
 {
@@ -94,6 +135,7 @@ int sfemu_rt_init(const struct sfemu_target *t,
     if (root_mode(t->ld_prefix) == ROOT_TRUE) {
         start_true_root(t->ld_prefix);
     }
+    start_guest_exec();
     sfemu_hooks_init();
     if (sfemu_opt_str(SFEMU_OPT_rules)) {
         sfemu_luastate_set_bindings(sfemu_api_open);
@@ -101,6 +143,9 @@ int sfemu_rt_init(const struct sfemu_target *t,
         sfemu_rt.active = 1;
         sfemu_analysis_init();
         sfemu_watch_init();
+    }
+    if (sfemu_trueroot_active) {
+        start_in_root(t->ld_prefix); /* last: relative settings are fixed */
     }
     if (!sfemu_rt.active && !sfemu_realcall_count()) {
         return 0;

@@ -49,9 +49,10 @@ qemu arm -rules "$R" "$(probe arm)" getpid > "$TMP/arm" 2>&1
 expect_grep "ARM: attributes read, model any" "cpu model any .*ARMv5TE.*\(\.ARM\.attributes\)" "$TMP/arm"
 expect_grep "ARM: sfemu.cpu" "lua cpu=max cpu_auto=true" "$TMP/arm"
 
-# An exec'd child runs in a new qemu (binfmt_misc, here in a user namespace
-# of the test's own) that chooses again from the child's ELF; QEMU_CPU in
-# the environment is -cpu for every process.
+# With -guest-exec off, an exec'd child runs in a new qemu (binfmt_misc,
+# here in a user namespace of the test's own) that chooses again from the
+# child's ELF; QEMU_CPU in the environment is -cpu for every process.
+# (Guest exec itself, on by default with -rules: tests/qemu/emu_exec.sh.)
 magic='\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08\x00'
 mask='\xff\xff\xff\xff\xff\xff\xff\x00\xfe\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'
 binfmt() {  # binfmt OUT COMMAND...: COMMAND with mipsel ELFs run by our qemu
@@ -61,7 +62,7 @@ binfmt() {  # binfmt OUT COMMAND...: COMMAND with mipsel ELFs run by our qemu
     printf "%s" ":sfemu-mipsel:M::$1:$2:$3:" > /proc/sys/fs/binfmt_misc/register || exit 98
     shift 3; "$@"' _ "$magic" "$mask" "$QDIR/qemu-mipsel" "$@" > "$out" 2>&1
 }
-binfmt "$TMP/exec" env QEMU_RULES="$E" "$QDIR/qemu-mipsel" "$D" "$(probe mipsel)" hello; rc=$?
+binfmt "$TMP/exec" env QEMU_RULES="$E" QEMU_GUEST_EXEC=off "$QDIR/qemu-mipsel" "$D" "$(probe mipsel)" hello; rc=$?
 if [ $rc = 99 ] || [ $rc = 98 ]; then
   fail "binfmt_misc in a user namespace is not available here (rc=$rc)"
 else
@@ -69,7 +70,7 @@ else
   expect_grep "exec: the child chose again from its own ELF (no DSP)" "cpu model 74Kf .*from the ELF: MIPS32r2 \(\.MIPS\.abiflags\)" "$TMP/exec"
   n=$(grep -c "cpu model" "$TMP/exec")
   expect_eq "exec: one choice per program (the pid stays across execve)" "$n" 2
-  binfmt "$TMP/exec2" env QEMU_RULES="$E" QEMU_CPU=24KEc "$QDIR/qemu-mipsel" -cpu 74Kf "$D" "$D"
+  binfmt "$TMP/exec2" env QEMU_RULES="$E" QEMU_GUEST_EXEC=off QEMU_CPU=24KEc "$QDIR/qemu-mipsel" -cpu 74Kf "$D" "$D"
   n=$(grep -c "^mul.ph=0x000f0008$" "$TMP/exec2")
   expect_eq "exec: -cpu runs the parent, QEMU_CPU (24KEc) the child, which dies" "$n" 1
   expect_no_grep "exec: nothing chosen when -cpu/QEMU_CPU is given" "cpu model" "$TMP/exec2"

@@ -73,6 +73,11 @@
         0, "keep", "keep|loopback",                                            \
         "loopback: binds to 0.0.0.0 and :: land on -bind-fallback too",        \
         "bind_wildcard")                                                       \
+    ARG(guest_exec, "guest-exec", "QEMU_GUEST_EXEC", NULL, BOOL, 0, 0, "on",   \
+        "on|off",                                                              \
+        "execve of a guest program runs it in a new qemu with these options "  \
+        "(without -rules: off unless given)",                                  \
+        "guest_exec")                                                          \
     ENV(log, NULL, NULL, "SFEMU_LOG", PATH, 0, 0, NULL, "file",                \
         "append the runtime's log to 'file' instead of stderr", NULL)          \
     ENV(rules_override_dir, NULL, NULL, "SFEMU_RULES_OVERRIDE_DIR", LIST, 0,   \

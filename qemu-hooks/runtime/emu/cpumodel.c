@@ -16,6 +16,7 @@
 #include "sfemu/host.h"
 
 static const char *chosen;
+static int asked; /* QEMU asks only when -cpu (or QEMU_CPU) is absent */
 static char chosen_why[256];
 
 static int read_fd(int fd, struct sfemu_elf_cpu *c)
@@ -67,6 +68,7 @@ const char *sfemu_rt_cpu_model(int fd, const char *ld_prefix)
 {
     struct sfemu_elf_cpu c;
 
+    asked = 1;
     sfemu_options_finish();
     if (sfemu_opt_given(SFEMU_OPT_cpu_auto)
             ? !sfemu_opt_long(SFEMU_OPT_cpu_auto)
@@ -87,4 +89,9 @@ void sfemu_cpumodel_log(void)
         sfemu_log("cpu model %s (-cpu-auto; from the ELF: %s)", chosen,
                   chosen_why);
     }
+}
+
+int sfemu_cpumodel_given(void)
+{
+    return !asked;
 }

@@ -12,5 +12,7 @@
 
 /* Logs the choice made before the log existed (once, at start-up). */
 void sfemu_cpumodel_log(void);
+/* Whether the model was given (-cpu, QEMU_CPU) rather than chosen. */
+int sfemu_cpumodel_given(void);
 
 #endif

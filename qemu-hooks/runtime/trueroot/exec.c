@@ -132,18 +132,14 @@ static int tr_exec_open(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
     return tr_loc_fd(c, &l, O_RDONLY | (op == OP_INSPECT ? O_NOFOLLOW : 0), op);
 }
 
-int tr_exec(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS], bool at)
+int sfemu_exec_fd(int fd, const char *path, uint64_t argv, uint64_t envp)
 {
-    char path[PATH_MAX], interp[TR_HEAD], link[48];
+    char interp[TR_HEAD], link[48];
     uint8_t head[TR_HEAD];
     struct sfemu_exec_file f = { 0 };
     struct stat st;
     ssize_t n;
-    int fd = tr_exec_open(c, args, at, path);
 
-    if (fd < 0) {
-        return fd;
-    }
     if (fstat(fd, &st) != 0) {
         return -errno;
     }
@@ -168,7 +164,19 @@ int tr_exec(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS], bool at)
         tr_interp(head, (size_t)n, interp, sizeof(interp));
         f.interp = interp;
     }
-    f.argv = sfemu_guest_addr(args[at ? 2 : 1]);
-    f.envp = sfemu_guest_addr(args[at ? 3 : 2]);
+    f.argv = argv;
+    f.envp = envp;
     return tr_runner(&f);
+}
+
+int tr_exec(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS], bool at)
+{
+    char path[PATH_MAX];
+    int fd = tr_exec_open(c, args, at, path);
+
+    if (fd < 0) {
+        return fd;
+    }
+    return sfemu_exec_fd(fd, path, sfemu_guest_addr(args[at ? 2 : 1]),
+                         sfemu_guest_addr(args[at ? 3 : 2]));
 }

@@ -81,4 +81,9 @@ typedef int (*sfemu_exec_runner)(const struct sfemu_exec_file *f);
 /* NULL: the default runner. */
 void sfemu_trueroot_set_exec_runner(sfemu_exec_runner run);
 
+/* The checks of an exec (a regular file, executable), the file's kind, then
+ * the runner: for a file opened some other way (-root-mode prefix).  path:
+ * the guest's name of it; argv, envp: guest addresses.  -host errno. */
+int sfemu_exec_fd(int fd, const char *path, uint64_t argv, uint64_t envp);
+
 #endif
