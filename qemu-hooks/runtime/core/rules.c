@@ -178,7 +178,8 @@ static int file_load(struct sfemu_luastate *c, const char *path,
         }
     }
     if (f && f->present && same_id(f, st)) {
-        return i;
+        /* loaded already; an empty or missing function is still none */
+        return f->fn_ref == LUA_NOREF ? SFEMU_SLOT_NONE : i;
     }
     if (!f) {
         if (c->nfiles == c->cap) {
