@@ -94,7 +94,6 @@ static struct sfemu_luastate *state_create(void)
     }
     c->entry_file = c->finish_file = SFEMU_SLOT_UNRESOLVED;
     c->tid = sfemu_rt.ops->gettid();
-    *(struct sfemu_luastate **)lua_getextraspace(c->L) = c;
     lua_budget_register(&c->budget, c->L, &lim, 1);
     if (open_bindings) {
         open_bindings(c->L);

@@ -164,6 +164,13 @@ void sfemu_rules_recheck(struct sfemu_luastate *c, unsigned gen)
 }
 
 /* Index of a file entry for path, loading (or reloading) it as needed. */
+/* A loaded file's hook slot: none when it kept no function (missing or
+ * empty), whether it was just loaded or loaded before. */
+static int file_slot(const struct sfemu_rule_file *f, int i)
+{
+    return f->fn_ref == LUA_NOREF ? SFEMU_SLOT_NONE : i;
+}
+
 static int file_load(struct sfemu_luastate *c, const char *path,
                      const struct stat *st, const char *fn_name)
 {
@@ -178,8 +185,7 @@ static int file_load(struct sfemu_luastate *c, const char *path,
         }
     }
     if (f && f->present && same_id(f, st)) {
-        /* loaded already; an empty or missing function is still none */
-        return f->fn_ref == LUA_NOREF ? SFEMU_SLOT_NONE : i;
+        return file_slot(f, i); /* loaded already */
     }
     if (!f) {
         if (c->nfiles == c->cap) {
@@ -231,7 +237,7 @@ static int file_load(struct sfemu_luastate *c, const char *path,
         }
     }
     lua_pop(L, 1); /* env */
-    return f->fn_ref == LUA_NOREF ? SFEMU_SLOT_NONE : i;
+    return file_slot(f, i);
 }
 
 static int find_file(const char *dir, const char *name, char *path,
