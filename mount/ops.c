@@ -814,7 +814,7 @@ static int sf_open(const char *path, struct fuse_file_info *fi)
     if (!have) {
         return -ENOENT;
     }
-    int flags = fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY);
+    int flags = fi->flags & OVL_OPEN_FLAGS;
     int wr = pt_open_writes(flags);
     if (wr && e.layer == OVL_LOWER) {
         if (pt_busy(rel)) {
@@ -842,9 +842,10 @@ static int do_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     if (pfd < 0) {
         return pfd;
     }
-    int fd = openat(pfd, name,
-                    (fi->flags & ~O_NOCTTY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-                    mode & 07777);
+    int fd =
+        openat(pfd, name,
+               (fi->flags & OVL_OPEN_FLAGS) | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+               mode & 07777);
     int err = errno;
     close(pfd);
     if (fd < 0) {

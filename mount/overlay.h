@@ -14,6 +14,7 @@
 #ifndef SFEMU_OVERLAY_H
 #define SFEMU_OVERLAY_H
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <sys/stat.h>
@@ -49,6 +50,14 @@ struct ovl_ent {
     int lower_visible;    /* the lower tree has a visible entry at this path */
     int opaque;           /* upper directory hides the lower one */
 };
+
+/* The open(2) flags a backing file may be opened with.  The kernel's OPEN
+ * request carries f_flags, which hold internal bits too (__FMODE_EXEC, 0x20,
+ * for execve); openat2 rejects unknown bits with EINVAL. */
+#define OVL_OPEN_FLAGS                                                       \
+    (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_DIRECT |       \
+     O_NOATIME | O_LARGEFILE | O_TRUNC | O_DIRECTORY | O_NOFOLLOW | O_PATH | \
+     O_CLOEXEC)
 
 /* Open rel in a layer (O_NOFOLLOW semantics for the last component). */
 int ovl_layer_open(int layer_fd, const char *rel, int flags, mode_t mode);
