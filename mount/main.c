@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -496,6 +497,50 @@ static unsigned stack_depth(int fd)
            sf.f_type == 0xf15f /* ecryptfs */;
 }
 
+/* One daemon per upper directory: a second sfemu-mount of the same ROOTFS
+ * (whatever the mount point) would take the live mount as its lower tree
+ * and rewrite the journal under the first.  The lock dies with the daemon. */
+static int lock_upper(int upfd, const char *upper)
+{
+    int fd =
+        openat(upfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        die("cannot create the lock file in the upper directory '%s'", upper);
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        fprintf(stderr,
+                "sfemu-mount: the upper directory '%s' is in use by another "
+                "sfemu-mount (pid %s); unmount that one first\n",
+                upper, pid[0] ? pid : "?");
+        exit(2);
+    }
+    return fd;
+}
+
+/* The daemon's pid in the lock file, for the message above. */
+static void note_lock_owner(int fd)
+{
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) < 0) {
+        log_msg("cannot write the pid into the lock file: %s", strerror(errno));
+    }
+}
+
+/* Is rel still there (a path or a fake resource's record)?  Records of
+ * paths that are gone are dropped from the journal at mount time. */
+static int meta_path_exists(void *ud, const char *rel)
+{
+    struct ovl_ent e;
+    char rec[PATH_MAX + 16];
+    snprintf(rec, sizeof rec, "%s" FAKEFS_SUFFIX, rel);
+    return ovl_resolve(ud, rel, &e) == 0 || ovl_resolve(ud, rec, &e) == 0;
+}
+
 static void clean_work(int work_fd)
 {
     int fd = openat(work_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -582,6 +627,7 @@ int main(int argc, char **argv)
     if (upfd < 0) {
         die("cannot open the upper directory '%s'", upper_abs);
     }
+    int lockfd = lock_upper(upfd, upper_abs);
     mkdirat(upfd, "tree", 0755);
     mkdirat(upfd, "work", 0700);
 
@@ -616,7 +662,8 @@ int main(int argc, char **argv)
              upper_depth = stack_depth(s.ovl.upper_fd);
     s.backing_depth = lower_depth > upper_depth ? lower_depth : upper_depth;
     char err[512];
-    s.ovl.meta = meta_open(upfd, "meta.db", err, sizeof err);
+    s.ovl.meta =
+        meta_open(upfd, "meta.db", meta_path_exists, &s.ovl, err, sizeof err);
     if (!s.ovl.meta) {
         die("%s", err);
     }
@@ -698,6 +745,10 @@ int main(int argc, char **argv)
     }
 
     log_msg("daemon pid %d serving %s", (int)getpid(), mp);
+    if (meta_note(s.ovl.meta)[0]) {
+        log_msg("%s", meta_note(s.ovl.meta));
+    }
+    note_lock_owner(lockfd);
     /* Threads only after the fork. */
     fake_inval_start(&s);
     if (s.fake && fakefs_watch_start(s.fake) < 0) {
@@ -732,6 +783,7 @@ int main(int argc, char **argv)
     close(s.ovl.upper_fd);
     close(s.ovl.work_fd);
     close(upfd);
+    close(lockfd);
     free(root_arg);
     free(mp);
     return ret < 0 ? 1 : 0; /* a signal (SIGTERM, SIGINT) is a clean stop */

@@ -91,15 +91,38 @@ static void present(const char *rel, struct stat *st)
     }
 }
 
-/* Record the creator as owner (the daemon itself runs as root). */
-static void own_new(const char *rel)
+/* Record the creator as owner (the daemon itself runs as root), and a
+ * device's type and number: 0, or -errno when it cannot be written (the
+ * caller then undoes the create). */
+static int own_new(const char *rel, mode_t dev_mode, dev_t rdev)
 {
     struct fuse_context *c = fuse_get_context();
     meta_del(O->meta, rel);
-    if (c->uid || c->gid) {
-        struct meta_rec m = { (long)c->uid, (long)c->gid, -1, -1 };
-        meta_set(O->meta, rel, &m);
+    if (!c->uid && !c->gid && !dev_mode) {
+        return 0;
     }
+    struct meta_rec m = { -1, -1, -1, -1 };
+    if (c->uid || c->gid) {
+        m.uid = (long)c->uid;
+        m.gid = (long)c->gid;
+    }
+    if (dev_mode) {
+        m.mode = (long)dev_mode;
+        m.rdev = (long)rdev;
+    }
+    return meta_set(O->meta, rel, &m);
+}
+
+/* A create whose metadata could not be recorded is taken back. */
+static int undo_new(const char *rel, int r, int flags)
+{
+    const char *name;
+    int pfd = ovl_parent_fd(O->upper_fd, rel, &name);
+    if (pfd >= 0) {
+        unlinkat(pfd, name, flags);
+        close(pfd);
+    }
+    return r;
 }
 
 /* ------------------------------------------------------------------ cache */
@@ -318,15 +341,12 @@ static int do_mknod(const char *path, mode_t mode, dev_t rdev)
         fake_record_touched(S, rel, 1);
     }
     if (r == 0) {
-        own_new(rel);
-        if (S_ISCHR(mode) || S_ISBLK(mode)) {
-            struct meta_rec m;
-            if (!meta_get(O->meta, rel, &m)) {
-                m = (struct meta_rec){ -1, -1, -1, -1 };
-            }
-            m.mode = (long)mode;
-            m.rdev = (long)rdev;
-            meta_set(O->meta, rel, &m);
+        int dev = S_ISCHR(mode) || S_ISBLK(mode);
+        r = own_new(rel, dev ? mode : 0, dev ? rdev : 0);
+        if (r < 0) {
+            return undo_new(rel, r, 0);
+        }
+        if (dev) {
             mknod_type = mode & S_IFMT;
         }
     }
@@ -361,8 +381,8 @@ static int do_mkdir(const char *path, mode_t mode)
         r = -errno;
     }
     close(pfd);
-    if (r == 0) {
-        own_new(rel);
+    if (r == 0 && (r = own_new(rel, 0, 0)) < 0) {
+        return undo_new(rel, r, AT_REMOVEDIR);
     }
     return r;
 }
@@ -472,8 +492,8 @@ static int do_symlink(const char *target, const char *path)
     }
     int r = symlinkat(target, pfd, name) < 0 ? -errno : 0;
     close(pfd);
-    if (r == 0) {
-        own_new(rel);
+    if (r == 0 && (r = own_new(rel, 0, 0)) < 0) {
+        return undo_new(rel, r, 0);
     }
     return r;
 }
@@ -536,6 +556,12 @@ static int do_rename(const char *from, const char *to, unsigned int flags)
         r = -errno;
         goto out;
     }
+    r = meta_rename(O->meta, rf, rt);
+    if (r < 0) {
+        /* the owners and modes could not follow: take the rename back */
+        renameat(pt, nt, pf, nf);
+        goto out;
+    }
     if (ef.lower_visible || ef.layer == OVL_LOWER) {
         ovl_whiteout(O, rf);
     }
@@ -551,7 +577,6 @@ static int do_rename(const char *from, const char *to, unsigned int flags)
             close(dfd);
         }
     }
-    meta_rename(O->meta, rf, rt);
     if (from_dir) {
         fake_dir_forget(S, NULL);
     }
@@ -602,9 +627,9 @@ static int do_link(const char *from, const char *to)
     }
     close(pt);
     if (r == 0) {
-        struct meta_rec m;
-        if (meta_get(O->meta, rf, &m)) {
-            meta_set(O->meta, rt, &m);
+        r = meta_link(O->meta, rf, rt);
+        if (r < 0) {
+            return undo_new(rt, r, 0);
         }
         if (is_record(rt)) {
             fake_record_touched(S, rt, 1);
@@ -851,7 +876,11 @@ static int do_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     if (fd < 0) {
         return -err;
     }
-    own_new(rel);
+    int r = own_new(rel, 0, 0);
+    if (r < 0) {
+        close(fd);
+        return undo_new(rel, r, 0);
+    }
     int rec = is_record(rel);
     if (rec) {
         fake_record_touched(S, rel, 1);

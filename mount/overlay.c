@@ -372,7 +372,10 @@ int ovl_copy_up(struct ovl *o, const char *rel, const struct ovl_ent *e)
             if (r.rdev < 0) {
                 r.rdev = (long)st->st_rdev;
             }
-            meta_set(o->meta, rel, &r);
+            ret = meta_set(o->meta, rel, &r);
+            if (ret < 0) {
+                unlinkat(pfd, name, 0);
+            }
         }
     }
     close(pfd);
