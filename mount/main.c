@@ -18,13 +18,14 @@
 #include <sys/wait.h>
 #include <dirent.h>
 #include <unistd.h>
+#include "fake_ops.h"
 #include "passthrough.h"
 #include "sfemu_mount.h"
 
 struct sfemu *sfemu_g;
 
 struct opts {
-    int foreground, unmount, debug, allow_other;
+    int foreground, unmount, debug, allow_other, private_;
     const char *upper, *rules, *log, *fake_init;
     const char *rootfs, *mountpoint;
     int symlinks_contained;
@@ -52,7 +53,9 @@ static void usage(FILE *f)
         "  --upper DIR            upper directory (default: <ROOTFS>.sfemu/)\n"
         "  --rules DIR            rules tree; its plugins/fakefile serves fake resources\n"
         "  --log FILE             log file (default: <upper>/sfemu-mount.log, stderr with -f)\n"
-        "  --allow-other          let other users use the mount (always with default_permissions)\n"
+        "  --allow-other          let other users use the mount (always with default_permissions;\n"
+        "                         the default when run as root)\n"
+        "  --private              only the mounting user may use the mount\n"
         "  --symlinks=MODE        contained (default): symlink targets are rewritten to stay\n"
         "                         inside the mount; firmware: targets unchanged\n"
         "  --cache-timeout SEC    kernel attribute/entry cache time (default 5)\n"
@@ -116,6 +119,8 @@ static void parse(int argc, char **argv, struct opts *o)
             o->no_passthrough = 1;
         } else if (!strcmp(a, "--allow-other")) {
             o->allow_other = 1;
+        } else if (!strcmp(a, "--private")) {
+            o->private_ = 1;
         } else if (!strcmp(a, "--upper")) {
             NEEDVAL();
             o->upper = val;
@@ -180,6 +185,14 @@ static void parse(int argc, char **argv, struct opts *o)
     o->mountpoint = npos > 1 ? pos[1] : NULL;
     if (o->unmount && npos > 1) {
         die("-u takes one path, got also '%s'", pos[1]);
+    }
+    if (o->allow_other && o->private_) {
+        die("%s", "--allow-other and --private exclude each other");
+    }
+    /* Firmware services run as root and drop to nobody or www-data: a root
+     * daemon serves every uid unless told otherwise (as fuse-overlayfs). */
+    if (geteuid() == 0 && !o->private_) {
+        o->allow_other = 1;
     }
 }
 
@@ -571,6 +584,9 @@ int main(int argc, char **argv)
         return cmd_fake_init(&o);
     }
 
+    /* Modes are the caller's (the kernel applied its umask), never the
+     * daemon's. */
+    umask(0);
     /* Absolute paths first: daemonizing does chdir("/"). */
     char *root_arg = abs_path(o.rootfs);
     if (!root_arg) {
@@ -607,7 +623,9 @@ int main(int argc, char **argv)
     } else {
         snprintf(upper, sizeof upper, "%s.sfemu", rootfs);
     }
-    if (mkdir(upper, 0755) < 0 && errno != EEXIST) {
+    /* Nobody else on the host needs to reach the upper tree (its files
+     * belong to root): 0700. */
+    if (mkdir(upper, 0700) < 0 && errno != EEXIST) {
         die("cannot create the upper directory '%s'", upper);
     }
     char upper_abs[PATH_MAX];
@@ -635,8 +653,9 @@ int main(int argc, char **argv)
     sfemu_g = &s;
     s.symlinks_contained = o.symlinks_contained;
     s.cache_timeout = o.cache_timeout;
-    pthread_mutex_init(&s.ovl.copy_lock, NULL);
-    pthread_mutex_init(&s.dirs_lock, NULL);
+    pthread_mutex_init(&s.ovl.lock, NULL);
+    s.ovl.names_changed = fake_names_changed;
+    s.fake_workers = 4;
     /* The lower tree is opened before mounting: with the mount over ROOTFS
      * itself, this fd is the only way to the firmware underneath. */
     s.ovl.lower_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -648,6 +667,12 @@ int main(int argc, char **argv)
         die("cannot open the layers under '%s'", upper_abs);
     }
     clean_work(s.ovl.work_fd);
+    ino_init(s.ovl.upper_fd, s.ovl.lower_fd);
+    struct stat lst, ust;
+    if (fstat(s.ovl.lower_fd, &lst) == 0 && fstat(s.ovl.upper_fd, &ust) == 0) {
+        s.lower_dev = lst.st_dev;
+        s.split_devs = lst.st_dev != ust.st_dev;
+    }
     int probe = ovl_layer_open(s.ovl.lower_fd, ".", O_RDONLY | O_DIRECTORY, 0);
     if (probe == -EOPNOTSUPP) {
         die("%s",
@@ -726,20 +751,22 @@ int main(int argc, char **argv)
     if (o.debug) {
         fuse_opt_add_arg(&args, "-d");
     }
-    s.fuse = fuse_new(&args, &sfemu_ops, sizeof sfemu_ops, &s);
-    if (!s.fuse) {
+    struct fuse_session *se =
+        fuse_session_new(&args, &sfemu_ops, sizeof sfemu_ops, &s);
+    if (!se) {
         die("%s", "cannot create the FUSE session");
     }
-    if (fuse_mount(s.fuse, mp) != 0) {
+    s.se = se;
+    if (fuse_session_mount(se, mp) != 0) {
         die("cannot mount on '%s' (is /dev/fuse available?)", mp);
     }
-    struct fuse_session *se = fuse_get_session(s.fuse);
     if (fuse_set_signal_handlers(se) != 0) {
         die("%s", "cannot install signal handlers");
     }
-    log_msg("mounted %s on %s (upper %s, rules %s, symlinks %s)", rootfs, mp,
-            upper_abs, o.rules ? o.rules : "-",
-            s.symlinks_contained ? "contained" : "firmware");
+    log_msg("mounted %s on %s (upper %s, rules %s, symlinks %s, %s)", rootfs,
+            mp, upper_abs, o.rules ? o.rules : "-",
+            s.symlinks_contained ? "contained" : "firmware",
+            o.allow_other ? "all users" : "private");
     if (fuse_daemonize(o.foreground) != 0) {
         die("%s", "cannot daemonize");
     }
@@ -751,31 +778,35 @@ int main(int argc, char **argv)
     note_lock_owner(lockfd);
     /* Threads only after the fork. */
     fake_inval_start(&s);
+    if (workers_start(s.fake_workers) < 0) {
+        die("%s", "cannot start the worker threads");
+    }
     if (s.fake && fakefs_watch_start(s.fake) < 0) {
         log_msg("inotify unavailable: fakeconfig hot reload disabled");
     }
     int ret;
     if (o.threads == 1) {
         /* the single-threaded loop: no worker hand-off per request */
-        ret = fuse_loop(s.fuse);
+        ret = fuse_session_loop(se);
     } else {
         struct fuse_loop_config *lc = fuse_loop_cfg_create();
         fuse_loop_cfg_set_clone_fd(lc, 0);
         fuse_loop_cfg_set_max_threads(lc, (unsigned)o.threads);
         fuse_loop_cfg_set_idle_threads(
             lc, (unsigned)o.threads); /* no thread churn */
-        ret = fuse_loop_mt(s.fuse, lc);
+        ret = fuse_session_loop_mt(se, lc);
         fuse_loop_cfg_destroy(lc);
     }
     log_msg("unmounted %s (%d)", mp, ret);
-    pt_shutdown();
-
+    fuse_session_unmount(se);
+    workers_stop();
     fake_inval_stop(&s);
-    fake_dir_forget(&s, NULL);
+    pt_shutdown();
     fuse_remove_signal_handlers(se);
-    fuse_unmount(s.fuse);
-    fuse_destroy(s.fuse);
+    s.se = NULL;
+    fuse_session_destroy(se);
     ops_free_handles();
+    ino_free_all();
     fuse_opt_free_args(&args);
     fakefs_free(s.fake);
     meta_close(s.ovl.meta);

@@ -1,19 +1,26 @@
-# Permissions as an unprivileged user (uid 65534), without and with
-# --allow-other (which always comes with default_permissions).
+# Permissions as an unprivileged user (uid 65534): a root daemon serves
+# every uid by default (allow_other, always with default_permissions), as
+# firmware services drop to nobody after start; --private keeps the mount to
+# the mounting user.
 . "$(dirname "$0")/common.sh"
 R="$T/rootfs"
 mk_rootfs "$R"
 as_user() { setpriv --reuid 65534 --regid 65534 --clear-groups -- "$@"; }
-mnt "$R"
+mnt "$R" --private
 grep " $R fuse.sfemu " /proc/self/mounts | grep -q default_permissions || fail "no default_permissions"
 ok "default_permissions set"
-must_fail "without --allow-other another user cannot read" as_user cat "$R/www/index.html"
-must_fail "without --allow-other another user cannot stat" as_user stat "$R/www"
+grep " $R fuse.sfemu " /proc/self/mounts | grep -q allow_other && fail "--private: allow_other set"
+must_fail "--private: another user cannot read" as_user cat "$R/www/index.html"
+must_fail "--private: another user cannot stat" as_user stat "$R/www"
 umnt "$R"
+out=$("$SFEMU_MOUNT" --private --allow-other "$R" 2>&1) && fail "--private with --allow-other accepted"
+echo "$out" | grep -q -- "--private" || fail "$out"; ok "--private and --allow-other exclude each other"
 
-mnt "$R" --allow-other
+for opt in "" --allow-other; do
+mnt "$R" $opt
 grep " $R fuse.sfemu " /proc/self/mounts | grep -q "default_permissions,allow_other" \
-    || fail "allow_other without default_permissions"; ok "allow_other paired with default_permissions"
+    || fail "${opt:-default}: not allow_other with default_permissions"
+ok "${opt:-as root, by default}: allow_other paired with default_permissions"
 eq "$(as_user cat "$R/www/index.html")" "<html>fw</html>" "user reads a world-readable file"
 must_fail "user cannot read a 0600 root file" as_user cat "$R/www/key.pem"
 must_fail "user cannot write a root file" as_user sh -c "echo x > '$R/www/index.html'"
@@ -29,6 +36,10 @@ eq "$(as_user cat "$R/tmp/user-file")" "mine" "owner keeps access after chmod 60
 chown 65534 "$R/www/key.pem"
 eq "$(as_user cat "$R/www/key.pem")" "secret" "root chown gives the user access"
 must_fail "another user's 0600 file stays closed" setpriv --reuid 65533 --regid 65533 --clear-groups cat "$R/tmp/user-file"
-# the lower tree still belongs to uid 1000 on disk; nothing was chowned there
+rm "$R/tmp/user-file"
+chmod 755 "$R/tmp"
+chown 0 "$R/www/key.pem"
 umnt "$R"
+done
+# the lower tree still belongs to uid 1000 on disk; nothing was chowned there
 eq "$(stat -c %u "$R/www/key.pem")" "1000" "chown did not touch the firmware tree"

@@ -1,0 +1,109 @@
+/*
+ * The inode table (libfuse's passthrough_hp model): every inode the kernel
+ * knows is one struct inode, keyed by the (dev, ino) of the object that backs
+ * it (the upper copy once there is one, else the lower one), so the names of
+ * a hard-linked file are one inode.  The kernel's lookup count (nlookup) and
+ * our own references (children's names, open handles, requests in flight)
+ * keep it alive; FORGET drops it.  An inode holds O_PATH descriptors of its
+ * backing objects, so every operation is fd-based and an unlinked open file
+ * keeps working.
+ *
+ * The names an inode is known by (parent, name) are kept for what is path
+ * based: the metadata journal, fake resources, containment.  A directory has
+ * exactly one.
+ */
+#ifndef SFEMU_INODE_H
+#define SFEMU_INODE_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+#include "meta.h"
+
+struct inode;
+
+struct ilink {
+    struct inode *parent; /* holds a reference */
+    char *name;
+    struct ilink *next;
+};
+
+/* Passthrough state of an inode (passthrough.c). */
+struct pt_inode {
+    int id;        /* backing id registered with the kernel, 0: none */
+    int cached;    /* mode while open: page cache instead of backing */
+    unsigned open; /* opens in the current mode */
+    dev_t dev;     /* the file the backing id refers to */
+    ino_t ino;
+    struct inode *idle_prev, *idle_next; /* LRU of idle registrations */
+};
+
+struct inode {
+    struct inode *hnext;
+    /* key */
+    dev_t dev;
+    ino_t ino;
+    unsigned char fake;   /* a fake resource (served by the engine) */
+    unsigned char record; /* a "<x>.fakefile" record (rewritten by the
+                             engine behind the kernel's back) */
+    /* lifetime (table lock) */
+    uint64_t nlookup;
+    unsigned refs;
+    struct ilink *links;
+    /* the overlay: O_PATH descriptors, -1 when absent.  lfd of a directory
+     * is the lower directory merged into it (-1: none, or hidden). */
+    int ufd, lfd;
+    mode_t type;          /* S_IFMT of the backing object */
+    unsigned upper_gen;   /* ufd < 0: ovl_upper_gen() when last checked */
+    signed char records;  /* directory: has "*.fakefile" names (-1 unknown) */
+    unsigned records_gen; /* fake_records_gen() when records was found */
+    /* the metadata record, cached (all changes go through the daemon) */
+    struct meta_rec meta;
+    unsigned char meta_ok;
+    /* passthrough */
+    struct pt_inode pt;
+};
+
+#define INODE_ROOT 1 /* FUSE_ROOT_ID */
+
+/* The root inode (the layers' roots); fds borrowed from the overlay. */
+void ino_init(int upper_fd, int lower_fd);
+struct inode *ino_root(void);
+/* The inode behind a FUSE node id (the kernel only sends ids we gave it). */
+struct inode *ino_of(uint64_t nodeid);
+uint64_t ino_id(const struct inode *i);
+
+/* The inode for a backing object: found by key, or made from the fds
+ * (taken over; closed when an existing inode is returned).  Counts one
+ * kernel lookup and remembers (parent, name).  NULL: out of memory. */
+struct inode *ino_learn(struct inode *parent, const char *name, dev_t dev,
+                        ino_t ino, int fake, mode_t type, int ufd, int lfd);
+/* Find by key without counting (NULL if unknown); takes a reference. */
+struct inode *ino_find(dev_t dev, ino_t ino, int fake);
+void ino_forget(struct inode *i, uint64_t n);
+void ino_ref(struct inode *i);
+void ino_unref(struct inode *i);
+
+/* Names. */
+void ino_link_add(struct inode *i, struct inode *parent, const char *name);
+void ino_link_drop(struct inode *i, struct inode *parent, const char *name);
+void ino_link_move(struct inode *i, struct inode *oparent, const char *oname,
+                   struct inode *nparent, const char *nname);
+/* Does i (still) have a name?  An unlinked open file has none. */
+int ino_has_link(struct inode *i);
+/* The parent and name of i's first link (parent referenced), or -ENOENT. */
+int ino_first_link(struct inode *i, struct inode **parent, char **name);
+/* Path of i relative to the root ("." for the root), malloc'd; NULL when i
+ * has no name or memory runs out. */
+char *ino_path(struct inode *i);
+/* Path of name in directory dir, malloc'd. */
+char *ino_child_path(struct inode *dir, const char *name);
+
+/* After a copy-up: i is now backed by the upper object (dev, ino). */
+void ino_rekey(struct inode *i, dev_t dev, ino_t ino);
+/* Set a descriptor of i if it has none yet (a copy-up): 1 set, 0 kept. */
+int ino_set_ufd(struct inode *i, int fd);
+
+/* Every inode (shutdown). */
+void ino_free_all(void);
+
+#endif
