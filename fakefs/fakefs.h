@@ -54,7 +54,10 @@ struct fakefs_caller {
 
 struct fakefs_engine;
 
-/* rules_dir: the rules tree (contains plugins/fakefile); log: NULL = stderr. */
+/* rules_dir: the rules tree (contains plugins/fakefile); log: NULL = stderr.
+ * Every function is thread safe: each resource has its own Lua state and
+ * lock, so resources are served concurrently, one operation at a time
+ * each. */
 struct fakefs_engine *fakefs_new(const char *rules_dir,
                                  const struct fakefs_store *store,
                                  void (*log)(const char *msg));
@@ -98,5 +101,22 @@ int fakefs_init_resource(struct fakefs_engine *e, const char *path,
 
 /* Path helpers. */
 int fakefs_is_record_name(const char *name); /* ends with ".fakefile" */
+
+/* Limits of the fakeconfig code (0: keep the current value): VM
+ * instructions and pattern steps per run (a handler, a config load,
+ * fakefile.init), milliseconds per run, bytes per resource's Lua state,
+ * bytes of all states.  A run that exceeds them fails (-EIO, a log line
+ * with file:line). */
+#define FAKEFS_BUDGET_DEFAULT 100000000L /* ~0.1-1 s */
+#define FAKEFS_TIME_DEFAULT 5000L
+#define FAKEFS_VM_MEM_DEFAULT (64UL << 20)
+#define FAKEFS_MEM_DEFAULT (256UL << 20)
+void fakefs_set_limits(struct fakefs_engine *e, long budget, long ms,
+                       size_t vm_cap, size_t mem_cap);
+
+/* Lua 5.4's string.find/match/gmatch/gsub for state L with every matching
+ * step charged to the fakeconfig budget (outside a run: uncounted). */
+struct lua_State;
+void fakefs_patterns_register(struct lua_State *L);
 
 #endif

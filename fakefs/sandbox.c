@@ -1,9 +1,12 @@
 /*
- * The engine's Lua state, where fakeconfigs and the fakefile plugin run:
+ * The engine's Lua states, where fakeconfigs and the fakefile plugin run:
  * common/lua_sandbox.c's restricted environment (text-only loading from
  * inside the rules tree, no io/os.execute/package), plus FAKEFILE_HOST
- * (hostfn.c); print() goes to the engine's log.
+ * (hostfn.c), the budget's guards (budget.c) and the counted pattern
+ * functions (pattern.c); print() goes to the engine's log.  Each state has
+ * its own memory account.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "fakefs_internal.h"
 
@@ -26,38 +29,54 @@ int fakefs_path_in_rules(struct fakefs_engine *e, const char *abs,
     return 1;
 }
 
-int fakefs_sandbox_init(struct fakefs_engine *e)
+int fakefs_vm_open(struct fakefs_engine *e, struct fakefs_vm *vm)
 {
-    e->sb_host = (struct lsb_host){ .root = e->rules_dir,
-                                    .print = engine_print,
-                                    .ud = e };
-    e->L = lsb_new(NULL, NULL, &e->sb_host);
-    if (!e->L) {
+    vm->lim = (struct fakefs_limits){ .cap = e->vm_cap,
+                                      .total = &e->mem_used,
+                                      .total_cap = e->mem_cap };
+    vm->host = (struct lsb_host){ .root = e->rules_dir,
+                                  .print = engine_print,
+                                  .ud = e };
+    vm->cfg_ref = vm->store_ref = LUA_NOREF;
+    vm->mod_gen = 0;
+    lua_State *L = lsb_new(fakefs_mem_alloc, &vm->lim, &vm->host);
+    if (!L) {
         return -1;
     }
-    lsb_push_base(e->L);
-    lua_newtable(e->L);
-    fakefs_hostfn_register(e, lua_gettop(e->L));
-    lua_setfield(e->L, -2, "FAKEFILE_HOST");
-    lua_pop(e->L, 1);
-    e->mod_gen = 0;
+    fakefs_limits_attach(L, &vm->lim);
+    lsb_push_base(L);
+    lua_newtable(L);
+    fakefs_hostfn_register(e, L, lua_gettop(L));
+    lua_setfield(L, -2, "FAKEFILE_HOST");
+    lua_pop(L, 1);
+    fakefs_budget_guard(L);
+    fakefs_patterns_register(L);
+    vm->L = L;
     return 0;
 }
 
-void fakefs_sandbox_reset_modules(struct fakefs_engine *e)
+void fakefs_vm_close(struct fakefs_vm *vm)
 {
-    lsb_forget_modules(e->L);
+    if (vm->L) {
+        /* finalizers run Lua code too: under a budget */
+        fakefs_budget_start(vm->L, 10000000, 1000);
+        lua_close(vm->L);
+        vm->L = NULL;
+    }
+    free(vm->cfg_abs);
+    vm->cfg_abs = NULL;
 }
 
-int fakefs_sandbox_dofile(struct fakefs_engine *e, const char *abs)
+int fakefs_sandbox_dofile(struct fakefs_engine *e, lua_State *L,
+                          const char *abs)
 {
     if (!fakefs_path_in_rules(e, abs, NULL)) {
-        lua_pushfstring(e->L, "%s: outside the rules tree", abs);
+        lua_pushfstring(L, "%s: outside the rules tree", abs);
         return -1;
     }
-    if (lsb_dofile(e->L, abs, 1) != LUA_OK) {
+    if (lsb_dofile(L, abs, 1) != LUA_OK) {
         return -1;
     }
-    lua_remove(e->L, -2); /* the file's environment */
+    lua_remove(L, -2); /* the file's environment */
     return 0;
 }

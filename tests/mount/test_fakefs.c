@@ -4,6 +4,7 @@
  * (a scratch copy of rules_examples; the test writes configs into it).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <lauxlib.h>
+#include <lualib.h>
 #include "fakefs.h"
 
 #define MAXF 32
@@ -73,6 +76,7 @@ static int s_write(void *ud, const char *p, const char *d, size_t l)
     free(files[i].data);
     files[i].data = malloc(l + 1);
     memcpy(files[i].data, d, l);
+    files[i].data[l] = 0;
     files[i].len = l;
     return 0;
 }
@@ -119,6 +123,221 @@ static const char *custom =
     "    },\n"
     "  },\n"
     "}\n";
+
+/* ------------------------------------------------------- never hangs */
+
+/* A config named <name> for the resource /etc/<name> (text). */
+static void resource(const char *rules, const char *name, const char *lua)
+{
+    char p[4096], rec[256];
+    snprintf(p, sizeof p, "%s/plugins/fakefile/config/%s.fakeconfig.lua", rules,
+             name);
+    write_file(p, lua);
+    snprintf(p, sizeof p, "/etc/%s.fakefile", name);
+    snprintf(rec, sizeof rec, "type=text\n");
+    s_write(NULL, p, rec, strlen(rec));
+}
+
+static ssize_t read_res(struct fakefs_engine *e, const char *name,
+                        const struct fakefs_caller *who)
+{
+    char p[256], buf[64];
+    snprintf(p, sizeof p, "/etc/%s", name);
+    fakefs_forget(e, p);
+    return fakefs_read(e, p, buf, sizeof buf, 0, who);
+}
+
+struct slow {
+    struct fakefs_engine *e;
+    const struct fakefs_caller *who;
+    ssize_t n;
+    int done;
+};
+
+static void *slow_reader(void *arg)
+{
+    struct slow *s = arg;
+    s->n = read_res(s->e, "slow", s->who);
+    __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void never_hangs(struct fakefs_engine *e, const char *rules,
+                        const struct fakefs_caller *who)
+{
+    const char *wrap =
+        "local f = require('plugins.fakefile')\n"
+        "return { default_state = 's', states = { s = { read = function(ctx)\n"
+        "%s\n"
+        "return f.reply_read_bytes(ctx, 'ok') end } } }\n";
+    char lua[4096];
+    resource(rules, "loadloop", "local n = 0\nwhile true do n = n + 1 end\n");
+    CHECK(read_res(e, "loadloop", who) == -EIO &&
+              strstr(logbuf,
+                     "loadloop.fakeconfig.lua:2: fakeconfig ran too long"),
+          "a config that loops at load time: -EIO, logged with file:line");
+    snprintf(lua, sizeof lua, wrap,
+             "while true do pcall(function() while true do end end) end");
+    resource(rules, "pcallloop", lua);
+    CHECK(read_res(e, "pcallloop", who) == -EIO,
+          "a loop around pcall is stopped too");
+    snprintf(lua, sizeof lua, wrap,
+             "while true do xpcall(function() while true do end end, print) "
+             "coroutine.resume(coroutine.create(function() while true do end "
+             "end)) end");
+    resource(rules, "xpcallloop", lua);
+    CHECK(read_res(e, "xpcallloop", who) == -EIO,
+          "and around xpcall and coroutine.resume");
+    snprintf(lua, sizeof lua, wrap,
+             "local s = ('a'):rep(20000)\n"
+             "if s:find('.-.-.-.-b') or s:match('(.-)(.-)(.-)b') then end");
+    resource(rules, "pattern", lua);
+    CHECK(
+        read_res(e, "pattern", who) == -EIO &&
+            strstr(logbuf, "pattern.fakeconfig.lua:4: fakeconfig ran too long"),
+        "a runaway in Lua patterns is stopped: -EIO, file:line");
+    /* memory: each state and all together are capped */
+    fakefs_set_limits(e, 0, 0, 8 << 20, 24 << 20);
+    snprintf(
+        lua, sizeof lua, wrap,
+        "local t = {} while true do t[#t + 1] = ('x'):rep(4096) .. #t end");
+    resource(rules, "grow", lua);
+    CHECK(read_res(e, "grow", who) == -EIO && strstr(logbuf, "memory limit"),
+          "a config that grows without bound gets an error");
+    snprintf(lua, sizeof lua, wrap,
+             "local t = {} "
+             "for i = 1, 6 * 1024 do t[i] = ('y'):rep(1000) .. i end "
+             "ctx.store.keep = t");
+    resource(rules, "hog1", lua);
+    resource(rules, "hog2", lua);
+    resource(rules, "hog3", lua);
+    resource(rules, "hog4", lua);
+    ssize_t h1 = read_res(e, "hog1", who), h2 = read_res(e, "hog2", who),
+            h3 = read_res(e, "hog3", who), h4 = read_res(e, "hog4", who);
+    CHECK(h1 == 2 && h2 == 2 && h4 == -EIO,
+          "all states together are capped (%zd %zd %zd %zd)", h1, h2, h3, h4);
+    fakefs_set_limits(e, 0, 0, FAKEFS_VM_MEM_DEFAULT, FAKEFS_MEM_DEFAULT);
+    snprintf(lua, sizeof lua, wrap, "");
+    resource(rules, "fast", lua);
+    ssize_t f1 = read_res(e, "fast", who), f2 = read_res(e, "hog4", who);
+    CHECK(f1 == 2 && f2 == 2,
+          "once there is room again, every resource is served (%zd %zd)", f1,
+          f2);
+
+    /* one stuck resource does not stop the others */
+    fakefs_set_limits(e, 2000000000L, 2500, 0, 0);
+    resource(rules, "slow",
+             "return { default_state = 's', states = { s = {"
+             "read = function(ctx) while true do end end } } }\n");
+    snprintf(lua, sizeof lua, wrap, "");
+    resource(rules, "fast", lua);
+    read_res(e, "fast", who);
+    struct slow sl = { e, who, 0, 0 };
+    pthread_t t;
+    pthread_create(&t, NULL, slow_reader, &sl);
+    usleep(200000); /* the slow handler is running */
+    int served = 0;
+    for (int i = 0; i < 20; i++) {
+        served += read_res(e, "fast", who) == 2;
+    }
+    int slow_done = __atomic_load_n(&sl.done, __ATOMIC_ACQUIRE);
+    pthread_join(t, NULL);
+    CHECK(served == 20 && !slow_done,
+          "20 reads of another resource while one is stuck (%d, %d)", served,
+          slow_done);
+    CHECK(sl.n == -EIO, "the stuck one ends at the deadline: -EIO");
+    fakefs_set_limits(e, FAKEFS_BUDGET_DEFAULT, FAKEFS_TIME_DEFAULT, 0, 0);
+}
+
+/* ------------------------------------------------------- patterns */
+
+/* Random patterns through Lua's own string library and ours: the same
+ * results, errors included. */
+static const char *pattern_cases =
+    "local atoms = {'a','b','.','%a','%d','%s','%w','%p','[ab]','[^a]',"
+    "'[a-c]','[%a_]','[]a]','%b()','%f[%w]','%f[%W]','()','%1','x','(',')',"
+    "'%%','%(','$','^','-'}\n"
+    "local quants = {'','','','*','+','-','?'}\n"
+    "local subj = {'a','b','(',')','1',' ','x','_','%','-'}\n"
+    "math.randomseed(7)\n"
+    "local out = {}\n"
+    "local function ser(ok, ...)\n"
+    "  if not ok then return 'E' end\n"
+    "  local t = table.pack(...)\n"
+    "  for i = 1, t.n do t[i] = tostring(t[i]) end\n"
+    "  return table.concat(t, ',', 1, t.n)\n"
+    "end\n"
+    "for i = 1, 30000 do\n"
+    "  local p = math.random(4) == 1 and '^' or ''\n"
+    "  for j = 1, math.random(0, 5) do\n"
+    "    p = p .. atoms[math.random(#atoms)] .. quants[math.random(#quants)]\n"
+    "  end\n"
+    "  if math.random(5) == 1 then p = p .. '$' end\n"
+    "  local s = ''\n"
+    "  for j = 1, math.random(0, 12) do s = s .. subj[math.random(#subj)] end\n"
+    "  local init = math.random(-4, 8)\n"
+    "  out[#out + 1] = p .. ' | ' .. s\n"
+    "  out[#out + 1] = ser(pcall(string.find, s, p, init))\n"
+    "  out[#out + 1] = ser(pcall(string.find, s, p, init, true))\n"
+    "  out[#out + 1] = ser(pcall(string.match, s, p, init))\n"
+    "  out[#out + 1] = ser(pcall(function()\n"
+    "    local r = {}\n"
+    "    for a, b in s:gmatch(p, init) do\n"
+    "      r[#r + 1] = tostring(a) .. ':' .. tostring(b)\n"
+    "      if #r > 50 then break end\n"
+    "    end\n"
+    "    return table.concat(r, ';')\n"
+    "  end))\n"
+    "  out[#out + 1] = ser(pcall(string.gsub, s, p, '<%0%1>'))\n"
+    "  out[#out + 1] = ser(pcall(string.gsub, s, p, function(a, b)\n"
+    "    return a and ('[' .. tostring(a) .. tostring(b) .. ']') end))\n"
+    "  out[#out + 1] = ser(pcall(string.gsub, s, p, { a = 'A', ['('] = false }, 2))\n"
+    "end\n"
+    "return table.concat(out, '\\n')\n";
+
+static char *run_cases(int ours)
+{
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    *(void **)lua_getextraspace(L) = NULL; /* no limits: uncounted */
+    if (ours) {
+        fakefs_patterns_register(L);
+    }
+    char *out = NULL;
+    if (luaL_dostring(L, pattern_cases) == LUA_OK) {
+        out = strdup(lua_tostring(L, -1));
+    } else {
+        printf("cases failed: %s\n", lua_tostring(L, -1));
+    }
+    lua_close(L);
+    return out;
+}
+
+static void patterns_like_lua(void)
+{
+    char *ref = run_cases(0), *ours = run_cases(1);
+    int same = ref && ours && !strcmp(ref, ours);
+    if (!same && ref && ours) {
+        /* show the first case that differs */
+        char *a = ref, *b = ours, *line = ref;
+        while (*a && *a == *b) {
+            if (*a == '\n') {
+                line = a + 1;
+            }
+            a++;
+            b++;
+        }
+        char *case_start = line;
+        while (case_start > ref && !strstr(case_start, " | ")) {
+            case_start--;
+        }
+        printf("first difference near: %.200s\n-- ours: %.100s\n", line,
+               ours + (line - ref));
+    }
+    CHECK(same, "30000 random patterns: find/match/gmatch/gsub as Lua's own");
+    free(ref);
+    free(ours);
+}
 
 int main(int argc, char **argv)
 {
@@ -250,8 +469,11 @@ int main(int argc, char **argv)
     fakefs_forget(e, "/etc/machine");
     s_write(NULL, "/etc/machine.fakefile", "type=text\nstate=s\n", 19);
     n = fakefs_read(e, "/etc/machine", buf, sizeof buf, 0, &who);
-    CHECK(n == -EIO && strstr(logbuf, "instruction budget"),
+    CHECK(n == -EIO && strstr(logbuf, "ran too long"),
           "runaway handler stopped (-EIO)");
+
+    never_hangs(e, rules, &who);
+    patterns_like_lua();
 
     /* fakefile.init through the plugin: three pieces */
     r = fakefs_init_resource(e, "/tmp/test.config", "text");
