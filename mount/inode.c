@@ -91,14 +91,9 @@ static void unhash(struct inode *i)
     i->hnext = NULL;
 }
 
-/* Free i if nothing holds it, and then the parents it held (lock held). */
-static void maybe_free(struct inode *i)
+/* Free an unhashed inode (its links are the caller's). */
+static void destroy(struct inode *i)
 {
-    if (!i || i == &root || i->nlookup || i->refs) {
-        return;
-    }
-    unhash(i);
-    struct ilink *links = i->links;
     pt_forget(i);
     if (i->ufd >= 0) {
         close(i->ufd);
@@ -107,6 +102,17 @@ static void maybe_free(struct inode *i)
         close(i->lfd);
     }
     free(i);
+}
+
+/* Free i if nothing holds it, and then the parents it held (lock held). */
+static void maybe_free(struct inode *i)
+{
+    if (!i || i == &root || i->nlookup || i->refs) {
+        return;
+    }
+    unhash(i);
+    struct ilink *links = i->links;
+    destroy(i);
     while (links) {
         struct ilink *l = links;
         struct inode *p = l->parent;
@@ -396,14 +402,7 @@ void ino_free_all(void)
                 free(l);
             }
             unhash(i);
-            pt_forget(i);
-            if (i->ufd >= 0) {
-                close(i->ufd);
-            }
-            if (i->lfd >= 0) {
-                close(i->lfd);
-            }
-            free(i);
+            destroy(i);
         }
     }
     free(tab);

@@ -107,12 +107,14 @@ static int apply_set(struct meta *m, const char *p, const struct meta_rec *r)
     return ret;
 }
 
-static void apply_del(struct meta *m, const char *p)
+/* Drop every entry whose path keep() refuses. */
+static void drop_unless(struct meta *m, int (*keep)(void *ud, const char *p),
+                        void *ud)
 {
     for (int i = 0; i < META_HASH; i++) {
         struct ment **pp = &m->tab[i];
         while (*pp) {
-            if (is_under((*pp)->path, p)) {
+            if (!keep(ud, (*pp)->path)) {
                 struct ment *d = *pp;
                 *pp = d->next;
                 grp_put(d->g);
@@ -124,6 +126,16 @@ static void apply_del(struct meta *m, const char *p)
             }
         }
     }
+}
+
+static int outside(void *prefix, const char *p)
+{
+    return !is_under(p, prefix);
+}
+
+static void apply_del(struct meta *m, const char *p)
+{
+    drop_unless(m, outside, (void *)p);
 }
 
 static void apply_mv(struct meta *m, const char *from, const char *to)
@@ -430,26 +442,6 @@ static int compact(struct meta *m)
     return ret;
 }
 
-/* Drop the records of paths that are gone. */
-static void prune(struct meta *m, int (*exists)(void *, const char *), void *ud)
-{
-    for (int i = 0; i < META_HASH; i++) {
-        struct ment **pp = &m->tab[i];
-        while (*pp) {
-            if (!exists(ud, (*pp)->path)) {
-                struct ment *d = *pp;
-                *pp = d->next;
-                grp_put(d->g);
-                free(d->path);
-                free(d);
-                m->count--;
-            } else {
-                pp = &(*pp)->next;
-            }
-        }
-    }
-}
-
 struct meta *meta_open(int dirfd, const char *name,
                        int (*exists)(void *ud, const char *rel), void *ud,
                        char *err, size_t errlen)
@@ -478,7 +470,7 @@ struct meta *meta_open(int dirfd, const char *name,
         return NULL;
     }
     if (exists) {
-        prune(m, exists, ud);
+        drop_unless(m, exists, ud); /* records of paths that are gone */
     }
     int r = compact(m);
     if (r < 0) {

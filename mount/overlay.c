@@ -578,6 +578,22 @@ static int own_new(struct ovl *o, struct inode *dir, const char *name,
     return ret;
 }
 
+/* The end of a create: the owner recorded, the new entry opened; on
+ * failure the entry is removed again. */
+static int finish_new(struct ovl *o, struct inode *dir, int pfd,
+                      const char *name, const struct ovl_owner *who,
+                      mode_t mode, mode_t shown, dev_t rdev, struct ovl_ent *e)
+{
+    int ret = own_new(o, dir, name, who, mode, shown, rdev);
+    if (!ret) {
+        ret = new_entry(pfd, name, e);
+    }
+    if (ret < 0) {
+        unlinkat(pfd, name, 0);
+    }
+    return ret;
+}
+
 int ovl_create(struct ovl *o, struct inode *dir, const char *name, mode_t mode,
                int flags, const struct ovl_owner *who, struct ovl_ent *e,
                int *fdp)
@@ -591,15 +607,9 @@ int ovl_create(struct ovl *o, struct inode *dir, const char *name, mode_t mode,
                     (flags & OVL_OPEN_FLAGS) | O_CREAT | O_EXCL | O_NOFOLLOW |
                         O_CLOEXEC,
                     mode & 0777);
-        ret = fd < 0 ? -errno : new_entry(pfd, name, e);
-    }
-    if (!ret) {
-        ret = own_new(o, dir, name, who, S_IFREG | (mode & 07777), mode & 0777,
-                      0);
-        if (ret < 0) {
-            ent_close(e);
-            unlinkat(pfd, name, 0);
-        }
+        ret = fd < 0 ? -errno
+                     : finish_new(o, dir, pfd, name, who,
+                                  S_IFREG | (mode & 07777), mode & 0777, 0, e);
     }
     pthread_mutex_unlock(&o->lock);
     if (ret < 0 && fd >= 0) {
@@ -636,13 +646,7 @@ int ovl_mknod(struct ovl *o, struct inode *dir, const char *name, mode_t mode,
         ret = -EINVAL;
     }
     if (!ret) {
-        ret = own_new(o, dir, name, who, mode, mode & 0777, rdev);
-        if (!ret) {
-            ret = new_entry(pfd, name, e);
-        }
-        if (ret < 0) {
-            unlinkat(pfd, name, 0);
-        }
+        ret = finish_new(o, dir, pfd, name, who, mode, mode & 0777, rdev, e);
     }
     pthread_mutex_unlock(&o->lock);
     return ret;
@@ -690,13 +694,7 @@ int ovl_symlink(struct ovl *o, struct inode *dir, const char *name,
     int pfd = prepare_new(o, dir, name, &had_wh);
     ret = pfd < 0 ? pfd : symlinkat(target, pfd, name) < 0 ? -errno : 0;
     if (!ret) {
-        ret = own_new(o, dir, name, who, S_IFLNK | 0777, 0777, 0);
-        if (!ret) {
-            ret = new_entry(pfd, name, e);
-        }
-        if (ret < 0) {
-            unlinkat(pfd, name, 0);
-        }
+        ret = finish_new(o, dir, pfd, name, who, S_IFLNK | 0777, 0777, 0, e);
     }
     pthread_mutex_unlock(&o->lock);
     return ret;
@@ -1004,22 +1002,25 @@ static void forget_name(const struct ovl_ent *e, struct inode *dir,
     }
 }
 
-int ovl_unlink(struct ovl *o, struct inode *dir, const char *name)
+/* Remove name (its entry e, looked up in dir): a whiteout hides its lower
+ * entry, the upper one goes, and so do its record and its inode's name. */
+static int remove_name(struct ovl *o, struct inode *dir, const char *name,
+                       const struct ovl_ent *e)
 {
-    struct ovl_ent e;
-    pthread_mutex_lock(&o->lock);
-    int ret = lookup(o, dir, name, &e, LK_LOWER);
-    if (!ret && S_ISDIR(e.st.st_mode)) {
-        ret = -EISDIR;
-    }
-    if (!ret && e.lower_visible) {
+    int isdir = S_ISDIR(e->st.st_mode), ret = 0;
+    if (e->lower_visible) {
         ret = copy_up_locked(o, dir);
         ret = ret < 0 ? ret : make_wh(dir->ufd, name);
     }
-    if (!ret && e.layer == OVL_UPPER && unlinkat(dir->ufd, name, 0) < 0) {
-        ret = -errno;
-        if (e.lower_visible) {
-            clear_wh(dir->ufd, name);
+    if (!ret && e->layer == OVL_UPPER) {
+        if (isdir) {
+            clear_hidden(e->ufd); /* what an empty merged directory holds */
+        }
+        if (unlinkat(dir->ufd, name, isdir ? AT_REMOVEDIR : 0) < 0) {
+            ret = -errno;
+            if (e->lower_visible) {
+                clear_wh(dir->ufd, name);
+            }
         }
     }
     if (!ret) {
@@ -1028,7 +1029,18 @@ int ovl_unlink(struct ovl *o, struct inode *dir, const char *name)
             meta_del(o->meta, path); /* pruned at mount if this fails */
             free(path);
         }
-        forget_name(&e, dir, name);
+        forget_name(e, dir, name);
+    }
+    return ret;
+}
+
+int ovl_unlink(struct ovl *o, struct inode *dir, const char *name)
+{
+    struct ovl_ent e;
+    pthread_mutex_lock(&o->lock);
+    int ret = lookup(o, dir, name, &e, LK_LOWER);
+    if (!ret) {
+        ret = S_ISDIR(e.st.st_mode) ? -EISDIR : remove_name(o, dir, name, &e);
     }
     pthread_mutex_unlock(&o->lock);
     return ret;
@@ -1044,28 +1056,7 @@ int ovl_rmdir(struct ovl *o, struct inode *dir, const char *name)
     }
     if (!ret) {
         ret = ent_empty(o, &e);
-        ret = ret < 0 ? ret : ret ? 0 : -ENOTEMPTY;
-    }
-    if (!ret && e.lower_visible) {
-        ret = copy_up_locked(o, dir);
-        ret = ret < 0 ? ret : make_wh(dir->ufd, name);
-    }
-    if (!ret && e.layer == OVL_UPPER) {
-        clear_hidden(e.ufd);
-        if (unlinkat(dir->ufd, name, AT_REMOVEDIR) < 0) {
-            ret = -errno;
-            if (e.lower_visible) {
-                clear_wh(dir->ufd, name);
-            }
-        }
-    }
-    if (!ret) {
-        char *path = ino_child_path(dir, name);
-        if (path) {
-            meta_del(o->meta, path);
-            free(path);
-        }
-        forget_name(&e, dir, name);
+        ret = ret < 0 ? ret : ret ? remove_name(o, dir, name, &e) : -ENOTEMPTY;
     }
     ent_close(&e);
     pthread_mutex_unlock(&o->lock);

@@ -176,26 +176,30 @@ static void never_hangs(struct fakefs_engine *e, const char *rules,
               strstr(logbuf,
                      "loadloop.fakeconfig.lua:2: fakeconfig ran too long"),
           "a config that loops at load time: -EIO, logged with file:line");
-    snprintf(lua, sizeof lua, wrap,
-             "while true do pcall(function() while true do end end) end");
-    resource(rules, "pcallloop", lua);
-    CHECK(read_res(e, "pcallloop", who) == -EIO,
-          "a loop around pcall is stopped too");
-    snprintf(lua, sizeof lua, wrap,
-             "while true do xpcall(function() while true do end end, print) "
-             "coroutine.resume(coroutine.create(function() while true do end "
-             "end)) end");
-    resource(rules, "xpcallloop", lua);
-    CHECK(read_res(e, "xpcallloop", who) == -EIO,
-          "and around xpcall and coroutine.resume");
-    snprintf(lua, sizeof lua, wrap,
-             "local s = ('a'):rep(20000)\n"
-             "if s:find('.-.-.-.-b') or s:match('(.-)(.-)(.-)b') then end");
-    resource(rules, "pattern", lua);
-    CHECK(
-        read_res(e, "pattern", who) == -EIO &&
-            strstr(logbuf, "pattern.fakeconfig.lua:4: fakeconfig ran too long"),
-        "a runaway in Lua patterns is stopped: -EIO, file:line");
+    static const struct {
+        const char *name, *body, *logged, *what;
+    } runaways[] = {
+        { "pcallloop",
+          "while true do pcall(function() while true do end end) end", "",
+          "a loop around pcall is stopped too" },
+        { "xpcallloop",
+          "while true do xpcall(function() while true do end end, print) "
+          "coroutine.resume(coroutine.create(function() while true do end "
+          "end)) end",
+          "", "and around xpcall and coroutine.resume" },
+        { "pattern",
+          "local s = ('a'):rep(20000)\n"
+          "if s:find('.-.-.-.-b') or s:match('(.-)(.-)(.-)b') then end",
+          "pattern.fakeconfig.lua:4: fakeconfig ran too long",
+          "a runaway in Lua patterns is stopped: -EIO, file:line" },
+    };
+    for (size_t k = 0; k < sizeof runaways / sizeof *runaways; k++) {
+        snprintf(lua, sizeof lua, wrap, runaways[k].body);
+        resource(rules, runaways[k].name, lua);
+        CHECK(read_res(e, runaways[k].name, who) == -EIO &&
+                  strstr(logbuf, runaways[k].logged),
+              "%s", runaways[k].what);
+    }
     /* memory: each state and all together are capped */
     fakefs_set_limits(e, 0, 0, 8 << 20, 24 << 20);
     snprintf(
