@@ -114,9 +114,9 @@ static void records_changed(void)
     __atomic_add_fetch(&records_gen, 1, __ATOMIC_RELEASE);
 }
 
-/* Whether a directory holds any record is remembered (until a record name
- * changes anywhere), so a lookup in a directory without records costs
- * nothing extra. */
+/* Whether a directory holds any record is remembered (until a record is
+ * created, removed or renamed anywhere), so a lookup in a directory
+ * without records costs nothing extra. */
 static int dir_has_records(struct sfemu *s, struct inode *dir)
 {
     unsigned g = fake_records_gen();
@@ -156,11 +156,10 @@ int fake_name(struct sfemu *s, struct inode *dir, const char *name,
 
 int fake_stat(struct sfemu *s, struct inode *i, struct stat *st)
 {
-    int fd = ovl_backing_fd(i);
     char *g = fake_guest_path(i);
     int r = g ? 0 : -ENOENT;
-    if (!r && fd >= 0) {
-        r = fstat(fd, st) < 0 ? -errno : 0;
+    if (!r && ovl_fstat(i, st) == 0) {
+        /* a resource over a file of its own */
     } else if (!r) {
         /* a resource without a file of its own: its record's stat */
         struct ovl_ent e;
@@ -238,10 +237,10 @@ static int st_write(void *ud, const char *path, const char *data, size_t len)
     if (r < 0) {
         return r;
     }
-    records_changed();
     fake_invalidate(s, path);
     if (r == 1) {
-        fake_names_changed(); /* a new file (e.g. a device's record) */
+        records_changed(); /* a new file (e.g. a device's record) */
+        fake_names_changed();
     }
     return 0;
 }
@@ -413,8 +412,8 @@ void fake_names_changed(void)
 void fake_record_touched(struct sfemu *s, struct inode *dir, const char *name,
                          int names)
 {
-    records_changed();
     if (names) {
+        records_changed();
         fake_names_changed();
     }
     size_t n = strlen(name);

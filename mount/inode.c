@@ -25,6 +25,7 @@ void ino_init(int upper_fd, int lower_fd)
     root.refs = 1; /* never freed */
     root.ufd = upper_fd;
     root.lfd = lower_fd;
+    root.upper = 1;
     root.type = S_IFDIR;
     root.records = -1;
     root.meta = META_REC_NONE;
@@ -166,7 +167,8 @@ static void link_add_locked(struct inode *i, struct inode *parent,
 }
 
 struct inode *ino_learn(struct inode *parent, const char *name, dev_t dev,
-                        ino_t ino, int fake, mode_t type, int ufd, int lfd)
+                        ino_t ino, int fake, mode_t type, int upper, int ufd,
+                        int lfd)
 {
     pthread_mutex_lock(&lock);
     struct inode **pp = slot(dev, ino, fake), *i = *pp;
@@ -193,6 +195,7 @@ struct inode *ino_learn(struct inode *parent, const char *name, dev_t dev,
     i->nlookup = 1;
     i->ufd = ufd;
     i->lfd = lfd;
+    i->upper = (unsigned char)(upper != 0);
     i->type = type & S_IFMT;
     i->records = -1;
     i->meta = META_REC_NONE;
@@ -382,9 +385,34 @@ int ino_set_ufd(struct inode *i, int fd)
     int set = i->ufd < 0;
     if (set) {
         __atomic_store_n(&i->ufd, fd, __ATOMIC_RELEASE);
+        __atomic_store_n(&i->upper, 1, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&lock);
     return set;
+}
+
+int ino_last_link(struct inode *i, struct inode *parent, const char *name)
+{
+    pthread_mutex_lock(&lock);
+    struct ilink *l = i->links;
+    int last =
+        !l || (!l->next && l->parent == parent && !strcmp(l->name, name));
+    pthread_mutex_unlock(&lock);
+    return last;
+}
+
+void ino_pin(struct inode *i, int fd)
+{
+    pthread_mutex_lock(&lock);
+    int *slot = i->upper ? &i->ufd : &i->lfd;
+    if (*slot < 0) {
+        *slot = fd;
+        fd = -1;
+    }
+    pthread_mutex_unlock(&lock);
+    if (fd >= 0) {
+        close(fd);
+    }
 }
 
 void ino_free_all(void)

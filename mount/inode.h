@@ -4,9 +4,13 @@
  * it (the upper copy once there is one, else the lower one), so the names of
  * a hard-linked file are one inode.  The kernel's lookup count (nlookup) and
  * our own references (children's names, open handles, requests in flight)
- * keep it alive; FORGET drops it.  An inode holds O_PATH descriptors of its
- * backing objects, so every operation is fd-based and an unlinked open file
- * keeps working.
+ * keep it alive; FORGET drops it.  A directory inode holds O_PATH
+ * descriptors of its upper and lower directories, so names are resolved one
+ * component at a time below them; any other inode is reached by its name
+ * below its parent's descriptor (no descriptor per file: a tree walk never
+ * runs out of them), and only an inode that lost its last name while the
+ * kernel still knows it (an unlinked open file) keeps a descriptor of its
+ * own.
  *
  * The names an inode is known by (parent, name) are kept for what is path
  * based: the metadata journal, fake resources, containment.  A directory has
@@ -49,9 +53,12 @@ struct inode {
     uint64_t nlookup;
     unsigned refs;
     struct ilink *links;
-    /* the overlay: O_PATH descriptors, -1 when absent.  lfd of a directory
-     * is the lower directory merged into it (-1: none, or hidden). */
+    /* the overlay: O_PATH descriptors, -1 when absent.  A directory's ufd
+     * and lfd are its upper directory and the lower directory merged into
+     * it (-1: none, or hidden); another inode has them only once it lost
+     * its last name ("pinned"). */
     int ufd, lfd;
+    unsigned char upper;  /* the upper tree has the object (copied up) */
     mode_t type;          /* S_IFMT of the backing object */
     unsigned upper_gen;   /* ufd < 0: ovl_upper_gen() when last checked */
     signed char records;  /* directory: has "*.fakefile" names (-1 unknown) */
@@ -72,11 +79,13 @@ struct inode *ino_root(void);
 struct inode *ino_of(uint64_t nodeid);
 uint64_t ino_id(const struct inode *i);
 
-/* The inode for a backing object: found by key, or made from the fds
- * (taken over; closed when an existing inode is returned).  Counts one
- * kernel lookup and remembers (parent, name).  NULL: out of memory. */
+/* The inode for a backing object: found by key, or made (upper: the object
+ * is in the upper tree; ufd/lfd: a directory's descriptors, taken over and
+ * closed when an existing inode is returned).  Counts one kernel lookup and
+ * remembers (parent, name).  NULL: out of memory. */
 struct inode *ino_learn(struct inode *parent, const char *name, dev_t dev,
-                        ino_t ino, int fake, mode_t type, int ufd, int lfd);
+                        ino_t ino, int fake, mode_t type, int upper, int ufd,
+                        int lfd);
 /* Find by key without counting (NULL if unknown); takes a reference. */
 struct inode *ino_find(dev_t dev, ino_t ino, int fake);
 void ino_forget(struct inode *i, uint64_t n);
@@ -100,8 +109,22 @@ char *ino_child_path(struct inode *dir, const char *name);
 
 /* After a copy-up: i is now backed by the upper object (dev, ino). */
 void ino_rekey(struct inode *i, dev_t dev, ino_t ino);
-/* Set a descriptor of i if it has none yet (a copy-up): 1 set, 0 kept. */
+/* A directory's upper descriptor, if it has none yet (a copy-up): 1 set,
+ * 0 kept (the caller closes fd). */
 int ino_set_ufd(struct inode *i, int fd);
+static inline int ino_upper(struct inode *i)
+{
+    return __atomic_load_n(&i->upper, __ATOMIC_ACQUIRE);
+}
+static inline void ino_set_upper(struct inode *i)
+{
+    __atomic_store_n(&i->upper, 1, __ATOMIC_RELEASE);
+}
+/* Is (parent, name) the only name i is known by? */
+int ino_last_link(struct inode *i, struct inode *parent, const char *name);
+/* Keep a descriptor of i's object (it is losing its last name): ufd or
+ * lfd as it is upper or not.  Taken over; closed if i has one. */
+void ino_pin(struct inode *i, int fd);
 
 /* Every inode (shutdown). */
 void ino_free_all(void);

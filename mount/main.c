@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -587,6 +588,14 @@ int main(int argc, char **argv)
     /* Modes are the caller's (the kernel applied its umask), never the
      * daemon's. */
     umask(0);
+    /* Every inode the kernel knows holds a descriptor or two: as many as
+     * the system lets us. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+        nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     /* Absolute paths first: daemonizing does chdir("/"). */
     char *root_arg = abs_path(o.rootfs);
     if (!root_arg) {
@@ -646,7 +655,9 @@ int main(int argc, char **argv)
         die("cannot open the upper directory '%s'", upper_abs);
     }
     int lockfd = lock_upper(upfd, upper_abs);
-    mkdirat(upfd, "tree", 0755);
+    struct stat rst;
+    /* the upper tree's root shows the firmware root's mode */
+    mkdirat(upfd, "tree", stat(rootfs, &rst) == 0 ? rst.st_mode & 01777 : 0755);
     mkdirat(upfd, "work", 0700);
 
     static struct sfemu s;

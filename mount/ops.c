@@ -143,8 +143,9 @@ static void reply_entry(fuse_req_t req, struct inode *i, const struct stat *st)
 static struct inode *learn(struct inode *dir, const char *name,
                            struct ovl_ent *e, struct stat *st, int *err)
 {
-    struct inode *i = ino_learn(dir, name, e->st.st_dev, e->st.st_ino, 0,
-                                e->st.st_mode, e->ufd, e->lfd);
+    struct inode *i =
+        ino_learn(dir, name, e->st.st_dev, e->st.st_ino, 0, e->st.st_mode,
+                  e->layer == OVL_UPPER, e->ufd, e->lfd);
     e->ufd = e->lfd = -1;
     if (!i) {
         *err = -ENOMEM;
@@ -242,8 +243,9 @@ static void fjob_lookup(struct fjob *j)
 {
     struct ovl_ent *e = &j->ent;
     const struct stat *key = e->layer ? &e->st : &j->recst;
-    struct inode *i = ino_learn(j->dir, j->name, key->st_dev, key->st_ino, 1,
-                                S_IFREG, e->ufd, e->lfd);
+    struct inode *i =
+        ino_learn(j->dir, j->name, key->st_dev, key->st_ino, 1, S_IFREG,
+                  e->layer ? e->layer == OVL_UPPER : 1, e->ufd, e->lfd);
     e->ufd = e->lfd = -1;
     if (!i) {
         fuse_reply_err(j->req, ENOMEM);
@@ -517,7 +519,7 @@ static int set_size(struct inode *i, off_t size, struct fuse_file_info *fi)
     if (fi && fi->fh && H(fi)->fd >= 0 && H(fi)->kind != H_DIR) {
         return ftruncate(H(fi)->fd, size) < 0 ? -errno : 0;
     }
-    if (i->ufd < 0) {
+    if (!ino_upper(i)) {
         if (pt_busy(i)) {
             char *p = ino_path(i);
             int r = pt_refuse(p);
@@ -529,7 +531,7 @@ static int set_size(struct inode *i, off_t size, struct fuse_file_info *fi)
             return r;
         }
     }
-    int fd = ovl_reopen(i->ufd, O_WRONLY);
+    int fd = ovl_open(i, O_WRONLY);
     if (fd < 0) {
         return fd;
     }
@@ -553,17 +555,12 @@ static int set_times(struct inode *i, const struct stat *a, int valid,
     } else if (valid & FUSE_SET_ATTR_MTIME) {
         tv[1] = a->st_mtim;
     }
-    if (fi && fi->fh && H(fi)->fd >= 0 && H(fi)->kind != H_DIR && i->ufd >= 0) {
+    if (fi && fi->fh && H(fi)->fd >= 0 && H(fi)->kind != H_DIR &&
+        ino_upper(i)) {
         return futimens(H(fi)->fd, tv) < 0 ? -errno : 0;
     }
     int r = ovl_copy_up(O, i);
-    if (r < 0) {
-        return r;
-    }
-    char p[40];
-    snprintf(p, sizeof p, "/proc/self/fd/%d", i->ufd);
-    /* the magic link is the object itself, a symlink included */
-    return utimensat(AT_FDCWD, p, tv, 0) < 0 ? -errno : 0;
+    return r < 0 ? r : ovl_utimens(i, tv);
 }
 
 static void sf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -616,9 +613,9 @@ static void sf_readlink(fuse_req_t req, fuse_ino_t ino)
 {
     struct inode *i = ino_of(ino);
     char target[PATH_MAX], out[PATH_MAX];
-    ssize_t n = readlinkat(ovl_backing_fd(i), "", target, sizeof target - 1);
+    ssize_t n = ovl_readlink(i, target, sizeof target - 1);
     if (n < 0) {
-        fuse_reply_err(req, errno == ENOENT ? EINVAL : errno);
+        fuse_reply_err(req, n == -ENOENT ? EINVAL : (int)-n);
         return;
     }
     target[n] = 0;
@@ -797,7 +794,7 @@ static void sf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         }
         return;
     }
-    if (pt_open_writes(fi->flags) && i->ufd < 0) {
+    if (pt_open_writes(fi->flags) && !ino_upper(i)) {
         if (pt_busy(i)) {
             char *p = ino_path(i);
             fuse_reply_err(req, -pt_refuse(p));
@@ -810,7 +807,7 @@ static void sf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
             return;
         }
     }
-    int fd = ovl_reopen(ovl_backing_fd(i), fi->flags & ~(O_CREAT | O_EXCL));
+    int fd = ovl_open(i, fi->flags & ~(O_CREAT | O_EXCL));
     int r = fd < 0 ? fd : open_real(i, fd, fi);
     if (r < 0) {
         fuse_reply_err(req, -r);
@@ -1124,17 +1121,17 @@ static void sf_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
             fuse_reply_err(req, ENODATA);
             return;
         }
-        ssize_t n = readlinkat(ovl_backing_fd(i), "", v, sizeof v - 1);
+        ssize_t n = ovl_readlink(i, v, sizeof v - 1);
         if (n < 0) {
-            fuse_reply_err(req, errno);
+            fuse_reply_err(req, (int)-n);
             return;
         }
         v[n] = 0;
     } else if (!strcmp(name, XATTR_LAYER)) {
         snprintf(v, sizeof v, "%s",
-                 i->fake       ? "fake"
-                 : i->ufd >= 0 ? "upper"
-                               : "lower");
+                 i->fake        ? "fake"
+                 : ino_upper(i) ? "upper"
+                                : "lower");
     } else {
         fuse_reply_err(req, ENODATA);
         return;

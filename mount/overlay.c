@@ -102,12 +102,6 @@ int ovl_reopen(int opath_fd, int flags)
     return fd < 0 ? -errno : fd;
 }
 
-int ovl_backing_fd(struct inode *i)
-{
-    int fd = __atomic_load_n(&i->ufd, __ATOMIC_ACQUIRE);
-    return fd >= 0 ? fd : i->lfd;
-}
-
 /* An upper directory that appeared by path (the fake store writes records
  * with their parents) is adopted by its inode when the tree changed. */
 static int dir_ufd(struct ovl *o, struct inode *dir)
@@ -138,6 +132,12 @@ static int dir_ufd(struct ovl *o, struct inode *dir)
     return __atomic_load_n(&dir->ufd, __ATOMIC_ACQUIRE);
 }
 
+/* A directory's O_PATH descriptor. */
+static int open_dir(int dirfd, const char *name)
+{
+    return openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 static int lookup(struct ovl *o, struct inode *dir, const char *name,
                   struct ovl_ent *e, int how)
 {
@@ -152,24 +152,19 @@ static int lookup(struct ovl *o, struct inode *dir, const char *name,
     int ufd = dir_ufd(o, dir), lfd = dir->lfd;
     int lower_ok = lfd >= 0, found = 0;
     if (ufd >= 0) {
-        int fd = openat(ufd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0) {
-            if (fstat(fd, &e->st) < 0) {
-                int err = errno;
-                close(fd);
-                return -err;
-            }
+        if (fstatat(ufd, name, &e->st, AT_SYMLINK_NOFOLLOW) == 0) {
             found = 1;
             e->layer = OVL_UPPER;
             if (S_ISDIR(e->st.st_mode)) {
-                e->opaque = is_opaque(fd);
+                int fd = open_dir(ufd, name);
+                e->opaque = fd >= 0 && is_opaque(fd);
+                if (fd >= 0 && (how & LK_FDS)) {
+                    e->ufd = fd;
+                } else if (fd >= 0) {
+                    close(fd);
+                }
             } else if (!(how & LK_LOWER)) {
                 lower_ok = 0; /* nothing to merge */
-            }
-            if (how & LK_FDS) {
-                e->ufd = fd;
-            } else {
-                close(fd);
             }
         } else if (errno != ENOENT) {
             return -errno;
@@ -178,30 +173,116 @@ static int lookup(struct ovl *o, struct inode *dir, const char *name,
             lower_ok = 0;
         }
     }
-    if (lower_ok) {
-        int fd = openat(lfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        struct stat lst;
-        if (fd >= 0 && fstat(fd, &lst) == 0) {
-            e->lower_visible = 1;
-            if (!found) {
-                found = 1;
-                e->layer = OVL_LOWER;
-                e->st = lst;
-            } else if (!S_ISDIR(e->st.st_mode) || !S_ISDIR(lst.st_mode) ||
-                       e->opaque) {
-                close(fd); /* merges nothing */
-                fd = -1;
-            }
-            if (fd >= 0 && (how & LK_FDS)) {
-                e->lfd = fd;
-                fd = -1;
-            }
+    struct stat lst;
+    if (lower_ok && fstatat(lfd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0) {
+        e->lower_visible = 1;
+        if (!found) {
+            found = 1;
+            e->layer = OVL_LOWER;
+            e->st = lst;
         }
-        if (fd >= 0) {
-            close(fd);
+        /* a lower directory merged into this one (or it alone) */
+        if ((how & LK_FDS) && S_ISDIR(lst.st_mode) && S_ISDIR(e->st.st_mode) &&
+            !e->opaque) {
+            e->lfd = open_dir(lfd, name);
         }
     }
     return found ? 0 : -ENOENT;
+}
+
+/* Where a non-directory inode's object is: its name below its parent's
+ * upper or lower directory, or its own descriptor once it has no name
+ * (then name is ""). */
+struct where {
+    int fd;
+    const char *name;
+    struct inode *parent; /* referenced */
+    char *buf;
+};
+
+static int locate(struct inode *i, struct where *w)
+{
+    memset(w, 0, sizeof *w);
+    int up = ino_upper(i);
+    int own = __atomic_load_n(up ? &i->ufd : &i->lfd, __ATOMIC_ACQUIRE);
+    if (own >= 0 || S_ISDIR(i->type)) {
+        w->fd = own;
+        w->name = "";
+        return own >= 0 ? 0 : -ESTALE;
+    }
+    int r = ino_first_link(i, &w->parent, &w->buf);
+    if (r < 0) {
+        return r == -ENOENT ? -ESTALE : r;
+    }
+    w->name = w->buf;
+    w->fd = __atomic_load_n(up ? &w->parent->ufd : &w->parent->lfd,
+                            __ATOMIC_ACQUIRE);
+    return w->fd >= 0 ? 0 : -ESTALE;
+}
+
+static void unlocate(struct where *w)
+{
+    if (w->parent) {
+        ino_unref(w->parent);
+    }
+    free(w->buf);
+}
+
+int ovl_fstat(struct inode *i, struct stat *st)
+{
+    struct where w;
+    int r = locate(i, &w);
+    if (!r) {
+        r = fstatat(w.fd, w.name, st,
+                    *w.name ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) < 0
+                ? -errno
+                : 0;
+    }
+    unlocate(&w);
+    return r;
+}
+
+int ovl_open(struct inode *i, int flags)
+{
+    struct where w;
+    int r = locate(i, &w);
+    if (!r && !*w.name) {
+        r = ovl_reopen(w.fd, flags);
+    } else if (!r) {
+        /* one component below a directory we hold: nothing to follow */
+        r = openat(w.fd, w.name,
+                   (flags & OVL_OPEN_FLAGS) | O_NOFOLLOW | O_CLOEXEC);
+        r = r < 0 ? -errno : r;
+    }
+    unlocate(&w);
+    return r;
+}
+
+ssize_t ovl_readlink(struct inode *i, char *buf, size_t cap)
+{
+    struct where w;
+    ssize_t r = locate(i, &w);
+    if (!r) {
+        r = readlinkat(w.fd, w.name, buf, cap);
+        r = r < 0 ? -errno : r;
+    }
+    unlocate(&w);
+    return r;
+}
+
+int ovl_utimens(struct inode *i, const struct timespec tv[2])
+{
+    struct where w;
+    int r = locate(i, &w);
+    if (!r && !*w.name) {
+        char p[40];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", w.fd);
+        r = utimensat(AT_FDCWD, p, tv, 0) < 0 ? -errno : 0;
+    } else if (!r) {
+        r = utimensat(w.fd, w.name, tv, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+    }
+    unlocate(&w);
+    return r;
 }
 
 int ovl_lookup(struct ovl *o, struct inode *dir, const char *name,
@@ -255,12 +336,9 @@ void ovl_meta_load(struct ovl *o, struct inode *i)
 
 int ovl_getattr(struct ovl *o, struct inode *i, int fd, struct stat *st)
 {
-    int bfd = fd >= 0 ? fd : ovl_backing_fd(i);
-    if (bfd < 0) {
-        return -ESTALE;
-    }
-    if (fstat(bfd, st) < 0) {
-        return -errno;
+    int r = fd >= 0 ? (fstat(fd, st) < 0 ? -errno : 0) : ovl_fstat(i, st);
+    if (r < 0) {
+        return r;
     }
     ovl_meta_load(o, i);
     ovl_present(&i->meta, st);
@@ -290,12 +368,15 @@ int ovl_chmeta(struct ovl *o, struct inode *i, long uid, long gid, long mode)
     }
     if (!ret) {
         i->meta = r;
-        int ufd = __atomic_load_n(&i->ufd, __ATOMIC_ACQUIRE);
-        if (ufd >= 0) {
-            /* chown(-1, -1) changes nothing but the ctime, as a real
-             * chmod/chown would */
-            fchownat(ufd, "", (uid_t)-1, (gid_t)-1,
-                     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+        if (ino_upper(i)) {
+            struct where w;
+            if (locate(i, &w) == 0) {
+                /* chown(-1, -1) changes nothing but the ctime, as a real
+                 * chmod/chown would */
+                fchownat(w.fd, w.name, (uid_t)-1, (gid_t)-1,
+                         *w.name ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH);
+            }
+            unlocate(&w);
         }
     }
     pthread_mutex_unlock(&o->lock);
@@ -324,9 +405,10 @@ static int copy_data(int in, int out, off_t size)
     return 0;
 }
 
-/* Copy the lower object lfd (stat st) to name in the upper directory pfd. */
-static int copy_object(struct ovl *o, int lfd, const struct stat *st, int pfd,
-                       const char *name)
+/* Copy the lower object (lname below ldir, or ldir itself when lname is
+ * "") of stat st to name in the upper directory pfd. */
+static int copy_object(struct ovl *o, int ldir, const char *lname,
+                       const struct stat *st, int pfd, const char *name)
 {
     struct timespec ts[2] = { st->st_atim, st->st_mtim };
     int ret = 0;
@@ -339,7 +421,7 @@ static int copy_object(struct ovl *o, int lfd, const struct stat *st, int pfd,
         return 0;
     case S_IFLNK: {
         char target[PATH_MAX];
-        ssize_t n = readlinkat(lfd, "", target, sizeof target - 1);
+        ssize_t n = readlinkat(ldir, lname, target, sizeof target - 1);
         if (n < 0) {
             return -errno;
         }
@@ -351,9 +433,10 @@ static int copy_object(struct ovl *o, int lfd, const struct stat *st, int pfd,
         return 0;
     }
     case S_IFREG: {
-        int in = ovl_reopen(lfd, O_RDONLY);
+        int in = *lname ? openat(ldir, lname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+                        : ovl_reopen(ldir, O_RDONLY);
         if (in < 0) {
-            return in;
+            return *lname ? -errno : in;
         }
         char tmp[64];
         static unsigned seq;
@@ -427,62 +510,74 @@ static int copy_meta(struct ovl *o, struct inode *i, const struct stat *st)
 
 static int copy_up_locked(struct ovl *o, struct inode *i)
 {
-    if (__atomic_load_n(&i->ufd, __ATOMIC_ACQUIRE) >= 0) {
+    if (ino_upper(i)) {
         return 0;
     }
-    if (i == ino_root()) {
+    int isdir = S_ISDIR(i->type);
+    if (isdir && dir_ufd(o, i) >= 0) {
         return 0;
     }
-    if (S_ISDIR(i->type) && dir_ufd(o, i) >= 0) {
-        return 0;
+    struct where w; /* the lower object */
+    memset(&w, 0, sizeof w);
+    int ret = isdir ? 0 : locate(i, &w);
+    struct inode *p = NULL;
+    char *name = NULL;
+    if (!ret) {
+        /* an unlinked firmware file has nothing to be copied to */
+        ret = ino_first_link(i, &p, &name);
     }
-    struct inode *p;
-    char *name;
-    int ret = ino_first_link(i, &p, &name);
-    if (ret < 0) {
-        return ret; /* an unlinked firmware file: nothing to copy to */
-    }
+    int ldir = isdir ? i->lfd : w.fd;
+    const char *lname = isdir ? "" : w.name;
     struct stat st;
-    ret = copy_up_locked(o, p);
-    if (!ret && (i->lfd < 0 || fstat(i->lfd, &st) < 0)) {
-        ret = -ESTALE;
+    if (!ret) {
+        ret = copy_up_locked(o, p);
+    }
+    if (!ret && fstatat(ldir, lname, &st,
+                        *lname ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) < 0) {
+        ret = -errno;
     }
     if (!ret) {
-        ret = copy_object(o, i->lfd, &st, p->ufd, name);
+        ret = copy_object(o, ldir, lname, &st, p->ufd, name);
     }
     if (!ret) {
         ret = copy_meta(o, i, &st);
         if (ret < 0) {
-            unlinkat(p->ufd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0);
+            unlinkat(p->ufd, name, isdir ? AT_REMOVEDIR : 0);
         }
     }
-    if (!ret) {
-        int fd = openat(p->ufd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        struct stat ust;
-        if (fd < 0 || fstat(fd, &ust) < 0) {
+    struct stat ust;
+    if (!ret && fstatat(p->ufd, name, &ust, AT_SYMLINK_NOFOLLOW) < 0) {
+        ret = -errno;
+    }
+    if (!ret && isdir) {
+        int fd = open_dir(p->ufd, name);
+        if (fd < 0) {
             ret = -errno;
-            if (fd >= 0) {
-                close(fd);
-            }
         } else if (ino_set_ufd(i, fd)) {
             ino_rekey(i, ust.st_dev, ust.st_ino);
         } else {
             close(fd);
         }
+    } else if (!ret) {
+        ino_rekey(i, ust.st_dev, ust.st_ino);
+        ino_set_upper(i);
+        if (st.st_nlink > 1 && o->names_changed) {
+            /* the other names of a firmware hard link stay on the lower
+             * file: the kernel must look them up again */
+            o->names_changed();
+        }
     }
-    if (!ret && !S_ISDIR(st.st_mode) && st.st_nlink > 1 && o->names_changed) {
-        /* the other names of a firmware hard link stay on the lower file:
-         * the kernel must look them up again */
-        o->names_changed();
+    unlocate(&w);
+    if (p) {
+        ino_unref(p);
     }
-    ino_unref(p);
     free(name);
     return ret;
 }
 
 int ovl_copy_up(struct ovl *o, struct inode *i)
 {
-    if (__atomic_load_n(&i->ufd, __ATOMIC_ACQUIRE) >= 0) {
+    if (ino_upper(i)) {
         return 0;
     }
     pthread_mutex_lock(&o->lock);
@@ -522,13 +617,13 @@ static int prepare_new(struct ovl *o, struct inode *dir, const char *name,
 static int new_entry(int pfd, const char *name, struct ovl_ent *e)
 {
     memset(e, 0, sizeof *e);
-    e->lfd = -1;
+    e->ufd = e->lfd = -1;
     e->layer = OVL_UPPER;
-    e->ufd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (e->ufd < 0 || fstat(e->ufd, &e->st) < 0) {
-        int err = errno;
-        ent_close(e);
-        return -err;
+    if (fstatat(pfd, name, &e->st, AT_SYMLINK_NOFOLLOW) < 0) {
+        return -errno;
+    }
+    if (S_ISDIR(e->st.st_mode) && (e->ufd = open_dir(pfd, name)) < 0) {
+        return -errno;
     }
     return 0;
 }
@@ -711,13 +806,19 @@ int ovl_link(struct ovl *o, struct inode *src, struct inode *dir,
     int ret = copy_up_locked(o, src);
     int pfd = ret < 0 ? ret : prepare_new(o, dir, name, &had_wh);
     char from[40], *sp = NULL, *dp = NULL;
+    struct where w;
+    memset(&w, 0, sizeof w);
     if (pfd < 0) {
         ret = pfd;
-    } else {
-        snprintf(from, sizeof from, "/proc/self/fd/%d", src->ufd);
+    } else if ((ret = locate(src, &w)) == 0 && !*w.name) {
+        /* a file with no name left (open, unlinked): by its descriptor */
+        snprintf(from, sizeof from, "/proc/self/fd/%d", w.fd);
         ret = linkat(AT_FDCWD, from, pfd, name, AT_SYMLINK_FOLLOW) < 0 ? -errno
                                                                        : 0;
+    } else if (!ret) {
+        ret = linkat(w.fd, w.name, pfd, name, 0) < 0 ? -errno : 0;
     }
+    unlocate(&w);
     if (!ret) {
         sp = ino_path(src);
         dp = ino_child_path(dir, name);
@@ -1002,12 +1103,37 @@ static void forget_name(const struct ovl_ent *e, struct inode *dir,
     }
 }
 
+/* An inode about to lose its last name keeps a descriptor of its object:
+ * an open file that is unlinked keeps working. */
+static void pin_last(const struct ovl_ent *e, struct inode *dir,
+                     const char *name)
+{
+    if (S_ISDIR(e->st.st_mode)) {
+        return;
+    }
+    for (int fake = 0; fake < 2; fake++) {
+        struct inode *i = ino_find(e->st.st_dev, e->st.st_ino, fake);
+        if (!i) {
+            continue;
+        }
+        int at = e->layer == OVL_UPPER ? dir->ufd : dir->lfd;
+        int fd = ino_last_link(i, dir, name)
+                     ? openat(at, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)
+                     : -1;
+        if (fd >= 0) {
+            ino_pin(i, fd);
+        }
+        ino_unref(i);
+    }
+}
+
 /* Remove name (its entry e, looked up in dir): a whiteout hides its lower
  * entry, the upper one goes, and so do its record and its inode's name. */
 static int remove_name(struct ovl *o, struct inode *dir, const char *name,
                        const struct ovl_ent *e)
 {
     int isdir = S_ISDIR(e->st.st_mode), ret = 0;
+    pin_last(e, dir, name);
     if (e->lower_visible) {
         ret = copy_up_locked(o, dir);
         ret = ret < 0 ? ret : make_wh(dir->ufd, name);
@@ -1131,6 +1257,9 @@ int ovl_rename(struct ovl *o, struct inode *dir, const char *name,
     if (!ret && ef.lower_visible) {
         ret = make_wh(dir->ufd, name);
         wh_made = !ret;
+    }
+    if (!ret && to_exists) {
+        pin_last(&et, ndir, nname);
     }
     if (!ret &&
         syscall(SYS_renameat2, dir->ufd, name, ndir->ufd, nname, flags) < 0) {
@@ -1352,7 +1481,7 @@ static int upper_dirs(struct ovl *o, const char *reldir)
                 fstat(lfd, &lst);
                 close(lfd);
             }
-            int r = copy_object(o, -1, &lst, fd, p);
+            int r = copy_object(o, -1, "", &lst, fd, p);
             if (r < 0) {
                 close(fd);
                 return r;

@@ -27,6 +27,8 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
 #include "inode.h"
 #include "meta.h"
 
@@ -65,7 +67,7 @@ struct ovl_ent {
     struct stat st;       /* its backing stat (lstat semantics) */
     int lower_visible;    /* the lower tree has a visible entry at this name */
     int opaque;           /* an upper directory hiding the lower one */
-    int ufd, lfd;         /* O_PATH fds (ovl_lookup), -1 when absent */
+    int ufd, lfd;         /* a directory's O_PATH fds (ovl_lookup), or -1 */
 };
 
 /* Who creates (fuse_req_ctx): the owner of what is made. */
@@ -78,12 +80,16 @@ int ovl_is_hidden_name(const char *name);
 
 /* ------------------------------------------------------ inode-based (ops) */
 
-/* Look name up in directory dir; with fds, e->ufd/lfd are opened (the
- * caller owns them).  0 or -errno. */
+/* Look name up in directory dir; with fds, a directory's e->ufd/lfd are
+ * opened (the caller owns them).  0 or -errno. */
 int ovl_lookup(struct ovl *o, struct inode *dir, const char *name,
                struct ovl_ent *e, int fds);
-/* The descriptor an inode's data and attributes come from. */
-int ovl_backing_fd(struct inode *i);
+/* An inode's object (by its name below its parent's directory, or by its
+ * own descriptor once it has none): stat, open(2), readlink, utimensat. */
+int ovl_fstat(struct inode *i, struct stat *st);
+int ovl_open(struct inode *i, int flags);
+ssize_t ovl_readlink(struct inode *i, char *buf, size_t cap);
+int ovl_utimens(struct inode *i, const struct timespec tv[2]);
 /* What the mount shows for inode i (fd: an open descriptor of it, or -1):
  * the backing stat with owner, mode and device from the metadata record
  * (owner 0:0 unless recorded). */
