@@ -2,9 +2,9 @@
  * fakefs: the fakefile engine (seed "fakefile-framework").
  *
  * One engine holds one state machine per fake resource.  Both sides call the
- * same functions: the FUSE daemon (mount/fake_ops.c) and, over the ring, the
- * qemu hook runtime.  Paths are guest paths ("/dev/nvram"), absolute, inside
- * the device tree.  Every function returns a value >= 0 or -errno.
+ * same functions: the FUSE daemon (mount/fake_ops.c) and the qemu hook
+ * runtime (qemu-hooks/runtime/fakefile/fake.c), each with its own engine.
+ * Paths are guest paths ("/dev/nvram"), absolute, inside the device tree.  Every function returns a value >= 0 or -errno.
  *
  * The engine never touches the device tree itself: it reads and writes the
  * "<path>.fakefile" records through a store the host supplies (the daemon's
@@ -31,7 +31,9 @@ struct fakefs_store {
     /* 1 if a regular file exists at path, 0 if not. */
     int (*exists)(void *ud, const char *path);
     /* Something visible at path changed (size, content, state): drop caches.
-     * May be NULL.  Called with the engine lock held; must not block on it. */
+     * May be NULL.  Called from an operation on a resource (that resource's
+     * lock may be held, never the engine's); must not call back into the
+     * engine. */
     void (*changed)(void *ud, const char *path);
 };
 

@@ -224,13 +224,13 @@ int fake_list(struct ovl_dir *d)
 
 /* ------------------------------------------------------------ the store */
 
-static int st_read(void *ud, const char *path, char **data, size_t *len)
+static int store_read(void *ud, const char *path, char **data, size_t *len)
 {
     struct sfemu *s = ud;
     return ovl_read_file(&s->ovl, rel_of(path), data, len);
 }
 
-static int st_write(void *ud, const char *path, const char *data, size_t len)
+static int store_write(void *ud, const char *path, const char *data, size_t len)
 {
     struct sfemu *s = ud;
     int r = ovl_write_file(&s->ovl, rel_of(path), data, len);
@@ -245,14 +245,14 @@ static int st_write(void *ud, const char *path, const char *data, size_t len)
     return 0;
 }
 
-static int st_exists(void *ud, const char *path)
+static int store_exists(void *ud, const char *path)
 {
     struct sfemu *s = ud;
     struct ovl_ent e;
     return ovl_resolve(&s->ovl, rel_of(path), &e) == 0 && S_ISREG(e.st.st_mode);
 }
 
-static void st_changed(void *ud, const char *path)
+static void store_changed(void *ud, const char *path)
 {
     fake_invalidate(ud, path);
 }
@@ -260,10 +260,10 @@ static void st_changed(void *ud, const char *path)
 struct fakefs_store fake_store(struct sfemu *s)
 {
     struct fakefs_store st = { .ud = s,
-                               .read = st_read,
-                               .write = st_write,
-                               .exists = st_exists,
-                               .changed = st_changed };
+                               .read = store_read,
+                               .write = store_write,
+                               .exists = store_exists,
+                               .changed = store_changed };
     return st;
 }
 

@@ -12,11 +12,17 @@ static struct inode root;
 static struct inode **tab;
 static size_t nbuckets, count;
 
-static size_t bucket(dev_t dev, ino_t ino, int fake, size_t n)
+static size_t bucket(dev_t dev, ino_t ino, uint64_t salt, int fake, size_t n)
 {
-    uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)dev ^
+    uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)dev ^ salt ^
                  (uint64_t)fake << 63;
     return (size_t)(h ^ h >> 29) & (n - 1);
+}
+
+static int same(const struct inode *i, const struct ino_key *k)
+{
+    return i->dev == k->dev && i->ino == k->ino && i->salt == k->salt &&
+           i->fake == k->fake;
 }
 
 void ino_init(int upper_fd, int lower_fd)
@@ -48,11 +54,11 @@ uint64_t ino_id(const struct inode *i)
     return i == &root ? INODE_ROOT : (uint64_t)(uintptr_t)i;
 }
 
-static struct inode **slot(dev_t dev, ino_t ino, int fake)
+static struct inode **slot(const struct ino_key *k)
 {
-    struct inode **pp = &tab[bucket(dev, ino, fake, nbuckets)];
-    while (*pp && ((*pp)->dev != dev || (*pp)->ino != ino ||
-                   (*pp)->fake != (unsigned char)fake)) {
+    struct inode **pp =
+        &tab[bucket(k->dev, k->ino, k->salt, k->fake, nbuckets)];
+    while (*pp && !same(*pp, k)) {
         pp = &(*pp)->hnext;
     }
     return pp;
@@ -69,7 +75,7 @@ static void grow(void)
         while (tab[b]) {
             struct inode *i = tab[b];
             tab[b] = i->hnext;
-            size_t k = bucket(i->dev, i->ino, i->fake, n);
+            size_t k = bucket(i->dev, i->ino, i->salt, i->fake, n);
             i->hnext = t[k];
             t[k] = i;
         }
@@ -81,7 +87,8 @@ static void grow(void)
 
 static void unhash(struct inode *i)
 {
-    struct inode **pp = &tab[bucket(i->dev, i->ino, i->fake, nbuckets)];
+    struct inode **pp =
+        &tab[bucket(i->dev, i->ino, i->salt, i->fake, nbuckets)];
     while (*pp && *pp != i) {
         pp = &(*pp)->hnext;
     }
@@ -166,12 +173,12 @@ static void link_add_locked(struct inode *i, struct inode *parent,
     i->links = l;
 }
 
-struct inode *ino_learn(struct inode *parent, const char *name, dev_t dev,
-                        ino_t ino, int fake, mode_t type, int upper, int ufd,
-                        int lfd)
+struct inode *ino_learn(struct inode *parent, const char *name,
+                        const struct ino_key *k, mode_t type, int upper,
+                        int ufd, int lfd)
 {
     pthread_mutex_lock(&lock);
-    struct inode **pp = slot(dev, ino, fake), *i = *pp;
+    struct inode **pp = slot(k), *i = *pp;
     if (i) {
         i->nlookup++;
         link_add_locked(i, parent, name);
@@ -189,9 +196,10 @@ struct inode *ino_learn(struct inode *parent, const char *name, dev_t dev,
         pthread_mutex_unlock(&lock);
         return NULL;
     }
-    i->dev = dev;
-    i->ino = ino;
-    i->fake = (unsigned char)fake;
+    i->dev = k->dev;
+    i->ino = k->ino;
+    i->salt = k->salt;
+    i->fake = k->fake;
     i->nlookup = 1;
     i->ufd = ufd;
     i->lfd = lfd;
@@ -209,10 +217,10 @@ struct inode *ino_learn(struct inode *parent, const char *name, dev_t dev,
     return i;
 }
 
-struct inode *ino_find(dev_t dev, ino_t ino, int fake)
+struct inode *ino_find(const struct ino_key *k)
 {
     pthread_mutex_lock(&lock);
-    struct inode *i = *slot(dev, ino, fake);
+    struct inode *i = *slot(k);
     if (i) {
         i->refs++;
     }
@@ -367,11 +375,13 @@ char *ino_child_path(struct inode *dir, const char *name)
 void ino_rekey(struct inode *i, dev_t dev, ino_t ino)
 {
     pthread_mutex_lock(&lock);
-    if (i != &root && (i->dev != dev || i->ino != ino)) {
+    if (i != &root && (i->dev != dev || i->ino != ino || i->salt)) {
         unhash(i);
-        struct inode **pp = slot(dev, ino, i->fake);
+        struct ino_key k = { dev, ino, 0, i->fake };
+        struct inode **pp = slot(&k);
         i->dev = dev;
         i->ino = ino;
+        i->salt = 0;
         i->hnext = *pp;
         *pp = i;
         count++;

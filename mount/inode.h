@@ -25,6 +25,18 @@
 
 struct inode;
 
+/* What identifies an inode: the backing object, whether it is the object
+ * itself or a fake resource over it, and for a name of a firmware hard link
+ * a salt from that name (each lower name is its own inode until copied up,
+ * as overlayfs without its index: a copy-up must copy the name it came
+ * through). */
+struct ino_key {
+    dev_t dev;
+    ino_t ino;
+    uint64_t salt;
+    unsigned char fake;
+};
+
 struct ilink {
     struct inode *parent; /* holds a reference */
     char *name;
@@ -46,6 +58,7 @@ struct inode {
     /* key */
     dev_t dev;
     ino_t ino;
+    uint64_t salt;
     unsigned char fake;   /* a fake resource (served by the engine) */
     unsigned char record; /* a "<x>.fakefile" record (rewritten by the
                              engine behind the kernel's back) */
@@ -83,11 +96,11 @@ uint64_t ino_id(const struct inode *i);
  * is in the upper tree; ufd/lfd: a directory's descriptors, taken over and
  * closed when an existing inode is returned).  Counts one kernel lookup and
  * remembers (parent, name).  NULL: out of memory. */
-struct inode *ino_learn(struct inode *parent, const char *name, dev_t dev,
-                        ino_t ino, int fake, mode_t type, int upper, int ufd,
-                        int lfd);
+struct inode *ino_learn(struct inode *parent, const char *name,
+                        const struct ino_key *k, mode_t type, int upper,
+                        int ufd, int lfd);
 /* Find by key without counting (NULL if unknown); takes a reference. */
-struct inode *ino_find(dev_t dev, ino_t ino, int fake);
+struct inode *ino_find(const struct ino_key *k);
 void ino_forget(struct inode *i, uint64_t n);
 void ino_ref(struct inode *i);
 void ino_unref(struct inode *i);
@@ -107,7 +120,8 @@ char *ino_path(struct inode *i);
 /* Path of name in directory dir, malloc'd. */
 char *ino_child_path(struct inode *dir, const char *name);
 
-/* After a copy-up: i is now backed by the upper object (dev, ino). */
+/* After a copy-up: i is now backed by the upper object (dev, ino), its
+ * own key (no salt). */
 void ino_rekey(struct inode *i, dev_t dev, ino_t ino);
 /* A directory's upper descriptor, if it has none yet (a copy-up): 1 set,
  * 0 kept (the caller closes fd). */

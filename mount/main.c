@@ -17,7 +17,6 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <dirent.h>
 #include <unistd.h>
 #include "fake_ops.h"
 #include "passthrough.h"
@@ -555,23 +554,10 @@ static int meta_path_exists(void *ud, const char *rel)
     return ovl_resolve(ud, rel, &e) == 0 || ovl_resolve(ud, rec, &e) == 0;
 }
 
-static void clean_work(int work_fd)
+/* The work directory's leftovers (copy-ups a crash interrupted). */
+static int not_dotted(const char *name)
 {
-    int fd = openat(work_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        return;
-    }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] != '.') {
-            unlinkat(dirfd(d), de->d_name, 0);
-        }
-    }
-    closedir(d);
+    return name[0] != '.';
 }
 
 int main(int argc, char **argv)
@@ -677,7 +663,7 @@ int main(int argc, char **argv)
     if (s.ovl.lower_fd < 0 || s.ovl.upper_fd < 0 || s.ovl.work_fd < 0) {
         die("cannot open the layers under '%s'", upper_abs);
     }
-    clean_work(s.ovl.work_fd);
+    ovl_unlink_entries(s.ovl.work_fd, not_dotted);
     ino_init(s.ovl.upper_fd, s.ovl.lower_fd);
     struct stat lst, ust;
     if (fstat(s.ovl.lower_fd, &lst) == 0 && fstat(s.ovl.upper_fd, &ust) == 0) {

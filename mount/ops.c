@@ -23,9 +23,6 @@
 #define XATTR_SYMLINK "security.sfemu.symlink"
 #define XATTR_LAYER "security.sfemu.layer"
 
-#define S (sfemu_g)
-#define O (&sfemu_g->ovl)
-
 enum hkind { H_REAL, H_RECORD, H_FAKE, H_DIR };
 
 struct handle {
@@ -43,7 +40,7 @@ static struct handle handles = { &handles, &handles, H_REAL, -1, 0,
                                  NULL,     NULL,     { 0 },  0 };
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static struct handle *H(struct fuse_file_info *fi)
+static struct handle *handle_of(struct fuse_file_info *fi)
 {
     return (struct handle *)(uintptr_t)fi->fh;
 }
@@ -113,14 +110,14 @@ static void show_ino(struct inode *i, struct stat *st)
 {
     if (i->fake) {
         st->st_ino ^= (ino_t)1 << 62;
-    } else if (S->split_devs && st->st_dev == S->lower_dev) {
+    } else if (sfemu_g->split_devs && st->st_dev == sfemu_g->lower_dev) {
         st->st_ino ^= (ino_t)1 << 63;
     }
 }
 
 static int real_attr(struct inode *i, int fd, struct stat *st)
 {
-    int r = ovl_getattr(O, i, fd, st);
+    int r = ovl_getattr(&sfemu_g->ovl, i, fd, st);
     if (!r) {
         show_ino(i, st);
     }
@@ -131,8 +128,8 @@ static void reply_entry(fuse_req_t req, struct inode *i, const struct stat *st)
 {
     struct fuse_entry_param e = { .ino = ino_id(i),
                                   .attr = *st,
-                                  .attr_timeout = S->cache_timeout,
-                                  .entry_timeout = S->cache_timeout };
+                                  .attr_timeout = sfemu_g->cache_timeout,
+                                  .entry_timeout = sfemu_g->cache_timeout };
     if (fuse_reply_entry(req, &e) == -ENOENT) {
         ino_forget(i, 1); /* the request was interrupted */
     }
@@ -143,9 +140,9 @@ static void reply_entry(fuse_req_t req, struct inode *i, const struct stat *st)
 static struct inode *learn(struct inode *dir, const char *name,
                            struct ovl_ent *e, struct stat *st, int *err)
 {
-    struct inode *i =
-        ino_learn(dir, name, e->st.st_dev, e->st.st_ino, 0, e->st.st_mode,
-                  e->layer == OVL_UPPER, e->ufd, e->lfd);
+    struct ino_key k = ovl_key(e, dir, name, 0);
+    struct inode *i = ino_learn(dir, name, &k, e->st.st_mode,
+                                e->layer == OVL_UPPER, e->ufd, e->lfd);
     e->ufd = e->lfd = -1;
     if (!i) {
         *err = -ENOMEM;
@@ -161,7 +158,7 @@ static struct inode *learn(struct inode *dir, const char *name,
         i->record = 1;
         char *g = fake_guest_child(dir, name);
         if (g) {
-            fake_track(S, g, i);
+            fake_track(sfemu_g, g, i);
             free(g);
         }
     }
@@ -230,21 +227,23 @@ static void fjob_free(struct fjob *j)
 static void fake_reply_attr(fuse_req_t req, struct inode *i)
 {
     struct stat st;
-    int r = fake_stat(S, i, &st);
+    int r = fake_stat(sfemu_g, i, &st);
     if (r < 0) {
         fuse_reply_err(req, -r);
         return;
     }
     show_ino(i, &st);
-    fuse_reply_attr(req, &st, S->cache_timeout);
+    fuse_reply_attr(req, &st, sfemu_g->cache_timeout);
 }
 
 static void fjob_lookup(struct fjob *j)
 {
     struct ovl_ent *e = &j->ent;
-    const struct stat *key = e->layer ? &e->st : &j->recst;
+    /* over the name's own file, or else its record */
+    const struct stat *ks = e->layer ? &e->st : &j->recst;
+    struct ino_key k = { ks->st_dev, ks->st_ino, 0, 1 };
     struct inode *i =
-        ino_learn(j->dir, j->name, key->st_dev, key->st_ino, 1, S_IFREG,
+        ino_learn(j->dir, j->name, &k, S_IFREG,
                   e->layer ? e->layer == OVL_UPPER : 1, e->ufd, e->lfd);
     e->ufd = e->lfd = -1;
     if (!i) {
@@ -252,7 +251,7 @@ static void fjob_lookup(struct fjob *j)
         return;
     }
     struct stat st;
-    int r = fake_stat(S, i, &st);
+    int r = fake_stat(sfemu_g, i, &st);
     if (r < 0) {
         ino_forget(i, 1);
         fuse_reply_err(j->req, -r);
@@ -260,7 +259,7 @@ static void fjob_lookup(struct fjob *j)
     }
     i->type = st.st_mode & S_IFMT;
     if (j->guest) {
-        fake_track(S, j->guest, i);
+        fake_track(sfemu_g, j->guest, i);
     }
     show_ino(i, &st);
     reply_entry(j->req, i, &st);
@@ -288,7 +287,7 @@ static void fjob_run(void *arg, int cancelled)
         if (j->valid &
             (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
             r = ovl_chmeta(
-                O, j->node,
+                &sfemu_g->ovl, j->node,
                 j->valid & FUSE_SET_ATTR_UID ? (long)j->attr.st_uid : -1,
                 j->valid & FUSE_SET_ATTR_GID ? (long)j->attr.st_gid : -1,
                 j->valid & FUSE_SET_ATTR_MODE ? (long)j->attr.st_mode : -1);
@@ -296,7 +295,7 @@ static void fjob_run(void *arg, int cancelled)
         if (!r && (j->valid & FUSE_SET_ATTR_SIZE)) {
             c.op = FAKE_TRUNCATE;
             c.offset = (uint64_t)j->attr.st_size;
-            r = fake_call(S, &c);
+            r = fake_call(sfemu_g, &c);
         }
         if (r < 0) {
             fuse_reply_err(j->req, (int)-r);
@@ -307,7 +306,7 @@ static void fjob_run(void *arg, int cancelled)
     case F_OPEN: {
         c.op = FAKE_OPEN;
         c.flags = j->fi.flags;
-        r = fake_call(S, &c);
+        r = fake_call(sfemu_g, &c);
         struct handle *h = r < 0 ? NULL : handle_new(H_FAKE, -1, j->node);
         if (r >= 0 && !h) {
             r = -ENOMEM;
@@ -337,7 +336,7 @@ static void fjob_run(void *arg, int cancelled)
         c.out = mem;
         c.outcap = j->size;
         c.offset = (uint64_t)j->off;
-        r = fake_call(S, &c);
+        r = fake_call(sfemu_g, &c);
         if (r < 0) {
             fuse_reply_err(j->req, (int)-r);
         } else {
@@ -351,7 +350,7 @@ static void fjob_run(void *arg, int cancelled)
         c.in = j->buf;
         c.inlen = j->buflen;
         c.offset = (uint64_t)j->off;
-        r = fake_call(S, &c);
+        r = fake_call(sfemu_g, &c);
         if (r < 0) {
             fuse_reply_err(j->req, (int)-r);
         } else {
@@ -370,7 +369,7 @@ static void fjob_run(void *arg, int cancelled)
         c.inlen = j->buflen;
         c.out = out;
         c.outcap = j->size;
-        r = fake_call(S, &c);
+        r = fake_call(sfemu_g, &c);
         if (r < 0) {
             fuse_reply_err(j->req, (int)-r);
         } else {
@@ -381,7 +380,7 @@ static void fjob_run(void *arg, int cancelled)
     }
     case F_RELEASE:
         c.op = FAKE_CLOSE;
-        fake_call(S, &c);
+        fake_call(sfemu_g, &c);
         handle_free(j->h);
         fuse_reply_err(j->req, 0);
         break;
@@ -422,18 +421,28 @@ static struct fjob *fjob_new(enum fop op, fuse_req_t req, struct inode *node)
     return j;
 }
 
+/* A job on an open fake file. */
+static struct fjob *fjob_on(enum fop op, fuse_req_t req, struct handle *h)
+{
+    struct fjob *j = fjob_new(op, req, NULL);
+    if (j) {
+        j->h = h;
+    }
+    return j;
+}
+
 /* ------------------------------------------------------------ lookups */
 
 static void sf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     struct inode *dir = ino_of(parent);
     struct ovl_ent e, rec;
-    int r = ovl_lookup(O, dir, name, &e, 1);
+    int r = ovl_lookup(&sfemu_g->ovl, dir, name, &e, 1);
     if (r < 0 && r != -ENOENT) {
         fuse_reply_err(req, -r);
         return;
     }
-    int f = fake_name(S, dir, name, r == 0 ? &e : NULL, &rec);
+    int f = fake_name(sfemu_g, dir, name, r == 0 ? &e : NULL, &rec);
     if (f > 0) {
         struct fjob *j = fjob_new(F_LOOKUP, req, NULL);
         if (!j) {
@@ -461,9 +470,10 @@ static void sf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         }
         /* a negative entry, cached when the kernel can be told that a
          * name appeared (FUSE_NOTIFY_INC_EPOCH) */
-        struct fuse_entry_param ne = { .ino = 0,
-                                       .entry_timeout =
-                                           S->epoch_ok ? S->cache_timeout : 0 };
+        struct fuse_entry_param ne = {
+            .ino = 0,
+            .entry_timeout = sfemu_g->epoch_ok ? sfemu_g->cache_timeout : 0
+        };
         fuse_reply_entry(req, &ne);
         return;
     }
@@ -503,12 +513,13 @@ static void sf_getattr(fuse_req_t req, fuse_ino_t ino,
         return;
     }
     struct stat st;
-    int fd = fi && fi->fh && H(fi)->kind != H_DIR ? H(fi)->fd : -1;
+    int fd =
+        fi && fi->fh && handle_of(fi)->kind != H_DIR ? handle_of(fi)->fd : -1;
     int r = real_attr(i, fd, &st);
     if (r < 0) {
         fuse_reply_err(req, -r);
     } else {
-        fuse_reply_attr(req, &st, S->cache_timeout);
+        fuse_reply_attr(req, &st, sfemu_g->cache_timeout);
     }
 }
 
@@ -516,8 +527,9 @@ static void sf_getattr(fuse_req_t req, fuse_ino_t ino,
 
 static int set_size(struct inode *i, off_t size, struct fuse_file_info *fi)
 {
-    if (fi && fi->fh && H(fi)->fd >= 0 && H(fi)->kind != H_DIR) {
-        return ftruncate(H(fi)->fd, size) < 0 ? -errno : 0;
+    if (fi && fi->fh && handle_of(fi)->fd >= 0 &&
+        handle_of(fi)->kind != H_DIR) {
+        return ftruncate(handle_of(fi)->fd, size) < 0 ? -errno : 0;
     }
     if (!ino_upper(i)) {
         if (pt_busy(i)) {
@@ -526,7 +538,7 @@ static int set_size(struct inode *i, off_t size, struct fuse_file_info *fi)
             free(p);
             return r;
         }
-        int r = ovl_copy_up(O, i);
+        int r = ovl_copy_up(&sfemu_g->ovl, i);
         if (r < 0) {
             return r;
         }
@@ -555,11 +567,11 @@ static int set_times(struct inode *i, const struct stat *a, int valid,
     } else if (valid & FUSE_SET_ATTR_MTIME) {
         tv[1] = a->st_mtim;
     }
-    if (fi && fi->fh && H(fi)->fd >= 0 && H(fi)->kind != H_DIR &&
-        ino_upper(i)) {
-        return futimens(H(fi)->fd, tv) < 0 ? -errno : 0;
+    if (fi && fi->fh && handle_of(fi)->fd >= 0 &&
+        handle_of(fi)->kind != H_DIR && ino_upper(i)) {
+        return futimens(handle_of(fi)->fd, tv) < 0 ? -errno : 0;
     }
-    int r = ovl_copy_up(O, i);
+    int r = ovl_copy_up(&sfemu_g->ovl, i);
     return r < 0 ? r : ovl_utimens(i, tv);
 }
 
@@ -583,7 +595,7 @@ static void sf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
             struct inode *p;
             char *n;
             if (ino_first_link(i, &p, &n) == 0) {
-                fake_record_touched(S, p, n, 0);
+                fake_record_touched(sfemu_g, p, n, 0);
                 ino_unref(p);
                 free(n);
             }
@@ -595,7 +607,7 @@ static void sf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
     }
     if (!r && (valid &
                (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
-        r = ovl_chmeta(O, i,
+        r = ovl_chmeta(&sfemu_g->ovl, i,
                        valid & FUSE_SET_ATTR_UID ? (long)attr->st_uid : -1,
                        valid & FUSE_SET_ATTR_GID ? (long)attr->st_gid : -1,
                        valid & FUSE_SET_ATTR_MODE ? (long)attr->st_mode : -1);
@@ -619,10 +631,11 @@ static void sf_readlink(fuse_req_t req, fuse_ino_t ino)
         return;
     }
     target[n] = 0;
-    if (S->symlinks_contained) {
+    if (sfemu_g->symlinks_contained) {
         char *path = ino_path(i);
         int r =
-            path ? contain_symlink(O, path, target, out, sizeof out) : -ESTALE;
+            path ? contain_symlink(&sfemu_g->ovl, path, target, out, sizeof out)
+                 : -ESTALE;
         free(path);
         if (r < 0) {
             fuse_reply_err(req, -r);
@@ -649,7 +662,7 @@ static void created(fuse_req_t req, struct inode *dir, const char *name,
         return;
     }
     if (fakefs_is_record_name(name)) {
-        fake_record_touched(S, dir, name, 1);
+        fake_record_touched(sfemu_g, dir, name, 1);
     }
     reply_entry(req, i, &st);
 }
@@ -660,7 +673,8 @@ static void sf_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
     struct ovl_owner w = owner(req);
     struct ovl_ent e;
     struct inode *dir = ino_of(parent);
-    created(req, dir, name, &e, ovl_mknod(O, dir, name, mode, rdev, &w, &e));
+    created(req, dir, name, &e,
+            ovl_mknod(&sfemu_g->ovl, dir, name, mode, rdev, &w, &e));
 }
 
 static void sf_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -669,7 +683,8 @@ static void sf_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
     struct ovl_owner w = owner(req);
     struct ovl_ent e;
     struct inode *dir = ino_of(parent);
-    created(req, dir, name, &e, ovl_mkdir(O, dir, name, mode, &w, &e));
+    created(req, dir, name, &e,
+            ovl_mkdir(&sfemu_g->ovl, dir, name, mode, &w, &e));
 }
 
 static void sf_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
@@ -678,7 +693,8 @@ static void sf_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
     struct ovl_owner w = owner(req);
     struct ovl_ent e;
     struct inode *dir = ino_of(parent);
-    created(req, dir, name, &e, ovl_symlink(O, dir, name, link, &w, &e));
+    created(req, dir, name, &e,
+            ovl_symlink(&sfemu_g->ovl, dir, name, link, &w, &e));
 }
 
 static void sf_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
@@ -690,37 +706,38 @@ static void sf_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent,
         fuse_reply_err(req, EPERM);
         return;
     }
-    created(req, dir, name, &e, ovl_link(O, i, dir, name, &e));
+    created(req, dir, name, &e, ovl_link(&sfemu_g->ovl, i, dir, name, &e));
 }
 
 static void sf_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     struct inode *dir = ino_of(parent);
     struct ovl_ent e, rec;
-    int r = ovl_lookup(O, dir, name, &e, 0);
+    int r = ovl_lookup(&sfemu_g->ovl, dir, name, &e, 0);
     int f = r == 0 || r == -ENOENT
-                ? fake_name(S, dir, name, r ? NULL : &e, &rec)
+                ? fake_name(sfemu_g, dir, name, r ? NULL : &e, &rec)
                 : 0;
     if (f > 0) {
         /* deleting a fake resource deletes its record: it is gone */
         char rn[NAME_MAX + 1];
         snprintf(rn, sizeof rn, "%s" FAKEFS_SUFFIX, name);
         if (r == 0) {
-            r = ovl_unlink(O, dir, name);
+            r = ovl_unlink(&sfemu_g->ovl, dir, name);
         }
         if (r == 0 || r == -ENOENT) {
-            r = ovl_unlink(O, dir, rn);
+            r = ovl_unlink(&sfemu_g->ovl, dir, rn);
         }
-        struct inode *i = ino_find(rec.st.st_dev, rec.st.st_ino, 1);
+        struct ino_key k = { rec.st.st_dev, rec.st.st_ino, 0, 1 };
+        struct inode *i = ino_find(&k);
         if (i) {
             ino_link_drop(i, dir, name);
             ino_unref(i);
         }
-        fake_record_touched(S, dir, rn, 1);
+        fake_record_touched(sfemu_g, dir, rn, 1);
     } else {
-        r = ovl_unlink(O, dir, name);
+        r = ovl_unlink(&sfemu_g->ovl, dir, name);
         if (!r && fakefs_is_record_name(name)) {
-            fake_record_touched(S, dir, name, 1);
+            fake_record_touched(sfemu_g, dir, name, 1);
         }
     }
     fuse_reply_err(req, -r);
@@ -728,7 +745,7 @@ static void sf_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void sf_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    fuse_reply_err(req, -ovl_rmdir(O, ino_of(parent), name));
+    fuse_reply_err(req, -ovl_rmdir(&sfemu_g->ovl, ino_of(parent), name));
 }
 
 static void sf_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -736,19 +753,19 @@ static void sf_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
                       unsigned int flags)
 {
     struct inode *dir = ino_of(parent), *ndir = ino_of(newparent);
-    int r = ovl_rename(O, dir, name, ndir, newname, flags);
+    int r = ovl_rename(&sfemu_g->ovl, dir, name, ndir, newname, flags);
     if (r == -ENOENT) {
         struct ovl_ent rec;
-        if (fake_name(S, dir, name, NULL, &rec) > 0) {
+        if (fake_name(sfemu_g, dir, name, NULL, &rec) > 0) {
             r = -EXDEV; /* a fake without a file of its own: mv copies */
         }
     }
     if (!r) {
         if (fakefs_is_record_name(name)) {
-            fake_record_touched(S, dir, name, 1);
+            fake_record_touched(sfemu_g, dir, name, 1);
         }
         if (fakefs_is_record_name(newname)) {
-            fake_record_touched(S, ndir, newname, 1);
+            fake_record_touched(sfemu_g, ndir, newname, 1);
         }
     }
     fuse_reply_err(req, -r);
@@ -801,7 +818,7 @@ static void sf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
             free(p);
             return;
         }
-        int r = ovl_copy_up(O, i);
+        int r = ovl_copy_up(&sfemu_g->ovl, i);
         if (r < 0) {
             fuse_reply_err(req, -r);
             return;
@@ -814,7 +831,7 @@ static void sf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     }
     if (fuse_reply_open(req, fi) == -ENOENT) {
-        handle_free(H(fi));
+        handle_free(handle_of(fi));
     }
 }
 
@@ -825,7 +842,7 @@ static void sf_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     struct ovl_ent e;
     struct inode *dir = ino_of(parent);
     int fd;
-    int r = ovl_create(O, dir, name, mode, fi->flags, &w, &e, &fd);
+    int r = ovl_create(&sfemu_g->ovl, dir, name, mode, fi->flags, &w, &e, &fd);
     struct stat st;
     struct inode *i = r < 0 ? NULL : learn(dir, name, &e, &st, &r);
     if (!i) {
@@ -836,7 +853,7 @@ static void sf_create(fuse_req_t req, fuse_ino_t parent, const char *name,
         return;
     }
     if (fakefs_is_record_name(name)) {
-        fake_record_touched(S, dir, name, 1);
+        fake_record_touched(sfemu_g, dir, name, 1);
     }
     r = open_real(i, fd, fi);
     if (r < 0) {
@@ -846,10 +863,10 @@ static void sf_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     }
     struct fuse_entry_param ep = { .ino = ino_id(i),
                                    .attr = st,
-                                   .attr_timeout = S->cache_timeout,
-                                   .entry_timeout = S->cache_timeout };
+                                   .attr_timeout = sfemu_g->cache_timeout,
+                                   .entry_timeout = sfemu_g->cache_timeout };
     if (fuse_reply_create(req, &ep, fi) == -ENOENT) {
-        handle_free(H(fi));
+        handle_free(handle_of(fi));
         ino_forget(i, 1);
     }
 }
@@ -858,11 +875,10 @@ static void sf_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
     (void)ino;
-    struct handle *h = H(fi);
+    struct handle *h = handle_of(fi);
     if (h->kind == H_FAKE) {
-        struct fjob *j = fjob_new(F_READ, req, NULL);
+        struct fjob *j = fjob_on(F_READ, req, h);
         if (j) {
-            j->h = h;
             j->size = size;
             j->off = off;
             fjob_queue(j);
@@ -881,7 +897,7 @@ static void sf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
                          off_t off, struct fuse_file_info *fi)
 {
     (void)ino;
-    struct handle *h = H(fi);
+    struct handle *h = handle_of(fi);
     size_t size = fuse_buf_size(in);
     if (h->kind != H_FAKE) {
         struct fuse_bufvec dst = FUSE_BUFVEC_INIT(size);
@@ -896,11 +912,10 @@ static void sf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
         }
         return;
     }
-    struct fjob *j = fjob_new(F_WRITE, req, NULL);
+    struct fjob *j = fjob_on(F_WRITE, req, h);
     if (!j) {
         return;
     }
-    j->h = h;
     j->off = off;
     j->buf = malloc(size ? size : 1);
     struct fuse_bufvec dst = FUSE_BUFVEC_INIT(size);
@@ -919,11 +934,10 @@ static void sf_release(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi)
 {
     (void)ino;
-    struct handle *h = H(fi);
+    struct handle *h = handle_of(fi);
     if (h->kind == H_FAKE) {
-        struct fjob *j = fjob_new(F_RELEASE, req, NULL);
+        struct fjob *j = fjob_on(F_RELEASE, req, h);
         if (j) {
-            j->h = h;
             fjob_queue(j);
         } else {
             handle_free(h);
@@ -934,7 +948,7 @@ static void sf_release(fuse_req_t req, fuse_ino_t ino,
         struct inode *p;
         char *n;
         if (ino_first_link(h->node, &p, &n) == 0) {
-            fake_record_touched(S, p, n, 0);
+            fake_record_touched(sfemu_g, p, n, 0);
             ino_unref(p);
             free(n);
         }
@@ -947,7 +961,7 @@ static void sf_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
                      struct fuse_file_info *fi)
 {
     (void)ino;
-    struct handle *h = H(fi);
+    struct handle *h = handle_of(fi);
     int r = 0;
     if (h->fd >= 0) {
         r = (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0 ? -errno : 0;
@@ -959,7 +973,7 @@ static void sf_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
                          off_t len, struct fuse_file_info *fi)
 {
     (void)ino;
-    struct handle *h = H(fi);
+    struct handle *h = handle_of(fi);
     if (h->fd < 0) {
         fuse_reply_err(req, EOPNOTSUPP);
         return;
@@ -974,7 +988,7 @@ static void sf_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
     (void)ino;
     (void)arg;
     (void)flags;
-    struct handle *h = H(fi);
+    struct handle *h = handle_of(fi);
     if (h->kind != H_FAKE) {
         fuse_reply_err(req, ENOTTY);
         return;
@@ -990,11 +1004,10 @@ static void sf_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
     if (outlen > out_bufsz) {
         outlen = out_bufsz;
     }
-    struct fjob *j = fjob_new(F_IOCTL, req, NULL);
+    struct fjob *j = fjob_on(F_IOCTL, req, h);
     if (!j) {
         return;
     }
-    j->h = h;
     j->cmd = cmd;
     j->size = outlen;
     if (inlen) {
@@ -1029,10 +1042,10 @@ static void sf_opendir(fuse_req_t req, fuse_ino_t ino,
 static void sf_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi)
 {
-    struct handle *h = H(fi);
+    struct handle *h = handle_of(fi);
     if (off == 0 || !h->listed) {
         ovl_dir_free(&h->dir);
-        int r = ovl_list(O, h->node, &h->dir);
+        int r = ovl_list(&sfemu_g->ovl, h->node, &h->dir);
         if (!r) {
             r = fake_list(&h->dir);
         }
@@ -1076,7 +1089,7 @@ static void sf_releasedir(fuse_req_t req, fuse_ino_t ino,
                           struct fuse_file_info *fi)
 {
     (void)ino;
-    handle_free(H(fi));
+    handle_free(handle_of(fi));
     fuse_reply_err(req, 0);
 }
 
@@ -1098,7 +1111,8 @@ static void sf_statfs(fuse_req_t req, fuse_ino_t ino)
 {
     (void)ino;
     struct statvfs sv;
-    int fd = openat(O->upper_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd =
+        openat(sfemu_g->ovl.upper_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || fstatvfs(fd, &sv) < 0) {
         fuse_reply_err(req, errno);
     } else {
@@ -1190,7 +1204,7 @@ static void sf_init(void *ud, struct fuse_conn_info *conn)
     fuse_set_feature_flag(conn, FUSE_CAP_SPLICE_MOVE);
     fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
     /* Every change to real files goes through the mount (the kernel sees
-     * it), fake files use direct I/O: no need to revalidate attributes on
+     * it), fake files use direct I/&sfemu_g->ovl: no need to revalidate attributes on
      * every read. */
     fuse_unset_feature_flag(conn, FUSE_CAP_AUTO_INVAL_DATA);
     pt_init(conn, s->passthrough, s->backing_depth, fuse_session_fd(s->se));

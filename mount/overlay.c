@@ -285,6 +285,20 @@ int ovl_utimens(struct inode *i, const struct timespec tv[2])
     return r;
 }
 
+struct ino_key ovl_key(const struct ovl_ent *e, struct inode *dir,
+                       const char *name, int fake)
+{
+    struct ino_key k = { e->st.st_dev, e->st.st_ino, 0, (unsigned char)fake };
+    if (e->layer == OVL_LOWER && !S_ISDIR(e->st.st_mode) &&
+        e->st.st_nlink > 1) {
+        /* one of several firmware names of a file */
+        k.salt =
+            hash64(name) ^ (uint64_t)(uintptr_t)dir * 0x9e3779b97f4a7c15ull;
+        k.salt |= 1; /* never 0, the key of an object itself */
+    }
+    return k;
+}
+
 int ovl_lookup(struct ovl *o, struct inode *dir, const char *name,
                struct ovl_ent *e, int fds)
 {
@@ -1068,8 +1082,7 @@ static int ent_empty(struct ovl *o, const struct ovl_ent *e)
     return ret;
 }
 
-/* Empty an upper directory of its whiteouts and opaque marker. */
-static void clear_hidden(int dfd)
+void ovl_unlink_entries(int dfd, int (*which)(const char *name))
 {
     int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -1081,11 +1094,17 @@ static void clear_hidden(int dfd)
     }
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (ovl_is_hidden_name(de->d_name)) {
+        if (which(de->d_name)) {
             unlinkat(dirfd(d), de->d_name, 0);
         }
     }
     closedir(d);
+}
+
+/* Empty an upper directory of its whiteouts and opaque marker. */
+static void clear_hidden(int dfd)
+{
+    ovl_unlink_entries(dfd, ovl_is_hidden_name);
 }
 
 /* ------------------------------------------------------------ removal */
@@ -1095,7 +1114,8 @@ static void forget_name(const struct ovl_ent *e, struct inode *dir,
                         const char *name)
 {
     for (int fake = 0; fake < 2; fake++) {
-        struct inode *i = ino_find(e->st.st_dev, e->st.st_ino, fake);
+        struct ino_key k = ovl_key(e, dir, name, fake);
+        struct inode *i = ino_find(&k);
         if (i) {
             ino_link_drop(i, dir, name);
             ino_unref(i);
@@ -1112,7 +1132,8 @@ static void pin_last(const struct ovl_ent *e, struct inode *dir,
         return;
     }
     for (int fake = 0; fake < 2; fake++) {
-        struct inode *i = ino_find(e->st.st_dev, e->st.st_ino, fake);
+        struct ino_key k = ovl_key(e, dir, name, fake);
+        struct inode *i = ino_find(&k);
         if (!i) {
             continue;
         }
@@ -1232,9 +1253,11 @@ int ovl_rename(struct ovl *o, struct inode *dir, const char *name,
         }
     }
     if (!ret) {
-        src = ino_find(ef.st.st_dev, ef.st.st_ino, 0);
+        struct ino_key k = ovl_key(&ef, dir, name, 0);
+        src = ino_find(&k);
         if (!src) {
-            src = ino_find(ef.st.st_dev, ef.st.st_ino, 1);
+            k.fake = 1;
+            src = ino_find(&k);
         }
         ret = src                     ? copy_up_locked(o, src)
               : ef.layer == OVL_UPPER ? 0

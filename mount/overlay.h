@@ -77,9 +77,14 @@ struct ovl_owner {
 };
 
 int ovl_is_hidden_name(const char *name);
+/* Unlink the (non-directory) entries of directory dfd that which() picks. */
+void ovl_unlink_entries(int dfd, int (*which)(const char *name));
 
 /* ------------------------------------------------------ inode-based (ops) */
 
+/* The key of the inode for entry e, name in dir (fake: a fake resource). */
+struct ino_key ovl_key(const struct ovl_ent *e, struct inode *dir,
+                       const char *name, int fake);
 /* Look name up in directory dir; with fds, a directory's e->ufd/lfd are
  * opened (the caller owns them).  0 or -errno. */
 int ovl_lookup(struct ovl *o, struct inode *dir, const char *name,

@@ -9,6 +9,7 @@ mk_rootfs "$R"
 chmod 1777 "$R/tmp"; chmod 751 "$R/usr/lib"
 long=$(printf 'n%.0s' $(seq 255))
 echo "fw long" > "$R/www/$long"
+echo applet > "$R/bin/one"; ln "$R/bin/one" "$R/bin/two"   # firmware hard links
 before=$(manifest "$R")
 mnt "$R"
 
@@ -21,6 +22,15 @@ chmod 640 "$R/tmp/a"; chown 7:8 "$R/tmp/b"
 eq "$(stat -c %a:%u:%g "$R/tmp/b")" "640:7:8" "chmod through one name, chown through the other: seen in both"
 ln "$R/www/index.html" "$R/tmp/fwlink"
 eq "$(stat -c %i "$R/www/index.html")" "$(stat -c %i "$R/tmp/fwlink")" "hard link of a firmware file (copied up first)"
+# Firmware hard links: the name written to is the one copied up (the link
+# breaks, as with overlayfs without its index).
+eq "$(stat -c %i "$R/bin/one")" "$(stat -c %i "$R/bin/two")" "firmware hard links: one st_ino"
+cat "$R/bin/two" >/dev/null
+echo more >> "$R/bin/two"
+eq "$(cat "$R/bin/two" | tr '\n' ' ')" "applet more " "write through the second firmware name"
+eq "$(cat "$R/bin/one")" "applet" "the first firmware name keeps the firmware file"
+[ -f "$U/bin/two" ] && [ ! -e "$U/bin/one" ] || fail "copied up the wrong name: $(ls "$U/bin")"
+ok "copy-up copies the name written through"
 umnt "$R"; mnt "$R"
 eq "$(stat -c %a:%u:%g:%h "$R/tmp/a")" "640:7:8:2" "after a remount: the record shared by both names"
 chmod 600 "$R/tmp/b"

@@ -93,7 +93,7 @@ static void logf_(const char *m)
 
 static void write_file(const char *path, const char *text)
 {
-    char tmp[4096];
+    char tmp[4096 + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     fputs(text, f);
