@@ -104,14 +104,22 @@ static struct ovl_owner owner(fuse_req_t req)
     return w;
 }
 
+/* ino with one bit flipped: bit small while ino is below 2^30, so the
+ * number stays below 2^32 (a 32-bit guest's stat() fails with EOVERFLOW
+ * past that), else bit big. */
+static ino_t tag_ino(ino_t ino, int small, int big)
+{
+    return ino ^ ((ino_t)1 << (ino < ((ino_t)1 << 30) ? small : big));
+}
+
 /* st_ino as the mount shows it: a fake resource is not its record, and
  * lower and upper inode numbers do not collide on different filesystems. */
 static void show_ino(struct inode *i, struct stat *st)
 {
     if (i->fake) {
-        st->st_ino ^= (ino_t)1 << 62;
+        st->st_ino = tag_ino(st->st_ino, 30, 62);
     } else if (sfemu_g->split_devs && st->st_dev == sfemu_g->lower_dev) {
-        st->st_ino ^= (ino_t)1 << 63;
+        st->st_ino = tag_ino(st->st_ino, 31, 63);
     }
 }
 
