@@ -17,7 +17,7 @@
 #define BUDGET_HOOK_EVERY 1000
 #define MOVE_CHUNK 65536 /* table.move elements between two polls */
 
-enum { WHY_INSNS = 1, WHY_TIME };
+enum { WHY_INSNS = 1, WHY_TIME, WHY_STOP };
 
 /* A coroutine being resumed (or closed), on the resumer's C stack. */
 struct lua_budget_frame {
@@ -44,6 +44,7 @@ static struct lua_budget *budget_of(lua_State *L)
 }
 
 static void budget_hook(lua_State *L, lua_Debug *ar);
+static void set_hooks(struct lua_budget *b, int count);
 
 /* Stops the running call: its budget error, now and on every later try to
  * go on (see lua_budget.h).  level: where the error is said to be. */
@@ -59,7 +60,10 @@ static int budget_raise(lua_State *L, struct lua_budget *b, int why, int level)
     /* The next instruction of this thread raises again, whoever catches. */
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
     luaL_where(L, level);
-    if (b->fired_why == WHY_TIME) {
+    if (b->fired_why == WHY_STOP) {
+        lua_pushfstring(L, "%s exceeded its %s", m->who,
+                        b->stop_reason ? b->stop_reason : "limits");
+    } else if (b->fired_why == WHY_TIME) {
         lua_pushfstring(L, "%s exceeded its CPU time budget (%I ms%s%s)",
                         m->who, (lua_Integer)m->max_ms,
                         m->ms_setting ? ", " : "",
@@ -94,7 +98,31 @@ static struct lua_budget *stopped(lua_State *L, int *why)
         *why = WHY_TIME;
         return b;
     }
+    if (atomic_load(&b->stopped_seq) == seq) {
+        *why = WHY_STOP;
+        return b;
+    }
     return NULL;
+}
+
+void lua_budget_stop(struct lua_budget *b, const char *reason)
+{
+    unsigned seq = atomic_load(&b->call_seq);
+
+    if (!atomic_load(&b->in_call) || atomic_load(&b->stopped_seq) == seq) {
+        return;
+    }
+    b->stop_reason = reason;
+    atomic_store(&b->stopped_seq, seq);
+    atomic_store(&b->armed_seq, seq); /* leave disarms */
+    set_hooks(b, 1);                  /* raised at the next instruction */
+}
+
+int lua_budget_stopped(lua_State *L)
+{
+    int why;
+
+    return stopped(L, &why) != NULL;
 }
 
 void lua_budget_poll(lua_State *L)

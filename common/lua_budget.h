@@ -51,6 +51,8 @@ struct lua_budget {
     atomic_int in_call;
     atomic_uint armed_seq;   /* the call the hook counts for, 0: none */
     atomic_uint expired_seq; /* a call out of CPU time (the monitor) */
+    atomic_uint stopped_seq; /* a call stopped by lua_budget_stop */
+    const char *stop_reason; /* its reason ("memory limit (64 MiB)") */
     unsigned fired_seq;      /* the call whose budget error was raised */
     int fired_why;
     long insns; /* counted since the hook was set (hook only) */
@@ -110,6 +112,13 @@ int lua_budget_pcall(lua_State *L, int nargs, int nresults, int msgh);
  * budget fired or its CPU time is over): for C code that works long without
  * executing a VM instruction (pattern matching). */
 void lua_budget_poll(lua_State *L);
+/* Stops the running call of b from outside the VM (an allocator over its
+ * cap): from its next instruction on it fails as if its budget had run out,
+ * with "WHO exceeded its REASON" (reason: a static string). */
+void lua_budget_stop(struct lua_budget *b, const char *reason);
+/* 1 if the running call has been stopped by its budget: an error the caller
+ * must pass on rather than treat as the callee's own failure. */
+int lua_budget_stopped(lua_State *L);
 
 /* Replaces, in L's global tables, the library functions a runaway could
  * hide in: pcall, xpcall, coroutine.resume/wrap/close (the budget reaches

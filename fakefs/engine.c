@@ -1,7 +1,13 @@
 /*
  * The engine: resources (the three-piece convention), fakeconfig loading and
  * hot reload, and the per-operation dispatch into the Lua state machines.
- * One mutex serialises everything that touches the Lua state.
+ *
+ * Every resource has its own Lua state (its config and ctx.store) and its
+ * own lock: one operation at a time per resource, while other resources are
+ * served meanwhile; the engine's lock only guards the resource table.  Every
+ * run (config load and handler) is one protected call under the budget
+ * (common/lua_budget.c) and the memory cap (memcap.c), so a runaway fakeconfig ends with -EIO and a
+ * log line, and never stops the daemon.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -206,7 +212,6 @@ static int load_record(struct fakefs_engine *e, struct fakefs_res *r,
     int ret =
         e->store.read ? e->store.read(e->store.ud, rec, &data, &len) : -ENOSYS;
     res_clear(r);
-    r->stale = 0;
     if (ret < 0) {
         if (!implicit_dev) {
             return -ENOENT;
@@ -222,140 +227,130 @@ static int load_record(struct fakefs_engine *e, struct fakefs_res *r,
     return 0;
 }
 
-static struct fakefs_res *find_res(struct fakefs_engine *e, const char *path)
-{
-    for (struct fakefs_res *r = e->res[sfemu_str_hash(path) % FAKEFS_HASH]; r;
-         r = r->next) {
-        if (strcmp(r->path, path) == 0) {
-            return r;
-        }
-    }
-    return NULL;
-}
-
-/* The resource at path, loading its record; NULL if path is not fake. */
-static struct fakefs_res *get_res(struct fakefs_engine *e, const char *path,
-                                  int implicit_dev)
-{
-    struct fakefs_res *r = find_res(e, path);
-    if (r && !r->stale) {
-        return r;
-    }
-    if (r) {
-        if (load_record(e, r, implicit_dev) < 0) {
-            r->stale = 1; /* keep the struct (and ctx.store) for later */
-            return NULL;
-        }
-        return r;
-    }
-    r = calloc(1, sizeof *r);
-    if (!r) {
-        return NULL;
-    }
-    r->path = strdup(path);
-    r->store_ref = LUA_NOREF;
-    if (!r->path || load_record(e, r, implicit_dev) < 0) {
-        res_clear(r);
-        free(r->path);
-        free(r);
-        return NULL;
-    }
-    unsigned h = sfemu_str_hash(path) % FAKEFS_HASH;
-    r->next = e->res[h];
-    e->res[h] = r;
-    return r;
-}
-
-void fakefs_forget_locked(struct fakefs_engine *e, const char *path)
-{
-    struct fakefs_res *r = find_res(e, path);
-    if (r) {
-        r->stale = 1;
-    }
-}
-
-void fakefs_forget(struct fakefs_engine *e, const char *path)
-{
-    pthread_mutex_lock(&e->lock);
-    fakefs_forget_locked(e, path);
-    pthread_mutex_unlock(&e->lock);
-}
-
-/* ------------------------------------------------------------------ configs */
+/* ------------------------------------------------------------ resources */
 
 static unsigned cur_gen(struct fakefs_engine *e)
 {
     return __atomic_load_n(&e->gen, __ATOMIC_ACQUIRE);
 }
 
-/* Push the config table for r (last good version), or return -1 (nothing
- * pushed) when no config can be loaded at all. */
+/* The resource struct of path, made if needed (no I/O; engine lock).
+ * Resources live until fakefs_free(). */
+static struct fakefs_res *res_get(struct fakefs_engine *e, const char *path)
+{
+    unsigned h = sfemu_str_hash(path) % FAKEFS_HASH;
+    pthread_mutex_lock(&e->lock);
+    struct fakefs_res *r = e->res[h];
+    while (r && strcmp(r->path, path)) {
+        r = r->next;
+    }
+    if (!r && (r = calloc(1, sizeof *r))) {
+        if (!(r->path = strdup(path))) {
+            free(r);
+            r = NULL;
+        } else {
+            pthread_mutex_init(&r->lock, NULL);
+            r->last_pid = r->last_fd = -1;
+            r->next = e->res[h];
+            e->res[h] = r;
+        }
+    }
+    pthread_mutex_unlock(&e->lock);
+    return r;
+}
+
+/* Lock r with its record current; -ENOENT (unlocked) when path is not
+ * fake. */
+static int res_enter(struct fakefs_engine *e, struct fakefs_res *r,
+                     int implicit_dev)
+{
+    pthread_mutex_lock(&r->lock);
+    if (!r->loaded || __atomic_exchange_n(&r->stale, 0, __ATOMIC_ACQ_REL)) {
+        r->loaded = load_record(e, r, implicit_dev) == 0;
+        r->pieces_gen = cur_gen(e);
+        if (!r->loaded) {
+            pthread_mutex_unlock(&r->lock);
+            return -ENOENT;
+        }
+    } else if (r->pieces_gen != cur_gen(e)) {
+        /* a custom config may have appeared or vanished */
+        r->pieces_gen = cur_gen(e);
+        resolve_pieces(e, r);
+    }
+    return 0;
+}
+
+void fakefs_forget(struct fakefs_engine *e, const char *path)
+{
+    unsigned h = sfemu_str_hash(path) % FAKEFS_HASH;
+    pthread_mutex_lock(&e->lock);
+    for (struct fakefs_res *r = e->res[h]; r; r = r->next) {
+        if (!strcmp(r->path, path)) {
+            __atomic_store_n(&r->stale, 1, __ATOMIC_RELEASE);
+        }
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* ------------------------------------------------------------ configs */
+
+/* Push the config table of r (its last good version): 0, or -1 with
+ * nothing pushed: 1 when r has no config file at all (the built-in
+ * behaviour serves), -EIO when it has one that never loaded. */
 static int push_config(struct fakefs_engine *e, struct fakefs_res *r)
 {
-    lua_State *L = e->L;
+    struct fakefs_vm *vm = &r->vm;
+    lua_State *L = vm->L;
     unsigned gen = cur_gen(e);
-    if (e->mod_gen != gen) {
-        fakefs_sandbox_reset_modules(e);
-        e->mod_gen = gen;
-        /* a custom config may have appeared or vanished: re-resolve all */
-        for (int i = 0; i < FAKEFS_HASH; i++) {
-            for (struct fakefs_res *x = e->res[i]; x; x = x->next) {
-                if (!x->stale) {
-                    resolve_pieces(e, x);
-                }
-            }
-        }
+    if (vm->mod_gen != gen) {
+        lsb_forget_modules(L);
+        vm->mod_gen = gen;
     }
     if (!r->config_abs) {
-        return -1;
+        return 1;
     }
-    struct fakefs_cfg *c;
-    for (c = e->cfgs; c; c = c->next) {
-        if (strcmp(c->abs, r->config_abs) == 0) {
-            break;
-        }
+    if (!vm->cfg_abs || strcmp(vm->cfg_abs, r->config_abs)) {
+        /* another file: its last good version is not this one's */
+        free(vm->cfg_abs);
+        vm->cfg_abs = strdup(r->config_abs);
+        luaL_unref(L, LUA_REGISTRYINDEX, vm->cfg_ref);
+        vm->cfg_ref = LUA_NOREF;
+        vm->cfg_gen = gen - 1;
     }
-    if (!c) {
-        c = calloc(1, sizeof *c);
-        if (!c || !(c->abs = strdup(r->config_abs))) {
-            free(c);
-            return -1;
-        }
-        c->ref = LUA_NOREF;
-        c->gen = gen - 1;
-        c->next = e->cfgs;
-        e->cfgs = c;
-    }
-    if (c->gen != gen) {
-        c->gen = gen;
+    if (vm->cfg_gen != gen) {
+        vm->cfg_gen = gen;
         int top = lua_gettop(L);
-        if (fakefs_sandbox_dofile(e, c->abs) != 0) {
+        if (fakefs_sandbox_dofile(e, L, r->config_abs) != 0) {
             char buf[64];
             fakefs_logf(e,
                         "fakeconfig error (keeping the last good version): %s",
                         lsb_error_text(L, -1, buf, sizeof buf));
+            if (lua_budget_stopped(L)) {
+                vm->cfg_gen = gen - 1; /* try again next time */
+                lua_error(L);          /* and this call fails */
+            }
         } else if (!lua_istable(L, -1) ||
                    lua_getfield(L, -1, "states") != LUA_TTABLE) {
             fakefs_logf(e,
                         "fakeconfig error (keeping the last good version): %s: "
                         "must return a table with `states`",
-                        c->abs);
+                        r->config_abs);
         } else {
             lua_pop(L, 1);
-            luaL_unref(L, LUA_REGISTRYINDEX, c->ref);
-            c->ref = luaL_ref(L, LUA_REGISTRYINDEX);
-            fakefs_logf(e, "fakeconfig loaded: %s", c->abs);
+            luaL_unref(L, LUA_REGISTRYINDEX, vm->cfg_ref);
+            vm->cfg_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+            fakefs_logf(e, "fakeconfig loaded: %s", r->config_abs);
         }
         lua_settop(L, top);
     }
-    if (c->ref == LUA_NOREF) {
-        return -1;
+    if (vm->cfg_ref == LUA_NOREF) {
+        return -EIO;
     }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->cfg_ref);
     return 0;
 }
 
-/* ------------------------------------------------------------------ dispatch */
+/* ------------------------------------------------------------ dispatch */
 
 struct call {
     const char *op;
@@ -374,10 +369,9 @@ struct call {
     struct fakefs_attr attr;
 };
 
-static void push_ctx(struct fakefs_engine *e, struct fakefs_res *r,
-                     struct call *c)
+static void push_ctx(struct fakefs_vm *vm, struct fakefs_res *r, struct call *c)
 {
-    lua_State *L = e->L;
+    lua_State *L = vm->L;
     lua_newtable(L);
     lua_pushstring(L, c->op);
     lua_setfield(L, -2, "op");
@@ -421,11 +415,11 @@ static void push_ctx(struct fakefs_engine *e, struct fakefs_res *r,
     lua_pushinteger(L, r->last_fd);
     lua_setfield(L, -2, "last_fd");
     lua_setfield(L, -2, "record");
-    if (r->store_ref == LUA_NOREF) {
+    if (vm->store_ref == LUA_NOREF) {
         lua_newtable(L);
-        r->store_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        vm->store_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->store_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->store_ref);
     lua_setfield(L, -2, "store");
 }
 
@@ -446,57 +440,12 @@ static long builtin(struct call *c)
     return 0;
 }
 
-/* Run r's handler for c->op in the resource's current state. */
-static long dispatch(struct fakefs_engine *e, struct fakefs_res *r,
-                     struct call *c)
+/* The handler's results: reply, action, attributes, a state change. */
+static long take_results(struct fakefs_engine *e, struct fakefs_res *r,
+                         struct call *c, int states, int ctx)
 {
-    lua_State *L = e->L;
-    int top = lua_gettop(L);
+    lua_State *L = r->vm.L;
     long ret;
-    if (push_config(e, r) < 0) {
-        ret = builtin(c);
-        goto out;
-    }
-    int cfg = lua_gettop(L);
-    lua_getfield(L, cfg, "states");
-    int states = lua_gettop(L);
-    if (!r->state || lua_getfield(L, states, r->state) != LUA_TTABLE) {
-        lua_settop(L, states);
-        lua_getfield(L, cfg, "default_state");
-        const char *ds = lua_tostring(L, -1);
-        if (ds && lua_getfield(L, states, ds) == LUA_TTABLE) {
-            if (r->state && *r->state) {
-                fakefs_logf(
-                    e,
-                    "fakefs: %s: unknown state '%s', using default_state '%s'",
-                    r->path, r->state, ds);
-            }
-            set_str(&r->state, ds);
-        } else {
-            ret = builtin(c);
-            goto out;
-        }
-    }
-    int st = lua_gettop(L);
-    if (lua_getfield(L, st, c->op) != LUA_TFUNCTION) {
-        ret = builtin(c);
-        goto out;
-    }
-    int h = lua_gettop(L);
-    push_ctx(e, r, c);
-    int ctx = h + 1;
-    lua_pushvalue(L, h);
-    lua_pushvalue(L, ctx);
-    lua_budget_enter(&e->budget);
-    int rc = lua_pcall(L, 1, 1, 0);
-    lua_budget_leave(&e->budget);
-    if (rc != LUA_OK) {
-        char buf[64];
-        fakefs_logf(e, "fakeconfig %s: %s handler failed: %s", r->config_abs,
-                    c->op, lsb_error_text(L, -1, buf, sizeof buf));
-        ret = -EIO;
-        goto out;
-    }
     if (!strcmp(c->op, "getattr")) {
         if (lua_istable(L, -1)) {
             c->have_attr = 1;
@@ -522,7 +471,6 @@ static long dispatch(struct fakefs_engine *e, struct fakefs_res *r,
             r->config_abs, c->op, luaL_typename(L, -1));
         ret = -EIO;
     }
-    /* replies and state change */
     if (lua_getfield(L, ctx, "reply") == LUA_TSTRING) {
         size_t n;
         const char *s = lua_tolstring(L, -1, &n);
@@ -558,48 +506,138 @@ static long dispatch(struct fakefs_engine *e, struct fakefs_res *r,
             }
         }
     }
-out:
-    lua_settop(L, top);
     return ret;
 }
 
-/* Run one operation: lock, find the resource, dispatch. */
+struct run {
+    struct fakefs_engine *e;
+    struct fakefs_res *r;
+    struct call *c;
+    long ret;
+};
+
+/* r's handler for c->op in its current state; runs inside lua_pcall. */
+static int run_handler(lua_State *L)
+{
+    struct run *x = lua_touserdata(L, 1);
+    struct fakefs_engine *e = x->e;
+    struct fakefs_res *r = x->r;
+    struct call *c = x->c;
+    int pc = push_config(e, r);
+    if (pc) {
+        x->ret = pc > 0 ? builtin(c) : pc;
+        return 0;
+    }
+    int cfg = lua_gettop(L);
+    lua_getfield(L, cfg, "states");
+    int states = lua_gettop(L);
+    if (!r->state || lua_getfield(L, states, r->state) != LUA_TTABLE) {
+        lua_settop(L, states);
+        lua_getfield(L, cfg, "default_state");
+        const char *ds = lua_tostring(L, -1);
+        if (!ds || lua_getfield(L, states, ds) != LUA_TTABLE) {
+            x->ret = builtin(c);
+            return 0;
+        }
+        if (r->state && *r->state) {
+            fakefs_logf(
+                e, "fakefs: %s: unknown state '%s', using default_state '%s'",
+                r->path, r->state, ds);
+        }
+        set_str(&r->state, ds);
+    }
+    int st = lua_gettop(L);
+    if (lua_getfield(L, st, c->op) != LUA_TFUNCTION) {
+        x->ret = builtin(c);
+        return 0;
+    }
+    int h = lua_gettop(L);
+    push_ctx(&r->vm, r, c);
+    int ctx = lua_gettop(L);
+    lua_pushvalue(L, h);
+    lua_pushvalue(L, ctx);
+    lua_call(L, 1, 1);
+    x->ret = take_results(e, r, c, states, ctx);
+    return 0;
+}
+
+/* Run one operation on r (locked, record current). */
+static long dispatch(struct fakefs_engine *e, struct fakefs_res *r,
+                     struct call *c)
+{
+    struct fakefs_vm *vm = &r->vm;
+    if (!vm->L && fakefs_vm_open(e, vm) < 0) {
+        fakefs_logf(e, "fakefs: %s: cannot create a Lua state", r->path);
+        return -ENOMEM;
+    }
+    lua_State *L = vm->L;
+    int top = lua_gettop(L);
+    struct run x = { e, r, c, 0 };
+    fakefs_run_begin(e, vm);
+    lua_pushcfunction(L, run_handler);
+    lua_pushlightuserdata(L, &x);
+    int rc = lua_pcall(L, 1, 0, 0);
+    int refused = vm->lim.refused;
+    fakefs_run_end(vm);
+    if (rc != LUA_OK) {
+        char buf[64];
+        fakefs_logf(e, "fakeconfig %s: %s handler failed: %s%s",
+                    r->config_abs ? r->config_abs : "(none)", c->op,
+                    lsb_error_text(L, -1, buf, sizeof buf),
+                    refused ? " (memory limit of a fakeconfig reached)" : "");
+        x.ret = -EIO;
+    }
+    lua_settop(L, top);
+    if (refused) {
+        lua_gc(L, LUA_GCCOLLECT); /* give back what the failed run held */
+    }
+    return x.ret;
+}
+
+/* Lock the resource at path, run c, unlock.  -ENOENT: not fake. */
 static long run(struct fakefs_engine *e, const char *path, int implicit,
                 struct call *c, struct fakefs_res **out)
 {
-    struct fakefs_res *r = get_res(e, path, implicit);
-    if (out) {
-        *out = r;
-    }
+    struct fakefs_res *r = res_get(e, path);
     if (!r) {
+        return -ENOMEM;
+    }
+    if (res_enter(e, r, implicit) < 0) {
         return -ENOENT;
     }
-    return dispatch(e, r, c);
+    long ret = dispatch(e, r, c);
+    if (out) {
+        *out = r;
+        return ret; /* the caller unlocks */
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ret;
 }
 
-/* ------------------------------------------------------------------ public */
+/* ------------------------------------------------------------ public */
 
 int fakefs_lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
                   struct fakefs_attr *attr)
 {
     struct call c = { .op = "getattr" };
-    struct fakefs_res *r;
-    pthread_mutex_lock(&e->lock);
+    struct fakefs_res *r = NULL;
     long ret = run(e, path, implicit_dev, &c, &r);
-    if (ret >= 0 && attr) {
-        memset(attr, 0, sizeof *attr);
-        attr->type = r->type;
-        attr->mode = c.attr.mode;
-        if (c.have_attr == 1) {
-            attr->size = c.attr.size;
-        } else {
-            struct stat st;
-            attr->size = (r->content_abs && stat(r->content_abs, &st) == 0)
-                             ? (uint64_t)st.st_size
-                             : 0;
+    if (r) {
+        if (ret >= 0 && attr) {
+            memset(attr, 0, sizeof *attr);
+            attr->type = r->type;
+            attr->mode = c.attr.mode;
+            if (c.have_attr == 1) {
+                attr->size = c.attr.size;
+            } else {
+                struct stat st;
+                attr->size = (r->content_abs && stat(r->content_abs, &st) == 0)
+                                 ? (uint64_t)st.st_size
+                                 : 0;
+            }
         }
+        pthread_mutex_unlock(&r->lock);
     }
-    pthread_mutex_unlock(&e->lock);
     free(c.reply);
     if (ret == -ENOENT) {
         return 0;
@@ -611,15 +649,16 @@ int fakefs_open(struct fakefs_engine *e, const char *path, int flags,
                 const struct fakefs_caller *who)
 {
     struct call c = { .op = "open", .who = who, .flags = flags };
-    struct fakefs_res *r;
-    pthread_mutex_lock(&e->lock);
+    struct fakefs_res *r = NULL;
     long ret = run(e, path, 0, &c, &r);
-    if (ret >= 0 && r) {
-        r->last_pid = who ? who->pid : -1;
-        r->last_fd = who ? who->fd : -1;
-        persist_record(e, r);
+    if (r) {
+        if (ret >= 0) {
+            r->last_pid = who ? who->pid : -1;
+            r->last_fd = who ? who->fd : -1;
+            persist_record(e, r);
+        }
+        pthread_mutex_unlock(&r->lock);
     }
-    pthread_mutex_unlock(&e->lock);
     free(c.reply);
     return (int)(ret < 0 ? ret : 0);
 }
@@ -628,9 +667,7 @@ ssize_t fakefs_read(struct fakefs_engine *e, const char *path, void *buf,
                     size_t count, off_t off, const struct fakefs_caller *who)
 {
     struct call c = { .op = "read", .who = who, .count = count, .offset = off };
-    pthread_mutex_lock(&e->lock);
     long ret = run(e, path, 0, &c, NULL);
-    pthread_mutex_unlock(&e->lock);
     if (ret > 0) {
         size_t n = c.replylen < count ? c.replylen : count;
         if ((size_t)ret > n) {
@@ -651,9 +688,7 @@ ssize_t fakefs_write(struct fakefs_engine *e, const char *path, const void *buf,
                       .offset = off,
                       .data = buf,
                       .datalen = count };
-    pthread_mutex_lock(&e->lock);
     long ret = run(e, path, 0, &c, NULL);
-    pthread_mutex_unlock(&e->lock);
     free(c.reply);
     if (ret > (long)count) {
         ret = (long)count;
@@ -665,9 +700,7 @@ int fakefs_truncate(struct fakefs_engine *e, const char *path, off_t size,
                     const struct fakefs_caller *who)
 {
     struct call c = { .op = "truncate", .who = who, .offset = size };
-    pthread_mutex_lock(&e->lock);
     long ret = run(e, path, 0, &c, NULL);
-    pthread_mutex_unlock(&e->lock);
     free(c.reply);
     return (int)(ret < 0 ? ret : 0);
 }
@@ -682,9 +715,7 @@ int fakefs_ioctl(struct fakefs_engine *e, const char *path, unsigned long cmd,
                       .data = in ? in : "",
                       .datalen = in ? inlen : 0,
                       .count = outcap };
-    pthread_mutex_lock(&e->lock);
     long ret = run(e, path, 0, &c, NULL);
-    pthread_mutex_unlock(&e->lock);
     size_t n = 0;
     if (c.reply && out) {
         n = c.replylen < outcap ? c.replylen : outcap;
@@ -701,9 +732,7 @@ int fakefs_connect(struct fakefs_engine *e, const char *path, int *action,
                    char *addr, size_t addrcap, const struct fakefs_caller *who)
 {
     struct call c = { .op = "connect", .who = who };
-    pthread_mutex_lock(&e->lock);
     long ret = run(e, path, 0, &c, NULL);
-    pthread_mutex_unlock(&e->lock);
     *action = 0;
     if (ret >= 0 && !strcmp(c.action, "connect")) {
         *action = 1;
@@ -719,79 +748,149 @@ int fakefs_close(struct fakefs_engine *e, const char *path,
                  const struct fakefs_caller *who)
 {
     struct call c = { .op = "close", .who = who };
-    pthread_mutex_lock(&e->lock);
     long ret = run(e, path, 0, &c, NULL);
-    pthread_mutex_unlock(&e->lock);
     free(c.reply);
     return (int)(ret < 0 ? ret : 0);
+}
+
+struct init_run {
+    struct fakefs_engine *e;
+    const char *path, *kind;
+    int ret;
+};
+
+static int run_init(lua_State *L)
+{
+    struct init_run *x = lua_touserdata(L, 1);
+    char mod[PATH_MAX + 32];
+    snprintf(mod, sizeof mod, "%splugins/fakefile", x->e->rules_dir);
+    lsb_push_base(L);
+    lua_getfield(L, -1, "require");
+    lua_pushstring(L, mod);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+        if (lua_budget_stopped(L)) {
+            lua_error(L);
+        }
+        fakefs_logf(x->e, "fakefs: cannot load the fakefile plugin: %s",
+                    lua_isstring(L, -1) ? lua_tostring(L, -1) : "not a table");
+        x->ret = -ENOENT;
+        return 0;
+    }
+    lua_getfield(L, -1, "init");
+    lua_pushstring(L, x->path);
+    if (x->kind) {
+        lua_pushstring(L, x->kind);
+    } else {
+        lua_pushnil(L);
+    }
+    lua_call(L, 2, 2);
+    if (lua_isnil(L, -2)) {
+        char buf[64];
+        fakefs_logf(x->e, "fakefile.init(%s): %s", x->path,
+                    lsb_error_text(L, -1, buf, sizeof buf));
+        x->ret = -EINVAL;
+    }
+    return 0;
 }
 
 int fakefs_init_resource(struct fakefs_engine *e, const char *path,
                          const char *kind)
 {
-    lua_State *L = e->L;
-    pthread_mutex_lock(&e->lock);
+    pthread_mutex_lock(&e->init_lock);
+    struct fakefs_vm *vm = &e->init_vm;
+    if (!vm->L && fakefs_vm_open(e, vm) < 0) {
+        pthread_mutex_unlock(&e->init_lock);
+        return -ENOMEM;
+    }
+    lua_State *L = vm->L;
+    unsigned gen = cur_gen(e);
+    if (vm->mod_gen != gen) {
+        lsb_forget_modules(L);
+        vm->mod_gen = gen;
+    }
     int top = lua_gettop(L);
-    int ret = 0;
-    char mod[PATH_MAX + 32];
-    snprintf(mod, sizeof mod, "%splugins/fakefile", e->rules_dir);
-    lsb_push_base(L);
-    lua_getfield(L, -1, "require");
-    lua_pushstring(L, mod);
-    if (lua_budget_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
-        fakefs_logf(e, "fakefs: cannot load the fakefile plugin: %s",
-                    lua_isstring(L, -1) ? lua_tostring(L, -1) : "not a table");
-        ret = -ENOENT;
-        goto out;
-    }
-    lua_getfield(L, -1, "init");
-    lua_pushstring(L, path);
-    if (kind) {
-        lua_pushstring(L, kind);
-    } else {
-        lua_pushnil(L);
-    }
-    if (lua_budget_pcall(L, 2, 2, 0) != LUA_OK) {
+    struct init_run x = { e, path, kind, 0 };
+    fakefs_run_begin(e, vm);
+    lua_pushcfunction(L, run_init);
+    lua_pushlightuserdata(L, &x);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
         char buf[64];
         fakefs_logf(e, "fakefile.init(%s): %s", path,
                     lsb_error_text(L, -1, buf, sizeof buf));
-        ret = -EIO;
-    } else if (lua_isnil(L, -2)) {
-        fakefs_logf(e, "fakefile.init(%s): %s", path, lua_tostring(L, -1));
-        ret = -EINVAL;
+        x.ret = -EIO;
     }
-    fakefs_forget_locked(e, path);
-out:
+    fakefs_run_end(vm);
     lua_settop(L, top);
+    pthread_mutex_unlock(&e->init_lock);
+    fakefs_forget(e, path);
+    return x.ret;
+}
+
+/* Every resource (they are never freed before the engine). */
+static size_t all_res(struct fakefs_engine *e, struct fakefs_res ***out)
+{
+    size_t n = 0, cap = 0;
+    struct fakefs_res **v = NULL;
+    pthread_mutex_lock(&e->lock);
+    for (int i = 0; i < FAKEFS_HASH; i++) {
+        for (struct fakefs_res *r = e->res[i]; r; r = r->next) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                struct fakefs_res **nv = realloc(v, cap * sizeof *v);
+                if (!nv) {
+                    goto out;
+                }
+                v = nv;
+            }
+            v[n++] = r;
+        }
+    }
+out:
     pthread_mutex_unlock(&e->lock);
-    return ret;
+    *out = v;
+    return n;
 }
 
 void fakefs_content_changed(struct fakefs_engine *e, const char *abs)
 {
-    pthread_mutex_lock(&e->lock);
-    for (int i = 0; i < FAKEFS_HASH; i++) {
-        for (struct fakefs_res *r = e->res[i]; r; r = r->next) {
-            if (r->content_abs && strcmp(r->content_abs, abs) == 0 &&
-                e->store.changed) {
-                e->store.changed(e->store.ud, r->path);
-            }
+    struct fakefs_res **v;
+    size_t n = all_res(e, &v);
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&v[i]->lock);
+        int uses = v[i]->content_abs && strcmp(v[i]->content_abs, abs) == 0;
+        pthread_mutex_unlock(&v[i]->lock);
+        if (uses && e->store.changed) {
+            e->store.changed(e->store.ud, v[i]->path);
         }
     }
-    pthread_mutex_unlock(&e->lock);
+    free(v);
 }
 
 void fakefs_all_changed(struct fakefs_engine *e)
 {
-    pthread_mutex_lock(&e->lock);
-    for (int i = 0; i < FAKEFS_HASH; i++) {
-        for (struct fakefs_res *r = e->res[i]; r; r = r->next) {
-            if (e->store.changed) {
-                e->store.changed(e->store.ud, r->path);
-            }
-        }
+    struct fakefs_res **v;
+    size_t n = all_res(e, &v);
+    for (size_t i = 0; i < n && e->store.changed; i++) {
+        e->store.changed(e->store.ud, v[i]->path);
     }
-    pthread_mutex_unlock(&e->lock);
+    free(v);
+}
+
+void fakefs_set_limits(struct fakefs_engine *e, long budget, long ms,
+                       size_t vm_cap, size_t mem_cap)
+{
+    if (budget > 0) {
+        e->budget = budget;
+    }
+    if (ms > 0) {
+        e->time_ms = ms;
+    }
+    if (vm_cap) {
+        e->vm_cap = vm_cap;
+    }
+    if (mem_cap) {
+        e->mem_cap = mem_cap;
+    }
 }
 
 struct fakefs_engine *fakefs_new(const char *rules_dir,
@@ -807,8 +906,13 @@ struct fakefs_engine *fakefs_new(const char *rules_dir,
         return NULL;
     }
     pthread_mutex_init(&e->lock, NULL);
+    pthread_mutex_init(&e->init_lock, NULL);
     e->log = log;
     e->store = *store;
+    e->budget = FAKEFS_BUDGET_DEFAULT;
+    e->time_ms = FAKEFS_TIME_DEFAULT;
+    e->vm_cap = FAKEFS_VM_MEM_DEFAULT;
+    e->mem_cap = FAKEFS_MEM_DEFAULT;
     size_t n = strlen(real);
     e->rules_dir = malloc(n + 2);
     e->plugin_dir = malloc(n + 32);
@@ -822,14 +926,6 @@ struct fakefs_engine *fakefs_new(const char *rules_dir,
     if (e->rules_fd < 0) {
         goto fail;
     }
-    if (fakefs_sandbox_init(e) != 0) {
-        goto fail;
-    }
-    /* What a handler call may use once it has run 10 ms. */
-    static const struct lua_budget_limits handler_limits = {
-        .max_insns = 100000000, .max_ms = 5000, .who = "handler"
-    };
-    lua_budget_register(&e->budget, e->L, &handler_limits, 0);
     e->gen = 1;
     return e;
 fail:
@@ -847,27 +943,21 @@ void fakefs_free(struct fakefs_engine *e)
         struct fakefs_res *r = e->res[i];
         while (r) {
             struct fakefs_res *n = r->next;
+            fakefs_vm_close(&r->vm);
             res_clear(r);
+            pthread_mutex_destroy(&r->lock);
             free(r->path);
             free(r);
             r = n;
         }
     }
-    while (e->cfgs) {
-        struct fakefs_cfg *n = e->cfgs->next;
-        free(e->cfgs->abs);
-        free(e->cfgs);
-        e->cfgs = n;
-    }
-    if (e->L) {
-        lua_budget_unregister(&e->budget);
-        lua_close(e->L);
-    }
+    fakefs_vm_close(&e->init_vm);
     if (e->rules_fd > 0) {
         close(e->rules_fd);
     }
     free(e->rules_dir);
     free(e->plugin_dir);
     pthread_mutex_destroy(&e->lock);
+    pthread_mutex_destroy(&e->init_lock);
     free(e);
 }

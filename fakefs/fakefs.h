@@ -2,9 +2,9 @@
  * fakefs: the fakefile engine (seed "fakefile-framework").
  *
  * One engine holds one state machine per fake resource.  Both sides call the
- * same functions: the FUSE daemon (mount/fake_ops.c) and, over the ring, the
- * qemu hook runtime.  Paths are guest paths ("/dev/nvram"), absolute, inside
- * the device tree.  Every function returns a value >= 0 or -errno.
+ * same functions: the FUSE daemon (mount/fake_ops.c) and the qemu hook
+ * runtime (qemu-hooks/runtime/fakefile/fake.c), each with its own engine.
+ * Paths are guest paths ("/dev/nvram"), absolute, inside the device tree.  Every function returns a value >= 0 or -errno.
  *
  * The engine never touches the device tree itself: it reads and writes the
  * "<path>.fakefile" records through a store the host supplies (the daemon's
@@ -31,7 +31,9 @@ struct fakefs_store {
     /* 1 if a regular file exists at path, 0 if not. */
     int (*exists)(void *ud, const char *path);
     /* Something visible at path changed (size, content, state): drop caches.
-     * May be NULL.  Called with the engine lock held; must not block on it. */
+     * May be NULL.  Called from an operation on a resource (that resource's
+     * lock may be held, never the engine's); must not call back into the
+     * engine. */
     void (*changed)(void *ud, const char *path);
 };
 
@@ -54,7 +56,10 @@ struct fakefs_caller {
 
 struct fakefs_engine;
 
-/* rules_dir: the rules tree (contains plugins/fakefile); log: NULL = stderr. */
+/* rules_dir: the rules tree (contains plugins/fakefile); log: NULL = stderr.
+ * Every function is thread safe: each resource has its own Lua state and
+ * lock, so resources are served concurrently, one operation at a time
+ * each. */
 struct fakefs_engine *fakefs_new(const char *rules_dir,
                                  const struct fakefs_store *store,
                                  void (*log)(const char *msg));
@@ -98,5 +103,18 @@ int fakefs_init_resource(struct fakefs_engine *e, const char *path,
 
 /* Path helpers. */
 int fakefs_is_record_name(const char *name); /* ends with ".fakefile" */
+
+/* Limits of the fakeconfig code (0: keep the current value), for the Lua
+ * states opened from then on: VM instructions per run (a handler, a config
+ * load, fakefile.init) and milliseconds of CPU time per run (pattern
+ * matching included), both checked once the run has lasted 10 ms
+ * (common/lua_budget.h); bytes per resource's Lua state, bytes of all
+ * states.  A run that exceeds them fails (-EIO, a log line with file:line). */
+#define FAKEFS_BUDGET_DEFAULT 100000000L /* ~0.1-1 s */
+#define FAKEFS_TIME_DEFAULT 5000L
+#define FAKEFS_VM_MEM_DEFAULT (64UL << 20)
+#define FAKEFS_MEM_DEFAULT (256UL << 20)
+void fakefs_set_limits(struct fakefs_engine *e, long budget, long ms,
+                       size_t vm_cap, size_t mem_cap);
 
 #endif

@@ -200,7 +200,7 @@ static int l_tree_write(lua_State *L)
         strcmp(p + n - FAKEFS_SUFFIX_LEN, FAKEFS_SUFFIX) == 0) {
         char *res = strndup(p, n - FAKEFS_SUFFIX_LEN);
         if (res) {
-            fakefs_forget_locked(e, res); /* lock held by the Lua caller */
+            fakefs_forget(e, res);
             free(res);
         }
     }
@@ -284,7 +284,7 @@ static int l_socket_server(lua_State *L)
     return 1;
 }
 
-void fakefs_hostfn_register(struct fakefs_engine *e, int t)
+void fakefs_hostfn_register(struct fakefs_engine *e, lua_State *L, int t)
 {
     static const luaL_Reg fns[] = { { "rules_read", l_rules_read },
                                     { "rules_write", l_rules_write },
@@ -297,8 +297,8 @@ void fakefs_hostfn_register(struct fakefs_engine *e, int t)
                                     { "socket_server", l_socket_server },
                                     { NULL, NULL } };
     for (const luaL_Reg *f = fns; f->name; f++) {
-        lua_pushlightuserdata(e->L, e);
-        lua_pushcclosure(e->L, f->func, 1);
-        lua_setfield(e->L, t, f->name);
+        lua_pushlightuserdata(L, e);
+        lua_pushcclosure(L, f->func, 1);
+        lua_setfield(L, t, f->name);
     }
 }

@@ -1,9 +1,13 @@
 /*
- * The engine's Lua state, where fakeconfigs and the fakefile plugin run:
+ * The engine's Lua states, where fakeconfigs and the fakefile plugin run:
  * common/lua_sandbox.c's restricted environment (text-only loading from
  * inside the rules tree, no io/os.execute/package), plus FAKEFILE_HOST
- * (hostfn.c); print() goes to the engine's log.
+ * (hostfn.c) and the budget's hardened library functions (pcall, coroutines:
+ * common/lua_budget.c; the string library's patterns poll the same budget);
+ * print() goes to the engine's log.  Each state has its own budget and its
+ * own memory account (memcap.c).
  */
+#include <stdlib.h>
 #include <string.h>
 #include "fakefs_internal.h"
 #include "path.h"
@@ -25,38 +29,72 @@ int fakefs_path_in_rules(struct fakefs_engine *e, const char *abs,
     return rest != NULL;
 }
 
-int fakefs_sandbox_init(struct fakefs_engine *e)
+int fakefs_vm_open(struct fakefs_engine *e, struct fakefs_vm *vm)
 {
-    e->sb_host = (struct lsb_host){ .root = e->rules_dir,
-                                    .print = engine_print,
-                                    .ud = e };
-    e->L = lsb_new(NULL, NULL, &e->sb_host);
-    if (!e->L) {
+    vm->lim = (struct fakefs_limits){ .cap = e->vm_cap,
+                                      .total = &e->mem_used,
+                                      .total_cap = e->mem_cap,
+                                      .budget = &vm->budget };
+    vm->host = (struct lsb_host){ .root = e->rules_dir,
+                                  .print = engine_print,
+                                  .ud = e };
+    vm->cfg_ref = vm->store_ref = LUA_NOREF;
+    vm->mod_gen = 0;
+    lua_State *L = lsb_new(fakefs_mem_alloc, &vm->lim, &vm->host);
+    if (!L) {
         return -1;
     }
-    lsb_push_base(e->L);
-    lua_newtable(e->L);
-    fakefs_hostfn_register(e, lua_gettop(e->L));
-    lua_setfield(e->L, -2, "FAKEFILE_HOST");
-    lua_pop(e->L, 1);
-    e->mod_gen = 0;
+    lsb_push_base(L);
+    lua_newtable(L);
+    fakefs_hostfn_register(e, L, lua_gettop(L));
+    lua_setfield(L, -2, "FAKEFILE_HOST");
+    lua_pop(L, 1);
+    const struct lua_budget_limits lim = { .max_insns = e->budget,
+                                           .max_ms = e->time_ms,
+                                           .who = "fakeconfig" };
+    /* not one_thread: any FUSE worker may run a resource's calls */
+    lua_budget_register(&vm->budget, L, &lim, 0);
+    vm->L = L;
     return 0;
 }
 
-void fakefs_sandbox_reset_modules(struct fakefs_engine *e)
+void fakefs_vm_close(struct fakefs_vm *vm)
 {
-    lsb_forget_modules(e->L);
+    if (vm->L) {
+        /* no Lua runs in lua_close: the sandbox refuses __gc */
+        lua_budget_unregister(&vm->budget);
+        lua_close(vm->L);
+        vm->L = NULL;
+    }
+    free(vm->cfg_abs);
+    vm->cfg_abs = NULL;
 }
 
-int fakefs_sandbox_dofile(struct fakefs_engine *e, const char *abs)
+void fakefs_run_begin(struct fakefs_engine *e, struct fakefs_vm *vm)
+{
+    vm->lim.cap = e->vm_cap;
+    vm->lim.total_cap = e->mem_cap;
+    vm->lim.refused = 0;
+    vm->lim.running = 1;
+    lua_budget_enter(&vm->budget);
+}
+
+void fakefs_run_end(struct fakefs_vm *vm)
+{
+    lua_budget_leave(&vm->budget);
+    vm->lim.running = 0;
+}
+
+int fakefs_sandbox_dofile(struct fakefs_engine *e, lua_State *L,
+                          const char *abs)
 {
     if (!fakefs_path_in_rules(e, abs, NULL)) {
-        lua_pushfstring(e->L, "%s: outside the rules tree", abs);
+        lua_pushfstring(L, "%s: outside the rules tree", abs);
         return -1;
     }
-    if (lsb_dofile(e->L, abs, 1) != LUA_OK) {
+    if (lsb_dofile(L, abs, 1) != LUA_OK) {
         return -1;
     }
-    lua_remove(e->L, -2); /* the file's environment */
+    lua_remove(L, -2); /* the file's environment */
     return 0;
 }

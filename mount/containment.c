@@ -16,7 +16,7 @@ struct stack {
     int depth;
 };
 
-static void st_push(struct stack *s, const char *c, size_t n)
+static void stack_push(struct stack *s, const char *c, size_t n)
 {
     if (s->len + n + 2 >= sizeof s->buf) {
         return;
@@ -30,7 +30,7 @@ static void st_push(struct stack *s, const char *c, size_t n)
     s->depth++;
 }
 
-static int st_pop(struct stack *s)
+static int stack_pop(struct stack *s)
 {
     if (!s->depth) {
         return 0; /* ".." at the root stays at the root */
@@ -74,11 +74,11 @@ static int walk(struct ovl *o, struct stack *s, const char *target, int *links,
         if (n == 1 && p[0] == '.') {
             /* nothing */
         } else if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (!st_pop(s)) {
+            if (!stack_pop(s)) {
                 *changed = 1;
             }
         } else {
-            st_push(s, p, n);
+            stack_push(s, p, n);
             if (!last) {
                 struct ovl_ent ent;
                 if (ovl_resolve(o, s->buf, &ent) == 0 &&
@@ -99,7 +99,7 @@ static int walk(struct ovl *o, struct stack *s, const char *target, int *links,
                         return -errno;
                     }
                     t[l] = 0;
-                    st_pop(s);
+                    stack_pop(s);
                     *changed = 1;
                     int r = walk(o, s, t, links, changed);
                     if (r < 0) {
@@ -125,7 +125,7 @@ int contain_symlink(struct ovl *o, const char *rel, const char *target,
         while (p < slash) {
             const char *e = memchr(p, '/', (size_t)(slash - p));
             size_t n = e ? (size_t)(e - p) : (size_t)(slash - p);
-            st_push(&s, p, n);
+            stack_push(&s, p, n);
             p += n + 1;
         }
     }

@@ -1,22 +1,88 @@
 /*
- * The fake side of the mount: which paths are fake resources, the store the
- * fakefs engine uses to read/write "<path>.fakefile" records through the
- * overlay (never through the mount), and asynchronous invalidation of the
- * kernel caches when fake state or content changes.
+ * The fake side of the mount (fake_ops.h): the one interface to the fakefs
+ * engine, which names are fake resources, the store through which the
+ * engine reads and writes "<path>.fakefile" records (the overlay, never the
+ * mount), and the kernel-cache invalidations that follow fake state and
+ * content changes.
  */
+#include <dirent.h>
 #include <errno.h>
-#include <stdint.h>
-#include <unistd.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "path.h"
+#include <unistd.h>
+#include "fake_ops.h"
 #include "sfemu_mount.h"
 #include "str_hash.h"
-#include <fuse_lowlevel.h>
 
-static const char *strip(const char *guest)
+/* ------------------------------------------------------------ the seam */
+
+long fake_call(struct sfemu *s, struct fake_call *c)
+{
+    if (!s->fake) {
+        /* without --rules records are inert: empty, writes discarded */
+        switch (c->op) {
+        case FAKE_WRITE: return (long)c->inlen;
+        case FAKE_GETATTR: memset(&c->attr, 0, sizeof c->attr); return 0;
+        case FAKE_CONNECT: c->action = 0; return 0;
+        default: c->outlen = 0; return 0;
+        }
+    }
+    struct fakefs_engine *e = s->fake;
+    switch (c->op) {
+    case FAKE_GETATTR: {
+        int r = fakefs_lookup(e, c->path, 0, &c->attr);
+        return r == 1 ? 0 : r < 0 ? r : -ENOENT;
+    }
+    case FAKE_OPEN: return fakefs_open(e, c->path, c->flags, &c->who);
+    case FAKE_READ: {
+        ssize_t n = fakefs_read(e, c->path, c->out, c->outcap, (off_t)c->offset,
+                                &c->who);
+        c->outlen = n > 0 ? (size_t)n : 0;
+        return (long)n;
+    }
+    case FAKE_WRITE:
+        return (long)fakefs_write(e, c->path, c->in, c->inlen, (off_t)c->offset,
+                                  &c->who);
+    case FAKE_TRUNCATE:
+        return fakefs_truncate(e, c->path, (off_t)c->offset, &c->who);
+    case FAKE_IOCTL:
+        return fakefs_ioctl(e, c->path, c->cmd, c->in, c->inlen, c->out,
+                            c->outcap, &c->outlen, &c->who);
+    case FAKE_CONNECT:
+        return fakefs_connect(e, c->path, &c->action, c->out, c->outcap,
+                              &c->who);
+    case FAKE_CLOSE: return fakefs_close(e, c->path, &c->who);
+    }
+    return -ENOSYS;
+}
+
+/* ------------------------------------------------------------ paths */
+
+/* "a/b" or "." -> "/a/b" or "/" (consumes rel). */
+static char *guest_of(char *rel)
+{
+    if (!rel) {
+        return NULL;
+    }
+    size_t n = strlen(rel);
+    char *g = malloc(n + 2);
+    if (g) {
+        g[0] = '/';
+        if (strcmp(rel, ".") == 0) {
+            g[1] = 0;
+        } else {
+            memcpy(g + 1, rel, n + 1);
+        }
+    }
+    free(rel);
+    return g;
+}
+
+/* "/a/b" -> "a/b", "/" -> "." */
+static const char *rel_of(const char *guest)
 {
     while (*guest == '/') {
         guest++;
@@ -24,38 +90,169 @@ static const char *strip(const char *guest)
     return *guest ? guest : ".";
 }
 
-static void fake_dir_mark(struct sfemu *s, const char *rel);
-
-static int st_read(void *ud, const char *path, char **data, size_t *len)
+char *fake_guest_path(struct inode *i)
 {
-    struct sfemu *s = ud;
-    return ovl_read_file(&s->ovl, strip(path), data, len);
+    return guest_of(ino_path(i));
 }
 
-static int st_write(void *ud, const char *path, const char *data, size_t len)
+char *fake_guest_child(struct inode *dir, const char *name)
 {
-    struct sfemu *s = ud;
-    fake_dir_mark(s, strip(path));
-    struct ovl_ent e;
-    int existed = ovl_resolve(&s->ovl, strip(path), &e) == 0;
-    int r = ovl_write_file(&s->ovl, strip(path), data, len);
-    if (r == 0) {
-        fake_invalidate(s, path);
-        if (!existed) {
-            fake_names_changed(s); /* e.g. a device's record on first open */
+    return guest_of(ino_child_path(dir, name));
+}
+
+/* ------------------------------------------------------------ names */
+
+static unsigned records_gen = 1;
+
+unsigned fake_records_gen(void)
+{
+    return __atomic_load_n(&records_gen, __ATOMIC_ACQUIRE);
+}
+
+static void records_changed(void)
+{
+    __atomic_add_fetch(&records_gen, 1, __ATOMIC_RELEASE);
+}
+
+/* Whether a directory holds any record is remembered (until a record is
+ * created, removed or renamed anywhere), so a lookup in a directory
+ * without records costs nothing extra. */
+static int dir_has_records(struct sfemu *s, struct inode *dir)
+{
+    unsigned g = fake_records_gen();
+    signed char has = __atomic_load_n(&dir->records, __ATOMIC_ACQUIRE);
+    if (has >= 0 && dir->records_gen == g) {
+        return has;
+    }
+    struct ovl_dir l;
+    if (ovl_list(&s->ovl, dir, &l) < 0) {
+        return 1; /* when in doubt, look */
+    }
+    has = 0;
+    for (size_t i = 0; i < l.n && !has; i++) {
+        has = (signed char)fakefs_is_record_name(l.v[i].name);
+    }
+    ovl_dir_free(&l);
+    dir->records_gen = g;
+    __atomic_store_n(&dir->records, has, __ATOMIC_RELEASE);
+    return has;
+}
+
+int fake_name(struct sfemu *s, struct inode *dir, const char *name,
+              const struct ovl_ent *real, struct ovl_ent *rec)
+{
+    char rn[NAME_MAX + 1];
+    if (fakefs_is_record_name(name) || (real && S_ISDIR(real->st.st_mode)) ||
+        snprintf(rn, sizeof rn, "%s" FAKEFS_SUFFIX, name) >= (int)sizeof rn ||
+        !dir_has_records(s, dir)) {
+        return 0;
+    }
+    int r = ovl_lookup(&s->ovl, dir, rn, rec, 0);
+    if (r == -ENOENT) {
+        return 0;
+    }
+    return r < 0 ? r : S_ISREG(rec->st.st_mode);
+}
+
+int fake_stat(struct sfemu *s, struct inode *i, struct stat *st)
+{
+    char *g = fake_guest_path(i);
+    int r = g ? 0 : -ENOENT;
+    if (!r && ovl_fstat(i, st) == 0) {
+        /* a resource over a file of its own */
+    } else if (!r) {
+        /* a resource without a file of its own: its record's stat */
+        struct ovl_ent e;
+        size_t n = strlen(g) + FAKEFS_SUFFIX_LEN + 1;
+        char *rec = malloc(n);
+        r = rec ? 0 : -ENOMEM;
+        if (rec) {
+            snprintf(rec, n, "%s" FAKEFS_SUFFIX, g);
+            r = ovl_resolve(&s->ovl, rel_of(rec), &e);
+            if (!r) {
+                *st = e.st;
+            }
+            free(rec);
         }
     }
-    return r;
+    struct fake_call c = { .op = FAKE_GETATTR, .path = g };
+    if (!r) {
+        r = (int)fake_call(s, &c);
+    }
+    free(g);
+    if (r < 0) {
+        return r;
+    }
+    mode_t type = c.attr.type == FAKEFS_SOCKET ? S_IFSOCK : S_IFREG;
+    st->st_mode =
+        type |
+        (c.attr.mode ? c.attr.mode : (c.attr.type == FAKEFS_DEV ? 0666 : 0644));
+    st->st_size = (off_t)c.attr.size;
+    st->st_nlink = 1;
+    st->st_rdev = 0;
+    st->st_blocks = 0;
+    ovl_meta_load(&s->ovl, i);
+    struct meta_rec m = i->meta;
+    if (m.mode >= 0) {
+        m.mode &= 07777; /* the engine decides the type */
+    }
+    ovl_present(&m, st);
+    return 0;
 }
 
-static int st_exists(void *ud, const char *path)
+int fake_list(struct ovl_dir *d)
+{
+    size_t n = d->n;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = d->v[i].name;
+        if (!fakefs_is_record_name(name)) {
+            continue;
+        }
+        size_t l = strlen(name) - FAKEFS_SUFFIX_LEN;
+        char *base = strndup(name, l);
+        int r = base ? 0 : -ENOMEM;
+        if (base && !ovl_dir_has(d, base)) {
+            r = ovl_dir_add(d, base, DT_REG, d->v[i].ino);
+        }
+        free(base);
+        if (r < 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ the store */
+
+static int store_read(void *ud, const char *path, char **data, size_t *len)
+{
+    struct sfemu *s = ud;
+    return ovl_read_file(&s->ovl, rel_of(path), data, len);
+}
+
+static int store_write(void *ud, const char *path, const char *data, size_t len)
+{
+    struct sfemu *s = ud;
+    int r = ovl_write_file(&s->ovl, rel_of(path), data, len);
+    if (r < 0) {
+        return r;
+    }
+    fake_invalidate(s, path);
+    if (r == 1) {
+        records_changed(); /* a new file (e.g. a device's record) */
+        fake_names_changed();
+    }
+    return 0;
+}
+
+static int store_exists(void *ud, const char *path)
 {
     struct sfemu *s = ud;
     struct ovl_ent e;
-    return ovl_resolve(&s->ovl, strip(path), &e) == 0 && S_ISREG(e.st.st_mode);
+    return ovl_resolve(&s->ovl, rel_of(path), &e) == 0 && S_ISREG(e.st.st_mode);
 }
 
-static void st_changed(void *ud, const char *path)
+static void store_changed(void *ud, const char *path)
 {
     fake_invalidate(ud, path);
 }
@@ -63,25 +260,63 @@ static void st_changed(void *ud, const char *path)
 struct fakefs_store fake_store(struct sfemu *s)
 {
     struct fakefs_store st = { .ud = s,
-                               .read = st_read,
-                               .write = st_write,
-                               .exists = st_exists,
-                               .changed = st_changed };
+                               .read = store_read,
+                               .write = store_write,
+                               .exists = store_exists,
+                               .changed = store_changed };
     return st;
 }
 
-/* ------------------------------------------------------------------ inval */
+/* ------------------------------------------------------------ kernel caches */
 
-void fake_invalidate(struct sfemu *s, const char *guest_path)
+/* Which node id a guest path of a fake resource or a record names, for
+ * invalidations.  Ids are not references: a stale one only makes the kernel
+ * drop a cache it may not have. */
+#define TRACK_SIZE 4096
+static struct {
+    char *path;
+    uint64_t id;
+} tracked[TRACK_SIZE];
+static pthread_mutex_t track_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void fake_track(struct sfemu *s, const char *guest, struct inode *i)
+{
+    (void)s;
+    unsigned h = sfemu_str_hash(guest) % TRACK_SIZE;
+    pthread_mutex_lock(&track_lock);
+    if (!tracked[h].path || strcmp(tracked[h].path, guest)) {
+        char *p = strdup(guest);
+        if (p) {
+            free(tracked[h].path);
+            tracked[h].path = p;
+        }
+    }
+    tracked[h].id = ino_id(i);
+    pthread_mutex_unlock(&track_lock);
+}
+
+static uint64_t tracked_id(const char *guest)
+{
+    unsigned h = sfemu_str_hash(guest) % TRACK_SIZE;
+    uint64_t id = 0;
+    pthread_mutex_lock(&track_lock);
+    if (tracked[h].path && !strcmp(tracked[h].path, guest)) {
+        id = tracked[h].id;
+    }
+    pthread_mutex_unlock(&track_lock);
+    return id;
+}
+
+void fake_invalidate(struct sfemu *s, const char *guest)
 {
     if (!s->inval_running) {
         return;
     }
-    char *p = malloc(strlen(guest_path) + 2);
+    char *p = malloc(strlen(guest) + 2);
     if (!p) {
         return;
     }
-    sprintf(p, "%s%s", guest_path[0] == '/' ? "" : "/", guest_path);
+    sprintf(p, "%s%s", guest[0] == '/' ? "" : "/", guest);
     pthread_mutex_lock(&s->inval_lock);
     char **q = realloc(s->inval_q, (s->inval_n + 1) * sizeof *q);
     if (q) {
@@ -94,6 +329,8 @@ void fake_invalidate(struct sfemu *s, const char *guest_path)
     pthread_mutex_unlock(&s->inval_lock);
 }
 
+/* Invalidations run on their own thread: the kernel may wait for the
+ * inode's lock, which a request in flight can hold. */
 static void *inval_main(void *arg)
 {
     struct sfemu *s = arg;
@@ -107,9 +344,10 @@ static void *inval_main(void *arg)
         }
         char *p = s->inval_q[--s->inval_n];
         pthread_mutex_unlock(&s->inval_lock);
-        if (s->fuse) {
-            fuse_invalidate_path(s->fuse,
-                                 p); /* -ENOENT when the kernel has no node */
+        uint64_t id = tracked_id(p);
+        if (id && s->se) {
+            /* -ENOENT when the kernel has no such inode */
+            fuse_lowlevel_notify_inval_inode(s->se, id, 0, 0);
         }
         free(p);
         pthread_mutex_lock(&s->inval_lock);
@@ -144,191 +382,18 @@ void fake_inval_stop(struct sfemu *s)
     free(s->inval_q);
     s->inval_q = NULL;
     s->inval_n = 0;
+    pthread_mutex_lock(&track_lock);
+    for (unsigned i = 0; i < TRACK_SIZE; i++) {
+        free(tracked[i].path);
+        tracked[i].path = NULL;
+    }
+    pthread_mutex_unlock(&track_lock);
 }
 
-/* ------------------------------------------------------------------ dirs */
-
-/* Whether a directory holds any record is remembered, so that a lookup in a
- * directory without records costs nothing extra.  Every change of a record
- * name goes through the mount or the engine's store (the lower tree is
- * read-only), and each forgets the directory. */
-struct fake_dir {
-    char *rel;
-    int has;
-    struct fake_dir *next;
-};
-
-static unsigned dh(const char *s)
+void fake_names_changed(void)
 {
-    return sfemu_str_hash(s) % 1024;
-}
-
-/* rel's directory, the key of its records cache ("" if too long). */
-static void dir_of(const char *rel, char *out, size_t cap)
-{
-    const char *name;
-    if (path_split(rel, out, cap, &name) < 0) {
-        out[0] = 0;
-    }
-}
-
-void fake_dir_forget(struct sfemu *s, const char *rel)
-{
-    pthread_mutex_lock(&s->dirs_lock);
-    char d[PATH_MAX];
-    if (rel) {
-        dir_of(rel, d, sizeof d);
-    }
-    for (int i = rel ? (int)dh(d) : 0; i < (rel ? (int)dh(d) + 1 : 1024); i++) {
-        struct fake_dir **pp = &s->dirs[i];
-        while (*pp) {
-            if (!rel || !strcmp((*pp)->rel, d)) {
-                struct fake_dir *x = *pp;
-                *pp = x->next;
-                free(x->rel);
-                free(x);
-            } else {
-                pp = &(*pp)->next;
-            }
-        }
-    }
-    pthread_mutex_unlock(&s->dirs_lock);
-}
-
-/* Under dirs_lock: d's entry, or NULL. */
-static struct fake_dir *dir_find(struct sfemu *s, const char *d, unsigned h)
-{
-    struct fake_dir *x = s->dirs[h];
-    while (x && strcmp(x->rel, d)) {
-        x = x->next;
-    }
-    return x;
-}
-
-/* Under dirs_lock: d's entry, added with has if d has none yet (NULL when
- * memory runs out: the directory is just listed again next time). */
-static struct fake_dir *dir_get(struct sfemu *s, const char *d, unsigned h,
-                                int has)
-{
-    struct fake_dir *x = dir_find(s, d, h);
-    if (x) {
-        return x;
-    }
-    if (!(x = malloc(sizeof *x))) {
-        return NULL;
-    }
-    if (!(x->rel = strdup(d))) {
-        free(x);
-        return NULL;
-    }
-    x->has = has;
-    x->next = s->dirs[h];
-    s->dirs[h] = x;
-    return x;
-}
-
-/* A record is being written in rel's directory: it has records now. */
-static void fake_dir_mark(struct sfemu *s, const char *rel)
-{
-    char d[PATH_MAX];
-    dir_of(rel, d, sizeof d);
-    pthread_mutex_lock(&s->dirs_lock);
-    struct fake_dir *x = dir_get(s, d, dh(d), 1);
-    if (x) {
-        x->has = 1;
-    }
-    pthread_mutex_unlock(&s->dirs_lock);
-}
-
-static int dir_has_records(struct sfemu *s, const char *rel)
-{
-    char d[PATH_MAX];
-    dir_of(rel, d, sizeof d);
-    unsigned h = dh(d);
-    pthread_mutex_lock(&s->dirs_lock);
-    struct fake_dir *x = dir_find(s, d, h);
-    int known = x != NULL, has = x ? x->has : 1; /* when in doubt, look */
-    pthread_mutex_unlock(&s->dirs_lock);
-    if (known) {
-        return has;
-    }
-    struct ovl_ent e;
-    struct ovl_dir l;
-    if (ovl_resolve(&s->ovl, d, &e) == 0 && ovl_list(&s->ovl, d, &e, &l) == 0) {
-        has = 0;
-        for (size_t i = 0; i < l.n && !has; i++) {
-            has = fakefs_is_record_name(l.v[i].name);
-        }
-        ovl_dir_free(&l);
-        /* (a record marked meanwhile keeps its entry) */
-        pthread_mutex_lock(&s->dirs_lock);
-        dir_get(s, d, h, has);
-        pthread_mutex_unlock(&s->dirs_lock);
-    }
-    return has;
-}
-
-/* ------------------------------------------------------------------ lookup */
-
-int fake_getattr(struct sfemu *s, const char *rel, const struct ovl_ent *ent,
-                 struct stat *st)
-{
-    const char *name = path_base(rel);
-    if (!strcmp(rel, ".") || fakefs_is_record_name(name)) {
-        return 0;
-    }
-    struct meta_rec m;
-    int have_meta = meta_get(s->ovl.meta, rel, &m);
-    int dev = (ent && (S_ISCHR(ent->st.st_mode) || S_ISBLK(ent->st.st_mode))) ||
-              (have_meta && m.mode >= 0 &&
-               (S_ISCHR((mode_t)m.mode) || S_ISBLK((mode_t)m.mode)));
-    char recrel[PATH_MAX];
-    if (snprintf(recrel, sizeof recrel, "%s" FAKEFS_SUFFIX, rel) >=
-        (int)sizeof recrel) {
-        return dev;
-    }
-    struct ovl_ent rec;
-    int has_rec = dir_has_records(s, rel) &&
-                  ovl_resolve(&s->ovl, recrel, &rec) == 0 &&
-                  S_ISREG(rec.st.st_mode);
-    if (!dev && !has_rec) {
-        return 0;
-    }
-    if (ent && S_ISDIR(ent->st.st_mode)) {
-        return 0; /* a directory stays a directory */
-    }
-    struct fakefs_attr a = { .type = dev ? FAKEFS_DEV : FAKEFS_TEXT,
-                             .size = 0,
-                             .mode = 0 };
-    if (s->fake) {
-        char guest[PATH_MAX + 1];
-        snprintf(guest, sizeof guest, "/%s", rel);
-        int r = fakefs_lookup(s->fake, guest, dev, &a);
-        if (r < 0) {
-            return r;
-        }
-        if (r == 0 && !dev && !has_rec) {
-            return 0;
-        }
-    }
-    *st = has_rec ? rec.st : ent->st;
-    st->st_mode = (a.type == FAKEFS_SOCKET ? S_IFSOCK : S_IFREG) |
-                  (a.mode ? a.mode : (dev ? 0666 : 0644));
-    if (have_meta && m.mode >= 0) {
-        st->st_mode = (st->st_mode & S_IFMT) | ((mode_t)m.mode & 07777);
-    }
-    st->st_uid = have_meta && m.uid >= 0 ? (uid_t)m.uid : 0;
-    st->st_gid = have_meta && m.gid >= 0 ? (gid_t)m.gid : 0;
-    st->st_size = (off_t)a.size;
-    st->st_nlink = 1;
-    st->st_rdev = 0;
-    st->st_blocks = 0;
-    return 1;
-}
-
-void fake_names_changed(struct sfemu *s)
-{
-    if (!s->epoch_ok || !s->fuse) {
+    struct sfemu *s = sfemu_g;
+    if (!s || !s->epoch_ok || !s->se) {
         return;
     }
     /* struct fuse_out_header with error = FUSE_NOTIFY_INC_EPOCH (8): every
@@ -339,25 +404,31 @@ void fake_names_changed(struct sfemu *s)
         int32_t error;
         uint64_t unique;
     } h = { 16, 8, 0 };
-    int fd = fuse_session_fd(fuse_get_session(s->fuse));
-    if (write(fd, &h, sizeof h) != (ssize_t)sizeof h) {
+    if (write(fuse_session_fd(s->se), &h, sizeof h) != (ssize_t)sizeof h) {
         log_msg("FUSE_NOTIFY_INC_EPOCH failed: %s", strerror(errno));
     }
 }
 
-void fake_record_touched(struct sfemu *s, const char *rel, int names)
+void fake_record_touched(struct sfemu *s, struct inode *dir, const char *name,
+                         int names)
 {
     if (names) {
-        fake_names_changed(s);
+        records_changed();
+        fake_names_changed();
     }
-    size_t n = strlen(rel);
+    size_t n = strlen(name);
     if (n <= FAKEFS_SUFFIX_LEN) {
         return;
     }
-    char guest[PATH_MAX + 1];
-    snprintf(guest, sizeof guest, "/%.*s", (int)(n - FAKEFS_SUFFIX_LEN), rel);
-    if (s->fake) {
-        fakefs_forget(s->fake, guest);
+    char base[NAME_MAX + 1];
+    snprintf(base, sizeof base, "%.*s", (int)(n - FAKEFS_SUFFIX_LEN), name);
+    char *g = fake_guest_child(dir, base);
+    if (!g) {
+        return;
     }
-    fake_invalidate(s, guest);
+    if (s->fake) {
+        fakefs_forget(s->fake, g);
+    }
+    fake_invalidate(s, g);
+    free(g);
 }

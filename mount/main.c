@@ -10,20 +10,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
-#include <dirent.h>
 #include <unistd.h>
 #include "dirfd.h"
+#include "fake_ops.h"
 #include "passthrough.h"
 #include "sfemu_mount.h"
 
 struct sfemu *sfemu_g;
 
 struct opts {
-    int foreground, unmount, debug, allow_other;
+    int foreground, unmount, debug, allow_other, private_;
     const char *upper, *rules, *log, *fake_init;
     const char *rootfs, *mountpoint;
     int symlinks_contained;
@@ -51,7 +53,9 @@ static void usage(FILE *f)
         "  --upper DIR            upper directory (default: <ROOTFS>.sfemu/)\n"
         "  --rules DIR            rules tree; its plugins/fakefile serves fake resources\n"
         "  --log FILE             log file (default: <upper>/sfemu-mount.log, stderr with -f)\n"
-        "  --allow-other          let other users use the mount (always with default_permissions)\n"
+        "  --allow-other          let other users use the mount (always with default_permissions;\n"
+        "                         the default when run as root)\n"
+        "  --private              only the mounting user may use the mount\n"
         "  --symlinks=MODE        contained (default): symlink targets are rewritten to stay\n"
         "                         inside the mount; firmware: targets unchanged\n"
         "  --cache-timeout SEC    kernel attribute/entry cache time (default 5)\n"
@@ -115,6 +119,8 @@ static void parse(int argc, char **argv, struct opts *o)
             o->no_passthrough = 1;
         } else if (!strcmp(a, "--allow-other")) {
             o->allow_other = 1;
+        } else if (!strcmp(a, "--private")) {
+            o->private_ = 1;
         } else if (!strcmp(a, "--upper")) {
             NEEDVAL();
             o->upper = val;
@@ -179,6 +185,14 @@ static void parse(int argc, char **argv, struct opts *o)
     o->mountpoint = npos > 1 ? pos[1] : NULL;
     if (o->unmount && npos > 1) {
         die("-u takes one path, got also '%s'", pos[1]);
+    }
+    if (o->allow_other && o->private_) {
+        die("%s", "--allow-other and --private exclude each other");
+    }
+    /* Firmware services run as root and drop to nobody or www-data: a root
+     * daemon serves every uid unless told otherwise (as fuse-overlayfs). */
+    if (geteuid() == 0 && !o->private_) {
+        o->allow_other = 1;
     }
 }
 
@@ -492,23 +506,54 @@ static unsigned stack_depth(int fd)
            sf.f_type == 0xf15f /* ecryptfs */;
 }
 
-static void clean_work(int work_fd)
+/* One daemon per upper directory: a second sfemu-mount of the same ROOTFS
+ * (whatever the mount point) would take the live mount as its lower tree
+ * and rewrite the journal under the first.  The lock dies with the daemon. */
+static int lock_upper(int upfd, const char *upper)
 {
-    int fd = openat(work_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        return;
+    int fd =
+        openat(upfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        die("cannot create the lock file in the upper directory '%s'", upper);
     }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] != '.') {
-            unlinkat(dirfd(d), de->d_name, 0);
-        }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        fprintf(stderr,
+                "sfemu-mount: the upper directory '%s' is in use by another "
+                "sfemu-mount (pid %s); unmount that one first\n",
+                upper, pid[0] ? pid : "?");
+        exit(2);
     }
-    closedir(d);
+    return fd;
+}
+
+/* The daemon's pid in the lock file, for the message above. */
+static void note_lock_owner(int fd)
+{
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) < 0) {
+        log_msg("cannot write the pid into the lock file: %s", strerror(errno));
+    }
+}
+
+/* Is rel still there (a path or a fake resource's record)?  Records of
+ * paths that are gone are dropped from the journal at mount time. */
+static int meta_path_exists(void *ud, const char *rel)
+{
+    struct ovl_ent e;
+    char rec[PATH_MAX + 16];
+    snprintf(rec, sizeof rec, "%s" FAKEFS_SUFFIX, rel);
+    return ovl_resolve(ud, rel, &e) == 0 || ovl_resolve(ud, rec, &e) == 0;
+}
+
+/* The work directory's leftovers (copy-ups a crash interrupted). */
+static int not_dotted(const char *name)
+{
+    return name[0] != '.';
 }
 
 int main(int argc, char **argv)
@@ -522,6 +567,17 @@ int main(int argc, char **argv)
         return cmd_fake_init(&o);
     }
 
+    /* Modes are the caller's (the kernel applied its umask), never the
+     * daemon's. */
+    umask(0);
+    /* Every inode the kernel knows holds a descriptor or two: as many as
+     * the system lets us. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+        nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     /* Absolute paths first: daemonizing does chdir("/"). */
     char *root_arg = abs_path(o.rootfs);
     if (!root_arg) {
@@ -595,7 +651,9 @@ int main(int argc, char **argv)
         die("the upper directory '%s' must not be inside ROOTFS", planned);
     }
     free(planned);
-    if (mkdir(upper, 0755) < 0 && errno != EEXIST) {
+    /* Nobody else on the host needs to reach the upper tree (its files
+     * belong to root): 0700. */
+    if (mkdir(upper, 0700) < 0 && errno != EEXIST) {
         die("cannot create the upper directory '%s'", upper);
     }
     char upper_abs[PATH_MAX];
@@ -614,15 +672,19 @@ int main(int argc, char **argv)
     if (upfd < 0) {
         die("cannot open the upper directory '%s'", upper_abs);
     }
-    mkdirat(upfd, "tree", 0755);
+    int lockfd = lock_upper(upfd, upper_abs);
+    struct stat rst;
+    /* the upper tree's root shows the firmware root's mode */
+    mkdirat(upfd, "tree", stat(rootfs, &rst) == 0 ? rst.st_mode & 01777 : 0755);
     mkdirat(upfd, "work", 0700);
 
     static struct sfemu s;
     sfemu_g = &s;
     s.symlinks_contained = o.symlinks_contained;
     s.cache_timeout = o.cache_timeout;
-    pthread_mutex_init(&s.ovl.copy_lock, NULL);
-    pthread_mutex_init(&s.dirs_lock, NULL);
+    pthread_mutex_init(&s.ovl.lock, NULL);
+    s.ovl.names_changed = fake_names_changed;
+    s.fake_workers = 4;
     /* The lower tree is opened before mounting: with the mount over ROOTFS
      * itself, this fd is the only way to the firmware underneath. */
     s.ovl.lower_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -633,7 +695,13 @@ int main(int argc, char **argv)
     if (s.ovl.lower_fd < 0 || s.ovl.upper_fd < 0 || s.ovl.work_fd < 0) {
         die("cannot open the layers under '%s'", upper_abs);
     }
-    clean_work(s.ovl.work_fd);
+    ovl_unlink_entries(s.ovl.work_fd, not_dotted);
+    ino_init(s.ovl.upper_fd, s.ovl.lower_fd);
+    struct stat lst, ust;
+    if (fstat(s.ovl.lower_fd, &lst) == 0 && fstat(s.ovl.upper_fd, &ust) == 0) {
+        s.lower_dev = lst.st_dev;
+        s.split_devs = lst.st_dev != ust.st_dev;
+    }
     int probe = ovl_layer_open(s.ovl.lower_fd, ".", O_RDONLY | O_DIRECTORY, 0);
     if (probe == -EOPNOTSUPP) {
         die("%s",
@@ -648,7 +716,8 @@ int main(int argc, char **argv)
              upper_depth = stack_depth(s.ovl.upper_fd);
     s.backing_depth = lower_depth > upper_depth ? lower_depth : upper_depth;
     char err[512];
-    s.ovl.meta = meta_open(upfd, "meta.db", err, sizeof err);
+    s.ovl.meta =
+        meta_open(upfd, "meta.db", meta_path_exists, &s.ovl, err, sizeof err);
     if (!s.ovl.meta) {
         die("%s", err);
     }
@@ -687,52 +756,62 @@ int main(int argc, char **argv)
     if (o.debug) {
         fuse_opt_add_arg(&args, "-d");
     }
-    s.fuse = fuse_new(&args, &sfemu_ops, sizeof sfemu_ops, &s);
-    if (!s.fuse) {
+    struct fuse_session *se =
+        fuse_session_new(&args, &sfemu_ops, sizeof sfemu_ops, &s);
+    if (!se) {
         die("%s", "cannot create the FUSE session");
     }
-    if (fuse_mount(s.fuse, mp) != 0) {
+    s.se = se;
+    if (fuse_session_mount(se, mp) != 0) {
         die("cannot mount on '%s' (is /dev/fuse available?)", mp);
     }
-    struct fuse_session *se = fuse_get_session(s.fuse);
     if (fuse_set_signal_handlers(se) != 0) {
         die("%s", "cannot install signal handlers");
     }
-    log_msg("mounted %s on %s (upper %s, rules %s, symlinks %s)", rootfs, mp,
-            upper_abs, o.rules ? o.rules : "-",
-            s.symlinks_contained ? "contained" : "firmware");
+    log_msg("mounted %s on %s (upper %s, rules %s, symlinks %s, %s)", rootfs,
+            mp, upper_abs, o.rules ? o.rules : "-",
+            s.symlinks_contained ? "contained" : "firmware",
+            o.allow_other ? "all users" : "private");
     if (fuse_daemonize(o.foreground) != 0) {
         die("%s", "cannot daemonize");
     }
 
     log_msg("daemon pid %d serving %s", (int)getpid(), mp);
+    if (meta_note(s.ovl.meta)[0]) {
+        log_msg("%s", meta_note(s.ovl.meta));
+    }
+    note_lock_owner(lockfd);
     /* Threads only after the fork. */
     fake_inval_start(&s);
+    if (workers_start(s.fake_workers) < 0) {
+        die("%s", "cannot start the worker threads");
+    }
     if (s.fake && fakefs_watch_start(s.fake) < 0) {
         log_msg("inotify unavailable: fakeconfig hot reload disabled");
     }
     int ret;
     if (o.threads == 1) {
         /* the single-threaded loop: no worker hand-off per request */
-        ret = fuse_loop(s.fuse);
+        ret = fuse_session_loop(se);
     } else {
         struct fuse_loop_config *lc = fuse_loop_cfg_create();
         fuse_loop_cfg_set_clone_fd(lc, 0);
         fuse_loop_cfg_set_max_threads(lc, (unsigned)o.threads);
         fuse_loop_cfg_set_idle_threads(
             lc, (unsigned)o.threads); /* no thread churn */
-        ret = fuse_loop_mt(s.fuse, lc);
+        ret = fuse_session_loop_mt(se, lc);
         fuse_loop_cfg_destroy(lc);
     }
     log_msg("unmounted %s (%d)", mp, ret);
-    pt_shutdown();
-
+    fuse_session_unmount(se);
+    workers_stop();
     fake_inval_stop(&s);
-    fake_dir_forget(&s, NULL);
+    pt_shutdown();
     fuse_remove_signal_handlers(se);
-    fuse_unmount(s.fuse);
-    fuse_destroy(s.fuse);
+    s.se = NULL;
+    fuse_session_destroy(se);
     ops_free_handles();
+    ino_free_all();
     fuse_opt_free_args(&args);
     fakefs_free(s.fake);
     meta_close(s.ovl.meta);
@@ -740,6 +819,7 @@ int main(int argc, char **argv)
     close(s.ovl.upper_fd);
     close(s.ovl.work_fd);
     close(upfd);
+    close(lockfd);
     free(root_arg);
     free(mp);
     return ret < 0 ? 1 : 0; /* a signal (SIGTERM, SIGINT) is a clean stop */

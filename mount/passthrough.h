@@ -5,9 +5,9 @@
 #define SFEMU_PASSTHROUGH_H
 
 #include <fcntl.h>
-#include "sfemu_mount.h"
-
-struct pt_backing;
+#define FUSE_USE_VERSION 317
+#include <fuse_lowlevel.h>
+#include "inode.h"
 
 /* Does an open with these flags change the file (so a firmware file must be
  * copied up first)? */
@@ -17,31 +17,28 @@ static inline int pt_open_writes(int flags)
 }
 
 /* From the init handler: ask the kernel for passthrough unless wanted is 0.
- * stack_depth: how many stacked filesystems lie under the backing files. */
-void pt_init(struct fuse_conn_info *conn, int wanted, unsigned stack_depth);
-/* "on", "off (reason)": for the log and --help. */
+ * stack_depth: how many stacked filesystems lie under the backing files;
+ * dev_fd: the session's /dev/fuse descriptor. */
+void pt_init(struct fuse_conn_info *conn, int wanted, unsigned stack_depth,
+             int dev_fd);
+/* "on", "off (reason)": for the log. */
 const char *pt_state(void);
 
-/* Open of a real file: fd is the daemon's descriptor of the backing file and
- * rel the path that names the FUSE inode; gen is ovl_gen() from before rel
- * was resolved (while it is unchanged, rel names the same file).  Chooses the inode's mode: sets
- * fi->backing_id (passthrough) or fi->keep_cache (page cache), and *out (the
- * reference to drop on release).  *out stays NULL when passthrough is off
- * (then the caller page-caches).  -ETXTBSY: a write to an inode still passed
- * through to the firmware's copy of the file. */
-int pt_open(const char *rel, int fd, unsigned gen, struct fuse_file_info *fi,
-            struct pt_backing **out);
-void pt_release(struct pt_backing *b);
-/* Is rel open in passthrough mode (so its backing file must not change)? */
-int pt_busy(const char *rel);
-/* Log why a change to rel is refused; returns -ETXTBSY. */
-int pt_refuse(const char *rel);
-
-/* The namespace moved under open files: keep the path -> inode view right. */
-void pt_renamed(const char *from, const char *to);
-void pt_removed(const char *rel);
-/* The session is over: drop the cached registrations of closed files, and
- * those of files still open as their handles are freed. */
+/* Open of a real file of inode i: fd is the daemon's descriptor of the
+ * backing file.  Chooses the inode's mode: sets fi->backing_id
+ * (passthrough) or fi->keep_cache (page cache).  1: counted (pt_release()
+ * on release), 0: passthrough is off (the caller page-caches), -ETXTBSY: a
+ * write to an inode still passed through to the firmware's copy. */
+int pt_open(struct inode *i, int fd, struct fuse_file_info *fi);
+void pt_release(struct inode *i);
+/* Is i open in passthrough mode (so its backing file must not change)?
+ * Waits a little for late RELEASEs first. */
+int pt_busy(struct inode *i);
+/* Log why a change to path is refused; returns -ETXTBSY. */
+int pt_refuse(const char *path);
+/* i is being freed (inode table lock held): drop its registration. */
+void pt_forget(struct inode *i);
+/* The session is over: registrations die with the connection. */
 void pt_shutdown(void);
 
 #endif

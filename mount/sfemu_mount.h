@@ -3,12 +3,12 @@
 #define SFEMU_MOUNT_H
 
 #define FUSE_USE_VERSION 317
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <pthread.h>
 #include "fakefs.h"
 #include "overlay.h"
 
-#define SFEMU_MOUNT_VERSION "0.1.0"
+#define SFEMU_MOUNT_VERSION "0.2.0"
 
 struct sfemu {
     struct ovl ovl;
@@ -17,7 +17,12 @@ struct sfemu {
     double cache_timeout;
     int passthrough;        /* wanted: FUSE passthrough for real files */
     unsigned backing_depth; /* stacked filesystems under the layers */
-    struct fuse *fuse;
+    unsigned fake_workers;  /* threads serving fake resources */
+    dev_t lower_dev;        /* lower inode numbers are marked when the
+                               layers are different filesystems */
+    int split_devs;
+    struct fuse_session *se;
+    int epoch_ok; /* kernel has FUSE_NOTIFY_INC_EPOCH */
     /* asynchronous kernel-cache invalidation (never from a handler) */
     pthread_mutex_t inval_lock;
     pthread_cond_t inval_cond;
@@ -26,10 +31,6 @@ struct sfemu {
     int inval_stop;
     pthread_t inval_thr;
     int inval_running;
-    int epoch_ok; /* kernel has FUSE_NOTIFY_INC_EPOCH */
-    /* directories known to hold (1) or not hold (0) "*.fakefile" records */
-    pthread_mutex_t dirs_lock;
-    struct fake_dir *dirs[1024];
 };
 
 extern struct sfemu *sfemu_g;
@@ -39,27 +40,18 @@ void log_open(const char *path, int to_stderr);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_line(const char *msg);
 
-/* ops.c */
-extern const struct fuse_operations sfemu_ops;
-/* "/a/b" -> "a/b", "/" -> "." */
-const char *rel_of(const char *path);
+/* ops.c: the FUSE front end */
+extern const struct fuse_lowlevel_ops sfemu_ops;
 /* Free the handles of files still open when the session ended. */
 void ops_free_handles(void);
 
-/* fake_ops.c */
-struct fakefs_store fake_store(struct sfemu *s);
-void fake_invalidate(struct sfemu *s, const char *guest_path);
-void fake_inval_start(struct sfemu *s);
-void fake_inval_stop(struct sfemu *s);
-/* Is rel a fake resource?  1 (st filled), 0, -errno.  ent may be NULL. */
-int fake_getattr(struct sfemu *s, const char *rel, const struct ovl_ent *ent,
-                 struct stat *st);
-/* Forget whether rel's directory holds records (NULL: all directories). */
-void fake_dir_forget(struct sfemu *s, const char *rel);
-/* A record "<x>.fakefile" changed through the mount: x must be reloaded.
- * names: the record was created, removed or renamed (x appears/disappears). */
-void fake_record_touched(struct sfemu *s, const char *rel, int names);
-/* Names appeared or vanished behind the kernel's back: drop its dentries. */
-void fake_names_changed(struct sfemu *s);
+/* workers.c: requests that may take long (fake resources) run here, off
+ * the FUSE loop.  Jobs with the same key run one at a time, in order,
+ * without holding a worker while they wait. */
+int workers_start(unsigned n);
+void workers_stop(void);
+/* fn(arg, 0) on a worker; fn(arg, 1) if the pool stops first. */
+int workers_run(const char *key, void (*fn)(void *arg, int cancelled),
+                void *arg);
 
 #endif

@@ -7,7 +7,7 @@ set -euo pipefail
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
-STAMP_VERSION=4
+STAMP_VERSION=5
 STAMP=/var/lib/sfemu-deps.stamp
 
 PKGS=(
@@ -15,7 +15,7 @@ PKGS=(
   python3-pip bzip2 xz-utils dpkg-dev flex bison
   libglib2.0-dev libpcre2-dev libffi-dev zlib1g-dev
   liblua5.4-dev lua5.4 libcjson-dev libcurl4-openssl-dev
-  fuse3 fuse-overlayfs attr
+  fuse3 fuse-overlayfs attr autoconf automake
   gcc-arm-linux-gnueabi gcc-mipsel-linux-gnu gcc-mips-linux-gnu gcc-aarch64-linux-gnu
   libc6-dev-armel-cross libc6-dev-mipsel-cross libc6-dev-mips-cross libc6-dev-arm64-cross
   valgrind curl file binutils-multiarch clang-format

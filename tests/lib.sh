@@ -8,6 +8,8 @@
 # and return 0, so one run reports every failure.  The script exits non-zero
 # if a check failed, if no check ran, or if it ended before `finish`.
 #   pass LABEL / fail LABEL          a result the script decided itself
+#   fatal LABEL                      fail, and end the script (a step every
+#                                    later one needs)
 #   check LABEL CMD [ARG...]         CMD exits 0
 #   check_fails LABEL CMD [ARG...]   CMD exits non-zero (its stderr hidden)
 #   check_fails_with LABEL ERE CMD [ARG...]
@@ -28,7 +30,8 @@
 #                                    check naming its line; the script goes
 #                                    on (the mount tests use it)
 #   at_exit 'COMMAND LINE'           run it (eval) at exit, before the cleanup
-# No test skips: a missing prerequisite is a failure.  Counts are kept in a
+# No test skips: a missing prerequisite is a failure.  The one exception is
+# `skip_test REASON` for what the machine cannot give (pjdfstest needs root).  Counts are kept in a
 # file, so checks inside subshells and pipelines count too.
 #
 # Scratch: $TMP, a fresh directory (mode 755: tests run commands as other
@@ -60,7 +63,7 @@ TMP=$(mktemp -d /tmp/sfemu-test.XXXXXX)
 chmod 755 "$TMP"
 _RESULTS=$TMP/.harness-results
 : > "$_RESULTS"
-_FINISHED= _STOPPED= _STRICT= _LAST_ERR=
+_FINISHED= _STOPPED= _STRICT= _LAST_ERR= _SKIPPED=
 _AT_EXIT=()
 MOUNTS=()
 # meson sets *SAN_OPTIONS; the reports go to files the cleanup looks at.
@@ -161,6 +164,8 @@ PY
     return 0
 }
 _stop() { echo "# stopping here: the later steps need this one"; _STOPPED=1; exit 1; }
+fatal() { fail "$@"; _stop; }
+skip_test() { echo "skip: $*"; _SKIPPED=1; exit 77; }
 require() {
     local label=$1 rc=0
     shift
@@ -182,6 +187,7 @@ _on_exit() {
     local rc=$? c m reports checks fails
     set +e
     trap - ERR
+    if [ -n "$_SKIPPED" ]; then rm -rf "$TMP"; exit 77; fi
     for c in "${_AT_EXIT[@]}"; do eval "$c"; done
     for m in "${MOUNTS[@]}"; do
         if grep -q " $m fuse" /proc/self/mounts 2>/dev/null; then

@@ -149,8 +149,8 @@ row() { # name unit key target
     echo "With passthrough an open file's reads and writes never reach the daemon: the kernel uses the"
     echo "backing file (lower or upper tree) and its page cache. Without it, a first read goes through"
     echo "the daemon and later reads come from the FUSE page cache (\`keep_cache\`). Cached \`stat\`s"
-    echo "come from the attribute cache either way. sfemu-mount runs one worker thread by default"
-    echo "(\`--threads\`) and uses libfuse's high-level (path) API."
+    echo "come from the attribute cache either way. sfemu-mount runs one thread reading requests by"
+    echo "default (\`--threads\`) and uses libfuse's low-level (inode) API."
 } > "$W/section.md"
 cat "$W/section.md"
 

@@ -4,6 +4,7 @@
  * (a scratch copy of rules_examples; the test writes configs into it).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <lauxlib.h>
+#include <lualib.h>
 #include "fakefs.h"
 
 #define MAXF 32
@@ -73,6 +76,7 @@ static int s_write(void *ud, const char *p, const char *d, size_t l)
     free(files[i].data);
     files[i].data = malloc(l + 1);
     memcpy(files[i].data, d, l);
+    files[i].data[l] = 0;
     files[i].len = l;
     return 0;
 }
@@ -89,7 +93,7 @@ static void logf_(const char *m)
 
 static void write_file(const char *path, const char *text)
 {
-    char tmp[4096];
+    char tmp[4096 + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     fputs(text, f);
@@ -119,6 +123,135 @@ static const char *custom =
     "    },\n"
     "  },\n"
     "}\n";
+
+/* ------------------------------------------------------- never hangs */
+
+/* A config named <name> for the resource /etc/<name> (text). */
+static void resource(const char *rules, const char *name, const char *lua)
+{
+    char p[4096], rec[256];
+    snprintf(p, sizeof p, "%s/plugins/fakefile/config/%s.fakeconfig.lua", rules,
+             name);
+    write_file(p, lua);
+    snprintf(p, sizeof p, "/etc/%s.fakefile", name);
+    snprintf(rec, sizeof rec, "type=text\n");
+    s_write(NULL, p, rec, strlen(rec));
+}
+
+static ssize_t read_res(struct fakefs_engine *e, const char *name,
+                        const struct fakefs_caller *who)
+{
+    char p[256], buf[64];
+    snprintf(p, sizeof p, "/etc/%s", name);
+    fakefs_forget(e, p);
+    return fakefs_read(e, p, buf, sizeof buf, 0, who);
+}
+
+struct slow {
+    struct fakefs_engine *e;
+    const struct fakefs_caller *who;
+    ssize_t n;
+    int done;
+};
+
+static void *slow_reader(void *arg)
+{
+    struct slow *s = arg;
+    s->n = read_res(s->e, "slow", s->who);
+    __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void never_hangs(struct fakefs_engine *e, const char *rules,
+                        const struct fakefs_caller *who)
+{
+    const char *wrap =
+        "local f = require('plugins.fakefile')\n"
+        "return { default_state = 's', states = { s = { read = function(ctx)\n"
+        "%s\n"
+        "return f.reply_read_bytes(ctx, 'ok') end } } }\n";
+    char lua[4096];
+    resource(rules, "loadloop", "local n = 0\nwhile true do n = n + 1 end\n");
+    CHECK(read_res(e, "loadloop", who) == -EIO &&
+              strstr(logbuf,
+                     "loadloop.fakeconfig.lua:2: fakeconfig exceeded its"),
+          "a config that loops at load time: -EIO, logged with file:line");
+    static const struct {
+        const char *name, *body, *logged, *what;
+    } runaways[] = {
+        { "pcallloop",
+          "while true do pcall(function() while true do end end) end", "",
+          "a loop around pcall is stopped too" },
+        { "xpcallloop",
+          "while true do xpcall(function() while true do end end, print) "
+          "coroutine.resume(coroutine.create(function() while true do end "
+          "end)) end",
+          "", "and around xpcall and coroutine.resume" },
+        { "pattern",
+          "local s = ('a'):rep(20000)\n"
+          "if s:find('.-.-.-.-b') or s:match('(.-)(.-)(.-)b') then end",
+          "pattern.fakeconfig.lua:4: fakeconfig exceeded its",
+          "a runaway in Lua patterns is stopped: -EIO, file:line" },
+    };
+    for (size_t k = 0; k < sizeof runaways / sizeof *runaways; k++) {
+        snprintf(lua, sizeof lua, wrap, runaways[k].body);
+        resource(rules, runaways[k].name, lua);
+        CHECK(read_res(e, runaways[k].name, who) == -EIO &&
+                  strstr(logbuf, runaways[k].logged),
+              "%s", runaways[k].what);
+    }
+    /* memory: each state and all together are capped */
+    fakefs_set_limits(e, 0, 0, 8 << 20, 24 << 20);
+    snprintf(
+        lua, sizeof lua, wrap,
+        "local t = {} while true do t[#t + 1] = ('x'):rep(4096) .. #t end");
+    resource(rules, "grow", lua);
+    CHECK(read_res(e, "grow", who) == -EIO && strstr(logbuf, "memory limit"),
+          "a config that grows without bound gets an error");
+    snprintf(lua, sizeof lua, wrap,
+             "local t = {} "
+             "for i = 1, 6 * 1024 do t[i] = ('y'):rep(1000) .. i end "
+             "ctx.store.keep = t");
+    resource(rules, "hog1", lua);
+    resource(rules, "hog2", lua);
+    resource(rules, "hog3", lua);
+    resource(rules, "hog4", lua);
+    ssize_t h1 = read_res(e, "hog1", who), h2 = read_res(e, "hog2", who),
+            h3 = read_res(e, "hog3", who), h4 = read_res(e, "hog4", who);
+    CHECK(h1 == 2 && h2 == 2 && h4 == -EIO,
+          "all states together are capped (%zd %zd %zd %zd)", h1, h2, h3, h4);
+    fakefs_set_limits(e, 0, 0, FAKEFS_VM_MEM_DEFAULT, FAKEFS_MEM_DEFAULT);
+    snprintf(lua, sizeof lua, wrap, "");
+    resource(rules, "fast", lua);
+    ssize_t f1 = read_res(e, "fast", who), f2 = read_res(e, "hog4", who);
+    CHECK(f1 == 2 && f2 == 2,
+          "once there is room again, every resource is served (%zd %zd)", f1,
+          f2);
+
+    /* one stuck resource does not stop the others */
+    fakefs_set_limits(e, 2000000000L, 2500, 0, 0);
+    resource(rules, "slow",
+             "return { default_state = 's', states = { s = {"
+             "read = function(ctx) while true do end end } } }\n");
+    snprintf(lua, sizeof lua, wrap, "");
+    resource(rules, "fast", lua);
+    read_res(e, "fast", who);
+    struct slow sl = { e, who, 0, 0 };
+    pthread_t t;
+    pthread_create(&t, NULL, slow_reader, &sl);
+    usleep(200000); /* the slow handler is running */
+    int served = 0;
+    for (int i = 0; i < 20; i++) {
+        served += read_res(e, "fast", who) == 2;
+    }
+    int slow_done = __atomic_load_n(&sl.done, __ATOMIC_ACQUIRE);
+    pthread_join(t, NULL);
+    CHECK(served == 20 && !slow_done,
+          "20 reads of another resource while one is stuck (%d, %d)", served,
+          slow_done);
+    CHECK(sl.n == -EIO, "the stuck one ends at the deadline: -EIO");
+    fakefs_set_limits(e, FAKEFS_BUDGET_DEFAULT, FAKEFS_TIME_DEFAULT, 0, 0);
+}
 
 int main(int argc, char **argv)
 {
@@ -250,8 +383,10 @@ int main(int argc, char **argv)
     fakefs_forget(e, "/etc/machine");
     s_write(NULL, "/etc/machine.fakefile", "type=text\nstate=s\n", 19);
     n = fakefs_read(e, "/etc/machine", buf, sizeof buf, 0, &who);
-    CHECK(n == -EIO && strstr(logbuf, "instruction budget"),
+    CHECK(n == -EIO && strstr(logbuf, "exceeded its instruction budget"),
           "runaway handler stopped (-EIO)");
+
+    never_hangs(e, rules, &who);
 
     /* fakefile.init through the plugin: three pieces */
     r = fakefs_init_resource(e, "/tmp/test.config", "text");
