@@ -108,6 +108,9 @@ for pair in armel:arm mipsel:mipsel; do
   out=$(run exec /bin/selfscr s0)
   expect_match "$a: #! script: AT_EXECFN is the script's name" "^execfn=/bin/selfscr$" "$out"
   expect_match "$a: #! script: /proc/self/exe is the interpreter" "^exe=/bin/exectest$" "$out"
+  out=$(GE_VAR=hello run exec /bin/busybox busybox env)
+  expect_match "$a: exec'd: the guest's environment" "^GE_VAR=hello$" "$out"
+  expect_no_match "$a: exec'd: our SFEMU_EXEC* variables are not in it" "SFEMU_EXEC" "$out"
   out=$(run self)
   expect_match "$a: started by hand: /proc/self/exe is the guest path" "^exe=/bin/exectest$" "$out"
   expect_match "$a: started by hand: AT_EXECFN is the guest path" "^execfn=/bin/exectest$" "$out"
