@@ -126,6 +126,18 @@ for pair in armel:arm mipsel:mipsel; do
   f=$(ls "$TMP/an-$a"/analysis-*-exec1.json 2>/dev/null | head -1)
   expect_json "$a: -sfanalysis: the exec'd program writes its own" \
     "${f:-missing}" "r['program'] == '/bin/busybox' and r['why'] == 'exit_group' and r['execs'] == 1"
+  # An exec that fails after the record was written (E2BIG: a 512 KiB stack
+  # limit gives 128 KiB of arguments): the program goes on, its record is
+  # written again at its end.
+  rm -rf "$TMP/an-$a"
+  st=0
+  (ulimit -s 512; qemu "$a" -L "$ROOT" -rules "$R" -sfanalysis "$TMP/an-$a" \
+    "$ROOT/bin/busybox" sh -c 'A=$(printf %0100000d 0); exec /bin/exectest self "$A" "$A"') \
+    >/dev/null 2>&1 || st=$?
+  expect_eq "$a: an exec the host refuses (E2BIG): sh goes on to exit 126" "$st" 126
+  expect_json "$a: ... and its record is written again at its end" "$TMP/an-$a/analysis.json" \
+    "r['why'] == 'exit_group' and [x['errors'] for x in r['syscalls']['by_name'] if x['name'] == 'execve'] == [1]"
+  check_fails "$a: ... and no exec'd record" compgen -G "$TMP/an-$a/analysis-*-exec*.json"
 
   # The start directory and chdir in the root.
   mkdir -p "$TMP/hostonly-$a"
