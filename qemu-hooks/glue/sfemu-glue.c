@@ -15,6 +15,7 @@
 #include "user/page-protection.h"
 #include "target_fcntl.h"
 #include "fd-trans.h"
+#include "elf.h"
 #include "qemu/path.h"
 #include "user/safe-syscall.h"
 #include <linux/unistd.h>
@@ -323,6 +324,43 @@ static void glue_prefix_off(void)
     init_paths("/proc/self/stat");
 }
 
+/*
+ * The loader put the name QEMU was given on the guest stack and AT_EXECFN
+ * in the auxv (info->saved_auxv, what /proc/self/auxv shows too): the new
+ * name goes over the old one when it fits, else into a page of its own.
+ */
+static int glue_set_execfn(const char *name)
+{
+    struct image_info *info = get_task_state(env_cpu(sfemu_env))->info;
+    size_t len = strlen(name) + 1;
+    abi_ulong str = info->file_string, p;
+    char *old = lock_user_string(str);
+    bool fits = old && strlen(old) + 1 >= len;
+
+    if (old) {
+        unlock_user(old, str, 0);
+    }
+    if (!fits && !(str = glue_guest_alloc(len))) {
+        return -ENOMEM;
+    }
+    if (copy_to_user(str, (void *)name, len)) {
+        return -EFAULT;
+    }
+    for (p = info->saved_auxv;
+         p + 2 * sizeof(abi_ulong) <= info->saved_auxv + info->auxv_len;
+         p += 2 * sizeof(abi_ulong)) {
+        abi_ulong type;
+
+        if (get_user_ual(type, p)) {
+            return -EFAULT;
+        }
+        if (type == AT_EXECFN) {
+            return put_user_ual(str, p + sizeof(abi_ulong)) ? -EFAULT : 0;
+        }
+    }
+    return -ENOENT;
+}
+
 static const struct sfemu_host_ops sfemu_ops = {
     .real_syscall = glue_real_syscall,
     .read_mem = glue_read_mem,
@@ -342,6 +380,7 @@ static const struct sfemu_host_ops sfemu_ops = {
     .guest_maps = glue_guest_maps,
     .openat2 = glue_openat2,
     .prefix_off = glue_prefix_off,
+    .set_execfn = glue_set_execfn,
 };
 
 void sfemu_add_plugins(QemuPluginList *head)
@@ -427,6 +466,7 @@ void sfemu_init(CPUArchState *env, const char *ld_prefix)
     t.o_trunc = TARGET_O_TRUNC;
     t.o_tmpfile = TARGET_O_TMPFILE;
     t.exec_path = exec_path;
+    t.real_exec_path = real_exec_path;
     t.ld_prefix = ld_prefix;
     t.cpu_model = glue_cpu_model(env_cpu(env));
     t.sig_chld = TARGET_SIGCHLD;

@@ -119,6 +119,28 @@ static void start_guest_exec(void)
     }
 }
 
+/* The program as the guest sees it (sfemu.exec_path, /proc/self/exe) and
+ * its AT_EXECFN: under the true root the file's guest path (not the host
+ * path qemu was given, nor the fd a guest exec runs), and the name the
+ * guest's execve gave when a guest exec started it. */
+static void program_identity(void)
+{
+    static char guest[PATH_MAX];
+    const struct sfemu_target *t = sfemu_rt.t;
+    const char *execfn = sfemu_guestexec_started();
+    int rc;
+
+    sfemu_rt.exec_path = execfn ? execfn : t->exec_path;
+    if (sfemu_trueroot_active && t->real_exec_path &&
+        sfemu_trueroot_guest_path(t->real_exec_path, guest) == 0) {
+        sfemu_rt.exec_path = guest;
+        execfn = execfn ? execfn : guest;
+    }
+    if (execfn && (rc = sfemu_rt.ops->set_execfn(execfn)) < 0) {
+        sfemu_log("cannot set AT_EXECFN to '%s': %s", execfn, strerror(-rc));
+    }
+}
+
 int sfemu_rt_init(const struct sfemu_target *t,
                   const struct sfemu_host_ops *ops)
 {
@@ -136,6 +158,7 @@ int sfemu_rt_init(const struct sfemu_target *t,
         start_true_root(t->ld_prefix);
     }
     start_guest_exec();
+    program_identity();
     sfemu_hooks_init();
     if (sfemu_opt_str(SFEMU_OPT_rules)) {
         sfemu_luastate_set_bindings(sfemu_api_open);

@@ -10,6 +10,12 @@
  *                              the same with an empty environment
  *   exectest show              prints "argv0=...", "GE_VAR=..." and
  *                              "SFEMU_RULE_MAX_INSNS=..."
+ *   exectest self              prints what the program sees of itself:
+ *                              "exe=" readlink("/proc/self/exe"), "pidexe="
+ *                              readlink("/proc/PID/exe"), "execfn="
+ *                              getauxval(AT_EXECFN), "argv0=", and
+ *                              "exe_open=same" when open("/proc/self/exe")
+ *                              is the file "exe=" names
  *   exectest cwd               prints "cwd=PATH"
  *   exectest chdir DIR FILE    chdir(DIR), then prints "cwd=..." and the
  *                              first line of FILE (relative to DIR)
@@ -18,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +43,40 @@ static const char *errname(int e)
     case EPERM: return "EPERM";
     default: return "other";
     }
+}
+
+static void show_link(const char *name, const char *link)
+{
+    char buf[4096];
+    ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+
+    buf[n > 0 ? n : 0] = 0;
+    printf("%s=%s\n", name, n > 0 ? buf : errname(errno));
+}
+
+/* What the program sees of its own identity. */
+static int show_self(const char *argv0)
+{
+    char link[64], exe[4096];
+    const char *fn = (const char *)getauxval(AT_EXECFN);
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    struct stat a, b;
+    FILE *f = fopen("/proc/self/exe", "r");
+
+    exe[n > 0 ? n : 0] = 0;
+    show_link("exe", "/proc/self/exe");
+    snprintf(link, sizeof(link), "/proc/%d/exe", (int)getpid());
+    show_link("pidexe", link);
+    printf("execfn=%s\nargv0=%s\n", fn ? fn : "(none)", argv0);
+    printf("exe_open=%s\n", f && fstat(fileno(f), &a) == 0 &&
+                                    stat(exe, &b) == 0 &&
+                                    a.st_ino == b.st_ino && a.st_dev == b.st_dev
+                                ? "same"
+                                : "differs");
+    if (f) {
+        fclose(f);
+    }
+    return 0;
 }
 
 static int first_line(const char *path)
@@ -93,6 +135,9 @@ int main(int argc, char **argv)
                v ? v : "(unset)", m ? m : "(unset)");
         return 0;
     }
+    if (argc >= 2 && !strcmp(argv[1], "self")) {
+        return show_self(argv[0]);
+    }
     if (argc >= 2 && !strcmp(argv[1], "cwd")) {
         printf("cwd=%s\n", getcwd(buf, sizeof(buf)) ? buf : "(error)");
         return 0;
@@ -105,6 +150,7 @@ int main(int argc, char **argv)
         printf("cwd=%s\n", getcwd(buf, sizeof(buf)) ? buf : "(error)");
         return first_line(argv[3]);
     }
-    fprintf(stderr, "usage: exectest system|popen|exec|show|cwd|chdir ...\n");
+    fprintf(stderr,
+            "usage: exectest system|popen|exec|show|self|cwd|chdir ...\n");
     return 2;
 }

@@ -6,7 +6,9 @@
 # ELF, a missing interpreter, a missing file and a directory; argv[0], the
 # environment, the settings and the CPU model choice reach the child; rules
 # see execve; -root-mode prefix execs too; a guest started from a host-only
-# directory starts in the root's /.
+# directory starts in the root's /.  The exec'd program sees its own
+# identity: /proc/self/exe the file in the root, AT_EXECFN the name execve
+# gave, sfemu.exec_path the guest path, and its -sfanalysis record is its own.
 source "$SFEMU_SRC/tests/lib.sh"
 R=$(rules_dir rules)
 cat > "$R/execve.lua" <<'LUA'
@@ -15,7 +17,8 @@ function do_syscall(num, path, argv, envp)
   c_log("execve rule: " .. p .. " cpu=" .. tostring(sfemu.cpu)
         .. " guest_exec=" .. tostring(sfemu.guest_exec)
         .. " ctx_keep=" .. tostring(sfemu.ctx_keep)
-        .. " max_insns=" .. tostring(sfemu.options.SFEMU_RULE_MAX_INSNS))
+        .. " max_insns=" .. tostring(sfemu.options.SFEMU_RULE_MAX_INSNS)
+        .. " exec_path=" .. tostring(sfemu.exec_path))
   if p:find("refused", 1, true) then
     return -1 -- EPERM
   end
@@ -28,10 +31,14 @@ mkroot() {  # mkroot DEBARCH QEMUARCH DIR
     { cat "$TMP/deb-$1.log"; return 1; }
   for n in sh uname cat httpd pwd; do ln -sf busybox "$d/bin/$n"; done
   cp "$GDIR/exectest-$2" "$d/bin/exectest"
+  ln -sf exectest "$d/bin/et"
+  mkdir -p "$d/usr/lib/cgi-bin-with-a-long-name"  # longer than /proc/self/fd/N
+  ln -sf /bin/exectest "$d/usr/lib/cgi-bin-with-a-long-name/prog"
+  printf '#!/bin/exectest self\n' > "$d/bin/selfscr"
   cp /bin/true "$d/bin/foreign"                     # the host's x86-64 ELF
   printf '#!/bin/nothere\necho never\n' > "$d/bin/noint"
   printf '#!/bin/sh -e\necho "script $0 $*"\n' > "$d/bin/scr"
-  chmod 755 "$d/bin/noint" "$d/bin/scr"
+  chmod 755 "$d/bin/noint" "$d/bin/scr" "$d/bin/selfscr"
   mkdir -p "$d/dir" "$d/www/cgi-bin" "$d/tmp/var/run"
   echo "secret only the root has" > "$d/etc/sfemu-secret"
   echo "pid 42" > "$d/tmp/var/run/x.pid"
@@ -88,6 +95,49 @@ for pair in armel:arm mipsel:mipsel; do
     "execve rule: /bin/refused cpu=.* guest_exec=true" "$TMP/log-$a"
   n=$(grep -c "execve rule: /bin/uname" "$TMP/log-$a" || true)
   expect_eq "$a: sh's execs in the child qemu reach the rules too" "$n" 2
+
+  # The exec'd program's identity, as the kernel gives it in a chroot.
+  out=$(run exec /bin/et my0 self)
+  expect_match "$a: exec'd: /proc/self/exe is the file in the root" "^exe=/bin/exectest$" "$out"
+  expect_match "$a: exec'd: /proc/PID/exe too" "^pidexe=/bin/exectest$" "$out"
+  expect_match "$a: exec'd: open(/proc/self/exe) is that file" "^exe_open=same$" "$out"
+  expect_match "$a: exec'd: AT_EXECFN is the name execve gave" "^execfn=/bin/et$" "$out"
+  expect_match "$a: exec'd: argv[0] as given" "^argv0=my0$" "$out"
+  out=$(run exec /usr/lib/cgi-bin-with-a-long-name/prog p0 self)
+  expect_match "$a: exec'd: a long AT_EXECFN" "^execfn=/usr/lib/cgi-bin-with-a-long-name/prog$" "$out"
+  out=$(run exec /bin/selfscr s0)
+  expect_match "$a: #! script: AT_EXECFN is the script's name" "^execfn=/bin/selfscr$" "$out"
+  expect_match "$a: #! script: /proc/self/exe is the interpreter" "^exe=/bin/exectest$" "$out"
+  out=$(GE_VAR=hello run exec /bin/busybox busybox env)
+  expect_match "$a: exec'd: the guest's environment" "^GE_VAR=hello$" "$out"
+  expect_no_match "$a: exec'd: our SFEMU_EXEC* variables are not in it" "SFEMU_EXEC" "$out"
+  out=$(run self)
+  expect_match "$a: started by hand: /proc/self/exe is the guest path" "^exe=/bin/exectest$" "$out"
+  expect_match "$a: started by hand: AT_EXECFN is the guest path" "^execfn=/bin/exectest$" "$out"
+  rm -rf "$TMP/an-$a"
+  qemu "$a" -L "$ROOT" -rules "$R" -sfanalysis "$TMP/an-$a" "$ROOT/bin/exectest" \
+    exec /bin/sh sh -c 'exec /bin/nothere' 2>>"$TMP/log-$a" >/dev/null
+  expect_grep "$a: sfemu.exec_path: the started program's guest path" \
+    "execve rule: /bin/sh .* exec_path=/bin/exectest$" "$TMP/log-$a"
+  expect_grep "$a: sfemu.exec_path: the exec'd program's (sh -> busybox)" \
+    "execve rule: /bin/nothere .* exec_path=/bin/busybox$" "$TMP/log-$a"
+  expect_json "$a: -sfanalysis: the program that exec'd keeps its record" \
+    "$TMP/an-$a/analysis.json" "r['program'] == '/bin/exectest' and r['why'] == 'execve' and r['execs'] == 0"
+  f=$(ls "$TMP/an-$a"/analysis-*-exec1.json 2>/dev/null | head -1)
+  expect_json "$a: -sfanalysis: the exec'd program writes its own" \
+    "${f:-missing}" "r['program'] == '/bin/busybox' and r['why'] == 'exit_group' and r['execs'] == 1"
+  # An exec that fails after the record was written (E2BIG: a 512 KiB stack
+  # limit gives 128 KiB of arguments): the program goes on, its record is
+  # written again at its end.
+  rm -rf "$TMP/an-$a"
+  st=0
+  (ulimit -s 512; qemu "$a" -L "$ROOT" -rules "$R" -sfanalysis "$TMP/an-$a" \
+    "$ROOT/bin/busybox" sh -c 'A=$(printf %0100000d 0); exec /bin/exectest self "$A" "$A"') \
+    >/dev/null 2>&1 || st=$?
+  expect_eq "$a: an exec the host refuses (E2BIG): sh goes on to exit 126" "$st" 126
+  expect_json "$a: ... and its record is written again at its end" "$TMP/an-$a/analysis.json" \
+    "r['why'] == 'exit_group' and [x['errors'] for x in r['syscalls']['by_name'] if x['name'] == 'execve'] == [1]"
+  check_fails "$a: ... and no exec'd record" compgen -G "$TMP/an-$a/analysis-*-exec*.json"
 
   # The start directory and chdir in the root.
   mkdir -p "$TMP/hostonly-$a"

@@ -19,7 +19,8 @@ struct sfemu_target {
     int big_endian;   /* guest byte order */
     int o_creat, o_excl, o_nofollow, o_directory, o_path; /* guest open flags */
     int o_trunc, o_tmpfile;
-    const char *exec_path;           /* host path of the guest program */
+    const char *exec_path;           /* QEMU's name of the guest program */
+    const char *real_exec_path;      /* its host path, symlinks resolved */
     const char *ld_prefix;           /* -L directory or NULL */
     const char *cpu_model;           /* the running CPU model ("74Kf", "max") */
     int sig_chld;                    /* guest SIGCHLD */
@@ -69,6 +70,9 @@ struct sfemu_host_ops {
      * resolves every guest path itself and hands QEMU names -L must not
      * map a second time. */
     void (*prefix_off)(void);
+    /* Points the guest's AT_EXECFN at a copy of name (before the guest
+     * runs): 0 or -host errno. */
+    int (*set_execfn)(const char *name);
 };
 
 /*

@@ -1032,10 +1032,11 @@ static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
     json_put(doc, "why", json_bytes(why));
     json_put(doc, "pid", json_int(getpid()));
     json_put(doc, "forked_child", cJSON_CreateBool(rec.is_child));
+    json_put(doc, "execs", json_int(sfemu_rt.execs));
     json_put(doc, "arch", json_bytes(t ? t->arch : ""));
     json_put(doc, "abi_bits", json_int(t ? t->abi_bits : 0));
     json_put(doc, "big_endian", cJSON_CreateBool(t && t->big_endian));
-    json_put(doc, "program", json_bytes(t ? t->exec_path : ""));
+    json_put(doc, "program", json_bytes(sfemu_rt.exec_path));
     json_put(doc, "started", json_secs(rec.start_real / 1e9));
     json_put(doc, "ended", json_secs(end_real / 1e9));
     json_put(doc, "seconds", json_secs(secs));
@@ -1057,9 +1058,13 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
         failed += rows[i].errors;
     }
     fprintf(f, "SFEmu analysis of %s (%s, pid %d%s)\n",
-            sfemu_rt.t && sfemu_rt.t->exec_path ? sfemu_rt.t->exec_path : "?",
+            sfemu_rt.exec_path ? sfemu_rt.exec_path : "?",
             sfemu_rt.t ? sfemu_rt.t->arch : "?", (int)getpid(),
             rec.is_child ? ", forked child" : "");
+    if (sfemu_rt.execs) {
+        fprintf(f, "Started by guest exec %d of pid %d.\n", sfemu_rt.execs,
+                (int)getpid());
+    }
     fprintf(f, "Ended by %s after %.3f s.\n\n", why ? why : "?", secs);
     fprintf(f,
             "Syscalls: %" PRIu64 " calls, %zu distinct, %" PRIu64 " failed\n",
@@ -1159,8 +1164,12 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
 
 static void out_path(char path[PATH_MAX], const char *name, const char *ext)
 {
-    /* A forked child keeps its parent's record: it writes its own files. */
-    if (rec.is_child) {
+    /* A program a guest exec started (same pid) and a forked child (the
+     * parent's record in memory) write files of their own. */
+    if (sfemu_rt.execs) {
+        snprintf(path, PATH_MAX, "%s/%s-%d-exec%d.%s", rec.outdir, name,
+                 (int)getpid(), sfemu_rt.execs, ext);
+    } else if (rec.is_child) {
         snprintf(path, PATH_MAX, "%s/%s-%d.%s", rec.outdir, name, (int)getpid(),
                  ext);
     } else {
@@ -1172,6 +1181,11 @@ static void analysis_end(const char *why, int guest_sig)
 {
     (void)guest_sig;
     sfemu_analysis_finish(why);
+    if (!strcmp(why, "execve")) {
+        /* written before the exec; should the exec fail, the program goes
+         * on and its record is written again at its end */
+        atomic_store(&rec.finished, 0);
+    }
 }
 
 static const struct sfemu_observer analysis_observer = {

@@ -117,7 +117,7 @@ void sfemu_api_sys_open(lua_State *L)
     lua_setfield(L, -2, "abi_bits");
     lua_pushboolean(L, sfemu_rt.t->big_endian);
     lua_setfield(L, -2, "big_endian");
-    set_str(L, "exec_path", sfemu_rt.t->exec_path);
+    set_str(L, "exec_path", sfemu_rt.exec_path);
     set_str(L, "ld_prefix", sfemu_rt.t->ld_prefix);
     set_str(L, "cpu", sfemu_rt.t->cpu_model);
     lua_pushboolean(L, sfemu_trueroot_active);

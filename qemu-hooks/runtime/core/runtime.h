@@ -13,6 +13,10 @@ struct sfemu_runtime {
     const struct sfemu_target *t;
     const struct sfemu_host_ops *ops;
     int active; /* rules loaded */
+    /* The guest's name of its program (sfemu.exec_path): the file in the
+     * root, as a guest path, under the true root; QEMU's name otherwise. */
+    const char *exec_path;
+    int execs; /* guest execs this pid made before this program */
 };
 
 extern struct sfemu_runtime sfemu_rt;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/observer.h"
 #include "core/options.h"
 #include "core/runtime.h"
 #include "core/syscall_names.h"
@@ -31,6 +33,10 @@
 #define G_AT_FDCWD (-100)           /* the same on every Linux target */
 #define G_AT_SYMLINK_NOFOLLOW 0x100
 #define G_AT_EMPTY_PATH 0x1000
+/* What the child is told of its start, in its environment (not the guest's):
+ * the name the guest's execve gave, and how many execs this pid made. */
+#define GE_ENV_EXECFN "SFEMU_EXECFN"
+#define GE_ENV_EXECS "SFEMU_EXECS"
 
 /* Every setting of sfemu/options.h: the child's command line and
  * environment are built from the table, not from a list kept here. */
@@ -59,6 +65,7 @@ static struct {
 /* The argv a "#!" line made for the execve of its interpreter in progress
  * on this thread (NULL: the guest's own), and how deep scripts nest. */
 static __thread const struct strv *ge_script_argv;
+static __thread const char *ge_script_name; /* the outermost script's */
 static __thread int ge_script_depth;
 static __thread uint64_t ge_scratch; /* guest memory for the interp's name */
 /* -root-mode prefix: the file is the host's, not found under -L. */
@@ -178,6 +185,40 @@ static int host_errno(int64_t gret)
     return ENOEXEC;
 }
 
+/* Drops NAME=... from env. */
+static void env_drop(struct strv *env, const char *name)
+{
+    size_t len = strlen(name);
+
+    for (size_t k = 0; k < env->n; k++) {
+        if (!strncmp(env->v[k], name, len) && env->v[k][len] == '=') {
+            free(env->v[k]);
+            env->v[k--] = env->v[--env->n];
+            env->v[env->n] = NULL;
+        }
+    }
+}
+
+/* The child's start, for its AT_EXECFN and its record's name: in its
+ * environment, kept out of the guest's with -U. */
+static int add_identity(struct strv *cmd, struct strv *env, const char *name)
+{
+    char execs[16];
+    int rc = 0;
+
+    snprintf(execs, sizeof(execs), "%d", sfemu_rt.execs + 1);
+    env_drop(env, GE_ENV_EXECFN);
+    env_drop(env, GE_ENV_EXECS);
+    if (name[0]) { /* fexecve: QEMU's own name (the fd) stays */
+        rc = strv_addf(env, "%s=%s", GE_ENV_EXECFN, name);
+        rc = rc ? rc : strv_add(cmd, strdup("-U"));
+        rc = rc ? rc : strv_add(cmd, strdup(GE_ENV_EXECFN));
+    }
+    rc = rc ? rc : strv_addf(env, "%s=%s", GE_ENV_EXECS, execs);
+    rc = rc ? rc : strv_add(cmd, strdup("-U"));
+    return rc ? rc : strv_add(cmd, strdup(GE_ENV_EXECS));
+}
+
 /* "-name value" for each option given, the root mode, and the SFEMU_*
  * variables given, in the child's environment whatever the guest passed
  * (-E/-U keep the guest's own view of them). */
@@ -266,6 +307,9 @@ static int run_elf(const struct sfemu_exec_file *f, const struct strv *args)
         rc = rc ? rc : strv_add(&cmd, strdup(t->cpu_model));
     }
     rc = rc ? rc : add_settings(&cmd, &env);
+    rc = rc ? rc
+            : add_identity(&cmd, &env,
+                           ge_script_name ? ge_script_name : f->guest_path);
     rc = rc ? rc : strv_add(&cmd, strdup("-0"));
     rc = rc ? rc : strv_add(&cmd, strdup(args->n ? args->v[0] : ""));
     rc = rc ? rc : strv_add(&cmd, strdup(fdpath));
@@ -275,6 +319,8 @@ static int run_elf(const struct sfemu_exec_file *f, const struct strv *args)
     if (!rc) {
         char *none[] = { NULL };
 
+        /* This program ends here: its records are written now. */
+        sfemu_observers_end("execve", 0);
         execve("/proc/self/exe", cmd.v, env.v ? env.v : none);
         rc = -errno;
         sfemu_log("guest exec of '%s': cannot exec this qemu: %s",
@@ -329,7 +375,13 @@ static int run_script(const struct sfemu_exec_file *f, const struct strv *args)
     a[2] = (int64_t)f->envp;
     ge_script_argv = &nv;
     ge_script_depth++;
+    if (ge_script_depth == 1) {
+        ge_script_name = f->guest_path; /* AT_EXECFN: the script's name */
+    }
     ret = sfemu_real_syscall(ge.nr_execve, a);
+    if (ge_script_depth == 1) {
+        ge_script_name = NULL;
+    }
     ge_script_depth--;
     ge_script_argv = NULL;
     strv_free(&nv);
@@ -434,6 +486,30 @@ static const struct sfemu_rewriter ge_handler = {
     .takes = ge_takes,
     .call = ge_call,
 };
+
+static void ge_atfork_child(void)
+{
+    sfemu_rt.execs = 0; /* a new pid */
+}
+
+const char *sfemu_guestexec_started(void)
+{
+    static char name[PATH_MAX];
+    const char *fn = getenv(GE_ENV_EXECFN), *execs = getenv(GE_ENV_EXECS);
+    const char *ret = NULL;
+
+    pthread_atfork(NULL, NULL, ge_atfork_child);
+    if (execs) {
+        sfemu_rt.execs = atoi(execs) > 0 ? atoi(execs) : 0;
+    }
+    if (fn && strlen(fn) < sizeof(name)) {
+        snprintf(name, sizeof(name), "%s", fn);
+        ret = name;
+    }
+    unsetenv(GE_ENV_EXECFN);
+    unsetenv(GE_ENV_EXECS);
+    return ret;
+}
 
 int sfemu_guestexec_wanted(void)
 {

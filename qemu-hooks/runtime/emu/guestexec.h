@@ -13,6 +13,10 @@
 
 #include "core/realcall.h"
 
+/* In a program a guest exec started: the name the guest's execve gave (its
+ * AT_EXECFN), NULL otherwise; sets sfemu_rt.execs (0 again after a fork).
+ * Our variables leave the environment.  Called once, at start-up. */
+const char *sfemu_guestexec_started(void);
 /* -guest-exec given on, or by default with -rules. */
 int sfemu_guestexec_wanted(void);
 /* Plugs the runner into the true root's exec; returns the execve handler

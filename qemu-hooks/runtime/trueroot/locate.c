@@ -107,6 +107,11 @@ int tr_strip(const char *host, char *out)
     return 0;
 }
 
+int sfemu_trueroot_guest_path(const char *host, char out[PATH_MAX])
+{
+    return tr_strip(host, out);
+}
+
 /*
  * The guest's name for a host object: inside the root, stripped; a host
  * exception, itself.  -ENOENT for a deleted one, -ENOTDIR for a pipe or

@@ -5,6 +5,7 @@
 #ifndef SFEMU_TRUEROOT_H
 #define SFEMU_TRUEROOT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,9 @@ int sfemu_trueroot_init(const char *root, const char *host_paths);
  */
 int sfemu_trueroot_enter(int num, const char *name, int64_t args[SFEMU_NARGS],
                          struct sfemu_tr_call *c);
+
+/* The guest path of a host path inside the root: 0, or -1 outside it. */
+int sfemu_trueroot_guest_path(const char *host, char out[PATH_MAX]);
 
 /* Whether a syscall takes paths (and so must pass through enter/leave). */
 int sfemu_trueroot_takes_paths(int num, const char *name);

@@ -345,7 +345,7 @@ static char *report_text(const struct sfemu_report *r, unsigned seq,
     json_put(rep, "tid", json_int(r->tid));
     json_put(rep, "time", json_int(now.tv_sec));
     json_put(rep, "arch", json_bytes(sfemu_rt.t->arch));
-    json_put(rep, "exec_path", json_bytes(sfemu_rt.t->exec_path));
+    json_put(rep, "exec_path", json_bytes(sfemu_rt.exec_path));
     if (r->extra) {
         r->extra(rep, r->opaque);
     }
