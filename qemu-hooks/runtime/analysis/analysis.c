@@ -37,6 +37,8 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "core/syscall_names.h"
+#include "trueroot/guestfs.h"
+#include "trueroot/trueroot.h"
 
 /* ---- symbol spaces ---------------------------------------------------- */
 
@@ -1001,6 +1003,7 @@ static void put_modules(cJSON *doc)
 {
     static const char *const src[] = { "none", "symtab", "dynsym", "dynamic" };
     cJSON *mods = json_put(doc, "modules", cJSON_CreateArray());
+    char gname[PATH_MAX];
 
     for (size_t i = 0; i < guest_space.nmods; i++) {
         const struct module *m = &guest_space.mods[i];
@@ -1008,7 +1011,8 @@ static void put_modules(cJSON *doc)
         cJSON *o = json_put(mods, NULL, cJSON_CreateObject());
 
         json_put(o, "name", json_bytes(m->name));
-        json_put(o, "path", json_bytes(m->f->path));
+        sfemu_guestfs_guest_name(m->f->path, gname, sizeof(gname));
+        json_put(o, "path", json_bytes(gname));
         json_put(o, "start", json_hex(m->lo));
         json_put(o, "end", json_hex(m->hi));
         json_put(o, "bias", json_hex(m->bias));
@@ -1019,11 +1023,17 @@ static void put_modules(cJSON *doc)
     }
 }
 
+static void put_dir_made(void *opaque, const char *gpath)
+{
+    json_put(opaque, NULL, json_bytes(gpath));
+}
+
 /* analysis.json's text (cJSON_free it), or NULL: out of memory. */
 static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
                            int64_t end_real, double secs)
 {
     const struct sfemu_target *t = sfemu_rt.t;
+    char prog[PATH_MAX];
     cJSON *doc;
 
     json_begin(ANALYSIS_MAX_BYTES);
@@ -1035,7 +1045,8 @@ static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
     json_put(doc, "arch", json_bytes(t ? t->arch : ""));
     json_put(doc, "abi_bits", json_int(t ? t->abi_bits : 0));
     json_put(doc, "big_endian", cJSON_CreateBool(t && t->big_endian));
-    json_put(doc, "program", json_bytes(t ? t->exec_path : ""));
+    sfemu_guestfs_guest_name(t ? t->exec_path : "", prog, sizeof(prog));
+    json_put(doc, "program", json_bytes(prog));
     json_put(doc, "started", json_secs(rec.start_real / 1e9));
     json_put(doc, "ended", json_secs(end_real / 1e9));
     json_put(doc, "seconds", json_secs(secs));
@@ -1043,21 +1054,25 @@ static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
     put_files(doc);
     put_binds_and_triggers(doc);
     put_modules(doc);
+    /* missing parents the true root made for the guest's creates */
+    sfemu_trueroot_dirs_made(put_dir_made,
+                             json_put(doc, "dirs_made", cJSON_CreateArray()));
     return json_end(doc);
 }
 
 static void write_summary(FILE *f, const char *why, struct sc_row *rows,
                           size_t nrows, double secs)
 {
-    char nb[32], en[32], m[4];
+    char nb[32], en[32], m[4], prog[PATH_MAX];
     uint64_t failed = 0;
     size_t n;
 
     for (size_t i = 0; i < nrows; i++) {
         failed += rows[i].errors;
     }
-    fprintf(f, "SFEmu analysis of %s (%s, pid %d%s)\n",
-            sfemu_rt.t && sfemu_rt.t->exec_path ? sfemu_rt.t->exec_path : "?",
+    sfemu_guestfs_guest_name(sfemu_rt.t ? sfemu_rt.t->exec_path : "?", prog,
+                             sizeof(prog));
+    fprintf(f, "SFEmu analysis of %s (%s, pid %d%s)\n", prog,
             sfemu_rt.t ? sfemu_rt.t->arch : "?", (int)getpid(),
             rec.is_child ? ", forked child" : "");
     fprintf(f, "Ended by %s after %.3f s.\n\n", why ? why : "?", secs);
@@ -1151,9 +1166,11 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
     fprintf(f, "\nModules (guest):\n");
     for (size_t i = 0; i < guest_space.nmods; i++) {
         const struct module *mo = &guest_space.mods[i];
+        char gname[PATH_MAX];
+
+        sfemu_guestfs_guest_name(mo->f->path, gname, sizeof(gname));
         fprintf(f, "  0x%08" PRIx64 "-0x%08" PRIx64 " %s (%zu symbols)\n",
-                mo->lo, mo->hi, mo->f->path,
-                mo->f->elf ? mo->f->elf->nsyms : 0);
+                mo->lo, mo->hi, gname, mo->f->elf ? mo->f->elf->nsyms : 0);
     }
 }
 

@@ -21,8 +21,9 @@ struct sfemu_observer {
     /* After finish.lua, with the result the guest gets.  May be NULL. */
     void (*exit)(int num, const int64_t a[SFEMU_NARGS], int64_t ret,
                  int intercepted);
-    /* The process is about to end: why is "exit_group" (guest_sig 0) or
-     * "signal" (a fatal guest signal).  May be NULL. */
+    /* The process is about to end: why is "exit_group" or "exit" (the
+     * plain exit of its last thread; guest_sig 0) or "signal" (a fatal
+     * guest signal).  May be NULL. */
     void (*end)(const char *why, int guest_sig);
 };
 
