@@ -169,8 +169,7 @@ int tr_mkdirs(const char *path, mode_t mode, const char *why)
 
 int tr_make_parents(const char *path, bool follow)
 {
-    char g[PATH_MAX], work[PATH_MAX], target[PATH_MAX], pg[PATH_MAX];
-    char link[48];
+    char g[PATH_MAX], work[PATH_MAX], next[PATH_MAX];
 
     if (!tr_make_parents_on) {
         return 0;
@@ -179,8 +178,7 @@ int tr_make_parents(const char *path, bool follow)
     for (int hops = 0; hops < TR_MAX_HOPS; hops++) {
         const char *parent, *name;
         bool slash;
-        ssize_t n;
-        int pfd, rc;
+        int rc;
 
         memcpy(work, g, strlen(g) + 1);
         if (!tr_split(work, &parent, &name, &slash)) {
@@ -191,22 +189,11 @@ int tr_make_parents(const char *path, bool follow)
             return rc < 0 ? rc : 1;
         }
         /* a dangling last link (O_CREAT follows it): its target's parents */
-        pfd = tr_open_in_root(parent, O_PATH | O_DIRECTORY);
-        if (pfd < 0) {
-            return 1;
+        rc = tr_last_link(g, next, sizeof(next));
+        if (rc <= 0) {
+            return rc < 0 ? rc : 1;
         }
-        n = readlinkat(pfd, name, target, sizeof(target) - 1);
-        snprintf(link, sizeof(link), TR_MAGIC "%d", pfd);
-        rc = n < 0 ? -1 : tr_fd_view(link, pg, false);
-        close(pfd);
-        if (rc != 0) {
-            return 1;
-        }
-        target[n] = 0;
-        if (snprintf(g, sizeof(g), "%s%s%s", target[0] == '/' ? "" : pg,
-                     target[0] == '/' ? "" : "/", target) >= (int)sizeof(g)) {
-            return -ENAMETOOLONG;
-        }
+        memcpy(g, next, strlen(next) + 1);
     }
     return -ELOOP;
 }

@@ -106,6 +106,9 @@ int tr_proc_fd(void);                         /* the host's /proc, O_PATH */
 /* locate.c: 0 with l set, or -host errno. */
 int tr_locate(int dirfd, const char *path, int op, struct tr_loc *l);
 int tr_relocate_dangling(struct tr_loc *l, int op);
+/* If the last name of guest path g is a symlink: 1 with next the guest path
+ * it leads to (its trailing "/" kept); 0 if not; -errno. */
+int tr_last_link(const char *g, char *next, size_t cap);
 int tr_strip(const char *host, char *out);
 /* Split an absolute path in place: parent, last name, trailing slash;
  * false when the last name is ".", ".." or none ("/"). */
