@@ -72,6 +72,7 @@ for pair in armel:arm mipsel:mipsel; do
       expect_json "$a /var -> $link: dirs_made in the analysis record" "$OUT/analysis.json" \
         "'$G/run' in r['dirs_made'] and '$G/log' in r['dirs_made'] and r['why'] == 'exit_group'" ||
       fail "$a /var -> $link: no analysis record"
+    expect_grep "$a /var -> $link: dirs_made in the summary" "^  $G/run$" "$OUT/summary.txt"
 
     # Probes and opens without O_CREAT keep ENOENT and make nothing.
     qemu "$a" -L "$ROOT" -rules "$R0" "$ROOT/bin/sh" -c \

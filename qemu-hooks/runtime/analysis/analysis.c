@@ -1028,6 +1028,19 @@ static void put_dir_made(void *opaque, const char *gpath)
     json_put(opaque, NULL, json_bytes(gpath));
 }
 
+struct dir_lines {
+    FILE *f;
+    size_t *n;
+};
+
+static void print_dir_made(void *opaque, const char *gpath)
+{
+    struct dir_lines *d = opaque;
+
+    fprintf(d->f, "  %s\n", gpath);
+    (*d->n)++;
+}
+
 /* analysis.json's text (cJSON_free it), or NULL: out of memory. */
 static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
                            int64_t end_real, double secs)
@@ -1161,6 +1174,12 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
                 rec.triggers[i].kind, rec.triggers[i].detail);
     }
     if (!rec.ntriggers) {
+        fprintf(f, "  (none)\n");
+    }
+    fprintf(f, "\nDirectories made for the guest's creates:\n");
+    n = 0;
+    sfemu_trueroot_dirs_made(print_dir_made, &(struct dir_lines){ f, &n });
+    if (!n) {
         fprintf(f, "  (none)\n");
     }
     fprintf(f, "\nModules (guest):\n");
