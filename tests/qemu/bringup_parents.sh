@@ -100,12 +100,15 @@ for pair in armel:arm mipsel:mipsel; do
   # Other creates: mkdir, mkfifo, ln -s, mv into missing parents; a unix
   # socket bound under a missing /var/sock (bindtest's probe: the guest of ours).
   qemu "$a" -L "$ROOT" -rules "$R0" "$ROOT/bin/sh" -c \
-    'mkdir /var/d1/d2; mkfifo /var/f/fifo; ln -s target /var/l/link; echo m > /var/mvsrc; mv /var/mvsrc /var/mv/dst' \
+    'mkdir /var/d1/d2; mkfifo /var/f/fifo; ln -s target /var/l/link; echo m > /var/mvsrc; mv /var/mvsrc /var/mv/dst; mv /var/nosuch /var/mv2/dst; ln /var/nosuch /var/ln2/dst' \
     > "$TMP/o" 2>&1
   check "$a mkdir into a missing parent" test -d "$ROOT/tmp/var/d1/d2"
   check "$a mkfifo into a missing parent" test -p "$ROOT/tmp/var/f/fifo"
   expect_eq "$a ln -s into a missing parent" "$(readlink "$ROOT/tmp/var/l/link")" "target"
   expect_eq "$a mv into a missing parent" "$(cat "$ROOT/tmp/var/mv/dst" 2>/dev/null)" "m"
+  expect_grep "$a mv of a missing file: ENOENT" "can't rename '/var/nosuch': No such file or directory" "$TMP/o"
+  check "$a mv or ln of a missing file: no directory made for the new name" \
+    test ! -e "$ROOT/tmp/var/mv2" -a ! -e "$ROOT/tmp/var/ln2"
   cp "$(probe $a)" "$ROOT/bin/probe"
   qemu "$a" -L "$ROOT" -rules "$R0" "$ROOT/bin/probe" unixsock /var/sock/ctl.sock > "$TMP/o" 2>&1
   expect_grep "$a bind of a unix socket into a missing parent" "bind /var/sock/ctl.sock -> 0 errno=0" "$TMP/o"

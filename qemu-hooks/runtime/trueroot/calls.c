@@ -301,6 +301,26 @@ static int tr_may(const struct tr_loc *l, int op)
     return -EPERM;
 }
 
+/* The old name of a rename or link being rewritten (this thread's call). */
+static __thread const struct tr_loc *tr_old;
+
+/* Whether the old name exists: a rename of a missing file makes no parent
+ * directories for its new name (it fails with ENOENT as it would). */
+static bool tr_old_exists(void)
+{
+    int fd;
+
+    if (!tr_old || tr_old->where != TW_ROOT) {
+        return true;
+    }
+    fd = tr_open_in_root(tr_old->path, O_PATH | O_NOFOLLOW);
+    if (fd < 0) {
+        return false;
+    }
+    close(fd);
+    return true;
+}
+
 /*
  * The parent fd and last name of an entry (tr_loc_parent); for a create
  * whose parent is missing, the missing directories are made (parents.c)
@@ -312,7 +332,7 @@ static int tr_entry_parent(struct sfemu_tr_call *c, struct tr_loc *l, int op,
     int rc = tr_loc_parent(c, l, pfd, name);
 
     if (rc == -ENOENT && (op & OPF_CREATE) && l->where == TW_ROOT &&
-        tr_make_parents(l->path, false) > 0) {
+        tr_old_exists() && tr_make_parents(l->path, false) > 0) {
         rc = tr_loc_parent(c, l, pfd, name);
     }
     return rc;
@@ -403,14 +423,15 @@ static int tr_path_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
 static int tr_do_paths(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
                        const struct tr_spec *s)
 {
-    for (int i = 0; i < 2; i++) {
-        int rc = tr_path_arg(c, args, &s->a[i], i, NULL);
+    struct tr_loc old = { .where = TW_HOST };
+    int rc = tr_path_arg(c, args, &s->a[0], 0, &old);
 
-        if (rc) {
-            return rc;
-        }
+    if (rc == 0 && s->a[1].path >= 0) {
+        tr_old = &old; /* rename, link: the new name's missing parents */
+        rc = tr_path_arg(c, args, &s->a[1], 1, NULL);
+        tr_old = NULL;
     }
-    return 0;
+    return rc;
 }
 
 /* The substitute's number, looked up once. */
@@ -429,7 +450,7 @@ static int tr_subst(const struct tr_spec *s)
 /* One argument as (P, name) or an fd for a substituted call. */
 static int tr_subst_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
                         const struct tr_arg *a, int shape, int slot,
-                        int64_t *dir, int64_t *name_arg)
+                        int64_t *dir, int64_t *name_arg, struct tr_loc *lout)
 {
     char path[PATH_MAX], name[TR_NAME];
     struct tr_loc l;
@@ -449,6 +470,9 @@ static int tr_subst_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
     rc = tr_locate_for(G_AT_FDCWD, path, op, &l);
     if (rc) {
         return rc;
+    }
+    if (lout) {
+        *lout = l;
     }
     if (shape == SH_FD) {
         fd = tr_loc_fd(
@@ -476,6 +500,7 @@ static int tr_do_subst(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
                        const struct tr_spec *s)
 {
     int64_t n[SFEMU_NARGS] = { 0 }, d1 = 0, n1 = 0, d2 = 0, n2 = 0;
+    struct tr_loc old = { .where = TW_HOST };
     int num = tr_subst(s), rc, k = 0;
 
     if (num < 0) {
@@ -483,7 +508,7 @@ static int tr_do_subst(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
     }
     switch (s->shape) {
     case SH_FD:
-        rc = tr_subst_arg(c, args, &s->a[0], SH_FD, 0, &d1, NULL);
+        rc = tr_subst_arg(c, args, &s->a[0], SH_FD, 0, &d1, NULL, NULL);
         if (rc) {
             return rc;
         }
@@ -493,7 +518,7 @@ static int tr_do_subst(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         n[0] = d1;
         break;
     case SH_AT:
-        rc = tr_subst_arg(c, args, &s->a[0], SH_AT, 0, &d1, &n1);
+        rc = tr_subst_arg(c, args, &s->a[0], SH_AT, 0, &d1, &n1, NULL);
         if (rc) {
             return rc;
         }
@@ -507,7 +532,7 @@ static int tr_do_subst(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         }
         break;
     case SH_AT1:
-        rc = tr_subst_arg(c, args, &s->a[1], SH_AT, 1, &d1, &n1);
+        rc = tr_subst_arg(c, args, &s->a[1], SH_AT, 1, &d1, &n1, NULL);
         if (rc) {
             return rc;
         }
@@ -516,9 +541,11 @@ static int tr_do_subst(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         n[2] = n1;
         break;
     case SH_AT2:
-        rc = tr_subst_arg(c, args, &s->a[0], SH_AT, 0, &d1, &n1);
+        rc = tr_subst_arg(c, args, &s->a[0], SH_AT, 0, &d1, &n1, &old);
         if (rc == 0) {
-            rc = tr_subst_arg(c, args, &s->a[1], SH_AT, 1, &d2, &n2);
+            tr_old = &old; /* rename, link: the new name's missing parents */
+            rc = tr_subst_arg(c, args, &s->a[1], SH_AT, 1, &d2, &n2, NULL);
+            tr_old = NULL;
         }
         if (rc) {
             return rc;
