@@ -87,6 +87,7 @@ static void start_true_root(const char *root)
                 root, strerror(-rc));
         exit(EXIT_FAILURE);
     }
+    sfemu_trueroot_make_parents((int)sfemu_opt_long(SFEMU_OPT_make_parents));
     sfemu_realcall_add(&sfemu_trueroot_rewriter);
 }
 

@@ -13,6 +13,10 @@
  *   wd threadloop T N PATH T threads each open(PATH) N times (it fails)
  *   wd daemon CODE         forks; the parent exits 0 at once, the child
  *                          waits until it is orphaned, then exit(CODE)
+ *   wd exitsys CODE PATH   open(PATH) (it fails), then the plain exit
+ *                          syscall from main, as old uClibc's _exit does
+ *   wd threadexit CODE     a thread ends with the plain exit syscall, then
+ *                          main (now the last thread) does the same
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +29,7 @@
 #include <sys/select.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,6 +123,14 @@ static int daemonize(int code)
         usleep(10000);
     }
     exit(code);
+}
+
+/* A thread that ends with the plain exit syscall (no pthread_exit). */
+static void *thread_sys_exit(void *arg)
+{
+    (void)arg;
+    syscall(SYS_exit, 0);
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -221,7 +234,25 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "daemon") && argc > 2) {
         return daemonize(atoi(argv[2]));
     }
+    if (!strcmp(mode, "exitsys") && argc > 3) {
+        if (open(argv[3], O_RDONLY) < 0) {
+            printf("missing %s, exit syscall %d\n", argv[3], atoi(argv[2]));
+            fflush(stdout);
+        }
+        syscall(SYS_exit, atoi(argv[2]));
+        return 99; /* not reached */
+    }
+    if (!strcmp(mode, "threadexit") && argc > 2) {
+        pthread_t th;
+
+        pthread_create(&th, NULL, thread_sys_exit, NULL);
+        pthread_join(th, NULL);
+        printf("thread gone, main exits %d\n", atoi(argv[2]));
+        fflush(stdout);
+        syscall(SYS_exit, atoi(argv[2]));
+        return 99;
+    }
     fprintf(stderr, "usage: wd openloop|spin|accept|httpd|exitmissing|crash|"
-                    "forkexit|threadloop|daemon\n");
+                    "forkexit|threadloop|daemon|exitsys|threadexit\n");
     return 64;
 }

@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -159,6 +160,17 @@ static int t_prefix_off_calls;
 static void t_prefix_off(void)
 {
     t_prefix_off_calls++;
+}
+
+/* The runtime's log (parents.c logs the directories it makes). */
+void sfemu_log(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
 }
 
 /* The runtime's syscall name table, for the x86_64 "guest". */

@@ -50,6 +50,16 @@
         "true|prefix",                                                         \
         "how -L applies (default: true with -rules and an existing -L dir)",   \
         "root_mode")                                                           \
+    ARG(make_parents, "make-parents", "QEMU_MAKE_PARENTS", NULL, BOOL, 0, 0,   \
+        "on", "on|off",                                                        \
+        "true root: a create whose parent directory is missing makes it in "   \
+        "the root (following the root's symlinks) and runs again",             \
+        "make_parents")                                                        \
+    ARG(quick_exit_report, "quick-exit-report", "QEMU_QUICK_EXIT_REPORT",      \
+        NULL, LONG, 0, 24L * 3600, "5", "seconds",                             \
+        "watchdog: report a service that exits with status 0 within "          \
+        "'seconds' of its start (0: off)",                                     \
+        "quick_exit_report")                                                   \
     ARG(cpu_auto, "cpu-auto", "QEMU_CPU_AUTO", NULL, BOOL, 0, 0, "on",         \
         "on|off",                                                              \
         "without -cpu, pick the CPU model from the guest ELF "                 \

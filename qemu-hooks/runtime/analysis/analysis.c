@@ -37,6 +37,8 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "core/syscall_names.h"
+#include "trueroot/guestfs.h"
+#include "trueroot/trueroot.h"
 
 /* ---- symbol spaces ---------------------------------------------------- */
 
@@ -1001,6 +1003,7 @@ static void put_modules(cJSON *doc)
 {
     static const char *const src[] = { "none", "symtab", "dynsym", "dynamic" };
     cJSON *mods = json_put(doc, "modules", cJSON_CreateArray());
+    char gname[PATH_MAX];
 
     for (size_t i = 0; i < guest_space.nmods; i++) {
         const struct module *m = &guest_space.mods[i];
@@ -1008,7 +1011,8 @@ static void put_modules(cJSON *doc)
         cJSON *o = json_put(mods, NULL, cJSON_CreateObject());
 
         json_put(o, "name", json_bytes(m->name));
-        json_put(o, "path", json_bytes(m->f->path));
+        sfemu_guestfs_guest_name(m->f->path, gname, sizeof(gname));
+        json_put(o, "path", json_bytes(gname));
         json_put(o, "start", json_hex(m->lo));
         json_put(o, "end", json_hex(m->hi));
         json_put(o, "bias", json_hex(m->bias));
@@ -1017,6 +1021,24 @@ static void put_modules(cJSON *doc)
         json_put(o, "symbol_source",
                  cJSON_CreateString(e ? src[e->source] : "none"));
     }
+}
+
+static void put_dir_made(void *opaque, const char *gpath)
+{
+    json_put(opaque, NULL, json_bytes(gpath));
+}
+
+struct dir_lines {
+    FILE *f;
+    size_t *n;
+};
+
+static void print_dir_made(void *opaque, const char *gpath)
+{
+    struct dir_lines *d = opaque;
+
+    fprintf(d->f, "  %s\n", gpath);
+    (*d->n)++;
 }
 
 /* analysis.json's text (cJSON_free it), or NULL: out of memory. */
@@ -1044,6 +1066,9 @@ static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
     put_files(doc);
     put_binds_and_triggers(doc);
     put_modules(doc);
+    /* missing parents the true root made for the guest's creates */
+    sfemu_trueroot_dirs_made(put_dir_made,
+                             json_put(doc, "dirs_made", cJSON_CreateArray()));
     return json_end(doc);
 }
 
@@ -1153,12 +1178,20 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
     if (!rec.ntriggers) {
         fprintf(f, "  (none)\n");
     }
+    fprintf(f, "\nDirectories made for the guest's creates:\n");
+    n = 0;
+    sfemu_trueroot_dirs_made(print_dir_made, &(struct dir_lines){ f, &n });
+    if (!n) {
+        fprintf(f, "  (none)\n");
+    }
     fprintf(f, "\nModules (guest):\n");
     for (size_t i = 0; i < guest_space.nmods; i++) {
         const struct module *mo = &guest_space.mods[i];
+        char gname[PATH_MAX];
+
+        sfemu_guestfs_guest_name(mo->f->path, gname, sizeof(gname));
         fprintf(f, "  0x%08" PRIx64 "-0x%08" PRIx64 " %s (%zu symbols)\n",
-                mo->lo, mo->hi, mo->f->path,
-                mo->f->elf ? mo->f->elf->nsyms : 0);
+                mo->lo, mo->hi, gname, mo->f->elf ? mo->f->elf->nsyms : 0);
     }
 }
 

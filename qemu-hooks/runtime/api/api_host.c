@@ -5,6 +5,13 @@
  *   A relative path is made inside the rules tree (cache/, log/ ...), never
  *   outside it.  An absolute path is a guest path: with the true root it is
  *   made inside the rootfs; otherwise where the guest's own mkdir would.
+ *   With the true root it follows the root's symlinks inside the root, as a
+ *   guest's create does (a dangling one gets its target directory made).
+ * c_readlink(path) -> target string, or nil, -errno
+ *   The target of the symlink at a guest path (the last name not followed).
+ * c_realpath(path) -> guest path, or nil, -errno
+ *   The guest path a guest path leads to, every symlink followed; with the
+ *   true root both resolve inside the root, as the guest's own calls would.
  * c_open_host(path, flags[, mode]) -> fd or -errno
  *   Opens a whitelisted host file as a guest fd: /dev/null, /dev/zero,
  *   /dev/full, /dev/random, /dev/urandom, files listed in
@@ -42,6 +49,34 @@ static int c_mkdir_p(lua_State *L)
     }
     lua_pushinteger(L, rc ? sfemu_api_neg_errno(-rc) : 0);
     return 1;
+}
+
+/* A string result, or nil, -errno. */
+static int push_path(lua_State *L, int rc, const char *out)
+{
+    if (rc < 0) {
+        lua_pushnil(L);
+        lua_pushinteger(L, sfemu_api_neg_errno(-rc));
+        return 2;
+    }
+    lua_pushstring(L, out);
+    return 1;
+}
+
+static int c_readlink(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    char out[PATH_MAX];
+
+    return push_path(L, sfemu_guestfs_readlink(path, out, sizeof(out)), out);
+}
+
+static int c_realpath(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    char out[PATH_MAX];
+
+    return push_path(L, sfemu_guestfs_realpath(path, out, sizeof(out)), out);
 }
 
 static int allowed_prefix(const char *real, const char *entry)
@@ -116,6 +151,8 @@ static int c_open_host(lua_State *L)
 
 static const luaL_Reg host_fns[] = {
     { "c_mkdir_p", c_mkdir_p },
+    { "c_readlink", c_readlink },
+    { "c_realpath", c_realpath },
     { "c_open_host", c_open_host },
     { NULL, NULL },
 };

@@ -6,6 +6,7 @@
  * guest.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +26,62 @@
 
 enum verdict { RUN_REAL, RETURN_VALUE };
 
-static int nr_exit_group = -1;
+static int nr_exit_group = -1, nr_exit = -1, nr_clone = -1, nr_fork = -1,
+           nr_vfork = -1;
 
 void sfemu_hooks_init(void)
 {
     nr_exit_group = sfemu_syscall_num("exit_group");
+    nr_exit = sfemu_syscall_num("exit");
+    nr_clone = sfemu_syscall_num("clone");
+    nr_fork = sfemu_syscall_num("fork");
+    nr_vfork = sfemu_syscall_num("vfork");
+}
+
+/*
+ * The guest's threads in this process, so that the plain exit of the last
+ * one (old uClibc's _exit) ends the process for the observers as
+ * exit_group does.  QEMU runs clone(CLONE_VM) without CLONE_VFORK as a
+ * thread; a forked child starts with one.  Counted before the clone runs,
+ * so a new thread that exits at once never sees itself the last.
+ */
+#define G_CLONE_VM 0x100
+#define G_CLONE_VFORK 0x4000
+
+static atomic_int guest_threads = 1;
+
+int sfemu_guest_threads(void)
+{
+    return atomic_load_explicit(&guest_threads, memory_order_relaxed);
+}
+
+static int makes_thread(int num, const int64_t a[SFEMU_NARGS])
+{
+    return num == nr_clone && (a[0] & G_CLONE_VM) && !(a[0] & G_CLONE_VFORK);
+}
+
+static int64_t counted_syscall(int num, const int64_t a[SFEMU_NARGS])
+{
+    int thread = makes_thread(num, a);
+    int64_t ret;
+
+    if (thread) {
+        atomic_fetch_add(&guest_threads, 1);
+    } else if (num == nr_exit_group) {
+        sfemu_observers_end("exit_group", 0); /* it does not return */
+    } else if (num == nr_exit && atomic_fetch_sub(&guest_threads, 1) <= 1) {
+        sfemu_observers_end("exit", 0); /* the last thread: the process */
+    }
+    ret = sfemu_real_syscall(num, a);
+    if (thread && ret < 0 && ret >= -4095) {
+        atomic_fetch_sub(&guest_threads, 1);
+    } else if (num == nr_exit) {
+        atomic_fetch_add(&guest_threads, 1); /* restarted: it did not end */
+    } else if (ret == 0 && !thread &&
+               (num == nr_clone || num == nr_fork || num == nr_vfork)) {
+        atomic_store(&guest_threads, 1); /* the forked child */
+    }
+    return ret;
 }
 
 enum conv { CONV_OK, CONV_NOT_NUMBER, CONV_BAD_NUMBER };
@@ -233,10 +285,7 @@ int64_t sfemu_rt_syscall(int num, const int64_t a[SFEMU_NARGS])
         }
     }
     if (!intercepted) {
-        if (num == nr_exit_group) {
-            sfemu_observers_end("exit_group", 0); /* it does not return */
-        }
-        ret = sfemu_real_syscall(num, a);
+        ret = counted_syscall(num, a);
     }
     if (c->finish_file >= 0) {
         int n = push_call(c, c->finish_file, num, 1, 1, ret, intercepted, a);

@@ -8,4 +8,8 @@
 /* Once the syscall names are known. */
 void sfemu_hooks_init(void);
 
+/* The guest threads of this process (1 + its live clone(CLONE_VM) threads,
+ * as seen through the hooks): the plain exit of the last one ends it. */
+int sfemu_guest_threads(void);
+
 #endif

@@ -21,9 +21,10 @@ struct sfemu_observer {
     /* After finish.lua, with the result the guest gets.  May be NULL. */
     void (*exit)(int num, const int64_t a[SFEMU_NARGS], int64_t ret,
                  int intercepted);
-    /* The program is about to end: why is "exit_group" (guest_sig 0),
-     * "signal" (a fatal guest signal) or "execve" (guest_sig 0: a guest
-     * exec replaces it; should that fail, it goes on).  May be NULL. */
+    /* The program is about to end: why is "exit_group" or "exit" (the
+     * plain exit of its last thread; guest_sig 0), "signal" (a fatal guest
+     * signal) or "execve" (guest_sig 0: a guest exec replaces it; should
+     * that fail, it goes on).  May be NULL. */
     void (*end)(const char *why, int guest_sig);
 };
 

@@ -85,6 +85,7 @@ struct tr_spec {
 #define F OP_FOLLOW
 #define I OP_INSPECT
 #define E (OP_ENTRY | OPF_WRITE)
+#define C (OP_ENTRY | OPF_WRITE | OPF_CREATE)
 #define W OPF_WRITE
 #define A(d, p, f, o, m) \
     {                    \
@@ -127,27 +128,27 @@ static const struct tr_spec tr_specs[] = {
     SP("chdir", K_SUBST, .a = P1(F), TO("fchdir", SH_FD, 1, -1)),
     SP("statfs", K_SUBST, .a = P1(F), TO("fstatfs", SH_FD, 2, -1)),
     SP("statfs64", K_SUBST, .a = P1(F), TO("fstatfs64", SH_FD, 3, -1)),
-    SP("mkdir", K_SUBST, .a = P1(E), TO("mkdirat", SH_AT, 2, -1)),
-    SP("mkdirat", K_PATH, .a = AT(0, 1, -1, E, FM_NONE)),
+    SP("mkdir", K_SUBST, .a = P1(C), TO("mkdirat", SH_AT, 2, -1)),
+    SP("mkdirat", K_PATH, .a = AT(0, 1, -1, C, FM_NONE)),
     SP("rmdir", K_SUBST, .a = P1(E), TO("unlinkat", SH_AT, 1, G_AT_REMOVEDIR)),
     SP("unlink", K_SUBST, .a = P1(E), TO("unlinkat", SH_AT, 1, 0)),
     SP("unlinkat", K_PATH, .a = AT(0, 1, -1, E, FM_NONE)),
-    SP("mknod", K_SUBST, .a = P1(E), TO("mknodat", SH_AT, 3, -1)),
-    SP("mknodat", K_PATH, .a = AT(0, 1, -1, E, FM_NONE)),
-    SP("rename", K_SUBST, .a = { A(-1, 0, -1, E, 0), A(-1, 1, -1, E, 0) },
+    SP("mknod", K_SUBST, .a = P1(C), TO("mknodat", SH_AT, 3, -1)),
+    SP("mknodat", K_PATH, .a = AT(0, 1, -1, C, FM_NONE)),
+    SP("rename", K_SUBST, .a = { A(-1, 0, -1, E, 0), A(-1, 1, -1, C, 0) },
        TO("renameat", SH_AT2, 2, -1)),
-    SP("renameat", K_PATH, .a = { A(0, 1, -1, E, 0), A(2, 3, -1, E, 0) }),
-    SP("renameat2", K_PATH, .a = { A(0, 1, -1, E, 0), A(2, 3, -1, E, 0) }),
+    SP("renameat", K_PATH, .a = { A(0, 1, -1, E, 0), A(2, 3, -1, C, 0) }),
+    SP("renameat2", K_PATH, .a = { A(0, 1, -1, E, 0), A(2, 3, -1, C, 0) }),
     /* link: the old name is not followed, and it must not be a host file
      * either (it would get a new name inside the root) */
-    SP("link", K_SUBST, .a = { A(-1, 0, -1, I | W, 0), A(-1, 1, -1, E, 0) },
+    SP("link", K_SUBST, .a = { A(-1, 0, -1, I | W, 0), A(-1, 1, -1, C, 0) },
        TO("linkat", SH_AT2, 2, 0)),
     SP("linkat", K_PATH,
-       .a = { A(0, 1, 4, I | W, FM_AT_FOLLOW), A(2, 3, -1, E, 0) }),
+       .a = { A(0, 1, 4, I | W, FM_AT_FOLLOW), A(2, 3, -1, C, 0) }),
     /* symlink: the target string is stored verbatim, only the link moves */
-    SP("symlink", K_SUBST, .a = { NA, A(-1, 1, -1, E, 0) },
+    SP("symlink", K_SUBST, .a = { NA, A(-1, 1, -1, C, 0) },
        TO("symlinkat", SH_AT1, 2, -1)),
-    SP("symlinkat", K_PATH, .a = { NA, A(1, 2, -1, E, 0) }),
+    SP("symlinkat", K_PATH, .a = { NA, A(1, 2, -1, C, 0) }),
     SP("readlink", K_READLINK, .extra = 1, .a = P1(I),
        TO("readlinkat", SH_AT, 3, -1)),
     SP("readlinkat", K_READLINK, .extra = 2, .a = AT(0, 1, -1, I, FM_NONE)),
@@ -185,7 +186,7 @@ static const struct tr_spec tr_specs[] = {
        .a = { A(-1, 0, -1, F, 0), A(-1, 1, -1, F | W, 0) }),
     SP("umount", K_UMOUNT, .a = AT(-1, 0, -1, F | W, FM_NONE)),
     SP("umount2", K_UMOUNT, .a = AT(-1, 0, 1, F | W, FM_UMOUNT)),
-    SP("bind", K_SOCK, .extra = 2, .a = AT(-1, 1, -1, E, 0)),
+    SP("bind", K_SOCK, .extra = 2, .a = AT(-1, 1, -1, C, 0)),
     SP("connect", K_SOCK, .extra = 2, .a = AT(-1, 1, -1, F, 0)),
     SP("sendto", K_SOCK, .extra = 5, .a = AT(-1, 4, -1, F, 0)),
     SP("sendmsg", K_SENDMSG),
@@ -217,6 +218,7 @@ static const struct tr_spec tr_specs[] = {
 #undef F
 #undef I
 #undef E
+#undef C
 #undef W
 
 static _Atomic unsigned char tr_class[TR_NUMS]; /* 0 ?, 1 none, 2+i spec i */
@@ -299,6 +301,43 @@ static int tr_may(const struct tr_loc *l, int op)
     return -EPERM;
 }
 
+/* The old name of a rename or link being rewritten (this thread's call). */
+static __thread const struct tr_loc *tr_old;
+
+/* Whether the old name exists: a rename of a missing file makes no parent
+ * directories for its new name (it fails with ENOENT as it would). */
+static bool tr_old_exists(void)
+{
+    int fd;
+
+    if (!tr_old || tr_old->where != TW_ROOT) {
+        return true;
+    }
+    fd = tr_open_in_root(tr_old->path, O_PATH | O_NOFOLLOW);
+    if (fd < 0) {
+        return false;
+    }
+    close(fd);
+    return true;
+}
+
+/*
+ * The parent fd and last name of an entry (tr_loc_parent); for a create
+ * whose parent is missing, the missing directories are made (parents.c)
+ * and the parent is looked up once more.
+ */
+static int tr_entry_parent(struct sfemu_tr_call *c, struct tr_loc *l, int op,
+                           int *pfd, char name[TR_NAME])
+{
+    int rc = tr_loc_parent(c, l, pfd, name);
+
+    if (rc == -ENOENT && (op & OPF_CREATE) && l->where == TW_ROOT &&
+        tr_old_exists() && tr_make_parents(l->path, false) > 0) {
+        rc = tr_loc_parent(c, l, pfd, name);
+    }
+    return rc;
+}
+
 /* Locate a path for an op, and refuse changes to host objects. */
 static int tr_locate_for(int dirfd, const char *path, int op, struct tr_loc *l)
 {
@@ -366,7 +405,7 @@ static int tr_path_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         }
         return fd < 0 ? fd : tr_put_magic(args, a->path, slot, fd, NULL);
     }
-    rc = tr_loc_parent(c, &l, &fd, name);
+    rc = tr_entry_parent(c, &l, op, &fd, name);
     if (rc) {
         return rc;
     }
@@ -384,14 +423,15 @@ static int tr_path_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
 static int tr_do_paths(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
                        const struct tr_spec *s)
 {
-    for (int i = 0; i < 2; i++) {
-        int rc = tr_path_arg(c, args, &s->a[i], i, NULL);
+    struct tr_loc old = { .where = TW_HOST };
+    int rc = tr_path_arg(c, args, &s->a[0], 0, &old);
 
-        if (rc) {
-            return rc;
-        }
+    if (rc == 0 && s->a[1].path >= 0) {
+        tr_old = &old; /* rename, link: the new name's missing parents */
+        rc = tr_path_arg(c, args, &s->a[1], 1, NULL);
+        tr_old = NULL;
     }
-    return 0;
+    return rc;
 }
 
 /* The substitute's number, looked up once. */
@@ -410,7 +450,7 @@ static int tr_subst(const struct tr_spec *s)
 /* One argument as (P, name) or an fd for a substituted call. */
 static int tr_subst_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
                         const struct tr_arg *a, int shape, int slot,
-                        int64_t *dir, int64_t *name_arg)
+                        int64_t *dir, int64_t *name_arg, struct tr_loc *lout)
 {
     char path[PATH_MAX], name[TR_NAME];
     struct tr_loc l;
@@ -431,6 +471,9 @@ static int tr_subst_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
     if (rc) {
         return rc;
     }
+    if (lout) {
+        *lout = l;
+    }
     if (shape == SH_FD) {
         fd = tr_loc_fd(
             c, &l, O_PATH | ((op & OP_KIND) == OP_FOLLOW ? 0 : O_NOFOLLOW), op);
@@ -443,7 +486,7 @@ static int tr_subst_arg(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
     if (l.where == TW_EXE) {
         return -EINVAL; /* readlink of /proc/self/exe runs as is */
     }
-    rc = tr_loc_parent(c, &l, &fd, name);
+    rc = tr_entry_parent(c, &l, op, &fd, name);
     if (rc) {
         return rc;
     }
@@ -457,6 +500,7 @@ static int tr_do_subst(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
                        const struct tr_spec *s)
 {
     int64_t n[SFEMU_NARGS] = { 0 }, d1 = 0, n1 = 0, d2 = 0, n2 = 0;
+    struct tr_loc old = { .where = TW_HOST };
     int num = tr_subst(s), rc, k = 0;
 
     if (num < 0) {
@@ -464,7 +508,7 @@ static int tr_do_subst(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
     }
     switch (s->shape) {
     case SH_FD:
-        rc = tr_subst_arg(c, args, &s->a[0], SH_FD, 0, &d1, NULL);
+        rc = tr_subst_arg(c, args, &s->a[0], SH_FD, 0, &d1, NULL, NULL);
         if (rc) {
             return rc;
         }
@@ -474,7 +518,7 @@ static int tr_do_subst(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         n[0] = d1;
         break;
     case SH_AT:
-        rc = tr_subst_arg(c, args, &s->a[0], SH_AT, 0, &d1, &n1);
+        rc = tr_subst_arg(c, args, &s->a[0], SH_AT, 0, &d1, &n1, NULL);
         if (rc) {
             return rc;
         }
@@ -488,7 +532,7 @@ static int tr_do_subst(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         }
         break;
     case SH_AT1:
-        rc = tr_subst_arg(c, args, &s->a[1], SH_AT, 1, &d1, &n1);
+        rc = tr_subst_arg(c, args, &s->a[1], SH_AT, 1, &d1, &n1, NULL);
         if (rc) {
             return rc;
         }
@@ -497,9 +541,11 @@ static int tr_do_subst(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
         n[2] = n1;
         break;
     case SH_AT2:
-        rc = tr_subst_arg(c, args, &s->a[0], SH_AT, 0, &d1, &n1);
+        rc = tr_subst_arg(c, args, &s->a[0], SH_AT, 0, &d1, &n1, &old);
         if (rc == 0) {
-            rc = tr_subst_arg(c, args, &s->a[1], SH_AT, 1, &d2, &n2);
+            tr_old = &old; /* rename, link: the new name's missing parents */
+            rc = tr_subst_arg(c, args, &s->a[1], SH_AT, 1, &d2, &n2, NULL);
+            tr_old = NULL;
         }
         if (rc) {
             return rc;
@@ -652,6 +698,12 @@ static int tr_open_loc(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS],
             if (rc > 0) {
                 return tr_open_loc(c, args, pidx, l, gf, hf, mode, op);
             }
+        }
+        if (fd == -ENOENT && creates &&
+            tr_make_parents(l->path, op == OP_FOLLOW) > 0) {
+            /* a missing parent (/var -> /tmp/var, no /tmp): made, once */
+            fd = tr_openat2_g(tr_root_dirfd(), l->path, gf, hf, mode,
+                              RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
         }
         break;
     case TW_HOST:
@@ -834,7 +886,7 @@ static int tr_sock(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS], int ai,
         }
     } else {
         /* bind: the kernel creates the socket as the last name of P */
-        rc = tr_loc_parent(c, &l, &fd, name);
+        rc = tr_entry_parent(c, &l, op, &fd, name);
         if (rc) {
             return rc;
         }
@@ -949,7 +1001,10 @@ static int tr_do_socketcall(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS])
         v[i] = sfemu_abi_long((int64_t)tr_load(raw + (size_t)i * w, w));
     }
     switch ((int)args[0]) {
-    case 2: rc = tr_sock(c, v, 1, 2, OP_ENTRY | OPF_WRITE, TR_OFF_SOCK); break;
+    case 2:
+        rc =
+            tr_sock(c, v, 1, 2, OP_ENTRY | OPF_WRITE | OPF_CREATE, TR_OFF_SOCK);
+        break;
     case 3: rc = tr_sock(c, v, 1, 2, OP_FOLLOW, TR_OFF_SOCK); break;
     case 11: rc = tr_sock(c, v, 4, 5, OP_FOLLOW, TR_OFF_SOCK); break;
     case 16: rc = tr_do_sendmsg(c, v, 1); break;
@@ -1099,8 +1154,8 @@ int tr_call_enter(int num, const char *name, int64_t args[SFEMU_NARGS],
     case K_EXECAT: return tr_exec(c, args, true);
     case K_GETCWD: c->kind = FIX_GETCWD; return 0;
     case K_SOCK:
-        return tr_sock(c, args, s->a[0].path, s->extra, s->a[0].op & OP_KIND,
-                       TR_OFF_SOCK);
+        return tr_sock(c, args, s->a[0].path, s->extra,
+                       s->a[0].op & (OP_KIND | OPF_CREATE), TR_OFF_SOCK);
     case K_SENDMSG: return tr_do_sendmsg(c, args, 1);
     case K_SENDMMSG: return tr_do_sendmmsg(c, args, 1, 2);
     case K_SOCKETCALL: return tr_do_socketcall(c, args);

@@ -39,13 +39,55 @@ static int mkdir_walk(int dirfd, const char *path, mode_t mode, int in_root)
 
 int sfemu_guestfs_mkdir_p(const char *gpath, mode_t mode)
 {
-    int rfd = root_fd(), rc;
-
-    if (rfd < 0) {
+    if (!sfemu_trueroot_active) {
         return mkdir_walk(AT_FDCWD, gpath, mode, 0);
     }
-    rc = mkdir_walk(rfd, gpath, mode, 1);
-    close(rfd);
+    /* the guest's creates use the same walk (symlinks followed in the root) */
+    return sfemu_trueroot_mkdir_p(gpath, mode);
+}
+
+int sfemu_guestfs_readlink(const char *gpath, char *out, size_t cap)
+{
+    char buf[PATH_MAX], *slash;
+    const char *name;
+    int pfd;
+    ssize_t n;
+
+    if (snprintf(buf, sizeof(buf), "%s", gpath) >= (int)sizeof(buf)) {
+        return -ENAMETOOLONG;
+    }
+    slash = strrchr(buf, '/');
+    name = slash ? slash + 1 : buf;
+    if (!*name) {
+        return -EINVAL; /* "dir/": never a link itself */
+    }
+    if (slash) {
+        *slash = '\0';
+    }
+    /* the parent followed, the last name not: readlink(2) inside the root */
+    pfd = sfemu_guestfs_open(slash ? (buf[0] ? buf : "/") : ".",
+                             O_PATH | O_DIRECTORY, 0);
+    if (pfd < 0) {
+        return pfd;
+    }
+    n = readlinkat(pfd, name, out, cap - 1);
+    n = n < 0 ? -errno : n;
+    close(pfd);
+    if (n >= 0) {
+        out[n] = '\0';
+    }
+    return n < 0 ? (int)n : 0;
+}
+
+int sfemu_guestfs_realpath(const char *gpath, char *out, size_t cap)
+{
+    int fd = sfemu_guestfs_open(gpath, O_PATH, 0), rc;
+
+    if (fd < 0) {
+        return fd;
+    }
+    rc = sfemu_guestfs_fd_path(fd, out, cap);
+    close(fd);
     return rc;
 }
 
@@ -111,5 +153,41 @@ int sfemu_guestfs_fd_path(int fd, char *out, size_t cap)
         return -EXDEV; /* not inside the guest's root */
     }
     snprintf(out, cap, "/%s", rest);
+    return 0;
+}
+
+int sfemu_guestfs_guest_name(const char *host, char *out, size_t cap)
+{
+    static const char deleted[] = " (deleted)";
+    char buf[PATH_MAX];
+    const char *root = sfemu_trueroot_active ? sfemu_rt.t->ld_prefix : NULL;
+    char *rroot;
+    const char *rest;
+    size_t n;
+    ssize_t len;
+
+    snprintf(buf, sizeof(buf), "%s", host ? host : "");
+    if (!strncmp(buf, "/proc/self/fd/", 14)) {
+        /* qemu runs a guest-exec'd program from an fd: name its file */
+        len = readlink(host, buf, sizeof(buf) - 1);
+        if (len < 0) {
+            snprintf(buf, sizeof(buf), "%s", host);
+        } else {
+            buf[len] = '\0';
+        }
+    }
+    n = strlen(buf);
+    if (n > sizeof(deleted) - 1 &&
+        !strcmp(buf + n - (sizeof(deleted) - 1), deleted)) {
+        buf[n - (sizeof(deleted) - 1)] = '\0'; /* replaced since mapped */
+    }
+    rroot = root ? realpath(root, NULL) : NULL;
+    rest = rroot && buf[0] == '/' ? path_under(buf, rroot) : NULL;
+    if (rest) {
+        snprintf(out, cap, "/%s", rest);
+    } else {
+        snprintf(out, cap, "%s", buf);
+    }
+    free(rroot);
     return 0;
 }

@@ -605,10 +605,41 @@ bool tr_split(char *buf, const char **parent, const char **name, bool *slash)
  * (/etc/mtab -> /proc/mounts, /dev/stdin -> /proc/self/fd/0), l becomes
  * that location and 1 is returned; 0 if it is simply missing.
  */
+int tr_last_link(const char *g, char *next, size_t cap)
+{
+    char work[PATH_MAX], target[PATH_MAX], pg[PATH_MAX], link[48];
+    const char *parent, *name;
+    bool slash;
+    ssize_t n;
+    int pfd, rc;
+
+    memcpy(work, g, strlen(g) + 1);
+    if (!tr_split(work, &parent, &name, &slash)) {
+        return 0;
+    }
+    pfd = tr_open_in_root(parent, O_PATH | O_DIRECTORY);
+    if (pfd < 0) {
+        return 0;
+    }
+    n = readlinkat(pfd, name, target, sizeof(target) - 1);
+    snprintf(link, sizeof(link), TR_MAGIC "%d", pfd);
+    rc = n < 0 ? -1 : tr_fd_view(link, pg, false);
+    close(pfd);
+    if (rc != 0) {
+        return 0;
+    }
+    target[n] = 0;
+    if (target[0] == '/') {
+        rc = snprintf(next, cap, "%s%s", target, slash ? "/" : "");
+    } else {
+        rc = snprintf(next, cap, "%s/%s%s", pg, target, slash ? "/" : "");
+    }
+    return rc >= (int)cap ? -ENAMETOOLONG : 1;
+}
+
 int tr_relocate_dangling(struct tr_loc *l, int op)
 {
-    char g[PATH_MAX], work[PATH_MAX], target[PATH_MAX], pg[PATH_MAX];
-    char link[48], next[PATH_MAX];
+    char g[PATH_MAX], next[PATH_MAX];
     struct tr_loc nl;
     int rc;
 
@@ -623,35 +654,9 @@ int tr_relocate_dangling(struct tr_loc *l, int op)
     }
     close(rc);
     for (int hops = 0; hops < TR_MAX_HOPS; hops++) {
-        const char *parent, *name;
-        bool slash;
-        ssize_t n;
-        int pfd;
-
-        memcpy(work, g, strlen(g) + 1);
-        if (!tr_split(work, &parent, &name, &slash)) {
-            return 0;
-        }
-        pfd = tr_open_in_root(parent, O_PATH | O_DIRECTORY);
-        if (pfd < 0) {
-            return 0;
-        }
-        n = readlinkat(pfd, name, target, sizeof(target) - 1);
-        snprintf(link, sizeof(link), TR_MAGIC "%d", pfd);
-        rc = n < 0 ? -1 : tr_fd_view(link, pg, false);
-        close(pfd);
-        if (rc != 0) {
-            return 0;
-        }
-        target[n] = 0;
-        if (target[0] == '/') {
-            rc = snprintf(next, sizeof(next), "%s%s", target, slash ? "/" : "");
-        } else {
-            rc = snprintf(next, sizeof(next), "%s/%s%s", pg, target,
-                          slash ? "/" : "");
-        }
-        if (rc >= (int)sizeof(next)) {
-            return -ENAMETOOLONG;
+        rc = tr_last_link(g, next, sizeof(next));
+        if (rc <= 0) {
+            return rc;
         }
         rc = tr_walk(next, op, &nl);
         if (rc) {

@@ -11,6 +11,7 @@
  *   calls.c    the rewritten syscalls: each path argument becomes a fd
  *   exec.c     execve: the file opened in the root, never run on the host
  *   scratch.c  guest memory for rewritten arguments
+ *   parents.c  the missing parent directories of a create, made in the root
  *   trueroot.c the root, the host exceptions, enter/leave
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -24,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "trueroot/trueroot.h"
 
@@ -52,7 +54,8 @@ enum tr_op {
     OP_INSPECT = 2, /* the entry itself, a symlink included (lstat) */
     OP_ENTRY = 3,   /* creates, removes or renames the entry (mkdir) */
     OP_KIND = 3,
-    OPF_WRITE = 4, /* changes the object: never a host exception's */
+    OPF_WRITE = 4,  /* changes the object: never a host exception's */
+    OPF_CREATE = 8, /* creates the entry: its missing parents are made */
 };
 
 /* Where a guest path leads. */
@@ -103,6 +106,9 @@ int tr_proc_fd(void);                         /* the host's /proc, O_PATH */
 /* locate.c: 0 with l set, or -host errno. */
 int tr_locate(int dirfd, const char *path, int op, struct tr_loc *l);
 int tr_relocate_dangling(struct tr_loc *l, int op);
+/* If the last name of guest path g is a symlink: 1 with next the guest path
+ * it leads to (its trailing "/" kept); 0 if not; -errno. */
+int tr_last_link(const char *g, char *next, size_t cap);
 int tr_strip(const char *host, char *out);
 /* Split an absolute path in place: parent, last name, trailing slash;
  * false when the last name is ".", ".." or none ("/"). */
@@ -143,6 +149,14 @@ void tr_scratch_init(void);
 #define TR_MMSG_MAX 8                  /* ... of this many messages */
 #define TR_OFF_MSGNAME (TR_OFF_MSG + TR_MMSG_MAX * 64) /* their addresses */
 #define TR_SCRATCH (4 * 4096)
+
+/* parents.c: make a directory (and its parents) inside the root, following
+ * the root's symlinks; make the missing parents of a create that failed
+ * with ENOENT (follow: also those of a dangling last link's target): 1 if
+ * the create should be tried again, 0 if not (make-parents off), -errno. */
+extern bool tr_make_parents_on;
+int tr_mkdirs(const char *path, mode_t mode, const char *why);
+int tr_make_parents(const char *path, bool follow);
 
 /* exec.c */
 int tr_exec(struct sfemu_tr_call *c, int64_t args[SFEMU_NARGS], bool at);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/realcall.h"
 #include "sfemu/host.h"
@@ -52,6 +53,19 @@ int sfemu_trueroot_takes_paths(int num, const char *name);
 
 /* After the real syscall: release temporaries, fix results (getcwd). */
 void sfemu_trueroot_leave(struct sfemu_tr_call *c, int64_t *ret);
+
+/*
+ * Missing parents: a create (open O_CREAT, mkdir, mknod, bind, symlink,
+ * link, rename into) that fails with ENOENT because a parent directory is
+ * missing makes it inside the root and runs once more.  on: -make-parents.
+ */
+void sfemu_trueroot_make_parents(int on);
+/* mkdir -p of a guest path inside the root, following the root's symlinks
+ * (a dangling one gets its target made).  0 or -errno. */
+int sfemu_trueroot_mkdir_p(const char *gpath, mode_t mode);
+/* The directories made so far (guest paths, in order; at most 64). */
+void sfemu_trueroot_dirs_made(void (*cb)(void *opaque, const char *gpath),
+                              void *opaque);
 
 /* The three above as the runtime's syscall rewriter (core/realcall.h). */
 extern const struct sfemu_rewriter sfemu_trueroot_rewriter;

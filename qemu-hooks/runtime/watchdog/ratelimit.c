@@ -15,7 +15,7 @@
 #define WINDOW_NS (60 * 1000000000LL)
 
 static const char *const kinds[] = { "deadloop", "idle_deadloop", "exit",
-                                     "signal" };
+                                     "signal", "quick_exit" };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 struct window {

@@ -25,6 +25,8 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "core/syscall_names.h"
+#include "trueroot/guestfs.h"
+#include "trueroot/trueroot.h"
 
 #define MAX_EXEC_MAPS 128
 #define MAX_FRAMES 24
@@ -82,7 +84,7 @@ static void collect_exec(void *opaque, uint64_t start, uint64_t end, int prot,
     }
     x->m[x->n].start = start;
     x->m[x->n].end = end;
-    snprintf(x->m[x->n].path, sizeof(x->m[x->n].path), "%s", path);
+    sfemu_guestfs_guest_name(path, x->m[x->n].path, sizeof(x->m[x->n].path));
     x->n++;
 }
 
@@ -328,6 +330,12 @@ static void summary(const char *root, const char *line)
 }
 
 /* The report as JSON text (cJSON_free it), or NULL: out of memory. */
+/* A directory the true root made for a create (missing parents). */
+static void put_dir_made(void *opaque, const char *gpath)
+{
+    json_put(opaque, NULL, json_bytes(gpath));
+}
+
 static char *report_text(const struct sfemu_report *r, unsigned seq,
                          uint64_t *pc, char *sym, size_t cap)
 {
@@ -346,6 +354,8 @@ static char *report_text(const struct sfemu_report *r, unsigned seq,
     json_put(rep, "time", json_int(now.tv_sec));
     json_put(rep, "arch", json_bytes(sfemu_rt.t->arch));
     json_put(rep, "exec_path", json_bytes(sfemu_rt.exec_path));
+    sfemu_trueroot_dirs_made(put_dir_made,
+                             json_put(rep, "dirs_made", cJSON_CreateArray()));
     if (r->extra) {
         r->extra(rep, r->opaque);
     }

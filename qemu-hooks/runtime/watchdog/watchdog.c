@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/hooks.h"
 #include "core/observer.h"
 #include "watchdog/ctxring.h"
 #include "core/log.h"
@@ -45,6 +47,11 @@ static int exit_all;      /* SFEMU_WATCHDOG_EXIT=all */
 static pid_t self_pid;    /* getpid(), kept across fork by the atfork hook */
 static pid_t fork_parent; /* the process this one was forked from, 0: none */
 static int nr_exit = -1, nr_exit_group = -1;
+static int64_t start_ns;      /* the service's start (kept across fork) */
+static int64_t quick_ns;      /* -quick-exit-report, 0: off */
+static atomic_int *tree_live; /* live processes of the tree (shared page) */
+static void tree_live_init(void);
+static int started_by_guest(void);
 static int benign[6]; /* guest errnos that are normal flow */
 static atomic_int suspended;
 static atomic_llong resume_ns;
@@ -234,6 +241,9 @@ static void watch_atfork_child(void)
 {
     fork_parent = self_pid;
     self_pid = getpid();
+    if (tree_live) {
+        atomic_fetch_add(tree_live, 1);
+    }
     pthread_mutex_init(&last_mu, NULL);
     sfemu_report_new_run();
     sfemu_probe_after_fork();
@@ -277,6 +287,11 @@ void sfemu_watch_init(void)
     }
     nr_exit = sfemu_syscall_num("exit");
     nr_exit_group = sfemu_syscall_num("exit_group");
+    start_ns = sfemu_mono_ns();
+    quick_ns = started_by_guest()
+                   ? 0
+                   : sfemu_opt_long(SFEMU_OPT_quick_exit_report) * 1000000000LL;
+    tree_live_init();
     sfemu_ring_init();
     sfemu_report_new_run();
     start_idle_thread();
@@ -284,11 +299,12 @@ void sfemu_watch_init(void)
     sfemu_observer_add(&watch_observer);
 }
 
-/* ---- exit with a non-zero status ---- */
+/* ---- exit with a non-zero status, or too soon ---- */
 
 struct exit_info {
     const char *call;
     int status;
+    double after_s; /* since the service's start */
 };
 
 static void exit_extra(cJSON *rep, void *opaque)
@@ -298,6 +314,79 @@ static void exit_extra(cJSON *rep, void *opaque)
 
     json_put(o, "syscall", cJSON_CreateString(x->call));
     json_put(o, "status", json_int(x->status));
+    if (!x->status) {
+        json_put(o, "after_s", cJSON_CreateNumber(x->after_s)); /* quick */
+    }
+}
+
+/*
+ * The process tree's live processes, in a MAP_SHARED page fork shares: a
+ * daemon's parent that exits after forking leaves the service running; the
+ * last one to end is the service's end.  A process killed by SIGKILL is
+ * never counted out (no quick-exit report then: never a false one).
+ */
+static void tree_live_init(void)
+{
+    void *p = mmap(NULL, sizeof(*tree_live), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED) {
+        return; /* no quick-exit reports */
+    }
+    tree_live = p;
+    atomic_store(tree_live, 1);
+}
+
+/*
+ * Whether this qemu was started by another guest process (a guest exec:
+ * its parent runs the same qemu binary): a shell's `uname`, a CGI.  Those
+ * end quickly by design; the quick-exit report is for the service itself.
+ */
+static int started_by_guest(void)
+{
+    char mine[PATH_MAX], theirs[PATH_MAX], link[64];
+    ssize_t a, b;
+
+    snprintf(link, sizeof(link), "/proc/%d/exe", (int)getppid());
+    a = readlink("/proc/self/exe", mine, sizeof(mine) - 1);
+    b = readlink(link, theirs, sizeof(theirs) - 1);
+    return a > 0 && a == b && !memcmp(mine, theirs, (size_t)a);
+}
+
+/* This process ends: the number of the tree's processes left (-1: unknown). */
+static int tree_leave(void)
+{
+    return tree_live ? atomic_fetch_sub(tree_live, 1) - 1 : -1;
+}
+
+/*
+ * Exit status 0 within -quick-exit-report seconds of the start, and no
+ * other process of the service left: a daemon that died without a word
+ * (no config, no pid directory, "already running").  The report carries the
+ * last syscalls, which usually show why.
+ */
+static void quick_exit_report(struct sfemu_ring *r, struct exit_info *x)
+{
+    char detail[160];
+    int64_t after = sfemu_mono_ns() - start_ns;
+    struct sfemu_report rep = { .kind = "quick_exit",
+                                .detail = detail,
+                                .tid = r ? r->tid : sfemu_rt.ops->gettid(),
+                                .ring = r,
+                                .on_guest_thread = 1,
+                                .extra = exit_extra,
+                                .opaque = x };
+
+    if (tree_leave() != 0 || !quick_ns || after >= quick_ns ||
+        !may_report("quick_exit")) {
+        return;
+    }
+    x->after_s = (double)after / 1e9;
+    snprintf(detail, sizeof(detail),
+             "%s(0) %.3f s after the start: the service ended quietly "
+             "(-quick-exit-report %lld)",
+             x->call, x->after_s, (long long)(quick_ns / 1000000000LL));
+    write_report(&rep);
 }
 
 /*
@@ -315,7 +404,8 @@ static int service_exit(void)
 static void exit_report(struct sfemu_ring *r, int num, int64_t a0)
 {
     struct exit_info x = { num == nr_exit ? "exit" : "exit_group",
-                           (int)(a0 & 0xff) };
+                           (int)(a0 & 0xff),
+                           (double)(sfemu_mono_ns() - start_ns) / 1e9 };
     char detail[96];
     struct sfemu_report rep = { .kind = "exit",
                                 .detail = detail,
@@ -325,7 +415,12 @@ static void exit_report(struct sfemu_ring *r, int num, int64_t a0)
                                 .extra = exit_extra,
                                 .opaque = &x };
 
-    if (!x.status || !service_exit() || !may_report("exit")) {
+    if (!x.status) {
+        quick_exit_report(r, &x);
+        return;
+    }
+    tree_leave();
+    if (!service_exit() || !may_report("exit")) {
         return;
     }
     snprintf(detail, sizeof(detail), "%s(%d)", x.call, x.status);
@@ -334,7 +429,9 @@ static void exit_report(struct sfemu_ring *r, int num, int64_t a0)
 
 static void watch_enter(int num, const int64_t a[SFEMU_NARGS])
 {
-    if (num == nr_exit || num == nr_exit_group) {
+    /* the plain exit of the last thread ends the process (old uClibc) */
+    if (num == nr_exit_group ||
+        (num == nr_exit && sfemu_guest_threads() <= 1)) {
         exit_report(sfemu_ring_peek(), num, a[0]);
     }
 }
@@ -622,8 +719,12 @@ static void watch_end(const char *why, int guest_sig)
                                 .extra = sig_extra,
                                 .opaque = &guest_sig };
 
-    if (!guest_sig || !may_report("signal")) {
-        return; /* exit_group: watch_enter reported it */
+    if (!guest_sig) {
+        return; /* exit, exit_group: watch_enter reported it */
+    }
+    tree_leave();
+    if (!may_report("signal")) {
+        return;
     }
     (void)why;
     r = sfemu_ring_self();
