@@ -209,15 +209,25 @@ push_call(struct sfemu_luastate *c, int file, int num, int with_name,
           const int64_t a[SFEMU_NARGS])
 {
     lua_State *L = c->L;
-    int want = c->files[file].fn.nparams, n = 1, na;
+    const struct sfemu_rule_file *f = &c->files[file];
+    int want = f->fn.nparams, n = 1, na;
 
-    lua_rawgeti(L, LUA_REGISTRYINDEX, c->files[file].fn_ref);
+    if (__builtin_expect(f->stack_idx != 0, 1)) {
+        lua_pushvalue(L, f->stack_idx);
+    } else {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, f->fn_ref);
+    }
     if (want < 1) {
         return 0;
     }
     lua_pushinteger(L, num);
     if (with_name && n++ < want) {
-        lua_rawgeti(L, SFEMU_NAMES_IDX, num);
+        unsigned idx = (unsigned)(num - c->slot_base);
+        if (idx < (unsigned)c->nnames) {
+            lua_pushvalue(L, (int)idx + 1);
+        } else {
+            lua_pushnil(L);
+        }
     }
     if (with_result) {
         if (n++ < want) {

@@ -20,8 +20,9 @@ struct sfemu_rule_file {
     ino_t ino;
     off_t size;
     struct timespec mtime;
-    uint64_t sum;            /* content hash when loaded */
-    int fn_ref;              /* the rule's function (do_syscall/entry/finish) */
+    uint64_t sum; /* content hash when loaded */
+    int fn_ref;   /* the rule's function (do_syscall/entry/finish) */
+    int stack_idx; /* a copy of it in the state's stack (pushed faster), 0: none */
     struct sfemu_rule_fn fn; /* how to call it (rulefn.h) */
     int present;             /* still found at the last revalidation */
 };
@@ -29,8 +30,9 @@ struct sfemu_rule_file {
 #define SFEMU_SLOT_UNRESOLVED (-2)
 #define SFEMU_SLOT_NONE (-1)
 
-/* Stack slot of the table syscall number -> name, kept in every state. */
-#define SFEMU_NAMES_IDX 1
+/* The bottom of every state's stack holds, at index num - slot_base + 1,
+ * the name of syscall num (nil: none), then the rule functions' copies
+ * (stack_idx): a hook pushes them with lua_pushvalue, no table lookup. */
 
 struct sfemu_luastate {
     /* The instruction budget of a rule call (common/lua_budget.h); first,
@@ -47,6 +49,8 @@ struct sfemu_luastate {
     int entry_file, finish_file; /* file index or SLOT_NONE */
     unsigned gen;                /* sfemu_rules_gen the files were checked at */
     int depth;                   /* inside a Lua call */
+    int nnames;                  /* names at the bottom of the stack */
+    int nperm;                   /* stack slots kept: names, functions */
 };
 
 /* The c_* bindings every new Lua state gets (set once at start-up). */

@@ -12,11 +12,28 @@
 static const struct sfemu_rewriter *chain[CHAIN_MAX];
 static uint8_t *handler_map[CHAIN_MAX]; /* handlers: takes(), per number */
 static int nchain, map_base, map_count;
+/* Per number, 1 when no link acts on it (only handlers, none taking it):
+ * the real syscall is called straight, without the chain's walk and copy. */
+static uint8_t *direct_map;
 
 static void take(int i)
 {
     for (int n = 0; handler_map[i] && n < map_count; n++) {
         handler_map[i][n] = chain[i]->takes(map_base + n) != 0;
+    }
+}
+
+static void update_direct(void)
+{
+    if (!direct_map) {
+        return;
+    }
+    for (int n = 0; n < map_count; n++) {
+        int direct = 1;
+        for (int i = 0; direct && i < nchain; i++) {
+            direct = chain[i]->call && handler_map[i] && !handler_map[i][n];
+        }
+        direct_map[n] = direct;
     }
 }
 
@@ -29,12 +46,17 @@ void sfemu_realcall_add(const struct sfemu_rewriter *rw)
     }
     chain[nchain++] = rw;
     if (!rw->call) {
+        update_direct(); /* a rewriter acts on every number */
         return;
     }
     map_base = sfemu_syscall_base();
     map_count = sfemu_syscall_count();
     handler_map[i] = calloc(map_count ? map_count : 1, 1);
     take(i);
+    if (!direct_map) {
+        direct_map = calloc(map_count ? map_count : 1, 1);
+    }
+    update_direct();
 }
 
 void sfemu_realcall_retake(void)
@@ -42,6 +64,7 @@ void sfemu_realcall_retake(void)
     for (int i = 0; i < nchain; i++) {
         take(i);
     }
+    update_direct();
     sfemu_hookmap_retake();
 }
 
@@ -107,8 +130,10 @@ int64_t sfemu_realcall_next(const struct sfemu_realcall_next *next, int num,
 int64_t sfemu_real_syscall(int num, const int64_t args[SFEMU_NARGS])
 {
     int64_t a[SFEMU_NARGS];
+    unsigned idx = (unsigned)(num - map_base);
 
-    if (!nchain) {
+    if (!nchain ||
+        (direct_map && idx < (unsigned)map_count && direct_map[idx])) {
         return sfemu_rt.ops->real_syscall(num, args);
     }
     /* The chain changes arguments: on a copy, so rules, finish.lua and the

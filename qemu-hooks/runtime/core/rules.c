@@ -87,16 +87,20 @@ void sfemu_rules_state_init(struct sfemu_luastate *c)
     int base = sfemu_syscall_base(), n = sfemu_syscall_count();
 
     c->gen = atomic_load(&sfemu_rules_gen);
-    /* The names table stays at the bottom of the stack (SFEMU_NAMES_IDX). */
+    /* The names stay at the bottom of the stack (luastate.h). */
     lua_settop(L, 0);
-    lua_createtable(L, 0, n);
+    if (!lua_checkstack(L, n + LUA_MINSTACK)) {
+        n = 0; /* no memory: no names (an unnamed syscall's nil) */
+    }
     for (int i = 0; i < n; i++) {
         const char *name = sfemu_syscall_name(base + i);
         if (name) {
             lua_pushstring(L, name);
-            lua_rawseti(L, -2, base + i);
+        } else {
+            lua_pushnil(L);
         }
     }
+    c->nnames = c->nperm = n;
 }
 
 void sfemu_rules_changed(void)
@@ -133,6 +137,10 @@ static int same_id(const struct sfemu_rule_file *f, const struct stat *st)
 
 static void file_unload(struct sfemu_luastate *c, struct sfemu_rule_file *f)
 {
+    if (f->stack_idx) {
+        lua_pushnil(c->L);
+        lua_replace(c->L, f->stack_idx);
+    }
     luaL_unref(c->L, LUA_REGISTRYINDEX, f->fn_ref);
     f->fn_ref = LUA_NOREF;
     f->present = 0;
@@ -202,6 +210,12 @@ static int file_load(struct sfemu_luastate *c, const char *path,
         memset(f, 0, sizeof(*f));
         f->path = strdup(path);
         f->fn_ref = LUA_NOREF;
+        /* A stack slot of its own, above the ones kept (the hooks' own
+         * values come later, nothing is on the stack now). */
+        if (lua_gettop(L) == c->nperm && lua_checkstack(L, 1)) {
+            lua_pushnil(L);
+            f->stack_idx = ++c->nperm;
+        }
     } else {
         file_unload(c, f);
     }
@@ -227,6 +241,10 @@ static int file_load(struct sfemu_luastate *c, const char *path,
         if (f->fn.empty) {
             lua_pop(L, 1); /* never called: as if it were not there */
         } else {
+            if (f->stack_idx) {
+                lua_pushvalue(L, -1);
+                lua_replace(L, f->stack_idx);
+            }
             f->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
         }
     } else {
