@@ -152,6 +152,11 @@ for pair in armel:arm mipsel:mipsel; do
   out=$(cd "$TMP/hostonly-$a" && run system 'cd /var/run && cat x.pid && cd /bin && ./exectest cwd')
   expect_match "$a: relative exec after chdir" "^cwd=/bin$" "$out"
   expect_match "$a: sh's cd and relative cat" "^pid 42$" "$out"
+  # A relative -L: the child qemu starts in the guest's cwd, so it gets -L
+  # made absolute.
+  out=$(cd "$(dirname "$ROOT")" && qemu "$a" -L "$(basename "$ROOT")" -rules "$R" \
+        "$(basename "$ROOT")/bin/exectest" system 'uname -m' 2>&1)
+  expect_match "$a: relative -L: the exec'd shell runs" "$arch_re" "$out"
 
   # Without the true root: -root-mode prefix, and plain -L without -rules.
   out=$(qemu "$a" -L "$ROOT" -root-mode prefix -rules "$R" "$ROOT/bin/exectest" exec /bin/exectest p0 show 2>/dev/null)

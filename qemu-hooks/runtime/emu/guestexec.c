@@ -59,8 +59,10 @@ struct strv {
 static struct {
     int nr_execve, nr_execveat;
     bool prefix_dir; /* -L is a directory (not QEMU's absent default) */
-    char start_dir[PATH_MAX]; /* before the true root's start directory */
-} ge = { -1, -1, false, "" };
+    char prefix_abs[PATH_MAX]; /* -L made absolute at start: the child
+                                * starts in the guest's cwd, not ours */
+    char start_dir[PATH_MAX];  /* before the true root's start directory */
+} ge = { -1, -1, false, "", "" };
 
 /* The argv a "#!" line made for the execve of its interpreter in progress
  * on this thread (NULL: the guest's own), and how deep scripts nest. */
@@ -300,7 +302,9 @@ static int run_elf(const struct sfemu_exec_file *f, const struct strv *args)
     rc = rc ? rc : strv_add(&cmd, strdup(n > 0 ? self : "qemu"));
     if (!rc && t->ld_prefix) {
         rc = strv_add(&cmd, strdup("-L"));
-        rc = rc ? rc : strv_add(&cmd, strdup(t->ld_prefix));
+        rc = rc ? rc
+                : strv_add(&cmd, strdup(ge.prefix_abs[0] ? ge.prefix_abs
+                                                         : t->ld_prefix));
     }
     if (!rc && sfemu_cpumodel_given() && t->cpu_model) {
         rc = strv_add(&cmd, strdup("-cpu"));
@@ -528,6 +532,9 @@ const struct sfemu_rewriter *sfemu_guestexec_init(void)
     ge.nr_execve = sfemu_syscall_num("execve");
     ge.nr_execveat = sfemu_syscall_num("execveat");
     ge.prefix_dir = prefix && stat(prefix, &st) == 0 && S_ISDIR(st.st_mode);
+    if (!ge.prefix_dir || !realpath(prefix, ge.prefix_abs)) {
+        ge.prefix_abs[0] = 0;
+    }
     if (!getcwd(ge.start_dir, sizeof(ge.start_dir))) {
         ge.start_dir[0] = 0;
     }
