@@ -102,6 +102,10 @@ f=$(reports "$R" exit)
   "r['exec_path'] == '/bin/wd' and r['exit']['status'] == 5" ||
   fail "exec'd program: no exit report"
 [ -f "$OUT/analysis.json" ] &&
-  expect_json "exec'd program: the record names /bin/wd" "$OUT/analysis.json" "r['program'] == '/bin/wd'" ||
-  fail "exec'd program: no analysis record"
+  expect_json "the shell that exec'd: its own record, by guest path" "$OUT/analysis.json" \
+    "r['program'] == '/bin/busybox' and r['why'] == 'execve'" ||
+  fail "the shell that exec'd: no analysis record"
+f=$(ls "$OUT"/analysis-*-exec1.json 2>/dev/null | head -1)
+[ -n "$f" ] && expect_json "exec'd program: the record names /bin/wd" "$f" "r['program'] == '/bin/wd' and r['why'] == 'exit'" ||
+  fail "exec'd program: no analysis record (analysis-PID-exec1.json)"
 finish
