@@ -9,6 +9,9 @@
 #
 #   bench/mount/bench.sh [BUILD_DIR]      (default /tmp/mbuild)
 #   SFEMU_QEMU_ARM=/path/qemu-arm          (default: qemu-arm from PATH)
+#   SFEMU_MOUNT_BEFORE=/path/sfemu-mount   (optional: another build, e.g. the
+#       one before a change, as a fifth view in the same run: an A/B
+#       comparison the machine's load cannot skew)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -42,10 +45,20 @@ if [ -n "$QEMU" ] && command -v arm-linux-gnueabi-gcc >/dev/null; then
 fi
 
 # mounts
-mkdir -p "$W/sfemu" "$W/sfnp" "$W/fov" "$W/fov.upper" "$W/fov.work"
-"$MOUNT" --upper "$W/sfemu.upper" "$PLAIN" "$W/sfemu"; MPS+=("$W/sfemu")
-"$MOUNT" --no-passthrough --upper "$W/sfnp.upper" "$PLAIN" "$W/sfnp"; MPS+=("$W/sfnp")
-fuse-overlayfs -o "lowerdir=$PLAIN,upperdir=$W/fov.upper,workdir=$W/fov.work" "$W/fov"; MPS+=("$W/fov")
+BEFORE=${SFEMU_MOUNT_BEFORE:-}
+VIEWS=(plain sfemu sfnp fov)
+[ -z "$BEFORE" ] || VIEWS+=(prev)
+mkdir -p "$W/sfemu" "$W/sfnp" "$W/fov" "$W/fov.upper" "$W/fov.work" "$W/prev"
+mount_all() {
+    "$MOUNT" --upper "$W/sfemu.upper" "$PLAIN" "$W/sfemu"
+    "$MOUNT" --no-passthrough --upper "$W/sfnp.upper" "$PLAIN" "$W/sfnp"
+    fuse-overlayfs -o "lowerdir=$PLAIN,upperdir=$W/fov.upper,workdir=$W/fov.work" "$W/fov"
+    [ -z "$BEFORE" ] || "$BEFORE" --upper "$W/prev.upper" "$PLAIN" "$W/prev"
+}
+MPS+=("$W/sfemu" "$W/sfnp" "$W/fov")
+[ -z "$BEFORE" ] || MPS+=("$W/prev")
+mount_all
+dir_of() { case $1 in plain) echo "$PLAIN";; *) echo "$W/$1";; esac; }
 
 # Each figure is the best of ROUNDS runs; the four views are interleaved so
 # that machine noise hits them alike.  The "first read" needs a fresh mount
@@ -59,19 +72,17 @@ best() { # best KEY VALUE hi|lo
     fi
 }
 remount() {
-    fusermount3 -u "$W/sfemu"; fusermount3 -u "$W/sfnp"; fusermount3 -u "$W/fov"
-    "$MOUNT" --upper "$W/sfemu.upper" "$PLAIN" "$W/sfemu"
-    "$MOUNT" --no-passthrough --upper "$W/sfnp.upper" "$PLAIN" "$W/sfnp"
-    fuse-overlayfs -o "lowerdir=$PLAIN,upperdir=$W/fov.upper,workdir=$W/fov.work" "$W/fov"
+    for m in "${MPS[@]}"; do fusermount3 -u "$m"; done
+    mount_all
 }
-VIEWS=(plain sfemu sfnp fov)
+NV=${#VIEWS[@]}
 for round in $(seq "$ROUNDS"); do
     [ "$round" = 1 ] || remount
     # rotate the order each round: whatever runs later in a round runs warmer
     order=()
-    for j in 0 1 2 3; do order+=("${VIEWS[$(( (j + round) % 4 ))]}"); done
+    for j in $(seq 0 $((NV - 1))); do order+=("${VIEWS[$(( (j + round) % NV ))]}"); done
     for k in "${order[@]}"; do
-        case $k in plain) D=$PLAIN;; sfemu) D=$W/sfemu;; sfnp) D=$W/sfnp;; fov) D=$W/fov;; esac
+        D=$(dir_of "$k")
         if [ -w /proc/sys/vm/drop_caches ]; then                  # cold: every view from disk
             sync; echo 3 > /proc/sys/vm/drop_caches
             best $k.read0 "$("$MB" seqread "$D/data/big")" hi
@@ -92,7 +103,7 @@ for round in $(seq "$ROUNDS"); do
     if [ $have_arm = 1 ]; then
         for batch in $(seq 16); do
             for k in "${order[@]}"; do
-                case $k in plain) D=$PLAIN;; sfemu) D=$W/sfemu;; sfnp) D=$W/sfnp;; fov) D=$W/fov;; esac
+                D=$(dir_of "$k")
                 [ "$round$batch" = 11 ] && "$MB" run 3 "$W/qemu-arm" -L "$D" "$D/bin/hello" >/dev/null
                 "$MB" run 4 "$W/qemu-arm" -L "$D" "$D/bin/hello" >> "$W/arm.$k"
             done
@@ -106,10 +117,12 @@ if [ $have_arm = 1 ]; then
 fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a/b}'; }
 row() { # name unit key target
-    printf '| %s | %s %s | %s %s | %s %s | %s %s | %s | %s | %s | %s |\n' "$1" \
+    printf '| %s | %s %s | %s %s | %s %s | %s %s | %s | %s | %s |' "$1" \
         "${R[plain.$3]}" "$2" "${R[sfemu.$3]}" "$2" "${R[sfnp.$3]}" "$2" "${R[fov.$3]}" "$2" \
         "$(ratio "${R[sfemu.$3]}" "${R[plain.$3]}")" "$(ratio "${R[sfnp.$3]}" "${R[plain.$3]}")" \
-        "$(ratio "${R[fov.$3]}" "${R[plain.$3]}")" "$4"
+        "$(ratio "${R[fov.$3]}" "${R[plain.$3]}")"
+    [ -z "$BEFORE" ] || printf ' %s %s | %s |' "${R[prev.$3]}" "$2" "$(ratio "${R[prev.$3]}" "${R[plain.$3]}")"
+    printf ' %s |\n' "$4"
 }
 {
     echo "## sfemu-mount"
@@ -120,15 +133,21 @@ row() { # name unit key target
     echo "passthrough), through sfemu-mount \`--no-passthrough\` (what a daemon without CAP_SYS_ADMIN or"
     echo "on a kernel before 6.9 gets) and through Debian's fuse-overlayfs. Ratios are against plain; for"
     echo "MiB/s higher is better, for latencies lower is better; each figure is the best of $ROUNDS"
-    echo "interleaved rounds (the order of the four views rotates from round to round)."
+    echo "interleaved rounds (the order of the $NV views rotates from round to round)."
+    [ -z "$BEFORE" ] || echo "\"before\" is \`$BEFORE\` ($("$BEFORE" --version 2>/dev/null | head -1)), default options, in the same run."
     echo "Reads: a ${SIZE_MB} MiB file, 1 MiB blocks;"
     echo "\"cold\" reads the file after dropping every page cache (the plain directory and the mounts"
     echo "from disk alike); \"first\" is the first read through the view while the host already caches"
     echo "the file (without passthrough: the FUSE transfer itself); \"again\" the next one. Latencies are cached"
     echo "(the file was opened/stat'ed before the timed loop)."
     echo
-    echo "| measure | plain | sfemu-mount | sfemu-mount --no-passthrough | fuse-overlayfs | sfemu ratio | --no-passthrough ratio | fuse-overlayfs ratio | target (sfemu-mount) |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    if [ -z "$BEFORE" ]; then
+        echo "| measure | plain | sfemu-mount | sfemu-mount --no-passthrough | fuse-overlayfs | sfemu ratio | --no-passthrough ratio | fuse-overlayfs ratio | target (sfemu-mount) |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+    else
+        echo "| measure | plain | sfemu-mount | sfemu-mount --no-passthrough | fuse-overlayfs | sfemu ratio | --no-passthrough ratio | fuse-overlayfs ratio | before | before ratio | target (sfemu-mount) |"
+        echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    fi
     [ -n "${R[plain.read0]:-}" ] && row "sequential read, cold (all caches dropped)" "MiB/s" read0 ">= 0.9x"
     row "sequential read, first (file in the host page cache)" "MiB/s" read1 ">= 0.9x"
     row "sequential read, again" "MiB/s" read2 ">= 0.9x"
