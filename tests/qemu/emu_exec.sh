@@ -157,6 +157,9 @@ for pair in armel:arm mipsel:mipsel; do
   out=$(cd "$(dirname "$ROOT")" && qemu "$a" -L "$(basename "$ROOT")" -rules "$R" \
         "$(basename "$ROOT")/bin/exectest" system 'uname -m' 2>&1)
   expect_match "$a: relative -L: the exec'd shell runs" "$arch_re" "$out"
+  # The static build re-runs itself the same way (/proc/self/exe).
+  out=$("$QDIR/qemu-$a-static" -L "$ROOT" -rules "$R" "$ROOT/bin/exectest" system 'uname -m' 2>&1)
+  expect_match "$a: qemu-$a-static: system() runs the guest's shell" "$arch_re" "$out"
 
   # Without the true root: -root-mode prefix, and plain -L without -rules.
   out=$(qemu "$a" -L "$ROOT" -root-mode prefix -rules "$R" "$ROOT/bin/exectest" exec /bin/exectest p0 show 2>/dev/null)
