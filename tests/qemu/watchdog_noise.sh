@@ -39,12 +39,15 @@ expect_eq "daemon: the orphan's exit is one report" "$(echo "$f" | grep -c json)
 [ -n "$f" ] && expect_json "daemon: exit_group(4)" "$f" "r['exit']['status'] == 4"
 
 # 8 threads each in a dead loop: 8 candidates, SFEMU_WATCHDOG_RATE=2 reports;
-# entry.lua (one Lua state per thread) logs each report once.
+# entry.lua (one Lua state per thread) logs each report once.  A report is
+# logged by the next thread that makes a syscall after it is ready, so the
+# threads loop long after the 10 repeats that trigger it (on a loaded machine
+# 300 opens were sometimes all done before the second report was ready).
 for arch in $WD_ARCHES; do
   R=$(rules_dir noise-threads-$arch)
   cp "$SRC/rules_examples/entry.lua" "$R/"
   SFEMU_WATCHDOG_RATE=2 SFEMU_DEADLOOP_REPEATS=10 timeout 120 "$QDIR/qemu-$arch" \
-    -rules "$R" $(wd $arch) threadloop 8 300 /etc/no-such.conf > "$TMP/o" 2>&1; rc=$?
+    -rules "$R" $(wd $arch) threadloop 8 3000 /etc/no-such.conf > "$TMP/o" 2>&1; rc=$?
   expect_eq "$arch threadloop: the guest finishes" "$rc" "0"
   expect_eq "$arch threadloop: 2 deadloop reports" "$(reports "$R" deadloop | grep -c json)" "2"
   expect_eq "$arch threadloop: the limit is logged once" \
