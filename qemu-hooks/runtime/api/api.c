@@ -8,6 +8,13 @@ int sfemu_api_neg_errno(int host_errno)
                           : host_errno);
 }
 
+int sfemu_api_push_fail(lua_State *L, int rc)
+{
+    lua_pushnil(L);
+    lua_pushinteger(L, sfemu_api_neg_errno(-rc));
+    return 2;
+}
+
 void sfemu_api_open(lua_State *L)
 {
     sfemu_api_sys_open(L);

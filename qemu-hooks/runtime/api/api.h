@@ -18,5 +18,8 @@ void sfemu_api_analysis_open(lua_State *L); /* api_analysis.c: c_resolve_* */
 
 /* A guest errno as the negative value rules and syscalls use. */
 int sfemu_api_neg_errno(int host_errno);
+/* The failure of a call that returns a value: pushes nil and the guest's
+ * -errno for rc (a negative host errno); returns 2 (values pushed). */
+int sfemu_api_push_fail(lua_State *L, int rc);
 
 #endif

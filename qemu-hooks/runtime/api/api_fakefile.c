@@ -65,9 +65,7 @@ static int c_fd_path(lua_State *L)
         sfemu_guestfs_fd_path((int)luaL_checkinteger(L, 1), path, sizeof(path));
 
     if (rc < 0) {
-        lua_pushnil(L);
-        lua_pushinteger(L, sfemu_api_neg_errno(-rc));
-        return 2;
+        return sfemu_api_push_fail(L, rc);
     }
     lua_pushstring(L, path);
     return 1;

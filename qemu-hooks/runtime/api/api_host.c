@@ -55,9 +55,7 @@ static int c_mkdir_p(lua_State *L)
 static int push_path(lua_State *L, int rc, const char *out)
 {
     if (rc < 0) {
-        lua_pushnil(L);
-        lua_pushinteger(L, sfemu_api_neg_errno(-rc));
-        return 2;
+        return sfemu_api_push_fail(L, rc);
     }
     lua_pushstring(L, out);
     return 1;

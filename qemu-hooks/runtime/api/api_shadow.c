@@ -21,9 +21,7 @@ static int c_get_shadowstack(lua_State *L)
     int n = sfemu_shadow_get(f, SHADOW_MAX);
 
     if (n < 0) {
-        lua_pushnil(L);
-        lua_pushinteger(L, sfemu_api_neg_errno(-n));
-        return 2;
+        return sfemu_api_push_fail(L, n);
     }
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
