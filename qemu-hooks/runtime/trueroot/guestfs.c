@@ -124,12 +124,26 @@ int sfemu_guestfs_open(const char *gpath, int flags, mode_t mode)
     return fd;
 }
 
+/* host's guest name: as it is without the true root; 0, or -EXDEV when it
+ * is not inside the root (the root's realpath is the true root's own). */
+static int guest_of_host(const char *host, char *out, size_t cap)
+{
+    char g[PATH_MAX];
+
+    if (!sfemu_trueroot_active) {
+        snprintf(out, cap, "%s", host);
+        return 0;
+    }
+    if (sfemu_trueroot_guest_path(host, g) < 0) {
+        return -EXDEV;
+    }
+    snprintf(out, cap, "%s", g);
+    return 0;
+}
+
 int sfemu_guestfs_fd_path(int fd, char *out, size_t cap)
 {
     char link[64], host[PATH_MAX];
-    const char *root = sfemu_trueroot_active ? sfemu_rt.t->ld_prefix : NULL;
-    char *rroot = root ? realpath(root, NULL) : NULL;
-    const char *rest;
     ssize_t n;
 
     if (fd == AT_FDCWD) {
@@ -139,30 +153,16 @@ int sfemu_guestfs_fd_path(int fd, char *out, size_t cap)
     }
     n = readlink(link, host, sizeof(host) - 1);
     if (n < 0) {
-        free(rroot);
         return -errno;
     }
     host[n] = '\0';
-    if (!rroot) {
-        snprintf(out, cap, "%s", host);
-        return 0;
-    }
-    rest = path_under(host, rroot);
-    free(rroot);
-    if (!rest) {
-        return -EXDEV; /* not inside the guest's root */
-    }
-    snprintf(out, cap, "/%s", rest);
-    return 0;
+    return guest_of_host(host, out, cap);
 }
 
 int sfemu_guestfs_guest_name(const char *host, char *out, size_t cap)
 {
     static const char deleted[] = " (deleted)";
     char buf[PATH_MAX];
-    const char *root = sfemu_trueroot_active ? sfemu_rt.t->ld_prefix : NULL;
-    char *rroot;
-    const char *rest;
     size_t n;
     ssize_t len;
 
@@ -181,13 +181,8 @@ int sfemu_guestfs_guest_name(const char *host, char *out, size_t cap)
         !strcmp(buf + n - (sizeof(deleted) - 1), deleted)) {
         buf[n - (sizeof(deleted) - 1)] = '\0'; /* replaced since mapped */
     }
-    rroot = root ? realpath(root, NULL) : NULL;
-    rest = rroot && buf[0] == '/' ? path_under(buf, rroot) : NULL;
-    if (rest) {
-        snprintf(out, cap, "/%s", rest);
-    } else {
-        snprintf(out, cap, "%s", buf);
+    if (guest_of_host(buf, out, cap) < 0) {
+        snprintf(out, cap, "%s", buf); /* outside the root: as it is */
     }
-    free(rroot);
     return 0;
 }
