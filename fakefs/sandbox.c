@@ -31,10 +31,9 @@ int fakefs_path_in_rules(struct fakefs_engine *e, const char *abs,
 
 int fakefs_vm_open(struct fakefs_engine *e, struct fakefs_vm *vm)
 {
-    vm->lim = (struct fakefs_limits){ .cap = e->vm_cap,
-                                      .total = &e->mem_used,
-                                      .total_cap = e->mem_cap,
-                                      .budget = &vm->budget };
+    /* the caps are set by each run (fakefs_run_begin) */
+    vm->lim =
+        (struct fakefs_limits){ .total = &e->mem_used, .budget = &vm->budget };
     vm->host = (struct lsb_host){ .root = e->rules_dir,
                                   .print = engine_print,
                                   .ud = e };
