@@ -22,6 +22,13 @@ struct dirfd_mkdir {
      * and with that directory's name). */
     mode_t (*mode_of)(void *ud, const char *prefix);
     void *ud;
+    /* Nonzero: a name on the way that is a dangling symlink is not in the
+     * way: the walk goes on at its target (made as needed), as the
+     * kernel's walk of a create would, under the same resolve.  A router
+     * root's "/var -> /tmp/var" before its boot made /tmp. */
+    int follow_dangling;
+    /* When set, told of each directory made: name in the directory pfd. */
+    void (*made)(void *ud, int pfd, const char *name);
 };
 
 /* mkdir -p: makes each missing directory of path below dirfd, one at a
@@ -31,7 +38,8 @@ struct dirfd_mkdir {
  * how->resolve, so symlinks on the way are followed as far as the caller's
  * confinement allows and no further.  "" and "." are dirfd itself; an
  * absolute path starts at "/" as resolve sees it (the root of
- * RESOLVE_IN_ROOT, the host's with 0; RESOLVE_BENEATH refuses it). */
+ * RESOLVE_IN_ROOT, the host's with 0; RESOLVE_BENEATH refuses it).
+ * -ELOOP after 40 dangling links followed. */
 int dirfd_mkdir_p_open(int dirfd, const char *path,
                        const struct dirfd_mkdir *how);
 /* The same, without the fd: 0 or -errno. */

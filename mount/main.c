@@ -416,6 +416,22 @@ static int root_read(void *ud, const char *path, char **data, size_t *len)
 static int root_write(void *ud, const char *path, const char *data, size_t len)
 {
     (void)ud;
+    /* A record under a missing /var/run: its parents are made as the
+     * guest's create would make them, following the root's symlinks. */
+    const struct dirfd_mkdir how = { .resolve = RESOLVE_IN_ROOT |
+                                                RESOLVE_NO_MAGICLINKS,
+                                     .mode = 0755,
+                                     .follow_dangling = 1 };
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        int r = dirfd_mkdir_p(root_fd_g, dir, &how);
+        if (r < 0) {
+            return r;
+        }
+    }
     int fd = open_in_root(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         return fd;

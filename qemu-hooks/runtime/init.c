@@ -28,6 +28,7 @@
 #include "emu/guestexec.h"
 #include "emu/linuxthreads.h"
 #include "emu/netbind.h"
+#include "fakefile/fake.h"
 #include "trueroot/trueroot.h"
 #include "watchdog/watchdog.h"
 
@@ -167,6 +168,7 @@ int sfemu_rt_init(const struct sfemu_target *t,
         sfemu_rt.active = 1;
         sfemu_analysis_init();
         sfemu_watch_init();
+        sfemu_fake_notice_init();
     }
     if (sfemu_trueroot_active) {
         start_in_root(t->ld_prefix); /* last: relative settings are fixed */

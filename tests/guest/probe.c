@@ -24,6 +24,8 @@
  *   probe openat DIR NAME  openat(open(DIR), NAME) and read it
  *   probe stat PATH        stat() and access() of PATH
  *   probe connect PATH     connect an AF_UNIX stream socket to PATH, write, read
+ *   probe mmap PATH        open(PATH, O_RDWR), mmap a page of it shared, read
+ *                          from it: print each result and errno
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -118,6 +121,17 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "write")) {
         write(1, "first write\n", 12);
         write(1, "second write\n", 13);
+    } else if (!strcmp(mode, "mmap")) {
+        char buf[16];
+        int fd = open(argv[2], O_RDWR);
+        void *p = fd < 0 ? MAP_FAILED
+                         : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+                                fd, 0);
+        int em = p == MAP_FAILED ? errno : 0;
+        long n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+        printf("mmap %s: open=%d mmap=%s errno=%d read=%ld errno=%d\n", argv[2],
+               fd < 0 ? -1 : 0, p == MAP_FAILED ? "failed" : "ok", em, n,
+               n < 0 ? errno : 0);
     } else if (!strcmp(mode, "read")) {
         char buf[7];
         long total = 0, n;

@@ -1,7 +1,8 @@
 # The fake-file life cycle from an ARM guest, on a real sfemu-mount (suite
 # qemu: it needs the patched qemu-arm; tests/meson.build registers it).
 #
-# The guest opens /tmp/app.conf, which does not exist.  The rules (open.lua /
+# The guest opens /tmp/app.conf, which does not exist and is listed in
+# plugins/fakefile/paths.conf.  The rules (open.lua /
 # openat.lua: on ENOENT, fakefile.init(path, kind) through the runtime's
 # FAKEFILE_HOST, then retry) must make the open succeed; the guest writes
 # (discarded by the text default), reads (EOF), closes, and the shell then sees
@@ -18,6 +19,8 @@ require "$RULES_SRC has open.lua or openat.lua" \
 R="$TMP/rootfs"; RULES="$TMP/rules"
 mk_rootfs "$R"
 cp -a "$RULES_SRC" "$RULES"
+# Not a device: listed, as a user lists a config file the service needs.
+echo "/tmp/app.conf" >> "$RULES/plugins/fakefile/paths.conf"
 cat > "$TMP/guest.c" <<'C'
 #include <fcntl.h>
 #include <stdio.h>

@@ -2,7 +2,11 @@
 # missing paths the guest opens, probes or connects to become fake resources
 # with the seed's three pieces; without a mount the engine runs inside qemu,
 # with sfemu-mount the mount serves them and the shell sees the same thing.
+# These run with the aggressive switch (every missing path opened or probed
+# becomes a fake): the engine on every call.  The conservative default is
+# tests/qemu/bringup_fakes.sh.
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
+export SFEMU_FAKEFILE_ON=all
 for arch in arm mips; do
   R="$TMP/root-$arch"; RULES="$TMP/rules-$arch"
   mkdir -p "$R/bin" "$R/etc" "$R/dev" "$R/tmp"

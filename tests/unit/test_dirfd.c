@@ -166,6 +166,47 @@ static void check_in_root(int tree)
           "RESOLVE_IN_ROOT: an absolute path starts at the root");
 }
 
+static void count_made(void *ud, int pfd, const char *name)
+{
+    (void)pfd;
+    (void)name;
+    ++*(int *)ud;
+}
+
+/* A router root's "/var -> /volatile/var" and "run -> ../state/run" before boot:
+ * the walk goes on at the dangling link's target, in the root. */
+static void check_dangling(int tree)
+{
+    int made = 0;
+    const struct dirfd_mkdir follow = { .resolve = RESOLVE_IN_ROOT,
+                                        .mode = 0755,
+                                        .follow_dangling = 1,
+                                        .made = count_made,
+                                        .ud = &made };
+    const struct dirfd_mkdir nofollow = { .resolve = RESOLVE_IN_ROOT,
+                                          .mode = 0755 };
+
+    if (symlinkat("/volatile/var", tree, "var") || mkdirat(tree, "etc", 0755) ||
+        symlinkat("../state/run", tree, "etc/run") ||
+        symlinkat("loop2", tree, "loop1") ||
+        symlinkat("loop1", tree, "loop2")) {
+        check(0, "set up the dangling symlinks");
+        return;
+    }
+    check(dirfd_mkdir_p(tree, "/var/run", &nofollow) == -ENOENT &&
+              !is_dir("tree/volatile", 0),
+          "without follow_dangling a dangling link is in the way");
+    check(dirfd_mkdir_p(tree, "/var/run", &follow) == 0 &&
+              is_dir("tree/volatile/var/run", 0) && made == 3,
+          "an absolute dangling link: its target made in the root, each "
+          "directory told once");
+    check(dirfd_mkdir_p(tree, "/etc/run/x", &follow) == 0 &&
+              is_dir("tree/state/run/x", 0),
+          "a relative dangling link resolves from its own directory");
+    check(dirfd_mkdir_p(tree, "/loop1/x", &follow) == -ELOOP,
+          "a symlink loop ends in -ELOOP");
+}
+
 int main(void)
 {
     char cmd[128];
@@ -182,6 +223,7 @@ int main(void)
     check_mode_of(tree);
     check_beneath(tree);
     check_in_root(tree);
+    check_dangling(tree);
     close(tree);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     if (chdir("/") != 0 || system(cmd) != 0) {

@@ -19,6 +19,11 @@
  *   directory), files of the rules tree (read-only) and of its cache/ and
  *   log/ (read-write).  Only the access mode of flags is used; nothing is
  *   created.
+ * c_rules_file(relpath) -> content string, or nil, -errno
+ *   A text file of the rules tree (a rule's own configuration, such as
+ *   plugins/fakefile/paths.conf), read whole: relpath is relative to the
+ *   -rules root, has no "..", and must resolve inside the tree; files over
+ *   1 MiB give -EFBIG.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -147,12 +152,74 @@ static int c_open_host(lua_State *L)
     return 1;
 }
 
+#define RULES_FILE_MAX (1 << 20)
+
+static int c_rules_file(lua_State *L)
+{
+    const char *rel = luaL_checkstring(L, 1);
+    const char *root = sfemu_opt_str(SFEMU_OPT_rules);
+    char path[PATH_MAX], *real;
+    luaL_Buffer b;
+    struct stat st;
+    int fd, rc = 0;
+
+    if (!root || !*root) {
+        return sfemu_api_push_fail(L, -ENOENT);
+    }
+    if (rel[0] == '/' || !strcmp(rel, "..") || !strncmp(rel, "../", 3) ||
+        strstr(rel, "/../") ||
+        (strlen(rel) >= 3 && !strcmp(rel + strlen(rel) - 3, "/.."))) {
+        return sfemu_api_push_fail(L, -EINVAL);
+    }
+    if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path)) {
+        return sfemu_api_push_fail(L, -ENAMETOOLONG);
+    }
+    real = realpath(path, NULL);
+    if (!real) {
+        return sfemu_api_push_fail(L, -errno);
+    }
+    fd = sfemu_path_in_rules(real) ? open(real, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0) {
+        rc = sfemu_path_in_rules(real) ? -errno : -EACCES;
+    } else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        rc = -EINVAL;
+    } else if (st.st_size > RULES_FILE_MAX) {
+        rc = -EFBIG;
+    }
+    free(real);
+    if (rc) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return sfemu_api_push_fail(L, rc);
+    }
+    luaL_buffinit(L, &b);
+    for (;;) {
+        char *p = luaL_prepbuffer(&b);
+        ssize_t n = read(fd, p, LUAL_BUFFERSIZE);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            rc = n < 0 ? -errno : 0;
+            break;
+        }
+        luaL_addsize(&b, (size_t)n);
+    }
+    close(fd);
+    luaL_pushresult(&b);
+    if (rc) {
+        lua_pop(L, 1);
+        return sfemu_api_push_fail(L, rc);
+    }
+    return 1;
+}
+
 static const luaL_Reg host_fns[] = {
-    { "c_mkdir_p", c_mkdir_p },
-    { "c_readlink", c_readlink },
-    { "c_realpath", c_realpath },
-    { "c_open_host", c_open_host },
-    { NULL, NULL },
+    { "c_mkdir_p", c_mkdir_p },       { "c_readlink", c_readlink },
+    { "c_realpath", c_realpath },     { "c_open_host", c_open_host },
+    { "c_rules_file", c_rules_file }, { NULL, NULL },
 };
 
 void sfemu_api_host_open(lua_State *L)

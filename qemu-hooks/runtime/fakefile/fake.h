@@ -35,4 +35,8 @@ int sfemu_fake_connect(int fd, const char *path, int *action, char *addr,
 void sfemu_fake_each(void (*cb)(void *opaque, const char *path, int fd),
                      void *opaque);
 
+/* Logs, once per path, a failing mmap of a fake resource and ENODEV/ENXIO
+ * on one (an observer; notice.c). */
+void sfemu_fake_notice_init(void);
+
 #endif

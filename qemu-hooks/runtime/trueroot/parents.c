@@ -16,7 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
+#include "dirfd.h"
 #include "core/log.h"
 #include "trueroot/tr.h"
 
@@ -72,97 +74,29 @@ void sfemu_trueroot_dirs_made(void (*cb)(void *opaque, const char *gpath),
     }
 }
 
-/*
- * One walk of tr_mkdirs: 0 when g is a directory, 1 with next set to the
- * path to walk instead (a dangling symlink was met), or -errno.
- */
-static int tr_mkdirs_walk(const char *g, char next[PATH_MAX], mode_t mode,
-                          const char *why)
+static void tr_made_one(void *why, int pfd, const char *name)
 {
-    char cur[PATH_MAX], target[PATH_MAX], name[TR_NAME];
-    const char *p = g;
-    int fd = tr_open_in_root(g, O_PATH | O_DIRECTORY);
-
-    if (fd != -ENOENT) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        return fd < 0 ? fd : 0;
-    }
-    cur[0] = 0; /* "" is the root */
-    for (;;) {
-        size_t n;
-        ssize_t len;
-        int pfd, rc;
-
-        p += strspn(p, "/");
-        if (!*p) {
-            return 0;
-        }
-        n = strcspn(p, "/");
-        if (n >= sizeof(name) ||
-            snprintf(next, PATH_MAX, "%s/%.*s", cur, (int)n, p) >= PATH_MAX) {
-            return -ENAMETOOLONG;
-        }
-        memcpy(name, p, n);
-        name[n] = 0;
-        p += n;
-        fd = tr_open_in_root(next, O_PATH | O_DIRECTORY);
-        if (fd >= 0) {
-            close(fd);
-            memcpy(cur, next, strlen(next) + 1);
-            continue;
-        }
-        if (fd != -ENOENT) {
-            return fd;
-        }
-        /* cur exists: the name is missing, or a dangling symlink */
-        pfd = tr_open_in_root(cur[0] ? cur : "/", O_PATH | O_DIRECTORY);
-        if (pfd < 0) {
-            return pfd;
-        }
-        len = readlinkat(pfd, name, target, sizeof(target) - 1);
-        if (len >= 0) {
-            close(pfd);
-            target[len] = 0;
-            /* the rest of the path goes on from the link's target */
-            if (snprintf(next, PATH_MAX, "%s%s%s%s",
-                         target[0] == '/' ? "" : cur,
-                         target[0] == '/' ? "" : "/", target, p) >= PATH_MAX) {
-                return -ENAMETOOLONG;
-            }
-            return 1;
-        }
-        rc = mkdirat(pfd, name, mode) == 0 ? 0 : -errno;
-        if (rc == 0) {
-            tr_note_made(pfd, name, why);
-        }
-        close(pfd);
-        if (rc && rc != -EEXIST) {
-            return rc;
-        }
-        memcpy(cur, next, strlen(next) + 1);
-    }
+    tr_note_made(pfd, name, why);
 }
 
 /*
- * Make directory path (a guest path, absolute) and its missing parents.
- * A missing name that is a dangling symlink is replaced by its target and
- * the walk starts again, as the kernel's walk would go on.  0 or -errno.
+ * Make directory path (a guest path, absolute) and its missing parents,
+ * each resolved in the root; a missing name that is a dangling symlink is
+ * replaced by its target (common/dirfd.c).  0 or -errno.
  */
 int tr_mkdirs(const char *path, mode_t mode, const char *why)
 {
-    char g[PATH_MAX], next[PATH_MAX];
-    int hops = 0, rc;
+    const struct dirfd_mkdir how = {
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        .mode = mode,
+        .follow_dangling = 1,
+        .made = tr_made_one,
+        .ud = (void *)why,
+    };
+    int rc = dirfd_mkdir_p(tr_root_dirfd(), path, &how);
 
-    if (snprintf(g, sizeof(g), "%s", path) >= (int)sizeof(g)) {
-        return -ENAMETOOLONG;
-    }
-    while ((rc = tr_mkdirs_walk(g, next, mode, why)) == 1) {
-        if (++hops > TR_MAX_HOPS) {
-            return -ELOOP;
-        }
-        memcpy(g, next, strlen(next) + 1);
+    if (rc == -EBADF) { /* the guest closed the root fd */
+        rc = dirfd_mkdir_p(tr_root_dirfd_again(), path, &how);
     }
     return rc;
 }
