@@ -224,20 +224,35 @@ int fake_list(struct ovl_dir *d)
 
 /* ------------------------------------------------------------ the store */
 
+/* The engine's guest paths reach files as the guest's own calls would:
+ * through the firmware's symlinks, inside the root. */
+static const char *store_rel(struct sfemu *s, const char *path, char *buf,
+                             size_t cap)
+{
+    return ovl_follow_dirs(&s->ovl, rel_of(path), buf, cap) == 0 ? buf
+                                                                 : rel_of(path);
+}
+
 static int store_read(void *ud, const char *path, char **data, size_t *len)
 {
     struct sfemu *s = ud;
-    return ovl_read_file(&s->ovl, rel_of(path), data, len);
+    char rel[PATH_MAX];
+    return ovl_read_file(&s->ovl, store_rel(s, path, rel, sizeof rel), data,
+                         len);
 }
 
 static int store_write(void *ud, const char *path, const char *data, size_t len)
 {
     struct sfemu *s = ud;
-    int r = ovl_write_file(&s->ovl, rel_of(path), data, len);
+    char rel[PATH_MAX];
+    const char *where = store_rel(s, path, rel, sizeof rel);
+    char gpath[PATH_MAX + 1];
+    int r = ovl_write_file(&s->ovl, where, data, len);
     if (r < 0) {
         return r;
     }
-    fake_invalidate(s, path);
+    snprintf(gpath, sizeof gpath, "/%s", where);
+    fake_invalidate(s, gpath);
     if (r == 1) {
         records_changed(); /* a new file (e.g. a device's record) */
         fake_names_changed();
@@ -249,7 +264,9 @@ static int store_exists(void *ud, const char *path)
 {
     struct sfemu *s = ud;
     struct ovl_ent e;
-    return ovl_resolve(&s->ovl, rel_of(path), &e) == 0 && S_ISREG(e.st.st_mode);
+    char rel[PATH_MAX];
+    return ovl_resolve(&s->ovl, store_rel(s, path, rel, sizeof rel), &e) == 0 &&
+           S_ISREG(e.st.st_mode);
 }
 
 static void store_changed(void *ud, const char *path)

@@ -1467,6 +1467,85 @@ int ovl_resolve(struct ovl *o, const char *rel, struct ovl_ent *e)
     return ret;
 }
 
+/* Appends the name n (of len bytes) to the normalized relative path cur;
+ * ".." goes up (never above the top). */
+static int rel_push(char *cur, size_t cap, const char *n, size_t len)
+{
+    size_t at = strlen(cur);
+    if (len == 1 && n[0] == '.') {
+        return 0;
+    }
+    if (len == 2 && n[0] == '.' && n[1] == '.') {
+        char *slash = strrchr(cur, '/');
+        *(slash ? slash : cur) = 0;
+        return 0;
+    }
+    if (at + !!at + len + 1 > cap) {
+        return -ENAMETOOLONG;
+    }
+    if (at) {
+        cur[at++] = '/';
+    }
+    memcpy(cur + at, n, len);
+    cur[at + len] = 0;
+    return 0;
+}
+
+int ovl_follow_dirs(struct ovl *o, const char *rel, char *out, size_t cap)
+{
+    char cur[PATH_MAX] = "", rest[PATH_MAX], target[PATH_MAX], tmp[PATH_MAX];
+    int hops = 0;
+
+    if (snprintf(rest, sizeof rest, "%s", rel) >= (int)sizeof rest) {
+        return -ENAMETOOLONG;
+    }
+    for (;;) {
+        char *p = rest + strspn(rest, "/");
+        size_t n = strcspn(p, "/");
+        const char *after = p + n + strspn(p + n, "/");
+        if (!*after) { /* the last name: kept as it is */
+            int r = rel_push(cur, sizeof cur, p, n);
+            if (r < 0) {
+                return r;
+            }
+            break;
+        }
+        int r = rel_push(cur, sizeof cur, p, n);
+        if (r < 0) {
+            return r;
+        }
+        struct ovl_ent e;
+        if (!*cur || ovl_resolve(o, cur, &e) < 0 || !S_ISLNK(e.st.st_mode)) {
+            memmove(rest, after, strlen(after) + 1);
+            continue;
+        }
+        const char *lname;
+        int pfd = ovl_parent_fd(ovl_layer_fd(o, e.layer), cur, &lname);
+        ssize_t len =
+            pfd < 0 ? -1 : readlinkat(pfd, lname, target, sizeof target - 1);
+        if (pfd >= 0) {
+            close(pfd);
+        }
+        if (len < 0 || ++hops > 40) {
+            return len < 0 ? -EIO : -ELOOP;
+        }
+        target[len] = 0;
+        /* the rest goes on from the target: from the top when absolute,
+         * else from the link's own directory */
+        char *slash = strrchr(cur, '/');
+        *(target[0] == '/' || !slash ? cur : slash) = 0;
+        if (snprintf(tmp, sizeof tmp, "%s/%s", target, after) >=
+            (int)sizeof tmp) {
+            return -ENAMETOOLONG;
+        }
+        memcpy(rest, tmp, strlen(tmp) + 1);
+    }
+    if (snprintf(out, cap, "%s", *cur ? cur : ".") >= (int)cap) {
+        return -ENAMETOOLONG;
+    }
+    return 0;
+}
+
 /* mkdir -p of a directory chain in the upper tree, copying modes and times
  * from the lower tree; returns an fd of the innermost directory. */
 static int upper_dirs(struct ovl *o, const char *reldir)

@@ -157,6 +157,12 @@ int ovl_parent_fd(int layer_fd, const char *rel, const char **name);
 int ovl_layer_fd(const struct ovl *o, enum ovl_layer l);
 /* Resolve rel ("." for the root) from the layer roots (no fds). */
 int ovl_resolve(struct ovl *o, const char *rel, struct ovl_ent *e);
+/* rel with the symlinks among its directories followed in the merged tree,
+ * inside the root (an absolute target starts at the top), the last name
+ * kept: the fake store's guest paths reach files as the guest's calls do,
+ * and a record under "/var -> /tmp/var" lands beside the link's target
+ * instead of shadowing the link with an upper directory. */
+int ovl_follow_dirs(struct ovl *o, const char *rel, char *out, size_t cap);
 /* Read/write a whole regular file through the overlay (fake records).
  * write: 0 rewritten in place, 1 a new upper file, -errno. */
 int ovl_read_file(struct ovl *o, const char *rel, char **data, size_t *len);

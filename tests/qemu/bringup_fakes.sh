@@ -133,6 +133,23 @@ check "mount: ... the record is in the upper layer under tmp/var/run" test -f "$
 check "mount: ... /var is still the firmware's symlink" test -L "$R/var"
 run connect /var/run/cli.sock
 expect_grep "mount: the guest connects to that fake socket" "connect /var/run/cli.sock -> 0 errno=0" "$TMP/o"
+# The daemon's own fakefile.init (a fakeconfig that makes a companion
+# resource) reaches /var/run through the link too.
+cat > "$RULES/plugins/fakefile/config/ctl0.fakeconfig.lua" <<'LUA'
+local fakefile = require("plugins.fakefile")
+return { default_state = "init", states = { init = {
+  open = fakefile.default_open,
+  write = function(ctx)
+    fakefile.init("/var/run/ctl0.state/daemon.sock", "socket")
+    return ctx.count
+  end } } }
+LUA
+"$SFEMU_MOUNT" --rules "$RULES" --fake-init /dev/ctl0=dev "$R" > "$TMP/o" 2>&1 || fail "mount: --fake-init /dev/ctl0"
+echo go > "$R/dev/ctl0" 2>"$TMP/o" || { fail "mount: write to /dev/ctl0"; _show < "$TMP/o"; }
+expect_grep "mount: a record the daemon's fakeconfig makes under /var/run" "^type=socket$" \
+  "$R/var/run/ctl0.state/daemon.sock.fakefile"
+check "mount: ... lands under tmp/var/run in the upper layer, /var stays a link" \
+  test -f "$R.sfemu/tree/tmp/var/run/ctl0.state/daemon.sock.fakefile" -a -L "$R/var" -a ! -e "$R.sfemu/tree/var"
 run open /etc/app.conf
 expect_grep "mount: a missing file keeps ENOENT" "open /etc/app.conf -> -1 errno=2" "$TMP/o"
 check "mount: ... and nothing appears" test ! -e "$R/etc/app.conf" -a ! -e "$R/etc/app.conf.fakefile"
