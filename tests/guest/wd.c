@@ -4,6 +4,8 @@
  *   wd openloop PATH N     open(PATH) N times (it fails), then exit 0
  *   wd spin S              one syscall, then S seconds of pure computation
  *   wd accept PORT S       block in accept() on 127.0.0.1:PORT for S seconds
+ *   wd serve PORT N        accept N connections on 127.0.0.1:PORT, answer
+ *                          each "ok", then exit 0
  *   wd httpd PORT S [MISS] select() loop serving HTTP for S seconds; each
  *                          round also opens MISS (missing: a failing syscall)
  *   wd exitmissing PATH    open(PATH) fails: exit(1)
@@ -165,6 +167,21 @@ int main(int argc, char **argv)
         alarm_in(atoi(argv[3]));
         int c = accept(s, NULL, NULL);
         printf("accept returned %d (%s)\n", c, c < 0 ? strerror(errno) : "");
+        return 0;
+    }
+    if (!strcmp(mode, "serve") && argc > 3) {
+        int s = listen_on(atoi(argv[2])), n = atoi(argv[3]), served = 0;
+        while (served < n) {
+            int c = accept(s, NULL, NULL);
+            if (c < 0) {
+                continue;
+            }
+            if (write(c, "ok\n", 3) == 3) {
+                served++;
+            }
+            close(c);
+        }
+        printf("served %d\n", served);
         return 0;
     }
     if (!strcmp(mode, "httpd") && argc > 3) {

@@ -2,8 +2,8 @@
 # the plain exit syscall of its last thread (old uClibc's _exit) gets its
 # -sfanalysis record and exit report; a thread's own exit does not end the
 # record.  A service that exits with status 0 within -quick-exit-report
-# seconds of its start gets a quick_exit report with its last syscalls and
-# one log line; a daemon's parent that exits after forking does not, a late
+# seconds of its start, or of its first (and only) accepted connection, gets
+# a quick_exit report with its last syscalls and one log line; a daemon's parent that exits after forking does not, a late
 # exit does not, 0 turns it off.  Reports and the record name the program
 # and libraries by their guest paths, also for a guest-exec'd program that
 # qemu runs from an fd.
@@ -58,6 +58,32 @@ for arch in $WD_ARCHES; do
   R=$(rules_dir quicklate-$arch)
   SFEMU_WATCHDOG=1 qemu $arch -quick-exit-report 1 -rules "$R" $(wd $arch) spin 2 > "$TMP/o" 2>&1
   expect_eq "$arch exit 0 after 2 s with -quick-exit-report 1: none" "$(reports "$R" quick_exit | grep -c json)" 0
+
+  # A server that ends (status 0) right after its first request, long after
+  # its start; one that served two requests is not reported.
+  for n in 1 2; do
+    R=$(rules_dir serve$n-$arch)
+    port=$((20000 + RANDOM % 20000))
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    SFEMU_WATCHDOG=1 "$QDIR/qemu-$arch" -quick-exit-report 2 -rules "$R" $(wd $arch) serve $port $n \
+      > "$TMP/serve-o" 2>&1 &
+    qpid=$!
+    sleep 3   # past -quick-exit-report 2 since the start
+    for i in $(seq $n); do
+      for t in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port"; cat <&3 >/dev/null) 2>/dev/null && break; sleep 0.1; done
+    done
+    wait $qpid
+    expect_grep "$arch serve $n: the server answered and ended" "^served $n$" "$TMP/serve-o"
+    if [ $n = 1 ]; then
+      f=$(reports "$R" quick_exit)
+      expect_eq "$arch serve 1: a quick-exit report after its first request" "$(echo "$f" | grep -c json)" 1
+      expect_grep "$arch serve 1: ... and its log line" \
+        "watchdog: quick_exit \(tid [0-9]+\): exit_group\(0\) [0-9.]+ s after serving its first request \([0-9.]+ s after the start\)" \
+        "$TMP/serve-o"
+    else
+      expect_eq "$arch serve 2: no quick-exit report" "$(reports "$R" quick_exit | grep -c json)" 0
+    fi
+  done
 
   # A daemon: the parent exits 0 at once (the service lives on), the child
   # later: only the child's end is the service's.

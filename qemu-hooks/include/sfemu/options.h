@@ -58,7 +58,7 @@
     ARG(quick_exit_report, "quick-exit-report", "QEMU_QUICK_EXIT_REPORT",      \
         NULL, LONG, 0, 24L * 3600, "5", "seconds",                             \
         "watchdog: report a service that exits with status 0 within "          \
-        "'seconds' of its start (0: off)",                                     \
+        "'seconds' of its start or of its only request (0: off)",              \
         "quick_exit_report")                                                   \
     ARG(cpu_auto, "cpu-auto", "QEMU_CPU_AUTO", NULL, BOOL, 0, 0, "on",         \
         "on|off",                                                              \

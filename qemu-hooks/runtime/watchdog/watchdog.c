@@ -46,10 +46,15 @@ static atomic_long reports_done;
 static int exit_all;      /* SFEMU_WATCHDOG_EXIT=all */
 static pid_t self_pid;    /* getpid(), kept across fork by the atfork hook */
 static pid_t fork_parent; /* the process this one was forked from, 0: none */
-static int nr_exit = -1, nr_exit_group = -1;
-static int64_t start_ns;      /* the service's start (kept across fork) */
-static int64_t quick_ns;      /* -quick-exit-report, 0: off */
-static atomic_int *tree_live; /* live processes of the tree (shared page) */
+static int nr_exit = -1, nr_exit_group = -1, nr_accept = -1, nr_accept4 = -1;
+static int64_t start_ns; /* the service's start (kept across fork) */
+static int64_t quick_ns; /* -quick-exit-report, 0: off */
+/* The process tree's shared page (tree_live_init). */
+static struct tree_page {
+    atomic_int live;         /* live processes of the tree */
+    atomic_int served;       /* connections it accepted */
+    atomic_llong served1_ns; /* when it accepted its first one */
+} * tree_live;
 static void tree_live_init(void);
 static int started_by_guest(void);
 static int benign[6]; /* guest errnos that are normal flow */
@@ -242,7 +247,7 @@ static void watch_atfork_child(void)
     fork_parent = self_pid;
     self_pid = getpid();
     if (tree_live) {
-        atomic_fetch_add(tree_live, 1);
+        atomic_fetch_add(&tree_live->live, 1);
     }
     pthread_mutex_init(&last_mu, NULL);
     sfemu_report_new_run();
@@ -287,6 +292,8 @@ void sfemu_watch_init(void)
     }
     nr_exit = sfemu_syscall_num("exit");
     nr_exit_group = sfemu_syscall_num("exit_group");
+    nr_accept = sfemu_syscall_num("accept");
+    nr_accept4 = sfemu_syscall_num("accept4");
     start_ns = sfemu_mono_ns();
     quick_ns = started_by_guest()
                    ? 0
@@ -334,7 +341,7 @@ static void tree_live_init(void)
         return; /* no quick-exit reports */
     }
     tree_live = p;
-    atomic_store(tree_live, 1);
+    atomic_store(&tree_live->live, 1);
 }
 
 /*
@@ -356,18 +363,20 @@ static int started_by_guest(void)
 /* This process ends: the number of the tree's processes left (-1: unknown). */
 static int tree_leave(void)
 {
-    return tree_live ? atomic_fetch_sub(tree_live, 1) - 1 : -1;
+    return tree_live ? atomic_fetch_sub(&tree_live->live, 1) - 1 : -1;
 }
 
 /*
- * Exit status 0 within -quick-exit-report seconds of the start, and no
- * other process of the service left: a daemon that died without a word
- * (no config, no pid directory, "already running").  The report carries the
- * last syscalls, which usually show why.
+ * Exit status 0 within -quick-exit-report seconds of the start, or of the
+ * first connection it accepted when that was its only one, and no other
+ * process of the service left: a daemon that died without a word (no
+ * config, no pid directory, "already running"), or a server that served
+ * one request and ended (a fork that failed, a handler that exits).  The
+ * report carries the last syscalls, which usually show why.
  */
 static void quick_exit_report(struct sfemu_ring *r, struct exit_info *x)
 {
-    char detail[160];
+    char detail[224];
     int64_t after = sfemu_mono_ns() - start_ns;
     struct sfemu_report rep = { .kind = "quick_exit",
                                 .detail = detail,
@@ -377,15 +386,30 @@ static void quick_exit_report(struct sfemu_ring *r, struct exit_info *x)
                                 .extra = exit_extra,
                                 .opaque = x };
 
-    if (tree_leave() != 0 || !quick_ns || after >= quick_ns ||
+    int64_t served1 =
+        tree_live && atomic_load(&tree_live->served) == 1
+            ? sfemu_mono_ns() - atomic_load(&tree_live->served1_ns)
+            : INT64_MAX;
+
+    if (tree_leave() != 0 || !quick_ns ||
+        (after >= quick_ns && served1 >= quick_ns) ||
         !may_report("quick_exit")) {
         return;
     }
     x->after_s = (double)after / 1e9;
-    snprintf(detail, sizeof(detail),
-             "%s(0) %.3f s after the start: the service ended quietly "
-             "(-quick-exit-report %lld)",
-             x->call, x->after_s, (long long)(quick_ns / 1000000000LL));
+    if (served1 < quick_ns) {
+        snprintf(detail, sizeof(detail),
+                 "%s(0) %.3f s after serving its first request (%.3f s "
+                 "after the start): the service ended quietly "
+                 "(-quick-exit-report %lld)",
+                 x->call, (double)served1 / 1e9, x->after_s,
+                 (long long)(quick_ns / 1000000000LL));
+    } else {
+        snprintf(detail, sizeof(detail),
+                 "%s(0) %.3f s after the start: the service ended quietly "
+                 "(-quick-exit-report %lld)",
+                 x->call, x->after_s, (long long)(quick_ns / 1000000000LL));
+    }
     write_report(&rep);
 }
 
@@ -666,6 +690,10 @@ static void watch_exit(int num, const int64_t a[SFEMU_NARGS], int64_t ret,
     struct sfemu_ring *r = sfemu_ring_peek();
 
     (void)intercepted;
+    if ((num == nr_accept || num == nr_accept4) && ret >= 0 && tree_live &&
+        atomic_fetch_add(&tree_live->served, 1) == 0) {
+        atomic_store(&tree_live->served1_ns, sfemu_mono_ns());
+    }
     if (r && period_max > 0 &&
         !atomic_load_explicit(&suspended, memory_order_relaxed)) {
         dl_update(r, num, a, ret, sfemu_ring_call());
