@@ -26,6 +26,26 @@ fakes() { (cd "$1" && find . -name '*.fakefile' | sort | tr '\n' ' '); }
 # Waits (at most 20 s) for a file to have content.
 wait_file() { local i; for i in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.2; done; return 1; }
 
+# syslogd_run LABEL ARCH ROOT VARDIR: BusyBox syslogd in ROOT writes its pid
+# file and, from logger, a message; VARDIR is where the host sees /var.
+syslogd_run() {
+  local label=$1 a=$2 root=$3 var=$4 spid i
+  SFEMU_LOG="$TMP/syslogd.log" "$QDIR/qemu-$a" -L "$root" -rules "$RULES" "$root/bin/syslogd" -n \
+    -O /var/log/messages > /dev/null 2>&1 &
+  spid=$!
+  if wait_file "$var/run/syslogd.pid"; then
+    pass "$label: syslogd wrote /var/run/syslogd.pid under the missing /var"
+  else
+    fail "$label: no pid file"; _show < "$TMP/syslogd.log"
+  fi
+  expect_match "$label: ... it holds a pid" '^[0-9]+$' "$(cat "$var/run/syslogd.pid" 2>/dev/null)"
+  SFEMU_LOG="$TMP/logger.log" qemu "$a" -L "$root" -rules "$RULES" "$root/bin/logger" "hello-$label" \
+    > /dev/null 2>&1
+  for i in $(seq 50); do grep -q "hello-$label" "$var/log/messages" 2>/dev/null && break; sleep 0.2; done
+  expect_grep "$label: logger's message reached /var/log/messages" "hello-$label" "$var/log/messages"
+  kill $spid 2>/dev/null; wait $spid 2>/dev/null
+}
+
 # Missing paths here are missing on the host too: stock qemu -L falls back
 # to the host's file when the root has none.  Each applet is its own qemu
 # run: stock qemu's execve would run the host's programs.
@@ -81,19 +101,7 @@ for pair in armel:arm mipsel:mipsel; do
 
   # A real service under the true root: its pid file and log file land
   # under the missing /var (made inside the root), the host reads them.
-  SFEMU_LOG="$TMP/syslogd-$a" "$QDIR/qemu-$a" -L "$ROOT" -rules "$RULES" "$ROOT/bin/syslogd" -n \
-    -O /var/log/messages > /dev/null 2>&1 &
-  spid=$!
-  if wait_file "$ROOT/tmp/var/run/syslogd.pid"; then
-    pass "$a: true root: syslogd wrote /var/run/syslogd.pid under the missing /var"
-  else
-    fail "$a: true root: no pid file"; _show < "$TMP/syslogd-$a"
-  fi
-  SFEMU_LOG="$TMP/logger-$a" qemu "$a" -L "$ROOT" -rules "$RULES" "$ROOT/bin/logger" "hello-$a-true-root" \
-    > /dev/null 2>&1
-  for i in $(seq 50); do grep -q "hello-$a-true-root" "$ROOT/tmp/var/log/messages" 2>/dev/null && break; sleep 0.2; done
-  expect_grep "$a: true root: logger's message reached /var/log/messages" "hello-$a-true-root" "$ROOT/tmp/var/log/messages"
-  kill $spid 2>/dev/null; wait $spid 2>/dev/null
+  syslogd_run "$a: true root" "$a" "$ROOT" "$ROOT/tmp/var"
   expect_eq "$a: true root: syslogd made no fake resource" "$(fakes "$ROOT")" ""
 
   # The same on an sfemu-mount of a fresh root: the files are in the mount
@@ -102,20 +110,7 @@ for pair in armel:arm mipsel:mipsel; do
   require "$a: a second router root" mkroot "$deb" "$MROOT"
   manifest "$MROOT" > "$TMP/mbefore-$a"
   mnt "$MROOT" --rules "$RULES"
-  SFEMU_LOG="$TMP/msyslogd-$a" "$QDIR/qemu-$a" -L "$MROOT" -rules "$RULES" "$MROOT/bin/syslogd" -n \
-    -O /var/log/messages > /dev/null 2>&1 &
-  spid=$!
-  if wait_file "$MROOT/var/run/syslogd.pid"; then
-    pass "$a: mount: the shell reads syslogd's pid file at /var/run/syslogd.pid on the mount"
-  else
-    fail "$a: mount: no pid file"; _show < "$TMP/msyslogd-$a"
-  fi
-  expect_match "$a: mount: ... it holds a pid" '^[0-9]+$' "$(cat "$MROOT/var/run/syslogd.pid" 2>/dev/null)"
-  SFEMU_LOG="$TMP/mlogger-$a" qemu "$a" -L "$MROOT" -rules "$RULES" "$MROOT/bin/logger" "hello-$a-mount" \
-    > /dev/null 2>&1
-  for i in $(seq 50); do grep -q "hello-$a-mount" "$MROOT/var/log/messages" 2>/dev/null && break; sleep 0.2; done
-  expect_grep "$a: mount: logger's message reached /var/log/messages" "hello-$a-mount" "$MROOT/var/log/messages"
-  kill $spid 2>/dev/null; wait $spid 2>/dev/null
+  syslogd_run "$a: mount" "$a" "$MROOT" "$MROOT/var"
   check "$a: mount: the files live in the upper layer" test -f "$MROOT.sfemu/tree/tmp/var/log/messages"
   umnt "$MROOT"
   manifest "$MROOT" > "$TMP/mafter-$a"
