@@ -1,0 +1,954 @@
+/*
+ * The interpreter engine of --init: where the firmware's shell cannot run,
+ * the simple commands of an init script are replayed line by line (mkdir,
+ * cp, ln -s, echo/printf/cat with > and >>, touch, chmod, mount of a
+ * tmpfs, tar x, cd, variables).  There is no control flow: a line it does
+ * not understand is reported as skipped, and so is every hardware step.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "init_fs.h"
+#include "init_replay.h"
+
+#define MAX_WORDS 128
+#define MAX_VARS 128
+#define MAX_DEPTH 4
+
+struct interp {
+    int root;
+    struct init_report *r;
+    char cwd[PATH_MAX];
+    char *var_name[MAX_VARS], *var_val[MAX_VARS];
+    int nvars;
+    int depth;
+};
+
+struct cmd {
+    char *w[MAX_WORDS];
+    unsigned char glob[MAX_WORDS]; /* an unquoted * ? [ in the word */
+    int n;
+    char *redir; /* > or >> target */
+    int append;
+    const char *why_not; /* set when the command cannot be replayed */
+};
+
+static const char *var_get(struct interp *in, const char *name)
+{
+    for (int i = 0; i < in->nvars; i++) {
+        if (!strcmp(in->var_name[i], name)) {
+            return in->var_val[i];
+        }
+    }
+    return "";
+}
+
+static void var_set(struct interp *in, const char *name, const char *val)
+{
+    for (int i = 0; i < in->nvars; i++) {
+        if (!strcmp(in->var_name[i], name)) {
+            free(in->var_val[i]);
+            in->var_val[i] = strdup(val);
+            return;
+        }
+    }
+    if (in->nvars < MAX_VARS) {
+        in->var_name[in->nvars] = strdup(name);
+        in->var_val[in->nvars++] = strdup(val);
+    }
+}
+
+/* ------------------------------------------------------------ parsing */
+
+struct word {
+    char buf[PATH_MAX];
+    size_t len;
+    int started, glob;
+};
+
+static void put(struct word *w, char c)
+{
+    if (w->len + 1 < sizeof w->buf) {
+        w->buf[w->len++] = c;
+    }
+    w->started = 1;
+}
+
+/* $NAME or ${NAME} at *pp (after the $): appends the value. */
+static void expand(struct interp *in, const char **pp, struct word *w,
+                   struct cmd *c)
+{
+    const char *p = *pp;
+    char name[128];
+    size_t n = 0;
+
+    if (*p == '(') {
+        c->why_not = "not understood: command substitution";
+        return;
+    }
+    int brace = *p == '{';
+    p += brace;
+    while ((isalnum((unsigned char)*p) || *p == '_') && n + 1 < sizeof name) {
+        name[n++] = *p++;
+        if (n == 1 && isdigit((unsigned char)name[0])) {
+            break; /* $1: a positional parameter */
+        }
+    }
+    name[n] = 0;
+    if (brace) {
+        if (*p != '}') {
+            c->why_not = "not understood: parameter expansion";
+            return;
+        }
+        p++;
+    }
+    if (!n) {
+        put(w, '$');
+    }
+    for (const char *v = var_get(in, name); n && *v; v++) {
+        put(w, *v);
+    }
+    *pp = p;
+}
+
+/* Splits the next command off *pp (at ; && || & or the end of the
+ * line).  Returns 0 at the end of the line. */
+static int parse_cmd(struct interp *in, const char **pp, struct cmd *c)
+{
+    const char *p = *pp;
+    struct word w = { .len = 0 };
+    int redir_next = 0, ignore_next = 0;
+
+    memset(c, 0, sizeof *c);
+    p += strspn(p, " \t");
+    if (!*p || *p == '#') {
+        *pp = p + strlen(p);
+        return 0;
+    }
+    for (;;) {
+        char ch = *p;
+        int end = !ch || ch == ' ' || ch == '\t' || ch == ';' || ch == '&' ||
+                  ch == '|' || ch == '>' || ch == '<' || ch == '\n';
+        if (ch == '#' && !w.started) {
+            end = 1;
+        }
+        if (end && w.started) {
+            w.buf[w.len] = 0;
+            if (ignore_next) {
+                ignore_next = 0;
+            } else if (redir_next) {
+                c->redir = strdup(w.buf);
+                redir_next = 0;
+            } else if (c->n < MAX_WORDS) {
+                c->glob[c->n] = (unsigned char)w.glob;
+                c->w[c->n++] = strdup(w.buf);
+            }
+            memset(&w, 0, sizeof w);
+        }
+        if (!ch || ch == '\n' || (ch == '#' && !w.started)) {
+            *pp = p + strlen(p);
+            break;
+        }
+        if (ch == ' ' || ch == '\t') {
+            p++;
+            continue;
+        }
+        if (ch == ';' || ch == '&' || ch == '|') {
+            if (ch == '|' && p[1] != '|') {
+                c->why_not = "not understood: pipe";
+            }
+            if (ch == '|' && p[1] == '|') {
+                /* a || b: b runs only if a fails; a is replayed, b not */
+                *pp = p + strlen(p);
+                break;
+            }
+            p += (p[1] == ch) ? 2 : 1;
+            *pp = p;
+            break;
+        }
+        if (ch == '>' || ch == '<') {
+            /* 2>file, 2>&1, >/dev/null: output nobody reads */
+            int fd2 =
+                w.started && w.len == 1 && isdigit((unsigned char)w.buf[0]);
+            if (fd2) {
+                memset(&w, 0, sizeof w);
+            }
+            if (ch == '>' && p[1] == '&') {
+                p += 2;
+                while (isdigit((unsigned char)*p)) {
+                    p++;
+                }
+                continue;
+            }
+            if (ch == '<' || fd2) {
+                ignore_next = 1;
+            } else {
+                redir_next = 1;
+                c->append = p[1] == '>';
+            }
+            p += (p[1] == '>') ? 2 : 1;
+            continue;
+        }
+        if (ch == '\'') {
+            const char *q = strchr(p + 1, '\'');
+            if (!q) {
+                c->why_not = "not understood: unterminated quote";
+                q = p + strlen(p) - 1;
+            }
+            for (p++; p < q; p++) {
+                put(&w, *p);
+            }
+            w.started = 1;
+            p = q + 1;
+            continue;
+        }
+        if (ch == '"') {
+            w.started = 1;
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && strchr("\"\\$`", p[1])) {
+                    put(&w, *++p);
+                } else if (*p == '$') {
+                    p++;
+                    expand(in, &p, &w, c);
+                    p--;
+                } else if (*p == '`') {
+                    c->why_not = "not understood: command substitution";
+                } else {
+                    put(&w, *p);
+                }
+            }
+            p += *p == '"';
+            continue;
+        }
+        if (ch == '\\' && p[1]) {
+            put(&w, p[1]);
+            p += 2;
+            continue;
+        }
+        if (ch == '$') {
+            p++;
+            expand(in, &p, &w, c);
+            continue;
+        }
+        if (ch == '`') {
+            c->why_not = "not understood: command substitution";
+        }
+        if (ch == '*' || ch == '?' || ch == '[') {
+            w.glob = 1;
+        }
+        put(&w, ch);
+        p++;
+    }
+    return 1;
+}
+
+static void free_cmd(struct cmd *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        free(c->w[i]);
+    }
+    free(c->redir);
+}
+
+/* A word's guest path (relative to the script's cwd). */
+static void path_of(struct interp *in, const char *w, char *out)
+{
+    ifs_join(in->cwd, w, out, PATH_MAX);
+}
+
+/* Expands an unquoted pattern in the last name of word i, in place. */
+static void glob_word(struct interp *in, struct cmd *c, int i)
+{
+    char dir[PATH_MAX], full[PATH_MAX];
+    char *names[MAX_WORDS];
+    int nn = 0;
+
+    path_of(in, c->w[i], full);
+    char *slash = strrchr(full, '/');
+    const char *pat = slash + 1;
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - full), full);
+    if (strpbrk(dir, "*?[")) {
+        return; /* a pattern before the last name: left as it is */
+    }
+    int fd = ifs_open(in->root, dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY, 0);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d)) && nn < MAX_WORDS) {
+        if (e->d_name[0] != '.' && !fnmatch(pat, e->d_name, 0)) {
+            names[nn++] = strdup(e->d_name);
+        }
+    }
+    if (d) {
+        closedir(d);
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    if (!nn || c->n + nn - 1 > MAX_WORDS) {
+        for (int k = 0; k < nn; k++) {
+            free(names[k]);
+        }
+        return; /* no match: the word stays, as in sh */
+    }
+    for (int a = 1; a < nn; a++) { /* sh sorts the matches */
+        for (int b = a; b > 0 && strcmp(names[b - 1], names[b]) > 0; b--) {
+            char *t = names[b];
+            names[b] = names[b - 1];
+            names[b - 1] = t;
+        }
+    }
+    free(c->w[i]);
+    memmove(&c->w[i + nn], &c->w[i + 1], sizeof(char *) * (c->n - i - 1));
+    for (int k = 0; k < nn; k++) {
+        char p[PATH_MAX * 2];
+        snprintf(p, sizeof p, "%s/%s", dir, names[k]);
+        c->w[i + k] = strdup(p);
+        c->glob[i + k] = 0;
+        free(names[k]);
+    }
+    c->n += nn - 1;
+}
+
+/* --------------------------------------------------------- reporting */
+
+static void cmd_text(const struct cmd *c, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (int i = 0; i < c->n && n < cap; i++) {
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? " " : "", c->w[i]);
+    }
+    if (c->redir && n < cap) {
+        snprintf(out + n, cap - n, " %s %s", c->append ? ">>" : ">", c->redir);
+    }
+}
+
+static void done(struct interp *in, const struct cmd *c, int rc,
+                 const char *note)
+{
+    char t[1024];
+    cmd_text(c, t, sizeof t);
+    if (rc < 0) {
+        init_say(in->r, INIT_ERROR, "failed %s: %s", t, strerror(-rc));
+    } else if (note) {
+        init_say(in->r, INIT_ACTION, "%s (%s)", t, note);
+    } else {
+        init_say(in->r, INIT_ACTION, "%s", t);
+    }
+}
+
+static void skipped(struct interp *in, const struct cmd *c, const char *why)
+{
+    char t[1024];
+    cmd_text(c, t, sizeof t);
+    init_say(in->r, INIT_SKIP, "skipped %s (%s)", t, why);
+}
+
+/* ---------------------------------------------------------- commands */
+
+/* Options of a command: the letters of every leading -xyz word (until
+ * "--" or a non-option), into opts; returns the index of the first
+ * operand.  with_arg: letters taking a value (-m MODE), stored in *arg. */
+static int opts_of(const struct cmd *c, char *opts, size_t cap,
+                   const char *with_arg, const char **arg)
+{
+    size_t n = 0;
+    int i = 1;
+    for (; i < c->n && c->w[i][0] == '-' && c->w[i][1]; i++) {
+        if (!strcmp(c->w[i], "--")) {
+            return i + 1;
+        }
+        for (const char *o = c->w[i] + 1; *o; o++) {
+            if (n + 1 < cap) {
+                opts[n++] = *o;
+            }
+            if (with_arg && strchr(with_arg, *o)) {
+                if (o[1]) {
+                    *arg = o + 1;
+                } else if (i + 1 < c->n) {
+                    *arg = c->w[++i];
+                }
+                break;
+            }
+        }
+    }
+    opts[n] = 0;
+    return i;
+}
+
+static int do_mkdir(struct interp *in, struct cmd *c)
+{
+    char o[32], p[PATH_MAX];
+    const char *mode = NULL;
+    int i = opts_of(c, o, sizeof o, "m", &mode);
+    int rc = i < c->n ? 0 : -EINVAL;
+    for (; i < c->n && rc == 0; i++) {
+        path_of(in, c->w[i], p);
+        rc = ifs_mkdir_p(in->root, p, 0755);
+        if (rc == 0 && mode) {
+            rc = ifs_chmod(in->root, p, (mode_t)strtoul(mode, NULL, 8));
+        }
+    }
+    done(in, c, rc, NULL);
+    return rc;
+}
+
+static int do_cp(struct interp *in, struct cmd *c)
+{
+    char o[32], dst[PATH_MAX], src[PATH_MAX], to[PATH_MAX * 2];
+    int i = opts_of(c, o, sizeof o, NULL, NULL);
+    struct ifs_copy how = {
+        .recursive = strpbrk(o, "aRr") != NULL,
+        .preserve = strpbrk(o, "ap") != NULL,
+        .no_clobber = strchr(o, 'n') != NULL,
+    };
+    struct stat st;
+    int rc = c->n - i >= 2 ? 0 : -EINVAL;
+    if (rc < 0) {
+        done(in, c, rc, NULL);
+        return rc;
+    }
+    path_of(in, c->w[c->n - 1], dst);
+    int dir_dst = ifs_open(in->root, dst, O_PATH | O_DIRECTORY, 0);
+    if (dir_dst >= 0) {
+        close(dir_dst);
+    }
+    for (; i < c->n - 1 && rc == 0; i++) {
+        path_of(in, c->w[i], src);
+        if (dir_dst >= 0) {
+            /* into the directory; "dir/." copies dir's content */
+            const char *base = strrchr(c->w[i], '/');
+            base = base ? base + 1 : c->w[i];
+            int dot = !strcmp(base, ".") || !base[0];
+            snprintf(to, sizeof to, "%s/%s", dst,
+                     dot ? "." : strrchr(src, '/') + 1);
+        } else if (c->n - i > 2) {
+            rc = -ENOTDIR;
+            break;
+        } else {
+            snprintf(to, sizeof to, "%s", dst);
+        }
+        if (!how.recursive && ifs_lstat(in->root, src, &st) == 0 &&
+            S_ISDIR(st.st_mode)) {
+            rc = -EISDIR;
+            break;
+        }
+        char t[PATH_MAX];
+        ifs_join("/", to, t, sizeof t);
+        if (!strcmp(t, dst) && dir_dst >= 0) {
+            /* content of src merged into the existing dst */
+            int fd = ifs_open(in->root, src, O_RDONLY | O_DIRECTORY, 0);
+            DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+            struct dirent *e;
+            rc = d ? 0 : (fd < 0 ? fd : -errno);
+            while (d && (e = readdir(d)) && rc == 0) {
+                char s2[PATH_MAX * 2], d2[PATH_MAX * 2];
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) {
+                    continue;
+                }
+                snprintf(s2, sizeof s2, "%s/%s", src, e->d_name);
+                snprintf(d2, sizeof d2, "%s/%s", dst, e->d_name);
+                rc = ifs_copy(in->root, s2, d2, &how);
+            }
+            if (d) {
+                closedir(d);
+            }
+        } else {
+            rc = ifs_copy(in->root, src, t, &how);
+        }
+    }
+    done(in, c, rc, NULL);
+    return rc;
+}
+
+static int do_ln(struct interp *in, struct cmd *c)
+{
+    char o[32], p[PATH_MAX], to[PATH_MAX * 2];
+    int i = opts_of(c, o, sizeof o, NULL, NULL);
+    if (!strchr(o, 's')) {
+        skipped(in, c, "not understood: hard link");
+        return 0;
+    }
+    if (c->n - i != 2 && c->n - i != 1) {
+        done(in, c, -EINVAL, NULL);
+        return -EINVAL;
+    }
+    const char *target = c->w[i];
+    const char *base = strrchr(target, '/');
+    base = base ? base + 1 : target;
+    path_of(in, c->n - i == 2 ? c->w[i + 1] : base, p);
+    int fd = ifs_open(in->root, p, O_PATH | O_DIRECTORY, 0);
+    if (fd >= 0 && !strchr(o, 'n')) {
+        close(fd);
+        snprintf(to, sizeof to, "%s/%s", p, base); /* into the directory */
+    } else {
+        if (fd >= 0) {
+            close(fd);
+        }
+        snprintf(to, sizeof to, "%s", p);
+    }
+    int rc = ifs_symlink(in->root, target, to, strchr(o, 'f') != NULL);
+    if (rc == -EEXIST) {
+        done(in, c, 0, "exists");
+        return 0;
+    }
+    done(in, c, rc, NULL);
+    return rc;
+}
+
+/* echo's and printf's escapes (\n \t \\ \0NNN); 1 at \c (stop). */
+static int unescape(const char *s, char *out, size_t cap, size_t *n)
+{
+    for (; *s && *n + 1 < cap; s++) {
+        if (*s != '\\' || !s[1]) {
+            out[(*n)++] = *s;
+            continue;
+        }
+        s++;
+        switch (*s) {
+        case 'n': out[(*n)++] = '\n'; break;
+        case 't': out[(*n)++] = '\t'; break;
+        case 'r': out[(*n)++] = '\r'; break;
+        case '\\': out[(*n)++] = '\\'; break;
+        case 'c': return 1;
+        case '0': {
+            int v = 0, k = 0;
+            while (k < 3 && s[1] >= '0' && s[1] <= '7') {
+                v = v * 8 + (*++s - '0');
+                k++;
+            }
+            out[(*n)++] = (char)v;
+            break;
+        }
+        default: out[(*n)++] = '\\'; out[(*n)++] = *s;
+        }
+    }
+    return 0;
+}
+
+static int do_output(struct interp *in, struct cmd *c, const char *cmd)
+{
+    static char buf[65536];
+    size_t n = 0;
+    int i = 1;
+    char p[PATH_MAX];
+
+    if (!strcmp(cmd, "echo")) {
+        int nl = 1, esc = 0;
+        for (; i < c->n && c->w[i][0] == '-' && strspn(c->w[i] + 1, "neE") &&
+               !c->w[i][1 + strspn(c->w[i] + 1, "neE")];
+             i++) {
+            nl &= !strchr(c->w[i], 'n');
+            esc |= strchr(c->w[i], 'e') != NULL;
+        }
+        for (int k = i; k < c->n; k++) {
+            if (k > i && n + 1 < sizeof buf) {
+                buf[n++] = ' ';
+            }
+            if (esc) {
+                if (unescape(c->w[k], buf, sizeof buf, &n)) {
+                    nl = 0;
+                    break;
+                }
+            } else {
+                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", c->w[k]);
+            }
+        }
+        if (nl && n + 1 < sizeof buf) {
+            buf[n++] = '\n';
+        }
+    } else { /* printf FORMAT [ARG...]: %s %d %% and the escapes */
+        if (c->n < 2) {
+            done(in, c, -EINVAL, NULL);
+            return -EINVAL;
+        }
+        char fmt[PATH_MAX];
+        size_t fl = 0;
+        int a = 2;
+        unescape(c->w[1], fmt, sizeof fmt, &fl);
+        fmt[fl] = 0;
+        for (size_t k = 0; k < fl && n + 1 < sizeof buf; k++) {
+            if (fmt[k] == '%' && k + 1 < fl) {
+                k++;
+                if (fmt[k] == '%') {
+                    buf[n++] = '%';
+                } else {
+                    const char *arg = a < c->n ? c->w[a++] : "";
+                    n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", arg);
+                }
+            } else {
+                buf[n++] = fmt[k];
+            }
+        }
+    }
+    if (n > sizeof buf - 1) {
+        n = sizeof buf - 1;
+    }
+    if (!c->redir) {
+        return 0; /* to the console: nothing to replay */
+    }
+    path_of(in, c->redir, p);
+    if (!strcmp(p, "/dev/null") || !strncmp(p, "/dev/console", 12) ||
+        !strncmp(p, "/proc/", 6) || !strncmp(p, "/sys/", 5)) {
+        skipped(in, c, "hardware");
+        return 0;
+    }
+    int rc = ifs_write(in->root, p, buf, n, c->append);
+    done(in, c, rc, NULL);
+    return rc;
+}
+
+static int do_cat(struct interp *in, struct cmd *c)
+{
+    char p[PATH_MAX], out[PATH_MAX];
+    if (!c->redir) {
+        return 0;
+    }
+    path_of(in, c->redir, out);
+    int rc = 0, first = 1;
+    for (int i = 1; i < c->n && rc == 0; i++, first = 0) {
+        path_of(in, c->w[i], p);
+        int fd = ifs_open(in->root, p, O_RDONLY, 0);
+        if (fd < 0) {
+            rc = fd;
+            break;
+        }
+        char buf[65536];
+        ssize_t r;
+        int append = c->append || !first;
+        if (!append) {
+            rc = ifs_write(in->root, out, "", 0, 0);
+        }
+        while (rc == 0 && (r = read(fd, buf, sizeof buf)) > 0) {
+            rc = ifs_write(in->root, out, buf, (size_t)r, 1);
+        }
+        close(fd);
+    }
+    done(in, c, rc, NULL);
+    return rc;
+}
+
+static int do_touch(struct interp *in, struct cmd *c)
+{
+    char o[32], p[PATH_MAX];
+    int i = opts_of(c, o, sizeof o, NULL, NULL);
+    int rc = 0;
+    for (; i < c->n && rc == 0; i++) {
+        path_of(in, c->w[i], p);
+        rc = ifs_touch(in->root, p);
+    }
+    done(in, c, rc, NULL);
+    return rc;
+}
+
+static int do_chmod(struct interp *in, struct cmd *c)
+{
+    char p[PATH_MAX], *end;
+    if (c->n < 3) {
+        done(in, c, -EINVAL, NULL);
+        return -EINVAL;
+    }
+    unsigned long mode = strtoul(c->w[1], &end, 8);
+    if (*end || mode > 07777) {
+        skipped(in, c, "not understood: symbolic mode");
+        return 0;
+    }
+    int rc = 0;
+    for (int i = 2; i < c->n && rc == 0; i++) {
+        path_of(in, c->w[i], p);
+        rc = ifs_chmod(in->root, p, (mode_t)mode);
+    }
+    done(in, c, rc, NULL);
+    return rc;
+}
+
+static int do_mount(struct interp *in, struct cmd *c)
+{
+    const char *type = NULL;
+    char p[PATH_MAX];
+    int ops = 0;
+    const char *dir = NULL;
+    for (int i = 1; i < c->n; i++) {
+        if (!strcmp(c->w[i], "-t") && i + 1 < c->n) {
+            type = c->w[++i];
+        } else if (!strcmp(c->w[i], "-o") && i + 1 < c->n) {
+            i++;
+        } else if (c->w[i][0] != '-') {
+            dir = c->w[i];
+            ops++;
+        }
+    }
+    if (!type || (strcmp(type, "tmpfs") && strcmp(type, "ramfs")) || ops != 2) {
+        skipped(in, c, "device or kernel filesystem");
+        return 0;
+    }
+    path_of(in, dir, p);
+    int rc = ifs_mkdir_p(in->root, p, 0755);
+    done(in, c, rc, "an empty directory");
+    return rc;
+}
+
+/* tar x[z]f ARCHIVE [-C DIR]: the host's tar, on the archive and the
+ * directory as fds resolved in the root. */
+static int do_tar(struct interp *in, struct cmd *c)
+{
+    const char *archive = NULL, *dir = ".", *ops = c->n > 1 ? c->w[1] : "";
+    int x = 0, z = 0;
+    for (int i = 1; i < c->n; i++) {
+        const char *w = c->w[i];
+        if (!strcmp(w, "-C") && i + 1 < c->n) {
+            dir = c->w[++i];
+            continue;
+        }
+        if (w == ops || w[0] == '-') {
+            x |= strchr(w, 'x') != NULL;
+            z |= strpbrk(w, "zj") != NULL;
+            if (strchr(w, 'f') && i + 1 < c->n) {
+                archive = c->w[++i];
+            }
+        }
+    }
+    if (!x || !archive) {
+        skipped(in, c, "not understood: only tar x[z]f ARCHIVE [-C DIR]");
+        return 0;
+    }
+    char a[PATH_MAX], d[PATH_MAX];
+    path_of(in, archive, a);
+    path_of(in, dir, d);
+    int rc = ifs_mkdir_p(in->root, d, 0755);
+    int afd = ifs_open(in->root, a, O_RDONLY, 0);
+    int dfd = rc < 0 ? rc : ifs_open(in->root, d, O_RDONLY | O_DIRECTORY, 0);
+    if (afd < 0 || dfd < 0) {
+        rc = afd < 0 ? afd : dfd;
+    } else {
+        pid_t pid = fork();
+        if (pid == 0) {
+            char cdir[64];
+            snprintf(cdir, sizeof cdir, "/proc/self/fd/%d", dfd);
+            dup2(afd, 0);
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            execlp("tar", "tar", z ? "-xzf" : "-xf", "-", "-C", cdir,
+                   "--no-overwrite-dir", (char *)NULL);
+            _exit(127);
+        }
+        int st;
+        rc = pid < 0 || waitpid(pid, &st, 0) < 0     ? -errno
+             : WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0
+                                                     : -EIO;
+    }
+    if (afd >= 0) {
+        close(afd);
+    }
+    if (dfd >= 0) {
+        close(dfd);
+    }
+    done(in, c, rc, NULL);
+    return rc;
+}
+
+static int is_name(const char *s, size_t n)
+{
+    if (!n || isdigit((unsigned char)s[0])) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int run_file(struct interp *in, const char *path);
+
+static void run_cmd(struct interp *in, struct cmd *c)
+{
+    static const char *const flow[] = {
+        "if",       "then", "else", "elif", "fi",    "for",    "while",
+        "until",    "do",   "done", "case", "esac",  "{",      "}",
+        "function", "[",    "test", "[[",   "exit",  "return", "break",
+        "continue", "wait", "trap", "set",  "shift", "read",   ".",
+        "source",   "eval", "exec", "true", ":",     NULL
+    };
+    /* NAME=value words before the command; alone, they set variables */
+    int first = 0;
+    while (first < c->n) {
+        char *eq = strchr(c->w[first], '=');
+        if (!eq || !is_name(c->w[first], (size_t)(eq - c->w[first]))) {
+            break;
+        }
+        *eq = 0;
+        var_set(in, c->w[first], eq + 1);
+        *eq = '=';
+        first++;
+    }
+    if (first == c->n) {
+        return;
+    }
+    if (first > 0) { /* X=1 cmd: the command as if alone */
+        for (int i = 0; i < first; i++) {
+            free(c->w[i]);
+        }
+        memmove(c->w, c->w + first, sizeof(char *) * (c->n - first));
+        memmove(c->glob, c->glob + first, (size_t)(c->n - first));
+        c->n -= first;
+    }
+    if (c->why_not) {
+        skipped(in, c, c->why_not);
+        return;
+    }
+    for (int i = 1; i < c->n; i++) {
+        if (c->glob[i]) {
+            glob_word(in, c, i);
+        }
+    }
+    const char *cmd = strrchr(c->w[0], '/');
+    cmd = cmd ? cmd + 1 : c->w[0];
+    if (!strcmp(cmd, "busybox") && c->n > 1) {
+        free(c->w[0]);
+        memmove(c->w, c->w + 1, sizeof(char *) * (size_t)(--c->n));
+        cmd = c->w[0];
+    }
+    const char *why = init_skip_reason(cmd);
+    if (why) {
+        skipped(in, c, why);
+        return;
+    }
+    if (!strcmp(cmd, "export") || !strcmp(cmd, "local")) {
+        for (int i = 1; i < c->n; i++) {
+            char *eq = strchr(c->w[i], '=');
+            if (eq && is_name(c->w[i], (size_t)(eq - c->w[i]))) {
+                *eq = 0;
+                var_set(in, c->w[i], eq + 1);
+            }
+        }
+    } else if (!strcmp(cmd, "cd")) {
+        char p[PATH_MAX];
+        path_of(in, c->n > 1 ? c->w[1] : "/", p);
+        snprintf(in->cwd, sizeof in->cwd, "%s", p);
+    } else if (!strcmp(cmd, "mkdir")) {
+        do_mkdir(in, c);
+    } else if (!strcmp(cmd, "cp")) {
+        do_cp(in, c);
+    } else if (!strcmp(cmd, "ln")) {
+        do_ln(in, c);
+    } else if (!strcmp(cmd, "echo") || !strcmp(cmd, "printf")) {
+        do_output(in, c, cmd);
+    } else if (!strcmp(cmd, "cat")) {
+        do_cat(in, c);
+    } else if (!strcmp(cmd, "touch")) {
+        do_touch(in, c);
+    } else if (!strcmp(cmd, "chmod")) {
+        do_chmod(in, c);
+    } else if (!strcmp(cmd, "mount")) {
+        do_mount(in, c);
+    } else if (!strcmp(cmd, "tar")) {
+        do_tar(in, c);
+    } else {
+        for (int i = 0; flow[i]; i++) {
+            if (!strcmp(cmd, flow[i])) {
+                skipped(in, c, "not understood: shell control flow");
+                return;
+            }
+        }
+        char p[PATH_MAX];
+        struct stat st;
+        path_of(in, c->w[0], p);
+        if (strchr(c->w[0], '/') && ifs_lstat(in->root, p, &st) == 0 &&
+            in->depth < MAX_DEPTH) {
+            /* another script: replayed the same way */
+            if (run_file(in, p) == 0) {
+                return;
+            }
+        }
+        skipped(in, c, "not understood");
+    }
+}
+
+static void run_line(struct interp *in, const char *line)
+{
+    const char *p = line;
+    struct cmd c;
+    while (*p) {
+        if (parse_cmd(in, &p, &c)) {
+            run_cmd(in, &c);
+        }
+        free_cmd(&c);
+    }
+}
+
+/* Replays a shell script file (not an ELF); -ENOEXEC if it is none. */
+static int run_file(struct interp *in, const char *path)
+{
+    int fd = ifs_open(in->root, path, O_RDONLY, 0);
+    if (fd < 0) {
+        return fd;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return -ENOMEM;
+    }
+    char *line = NULL, *acc = NULL;
+    size_t cap = 0, alen = 0;
+    ssize_t len;
+    int lineno = 0, rc = 0;
+    in->depth++;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        /* a binary, or (from a script) a file that is no #! script */
+        if (++lineno == 1 && (memchr(line, 0, (size_t)len) ||
+                              (in->depth > 1 && strncmp(line, "#!", 2)))) {
+            rc = -ENOEXEC;
+            break;
+        }
+        /* a line ending in a backslash goes on on the next line */
+        char *nacc = realloc(acc, alen + (size_t)len + 1);
+        if (!nacc) {
+            break;
+        }
+        acc = nacc;
+        memcpy(acc + alen, line, (size_t)len + 1);
+        alen += (size_t)len;
+        while (alen && (acc[alen - 1] == '\n' || acc[alen - 1] == '\r')) {
+            acc[--alen] = 0;
+        }
+        if (alen && acc[alen - 1] == '\\') {
+            acc[--alen] = 0;
+            continue;
+        }
+        run_line(in, acc);
+        alen = 0;
+    }
+    in->depth--;
+    free(line);
+    free(acc);
+    fclose(f);
+    return rc;
+}
+
+int init_interpret(int root, const char *script, int is_command,
+                   struct init_report *r)
+{
+    struct interp in = { .root = root, .r = r, .cwd = "/" };
+    int rc = 0;
+
+    var_set(&in, "PATH", "/bin:/sbin:/usr/bin:/usr/sbin");
+    if (is_command) {
+        run_line(&in, script);
+    } else {
+        rc = run_file(&in, script);
+    }
+    for (int i = 0; i < in.nvars; i++) {
+        free(in.var_name[i]);
+        free(in.var_val[i]);
+    }
+    return rc;
+}
