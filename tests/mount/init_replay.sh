@@ -1,0 +1,212 @@
+# sfemu-mount --init (docs/mount.md, "Boot-time preparation: --init"): a
+# router-style root (/var -> /tmp/var, no /tmp, the defaults in /default/etc)
+# whose rcS copies /default/etc to /tmp/etc, makes /var/run, writes and links
+# files, mounts a tmpfs, and loads a module and configures an interface.
+# The replay makes the files through the mount (upper layer; the firmware
+# tree is unchanged), reports the insmod and ifconfig lines as skipped, and
+# a second --init changes nothing.  The interpreter runs everywhere (suite
+# mount, under ASan); with SFEMU_QEMU_DIR (suite qemu) the firmware's own
+# Debian BusyBox runs the script under the patched qemu-arm and qemu-mipsel.
+# Also: the preparation file, bad input, a root whose script is missing, an
+# inittab, a symlink that points out of the root.
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
+strict
+
+# mkroot DIR [DEBARCH]: the router root; with DEBARCH a real BusyBox in it
+mkroot() {
+  local r=$1 n
+  mkdir -p "$r/bin" "$r/sbin" "$r/default/etc/sub" "$r/etc/init.d" "$r/lib/modules"
+  if [ $# -gt 1 ]; then
+    bash "$SRC/scripts/debian-packages.sh" "$2" "$r" busybox libc6 > "$TMP/deb-$2.log" 2>&1 ||
+      { cat "$TMP/deb-$2.log"; return 1; }
+  else
+    printf '#!/bin/sh\n' > "$r/bin/busybox"
+    chmod 755 "$r/bin/busybox"
+  fi
+  for n in sh mkdir cp ln echo cat touch mount; do ln -sf busybox "$r/bin/$n"; done
+  for n in insmod ifconfig; do ln -sf ../bin/busybox "$r/sbin/$n"; done
+  echo "root:x:0:0:root:/root:/bin/sh" > "$r/default/etc/passwd"
+  echo "127.0.0.1 localhost" > "$r/default/etc/hosts"
+  echo deep > "$r/default/etc/sub/x"
+  chmod 600 "$r/default/etc/sub/x"
+  ln -s hosts "$r/default/etc/hosts.lnk"
+  echo ko > "$r/lib/modules/wl.ko"
+  ln -s /tmp/var "$r/var"
+  cat > "$r/etc/init.d/rcS" <<EOF
+#!/bin/sh
+# router boot (a real rcS does the same and more)
+RUN=/var/run
+mkdir -p \$RUN
+cp -a /default/etc /tmp/etc
+insmod /lib/modules/wl.ko
+ifconfig br0 127.0.0.2 up
+echo hello > /tmp/etc/motd
+echo "second line" >> /tmp/etc/motd
+ln -s /tmp/etc/motd /tmp/motd.lnk
+mount -t tmpfs tmpfs /tmp/ram
+ln -s ../../../../../../../../$TMP/host/pwned /tmp/esc
+echo escaped > /tmp/esc
+EOF
+  chmod 755 "$r/etc/init.d/rcS"
+}
+
+# replayed LABEL ROOT OUTPUT: the state after one replay of rcS
+replayed() {
+  local l=$1 r=$2 out=$3 up=$2.sfemu
+  expect_match "$l: the insmod line is reported as skipped" \
+    "^init: skipped insmod /lib/modules/wl.ko \(hardware\)$" "$out"
+  expect_match "$l: the ifconfig line is reported as skipped" \
+    "^init: skipped ifconfig br0 127.0.0.2 up \(hardware\)$" "$out"
+  expect_match "$l: the cp is reported" "^init: cp -a /default/etc /tmp/etc$" "$out"
+  expect_match "$l: a summary line" "^init: done: [1-9][0-9]* actions, 2 skipped, 0 failed" "$out"
+  expect_eq "$l: the report file holds the same lines" "$(cat "$up/init-report.txt")" "$out"
+  expect_eq "$l: /tmp/etc is a copy of /default/etc" \
+    "$(cd "$r/tmp/etc" && find . ! -name motd -printf '%p %y %m %l\n' | sort)" \
+    "$(cd "$r/default/etc" && find . -printf '%p %y %m %l\n' | sort)"
+  expect_eq "$l: a copied file's data" "$(cat "$r/tmp/etc/sub/x")" "deep"
+  check "$l: /var/run made through the dangling /var -> /tmp/var" test -d "$r/tmp/var/run"
+  check "$l: ... and seen as /var/run" test -d "$r/var/run"
+  expect_eq "$l: echo > and >>" "$(cat "$r/tmp/etc/motd")" "hello
+second line"
+  expect_eq "$l: ln -s, followed" "$(cat "$r/tmp/motd.lnk")" "hello
+second line"
+  expect_eq "$l: the link's own target" \
+    "$(getfattr -h --only-values -n security.sfemu.symlink "$r/tmp/motd.lnk")" "/tmp/etc/motd"
+  check "$l: mount -t tmpfs is an empty directory" test -d "$r/tmp/ram"
+  check "$l: the files are in the upper layer" test -f "$up/tree/tmp/etc/motd" -a -d "$up/tree/tmp/var/run"
+  check "$l: a link out of the root reaches nothing outside it" test ! -e "$TMP/host/pwned"
+  expect_eq "$l: ... the write stayed in the root" "$(cat "$up/tree$TMP/host/pwned")" "escaped"
+  expect_eq "$l: the firmware tree is unchanged" "$(manifest "$r.fw")" "$FW"
+}
+
+# once LABEL ROOT ENGINE: a fresh replay, its checks, and a second --init
+once() {
+  local l=$1 r=$2 e=$3 out before
+  out=$("$SFEMU_MOUNT" --init --init-engine "$e" "$r")
+  MOUNTS+=("$(realpath "$r")")
+  expect_match "$l: the engine used" "^init: running /etc/init.d/rcS \($e engine\)$" "$out"
+  replayed "$l" "$r" "$out"
+  before=$(manifest "$r.sfemu/tree")
+  out=$("$SFEMU_MOUNT" --init --init-engine "$e" "$r")
+  expect_match "$l: a second --init does not replay again" "^init: the init scripts were replayed already" "$out"
+  expect_eq "$l: ... and changes nothing" "$(manifest "$r.sfemu/tree")" "$before"
+  umnt "$r"
+}
+
+mkdir -p "$TMP/host"
+mkroot "$TMP/root"
+# the firmware tree, seen from beside the mount (the mount covers ROOTFS)
+mkdir "$TMP/root.fw"
+mount --bind "$TMP/root" "$TMP/root.fw"
+at_exit 'umount -l "$TMP/root.fw"'
+FW=$(manifest "$TMP/root.fw")
+
+# --------------------------------------------------------------- interpreter
+once "interpret" "$TMP/root" interpret
+rm -rf "$TMP/root.sfemu"
+# auto without a runnable shell (here /bin/busybox is a script, or no qemu)
+out=$("$SFEMU_MOUNT" --init "$TMP/root")
+MOUNTS+=("$(realpath "$TMP/root")")
+expect_match "auto: no ELF shell: the interpreter" "^init: running /etc/init.d/rcS \(interpret engine\)$" "$out"
+replayed "auto" "$TMP/root" "$out"
+
+# ------------------------------------------------ the preparation file
+R=$TMP/rules
+mkdir -p "$R/config"
+cat > "$R/config/prepare.conf" <<'EOF'
+# the user's own preparation
+dir /var/log 0750
+dir /tmp/etc
+copy /default/etc /tmp/etc2
+file /tmp/etc/hostname router\nsecond
+symlink /tmp/etc/hostname /tmp/hn
+EOF
+out=$("$SFEMU_MOUNT" --init --rules "$R" "$TMP/root")
+expect_match "prep: dir made" "^init: prepare: dir /var/log 0750$" "$out"
+expect_eq "prep: its mode" "$(stat -c %a "$TMP/root/var/log")" "750"
+expect_match "prep: an existing dir is left" "^init: prepare: dir /tmp/etc \(exists\)$" "$out"
+expect_eq "prep: copy" "$(cat "$TMP/root/tmp/etc2/sub/x")" "deep"
+expect_eq "prep: the copy keeps modes" "$(stat -c %a "$TMP/root/tmp/etc2/sub/x")" "600"
+expect_eq "prep: file with \\n" "$(cat "$TMP/root/tmp/etc/hostname")" "router
+second"
+expect_eq "prep: symlink" "$(cat "$TMP/root/tmp/hn")" "router
+second"
+expect_match "prep: the script is not replayed again" "^init: the init scripts were replayed already" "$out"
+echo "changed by the service" > "$TMP/root/tmp/etc2/passwd"
+rm "$TMP/root/tmp/etc2/hosts"
+before=$(manifest "$TMP/root.sfemu/tree")
+out=$("$SFEMU_MOUNT" --init --rules "$R" "$TMP/root")
+expect_match "prep rerun: file exists" "^init: prepare: file /tmp/etc/hostname \(exists\)$" "$out"
+expect_match "prep rerun: symlink exists" "^init: prepare: symlink /tmp/hn -> /tmp/etc/hostname \(exists\)$" "$out"
+expect_match "prep rerun: copy brings back only the missing file" "^init: prepare: copy /default/etc /tmp/etc2 \(1 copied, [0-9]+ kept\)$" "$out"
+expect_eq "prep rerun: a file the service changed is kept" "$(cat "$TMP/root/tmp/etc2/passwd")" "changed by the service"
+expect_eq "prep rerun: the missing file is back" "$(cat "$TMP/root/tmp/etc2/hosts")" "127.0.0.1 localhost"
+out=$("$SFEMU_MOUNT" --init --rules "$R" "$TMP/root")
+expect_eq "prep third run: every entry exists, nothing made" \
+  "$(grep -c '^init: prepare: .*(exists)$' <<< "$out")" "$(grep -c '^init: prepare:' <<< "$out")"
+expect_eq "prep: the firmware tree is unchanged" "$(manifest "$TMP/root.fw")" "$FW"
+
+# ---------------------------------------------------------------- bad input
+printf 'dir /ok\nsymlink /only-one\n' > "$R/config/prepare.conf"
+check_fails_with "bad prep line: file:line named" "$R/config/prepare.conf:2: symlink TARGET LINK: LINK is missing" \
+  "$SFEMU_MOUNT" --init --rules "$R" "$TMP/root"
+check "bad prep line: nothing of the file applied" test ! -e "$TMP/root/ok"
+printf 'dir relative/x\n' > "$R/config/prepare.conf"
+check_fails_with "prep: a relative path is refused" "prepare.conf:1: paths are absolute" \
+  "$SFEMU_MOUNT" --init --rules "$R" "$TMP/root"
+printf 'mkdir /x\n' > "$R/config/prepare.conf"
+check_fails_with "prep: an unknown entry" "prepare.conf:1: unknown entry" \
+  "$SFEMU_MOUNT" --init --rules "$R" "$TMP/root"
+check_fails_with "unknown --init-engine value named" "--init-engine: expected 'auto', 'shell' or 'interpret', got 'bash'" \
+  "$SFEMU_MOUNT" --init --init-engine bash "$TMP/root"
+check_fails_with "--init-script: a missing script named" "--init-script '/etc/nope': no such file in the root" \
+  "$SFEMU_MOUNT" --init --init-script /etc/nope "$TMP/root"
+check_fails_with "--init-script needs --init" "need --init" "$SFEMU_MOUNT" --init-script /x "$TMP/root"
+check_fails_with "--init-timeout range" "--init-timeout: '0'" "$SFEMU_MOUNT" --init --init-timeout 0 "$TMP/root"
+check_fails_with "--init with -f refused" "--init goes with neither" "$SFEMU_MOUNT" --init -f "$TMP/root"
+check_fails_with "--init-engine shell without a runnable shell: an error" "cannot run here" \
+  "$SFEMU_MOUNT" --init --init-engine shell --qemu "$TMP/host" "$TMP/root"
+umnt "$TMP/root"
+
+# ------------------------------- a root whose /etc is a dangling link, inittab
+S=$TMP/small
+mkdir -p "$S/bin" "$S/sbin"
+ln -s /tmp/etc "$S/etc"
+out=$("$SFEMU_MOUNT" --init --init-engine interpret "$S")
+MOUNTS+=("$(realpath "$S")")
+expect_match "no script (/etc -> /tmp/etc dangling): said" "^init: no init script found" "$out"
+expect_match "no script: still a summary" "^init: done: 0 actions" "$out"
+mkdir -p "$S/tmp/etc/init.d"  # through the mount, then the boot files
+printf '::sysinit:/etc/init.d/rcS S boot\n::respawn:/sbin/getty\n' > "$S/tmp/etc/inittab"
+printf '#!/bin/sh\nmkdir /tmp/from-inittab\nnvram set x=1\n' > "$S/tmp/etc/init.d/rcS"
+out=$("$SFEMU_MOUNT" --init --init-engine interpret "$S")
+expect_match "inittab: the sysinit command is run" "^init: running /etc/init.d/rcS S boot \(interpret engine\)$" "$out"
+check "inittab: its script replayed" test -d "$S/tmp/from-inittab"
+expect_match "inittab: nvram skipped" "^init: skipped nvram set x=1 \(hardware\)$" "$out"
+umnt "$S"
+
+# ------------------------- the skip lists of the two engines are one list
+names() { tr -c 'a-z0-9_\n-' ' ' | tr ' ' '\n' | grep -v '^$' | sort; }
+c_list=$(sed -n '/^static const char \*const hardware/,/^};/p;/^static const char \*const services/,/^};/p' \
+  "$SRC/mount/init_replay.c" | grep -o '"[^"]*"' | tr -d '"' | sort)
+lua_list=$(sed -n '/^M.hardware = set{/,/^}/p;/^M.services = set{/,/^}/p' \
+  "$SRC/rules_examples/init/lib/initprep.lua" | grep -o '"[^"]*"' | tr -d '"' | sort)
+expect_eq "the interpreter and the rules skip the same programs" "$c_list" "$lua_list"
+check "... and the list is not empty" test "$(echo "$c_list" | wc -l)" -gt 50
+
+# -------------------------- the firmware's BusyBox under the patched qemu
+if [ -n "$QDIR" ]; then
+  for pair in armel:arm mipsel:mipsel; do
+    deb=${pair%%:*} a=${pair##*:}
+    r=$TMP/root-$a
+    require "$a: a root with Debian BusyBox ($deb)" mkroot "$r" "$deb"
+    mkdir "$r.fw"
+    mount --bind "$r" "$r.fw"
+    at_exit "umount -l '$r.fw'"
+    FW=$(manifest "$r.fw")
+    once "shell $a" "$r" shell
+    # hardware syscalls: insmod run in the shell's own process is skipped
+    # by the syscall rules too (BusyBox insmod calls init_module)
+  done
+fi
+finish
