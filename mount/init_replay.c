@@ -218,11 +218,12 @@ int init_replay(const struct init_opts *o)
         }
     }
     /* A replay is a boot: it runs once per upper layer (a second cp -a
-     * would copy into the copy, >> append twice). */
+     * would copy into the copy, >> append twice); a script named with
+     * --init-script runs whenever it is asked for. */
     char marker[PATH_MAX];
     struct stat mst;
     snprintf(marker, sizeof marker, "%s/init-replayed", o->upper);
-    if (n > 0 && stat(marker, &mst) == 0) {
+    if (n > 0 && !o->nscripts && stat(marker, &mst) == 0) {
         init_say(&r, INIT_NOTE,
                  "the init scripts were replayed already (remove %s to "
                  "replay them again)",

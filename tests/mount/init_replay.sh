@@ -23,7 +23,7 @@ mkroot() {
     printf '#!/bin/sh\n' > "$r/bin/busybox"
     chmod 755 "$r/bin/busybox"
   fi
-  for n in sh mkdir cp ln echo cat touch mount; do ln -sf busybox "$r/bin/$n"; done
+  for n in sh mkdir cp ln echo cat touch mount hostname; do ln -sf busybox "$r/bin/$n"; done
   for n in insmod ifconfig; do ln -sf ../bin/busybox "$r/sbin/$n"; done
   echo "root:x:0:0:root:/root:/bin/sh" > "$r/default/etc/passwd"
   echo "127.0.0.1 localhost" > "$r/default/etc/hosts"
@@ -44,6 +44,7 @@ echo hello > /tmp/etc/motd
 echo "second line" >> /tmp/etc/motd
 ln -s /tmp/etc/motd /tmp/motd.lnk
 mount -t tmpfs tmpfs /tmp/ram
+mount -t proc proc /proc
 ln -s ../../../../../../../../$TMP/host/pwned /tmp/esc
 echo escaped > /tmp/esc
 EOF
@@ -58,7 +59,9 @@ replayed() {
   expect_match "$l: the ifconfig line is reported as skipped" \
     "^init: skipped ifconfig br0 127.0.0.2 up \(hardware\)$" "$out"
   expect_match "$l: the cp is reported" "^init: cp -a /default/etc /tmp/etc$" "$out"
-  expect_match "$l: a summary line" "^init: done: [1-9][0-9]* actions, 2 skipped, 0 failed" "$out"
+  expect_match "$l: mount of proc skipped" \
+    "^init: skipped mount -t proc proc /proc \(device or kernel filesystem\)$" "$out"
+  expect_match "$l: a summary line" "^init: done: [1-9][0-9]* actions, 3 skipped, 0 failed" "$out"
   expect_eq "$l: the report file holds the same lines" "$(cat "$up/init-report.txt")" "$out"
   expect_eq "$l: /tmp/etc is a copy of /default/etc" \
     "$(cd "$r/tmp/etc" && find . ! -name motd -printf '%p %y %m %l\n' | sort)" \
@@ -205,8 +208,27 @@ if [ -n "$QDIR" ]; then
     at_exit "umount -l '$r.fw'"
     FW=$(manifest "$r.fw")
     once "shell $a" "$r" shell
-    # hardware syscalls: insmod run in the shell's own process is skipped
-    # by the syscall rules too (BusyBox insmod calls init_module)
+    expect_no_grep "shell $a: insmod and ifconfig never ran (their syscalls were not reached)" \
+      "init_module|ioctl" "$r.sfemu/init-report.txt"
+    # The syscall level: hostname's sethostname(2) (in a UTS namespace of
+    # its own, should the rule fail), a kill of a process outside the
+    # script, an applet run as "busybox insmod".
+    sleep 300 &
+    victim=$!
+    printf '#!/bin/sh\nhostname sfemu-evil\nbusybox insmod /lib/modules/wl.ko\nkill -TERM %d\n' \
+      "$victim" > "$r/etc/hw.sh"
+    out=$(unshare --uts sh -c 'hostname sfemu-test-host &&
+      "$1" --init --init-script /etc/hw.sh "$2" && hostname' sh "$SFEMU_MOUNT" "$r")
+    MOUNTS+=("$(realpath "$r")")
+    expect_match "shell $a: sethostname(2) skipped" "^init: skipped sethostname\(2\) \(hardware\)$" "$out"
+    expect_eq "shell $a: ... the hostname unchanged" "$(tail -n1 <<< "$out")" "sfemu-test-host"
+    expect_match "shell $a: busybox APPLET skipped" \
+      "^init: skipped busybox insmod /lib/modules/wl.ko \(hardware\)$" "$out"
+    expect_match "shell $a: a kill outside the script skipped" \
+      "^init: skipped kill -15 $victim \(outside the init script\)$" "$out"
+    check "shell $a: ... the process lives" kill -0 "$victim"
+    kill "$victim"
+    umnt "$r"
   done
 fi
 finish

@@ -60,9 +60,12 @@ function M.argv(addr)
   return t
 end
 
--- Why the program at path is not run, or nil.
-function M.why_skip(path)
+-- Why the program at path (with argv args) is not run, or nil.
+function M.why_skip(path, args)
   local dir, base = path:match("^(.-)/?([^/]*)$")
+  if base == "busybox" and args[2] then -- busybox APPLET ...
+    dir, base = "", args[2]:match("([^/]*)$")
+  end
   if M.hardware[base] then return "hardware" end
   if M.services[base] then return "service" end
   if (dir == "/sbin" or dir == "/usr/sbin") and not M.fs_tools[base] then

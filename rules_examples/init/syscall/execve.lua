@@ -4,8 +4,9 @@ local L = require("lib.initprep")
 
 function do_syscall(num, path, argv)
   local p = L.str(path)
-  local text = table.concat(L.argv(argv), " ")
-  local why = L.why_skip(p)
+  local args = L.argv(argv)
+  local text = table.concat(args, " ")
+  local why = L.why_skip(p, args)
   if why then
     L.skip(text, why)
     L.exit_ok()
