@@ -39,6 +39,10 @@ struct cmd {
     char *redir; /* > or >> target */
     int append;
     const char *why_not; /* set when the command cannot be replayed */
+    const char *rest;    /* the line after a | or ||: not replayed */
+    char *heredoc;       /* << WORD: the delimiter, then the body */
+    int heredoc_quoted;  /* << 'WORD': no expansion in the body */
+    char *body;
 };
 
 static const char *var_get(struct interp *in, const char *name)
@@ -162,17 +166,36 @@ static int parse_cmd(struct interp *in, const char **pp, struct cmd *c)
             continue;
         }
         if (ch == ';' || ch == '&' || ch == '|') {
-            if (ch == '|' && p[1] != '|') {
-                c->why_not = "not understood: pipe";
-            }
-            if (ch == '|' && p[1] == '|') {
-                /* a || b: b runs only if a fails; a is replayed, b not */
+            if (ch == '|') {
+                /* a | b: not replayed; a || b: b runs only if a fails,
+                 * a is replayed, b is not */
+                if (p[1] != '|') {
+                    c->why_not = "not understood: pipe";
+                }
+                c->rest = p;
                 *pp = p + strlen(p);
                 break;
             }
             p += (p[1] == ch) ? 2 : 1;
             *pp = p;
             break;
+        }
+        if (ch == '<' && p[1] == '<') { /* a here-document */
+            p += 2 + (p[2] == '-');
+            p += strspn(p, " \t");
+            char delim[256];
+            size_t n = 0;
+            for (; *p && !strchr(" \t;&|<>", *p); p++) {
+                if (*p == '\'' || *p == '"' || *p == '\\') {
+                    c->heredoc_quoted = 1;
+                } else if (n + 1 < sizeof delim) {
+                    delim[n++] = *p;
+                }
+            }
+            delim[n] = 0;
+            free(c->heredoc);
+            c->heredoc = strdup(delim);
+            continue;
         }
         if (ch == '>' || ch == '<') {
             /* 2>file, 2>&1, >/dev/null: output nobody reads */
@@ -256,6 +279,44 @@ static void free_cmd(struct cmd *c)
         free(c->w[i]);
     }
     free(c->redir);
+    free(c->heredoc);
+    free(c->body);
+}
+
+/* The body of a here-document, up to its delimiter line, from f; $NAME
+ * expanded unless the delimiter was quoted. */
+static void read_heredoc(struct interp *in, struct cmd *c, FILE *f)
+{
+    char *line = NULL, *body = NULL;
+    size_t cap = 0, len = 0;
+    ssize_t n;
+    while (f && (n = getline(&line, &cap, f)) > 0) {
+        line[strcspn(line, "\n")] = 0;
+        const char *l = line + strspn(line, "\t"); /* <<- strips tabs */
+        if (!strcmp(l, c->heredoc) || !strcmp(line, c->heredoc)) {
+            break;
+        }
+        struct word w = { .len = 0 };
+        for (const char *p = line; *p;) {
+            if (*p == '$' && !c->heredoc_quoted) {
+                p++;
+                expand(in, &p, &w, c);
+            } else {
+                put(&w, *p++);
+            }
+        }
+        put(&w, '\n');
+        char *nb = realloc(body, len + w.len + 1);
+        if (!nb) {
+            break;
+        }
+        body = nb;
+        memcpy(body + len, w.buf, w.len);
+        len += w.len;
+        body[len] = 0;
+    }
+    free(line);
+    c->body = body ? body : strdup("");
 }
 
 /* A word's guest path (relative to the script's cwd). */
@@ -306,6 +367,7 @@ static void glob_word(struct interp *in, struct cmd *c, int i)
     }
     free(c->w[i]);
     memmove(&c->w[i + nn], &c->w[i + 1], sizeof(char *) * (c->n - i - 1));
+    memmove(&c->glob[i + nn], &c->glob[i + 1], (size_t)(c->n - i - 1));
     for (int k = 0; k < nn; k++) {
         char p[PATH_MAX * 2];
         snprintf(p, sizeof p, "%s/%s", dir, names[k]);
@@ -326,7 +388,14 @@ static void cmd_text(const struct cmd *c, char *out, size_t cap)
         n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? " " : "", c->w[i]);
     }
     if (c->redir && n < cap) {
-        snprintf(out + n, cap - n, " %s %s", c->append ? ">>" : ">", c->redir);
+        n += (size_t)snprintf(out + n, cap - n, " %s %s",
+                              c->append ? ">>" : ">", c->redir);
+    }
+    if (c->heredoc && n < cap) {
+        n += (size_t)snprintf(out + n, cap - n, " <<%s", c->heredoc);
+    }
+    if (c->rest && c->why_not && n < cap) {
+        snprintf(out + n, cap - n, " %s", c->rest); /* the whole pipe */
     }
 }
 
@@ -612,6 +681,11 @@ static int do_cat(struct interp *in, struct cmd *c)
         return 0;
     }
     path_of(in, c->redir, out);
+    if (c->body && c->n == 1) { /* cat > FILE <<EOF */
+        int rc = ifs_write(in->root, out, c->body, strlen(c->body), c->append);
+        done(in, c, rc, NULL);
+        return rc;
+    }
     int rc = 0, first = 1;
     for (int i = 1; i < c->n && rc == 0; i++, first = 0) {
         path_of(in, c->w[i], p);
@@ -873,13 +947,27 @@ static void run_cmd(struct interp *in, struct cmd *c)
     }
 }
 
-static void run_line(struct interp *in, const char *line)
+/* Runs the commands of one line; f (or NULL) has the lines after it, for
+ * a here-document's body. */
+static void run_line(struct interp *in, const char *line, FILE *f)
 {
     const char *p = line;
     struct cmd c;
     while (*p) {
         if (parse_cmd(in, &p, &c)) {
+            if (c.heredoc) {
+                read_heredoc(in, &c, f);
+                if ((!c.n || strcmp(c.w[0], "cat")) && !c.why_not) {
+                    c.why_not = "not understood: a here-document";
+                }
+            }
             run_cmd(in, &c);
+            if (c.rest && !c.why_not) {
+                init_say(in->r, INIT_SKIP,
+                         "skipped %s (not understood: "
+                         "what runs after ||)",
+                         c.rest);
+            }
         }
         free_cmd(&c);
     }
@@ -924,7 +1012,7 @@ static int run_file(struct interp *in, const char *path)
             acc[--alen] = 0;
             continue;
         }
-        run_line(in, acc);
+        run_line(in, acc, f);
         alen = 0;
     }
     in->depth--;
@@ -942,7 +1030,7 @@ int init_interpret(int root, const char *script, int is_command,
 
     var_set(&in, "PATH", "/bin:/sbin:/usr/bin:/usr/sbin");
     if (is_command) {
-        run_line(&in, script);
+        run_line(&in, script, NULL);
     } else {
         rc = run_file(&in, script);
     }

@@ -159,6 +159,27 @@ static void collect(const char *logpath, struct init_report *r)
     fclose(f);
 }
 
+/* The script's own output (its errors above all), as notes. */
+static void show_output(const char *path, struct init_report *r)
+{
+    FILE *f = fopen(path, "re");
+    char *line = NULL;
+    size_t cap = 0;
+    int n = 0;
+    while (f && getline(&line, &cap, f) > 0) {
+        line[strcspn(line, "\n")] = 0;
+        if (++n > 100) {
+            init_say(r, INIT_NOTE, "output: ... (the rest is in %s)", path);
+            break;
+        }
+        init_say(r, INIT_NOTE, "output: %s", line);
+    }
+    free(line);
+    if (f) {
+        fclose(f);
+    }
+}
+
 int init_shell_run(const struct init_opts *o, const char *qemu,
                    const char *script, int is_command, struct init_report *r)
 {
@@ -222,6 +243,7 @@ int init_shell_run(const struct init_opts *o, const char *qemu,
     }
     kill(-pid, SIGKILL); /* what the script left running (daemons) */
     collect(logpath, r);
+    show_output(outpath, r);
     if (timed_out) {
         init_say(r, INIT_ERROR,
                  "stopped %s after %d s (--init-timeout); its output is in %s",

@@ -149,6 +149,36 @@ expect_eq "prep third run: every entry exists, nothing made" \
   "$(grep -c '^init: prepare: .*(exists)$' <<< "$out")" "$(grep -c '^init: prepare:' <<< "$out")"
 expect_eq "prep: the firmware tree is unchanged" "$(manifest "$TMP/root.fw")" "$FW"
 
+# ------------------------------ the interpreter: what else it understands
+cat > "$TMP/root/etc/more.sh" <<'EOF'
+#!/bin/sh
+NAME=router
+mkdir -p /tmp/cfg
+cp /default/etc/pass* /default/etc/h*ts /tmp/cfg/
+cat > /tmp/cfg/gen <<END
+host=$NAME
+END
+cat > /tmp/cfg/lit <<'END'
+host=$NAME
+END
+cat /proc/cpuinfo | grep model > /tmp/cfg/model
+touch /tmp/cfg/t || echo failed
+printf '%s:%s\n' a "$NAME" > /tmp/cfg/pf
+cd /tmp/cfg && ln -sf gen link
+EOF
+out=$("$SFEMU_MOUNT" --init --init-engine interpret --init-script /etc/more.sh "$TMP/root")
+expect_match "interpreter: an explicit --init-script runs after a replay" "^init: running /etc/more.sh" "$out"
+expect_eq "interpreter: globs" "$(ls "$TMP/root/tmp/cfg" | grep -v -e gen -e lit -e pf -e link -e '^t$' | tr '\n' ' ')" "hosts passwd "
+expect_eq "interpreter: a here-document, expanded" "$(cat "$TMP/root/tmp/cfg/gen")" "host=router"
+expect_eq "interpreter: a quoted here-document, verbatim" "$(cat "$TMP/root/tmp/cfg/lit")" 'host=$NAME'
+expect_match "interpreter: a pipe is skipped, whole" \
+  "^init: skipped cat /proc/cpuinfo \| grep model > /tmp/cfg/model \(not understood: pipe\)$" "$out"
+check "interpreter: ... and makes nothing" test ! -e "$TMP/root/tmp/cfg/model"
+check "interpreter: a || b: a runs" test -f "$TMP/root/tmp/cfg/t"
+expect_match "interpreter: ... b is reported as skipped" "^init: skipped \|\| echo failed" "$out"
+expect_eq "interpreter: printf" "$(cat "$TMP/root/tmp/cfg/pf")" "a:router"
+expect_eq "interpreter: cd, then a relative ln -sf" "$(cat "$TMP/root/tmp/cfg/link")" "host=router"
+
 # ---------------------------------------------------------------- bad input
 printf 'dir /ok\nsymlink /only-one\n' > "$R/config/prepare.conf"
 check_fails_with "bad prep line: file:line named" "$R/config/prepare.conf:2: symlink TARGET LINK: LINK is missing" \
@@ -230,5 +260,18 @@ if [ -n "$QDIR" ]; then
     kill "$victim"
     umnt "$r"
   done
+  # --init-timeout: a script that never ends is stopped, with its children
+  r=$TMP/root-arm
+  printf '#!/bin/sh\necho started\nmkdir /tmp/before-loop\nwhile :; do :; done\n' > "$r/etc/loop.sh"
+  SECONDS=0
+  out=$("$SFEMU_MOUNT" --init --init-script /etc/loop.sh --init-timeout 2 "$r")
+  MOUNTS+=("$(realpath "$r")")
+  expect_match "timeout: reported" "^init: stopped /etc/loop.sh after 2 s \(--init-timeout\)" "$out"
+  expect_match "timeout: the script's output in the report" "^init: output: started$" "$out"
+  check "timeout: what it did before is kept" test -d "$r/tmp/before-loop"
+  check "timeout: --init returned in time" test "$SECONDS" -lt 60
+  check_fails "timeout: no qemu of the script is left" pgrep -f "qemu-arm .*$r/bin/sh /etc/loop.sh"
+  expect_match "timeout: the replay still ran (status 0 and a summary)" "^init: done: " "$out"
+  umnt "$r"
 fi
 finish
