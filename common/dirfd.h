@@ -37,4 +37,23 @@ int dirfd_mkdir_p_open(int dirfd, const char *path,
 /* The same, without the fd: 0 or -errno. */
 int dirfd_mkdir_p(int dirfd, const char *path, const struct dirfd_mkdir *how);
 
+/*
+ * mkdir -p inside a root whose paths w->open resolves (for example openat2
+ * RESOLVE_IN_ROOT on the root's fd), following the root's symlinks as the
+ * kernel's walk would: an absolute link resolves from the root, a relative
+ * one from its directory, and a dangling link met on the way gets its
+ * target made (a root ships /var -> /tmp/var and no /tmp: "/var/run"
+ * makes /tmp, /tmp/var, /tmp/var/run).  Each directory is made by
+ * mkdirat(P, name) in a directory fd P that w->open returned; w->made (if
+ * set) is told of each.  path is absolute.  0 or -errno (-ELOOP after 40
+ * links).
+ */
+struct dirfd_walk {
+    int (*open)(void *ud, const char *path, int flags); /* fd or -errno */
+    void (*made)(void *ud, int pfd, const char *name);
+    void *ud;
+};
+int dirfd_mkdir_p_in_root(const char *path, mode_t mode,
+                          const struct dirfd_walk *w);
+
 #endif

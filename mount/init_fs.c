@@ -102,75 +102,18 @@ int ifs_lstat(int root, const char *path, struct stat *st)
     return rc;
 }
 
-/*
- * One walk of ifs_mkdir_p: 0 when path is a directory, 1 with next set to
- * the path to walk instead (a dangling symlink was met), or -errno.
- */
-static int mkdir_walk(int root, const char *path, char next[PATH_MAX],
-                      mode_t mode)
+static int open_in(void *ud, const char *path, int flags)
 {
-    char cur[PATH_MAX] = "", target[PATH_MAX];
-    const char *p = path;
-
-    for (;;) {
-        p += strspn(p, "/");
-        if (!*p) {
-            return 0;
-        }
-        size_t n = strcspn(p, "/");
-        if (n > NAME_MAX ||
-            snprintf(next, PATH_MAX, "%s/%.*s", cur, (int)n, p) >= PATH_MAX) {
-            return -ENAMETOOLONG;
-        }
-        const char *name = next + strlen(cur) + 1;
-        p += n;
-        int fd = ifs_open(root, next, O_PATH | O_DIRECTORY, 0);
-        if (fd >= 0) {
-            close(fd);
-            memcpy(cur, next, strlen(next) + 1);
-            continue;
-        }
-        if (fd != -ENOENT) {
-            return fd;
-        }
-        int pfd = ifs_open(root, cur[0] ? cur : "/", O_PATH | O_DIRECTORY, 0);
-        if (pfd < 0) {
-            return pfd;
-        }
-        ssize_t len = readlinkat(pfd, name, target, sizeof target - 1);
-        if (len >= 0) {
-            close(pfd);
-            target[len] = 0;
-            /* the rest of the path goes on from the link's target */
-            int abs = target[0] == '/';
-            if (snprintf(next, PATH_MAX, "%s/%s%s", abs ? "" : cur, target,
-                         p) >= PATH_MAX) {
-                return -ENAMETOOLONG;
-            }
-            return 1;
-        }
-        int rc = mkdirat(pfd, name, mode) == 0 ? 0 : -errno;
-        close(pfd);
-        if (rc && rc != -EEXIST) {
-            return rc;
-        }
-        memcpy(cur, next, strlen(next) + 1);
-    }
+    return ifs_open(*(int *)ud, path, flags, 0);
 }
 
 int ifs_mkdir_p(int root, const char *path, mode_t mode)
 {
-    char g[PATH_MAX], next[PATH_MAX];
-    int rc, hops = 0;
+    char g[PATH_MAX];
+    struct dirfd_walk w = { .open = open_in, .ud = &root };
 
     ifs_join("/", path, g, sizeof g);
-    while ((rc = mkdir_walk(root, g, next, mode)) == 1) {
-        if (++hops > IFS_MAX_HOPS) {
-            return -ELOOP;
-        }
-        ifs_join("/", next, g, sizeof g);
-    }
-    return rc;
+    return dirfd_mkdir_p_in_root(g, mode, &w);
 }
 
 /* Opens path for writing; a missing parent (or a dangling last link's

@@ -16,6 +16,7 @@
 #include "dirfd.h"
 
 static char base[64]; /* the cwd: paths below are relative to it */
+static int made_count;
 
 static int is_dir(const char *p, mode_t *mode)
 {
@@ -166,6 +167,48 @@ static void check_in_root(int tree)
           "RESOLVE_IN_ROOT: an absolute path starts at the root");
 }
 
+/* dirfd_mkdir_p_in_root: dangling links on the way get their targets
+ * made, inside the root. */
+static int open_in_tree(void *ud, const char *path, int flags)
+{
+    return dirfd_open(*(int *)ud, path, flags, 0,
+                      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+static void count_made(void *ud, int pfd, const char *name)
+{
+    (void)ud;
+    (void)pfd;
+    (void)name;
+    made_count++;
+}
+
+static void check_in_root_links(int tree)
+{
+    struct dirfd_walk w = { .open = open_in_tree,
+                            .made = count_made,
+                            .ud = &tree };
+
+    check(symlink("/fresh/var", "tree/var") == 0 &&
+              symlink("../../../outside/x", "tree/esc") == 0 &&
+              symlink("loop2", "tree/loop1") == 0 &&
+              symlink("loop1", "tree/loop2") == 0,
+          "in root: set-up");
+    made_count = 0;
+    check(dirfd_mkdir_p_in_root("/var/run", 0755, &w) == 0 &&
+              is_dir("tree/fresh/var/run", 0) && made_count == 3,
+          "in root: /var -> /fresh/var dangling: /fresh, /fresh/var, "
+          "/fresh/var/run made");
+    made_count = 0;
+    check(dirfd_mkdir_p_in_root("/var/run", 0755, &w) == 0 && made_count == 0,
+          "in root: a second call makes nothing");
+    check(dirfd_mkdir_p_in_root("/esc/y", 0755, &w) == 0 &&
+              is_dir("tree/outside/x/y", 0) && !is_dir("outside/x", 0),
+          "in root: a link out of the root is made inside it");
+    check(dirfd_mkdir_p_in_root("/loop1/z", 0755, &w) == -ELOOP,
+          "in root: a link loop is -ELOOP");
+}
+
 int main(void)
 {
     char cmd[128];
@@ -182,6 +225,7 @@ int main(void)
     check_mode_of(tree);
     check_beneath(tree);
     check_in_root(tree);
+    check_in_root_links(tree);
     close(tree);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     if (chdir("/") != 0 || system(cmd) != 0) {
