@@ -769,12 +769,14 @@ static int do_mount(struct interp *in, struct cmd *c)
     return rc;
 }
 
-/* tar x[z]f ARCHIVE [-C DIR]: the host's tar, on the archive and the
- * directory as fds resolved in the root. */
+/* tar x[z|j]f ARCHIVE [-C DIR]: the host's GNU tar (it detects the
+ * compression), on the archive and the directory as fds resolved in the
+ * root; it strips leading / and refuses .. in names, and makes links that
+ * point up or out only after the files (so none is written through). */
 static int do_tar(struct interp *in, struct cmd *c)
 {
     const char *archive = NULL, *dir = ".", *ops = c->n > 1 ? c->w[1] : "";
-    int x = 0, z = 0;
+    int x = 0;
     for (int i = 1; i < c->n; i++) {
         const char *w = c->w[i];
         if (!strcmp(w, "-C") && i + 1 < c->n) {
@@ -783,14 +785,13 @@ static int do_tar(struct interp *in, struct cmd *c)
         }
         if (w == ops || w[0] == '-') {
             x |= strchr(w, 'x') != NULL;
-            z |= strpbrk(w, "zj") != NULL;
             if (strchr(w, 'f') && i + 1 < c->n) {
                 archive = c->w[++i];
             }
         }
     }
     if (!x || !archive) {
-        skipped(in, c, "not understood: only tar x[z]f ARCHIVE [-C DIR]");
+        skipped(in, c, "not understood: only tar x[z|j]f ARCHIVE [-C DIR]");
         return 0;
     }
     char a[PATH_MAX], d[PATH_MAX];
@@ -804,12 +805,16 @@ static int do_tar(struct interp *in, struct cmd *c)
     } else {
         pid_t pid = fork();
         if (pid == 0) {
-            char cdir[64];
+            char cdir[64], file[64];
             snprintf(cdir, sizeof cdir, "/proc/self/fd/%d", dfd);
-            dup2(afd, 0);
-            int null = open("/dev/null", O_WRONLY);
+            snprintf(file, sizeof file, "/proc/self/fd/%d", afd);
+            int null = open("/dev/null", O_RDWR);
+            dup2(null, 0);
             dup2(null, 1);
-            execlp("tar", "tar", z ? "-xzf" : "-xf", "-", "-C", cdir,
+            /* the fds survive exec: dirfd_open set O_CLOEXEC */
+            fcntl(afd, F_SETFD, 0);
+            fcntl(dfd, F_SETFD, 0);
+            execlp("tar", "tar", "-x", "-f", file, "-C", cdir,
                    "--no-overwrite-dir", (char *)NULL);
             _exit(127);
         }

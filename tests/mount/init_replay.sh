@@ -165,7 +165,16 @@ cat /proc/cpuinfo | grep model > /tmp/cfg/model
 touch /tmp/cfg/t || echo failed
 printf '%s:%s\n' a "$NAME" > /tmp/cfg/pf
 cd /tmp/cfg && ln -sf gen link
+tar xzf /default/www.tgz -C /tmp/www
+tar xf /default/evil.tar -C /tmp/evil
 EOF
+mkdir -p "$TMP/www/sub" "$TMP/evil1" "$TMP/evil2/out"
+echo page > "$TMP/www/sub/index.html"
+tar czf "$TMP/root/default/www.tgz" -C "$TMP/www" sub
+# an archive's link out of the root, then a file written through it
+ln -s "../../../../../../../..$TMP/host" "$TMP/evil1/out"
+echo x > "$TMP/evil2/out/tarred"
+tar cf "$TMP/root/default/evil.tar" -C "$TMP/evil1" out -C "$TMP/evil2" out/tarred
 out=$("$SFEMU_MOUNT" --init --init-engine interpret --init-script /etc/more.sh "$TMP/root")
 expect_match "interpreter: an explicit --init-script runs after a replay" "^init: running /etc/more.sh" "$out"
 expect_eq "interpreter: globs" "$(ls "$TMP/root/tmp/cfg" | grep -v -e gen -e lit -e pf -e link -e '^t$' | tr '\n' ' ')" "hosts passwd "
@@ -178,6 +187,9 @@ check "interpreter: a || b: a runs" test -f "$TMP/root/tmp/cfg/t"
 expect_match "interpreter: ... b is reported as skipped" "^init: skipped \|\| echo failed" "$out"
 expect_eq "interpreter: printf" "$(cat "$TMP/root/tmp/cfg/pf")" "a:router"
 expect_eq "interpreter: cd, then a relative ln -sf" "$(cat "$TMP/root/tmp/cfg/link")" "host=router"
+expect_eq "interpreter: tar xzf -C" "$(cat "$TMP/root/tmp/www/sub/index.html")" "page"
+check "interpreter: tar: a file through the archive's link out of the root reaches nothing" \
+  test ! -e "$TMP/host/tarred"
 
 # ---------------------------------------------------------------- bad input
 printf 'dir /ok\nsymlink /only-one\n' > "$R/config/prepare.conf"
