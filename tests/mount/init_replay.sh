@@ -166,6 +166,8 @@ touch /tmp/cfg/t || echo failed
 printf '%s:%s\n' a "$NAME" > /tmp/cfg/pf
 cd /tmp/cfg && ln -sf gen link
 tar xzf /default/www.tgz -C /tmp/www
+mkdir -p /tmp/etc3
+cp -a /default/etc/. /tmp/etc3/
 tar xf /default/evil.tar -C /tmp/evil
 EOF
 mkdir -p "$TMP/www/sub" "$TMP/evil1" "$TMP/evil2/out"
@@ -188,6 +190,8 @@ expect_match "interpreter: ... b is reported as skipped" "^init: skipped \|\| ec
 expect_eq "interpreter: printf" "$(cat "$TMP/root/tmp/cfg/pf")" "a:router"
 expect_eq "interpreter: cd, then a relative ln -sf" "$(cat "$TMP/root/tmp/cfg/link")" "host=router"
 expect_eq "interpreter: tar xzf -C" "$(cat "$TMP/root/tmp/www/sub/index.html")" "page"
+expect_eq "interpreter: cp -a DIR/. DIR2/ copies the content" "$(ls "$TMP/root/tmp/etc3" | tr '\n' ' ')" \
+  "hosts hosts.lnk passwd sub "
 check "interpreter: tar: a file through the archive's link out of the root reaches nothing" \
   test ! -e "$TMP/host/tarred"
 
