@@ -846,7 +846,38 @@ static int is_name(const char *s, size_t n)
     return 1;
 }
 
-static int run_file(struct interp *in, const char *path);
+static int run_file(struct interp *in, const char *path, int need_shebang);
+static void run_line(struct interp *in, const char *line, FILE *f);
+
+/* ". FILE", "sh FILE", "sh -c COMMAND": replayed the same way (a
+ * sourced file shares the variables, as in sh). */
+static void run_shell(struct interp *in, struct cmd *c, const char *cmd)
+{
+    char p[PATH_MAX];
+    int i = 1;
+    while (i < c->n && c->w[i][0] == '-' && strcmp(c->w[i], "-c")) {
+        i++; /* sh -e, -x ... */
+    }
+    if (i >= c->n || in->depth >= MAX_DEPTH) {
+        skipped(in, c,
+                i >= c->n ? "not understood: an interactive shell"
+                          : "scripts nested too deep");
+        return;
+    }
+    if (!strcmp(c->w[i], "-c") && cmd[0] != '.' && i + 1 < c->n) {
+        init_say(in->r, INIT_NOTE, "running %s -c %s", cmd, c->w[i + 1]);
+        in->depth++;
+        run_line(in, c->w[i + 1], NULL);
+        in->depth--;
+        return;
+    }
+    path_of(in, c->w[i], p);
+    init_say(in->r, INIT_NOTE, "running %s", p);
+    int rc = run_file(in, p, 0);
+    if (rc < 0) {
+        done(in, c, rc, NULL);
+    }
+}
 
 static void run_cmd(struct interp *in, struct cmd *c)
 {
@@ -854,8 +885,8 @@ static void run_cmd(struct interp *in, struct cmd *c)
         "if",       "then", "else", "elif", "fi",    "for",    "while",
         "until",    "do",   "done", "case", "esac",  "{",      "}",
         "function", "[",    "test", "[[",   "exit",  "return", "break",
-        "continue", "wait", "trap", "set",  "shift", "read",   ".",
-        "source",   "eval", "exec", "true", ":",     NULL
+        "continue", "wait", "trap", "set",  "shift", "read",   "eval",
+        "exec",     "true", ":",    NULL
     };
     /* NAME=value words before the command; alone, they set variables */
     int first = 0;
@@ -909,6 +940,10 @@ static void run_cmd(struct interp *in, struct cmd *c)
                 var_set(in, c->w[i], eq + 1);
             }
         }
+    } else if (!strcmp(cmd, ".") || !strcmp(cmd, "source") ||
+               !strcmp(cmd, "sh") || !strcmp(cmd, "ash") ||
+               !strcmp(cmd, "bash")) {
+        run_shell(in, c, cmd);
     } else if (!strcmp(cmd, "cd")) {
         char p[PATH_MAX];
         path_of(in, c->n > 1 ? c->w[1] : "/", p);
@@ -944,7 +979,7 @@ static void run_cmd(struct interp *in, struct cmd *c)
         if (strchr(c->w[0], '/') && ifs_lstat(in->root, p, &st) == 0 &&
             in->depth < MAX_DEPTH) {
             /* another script: replayed the same way */
-            if (run_file(in, p) == 0) {
+            if (run_file(in, p, 1) == 0) {
                 return;
             }
         }
@@ -978,8 +1013,9 @@ static void run_line(struct interp *in, const char *line, FILE *f)
     }
 }
 
-/* Replays a shell script file (not an ELF); -ENOEXEC if it is none. */
-static int run_file(struct interp *in, const char *path)
+/* Replays a shell script file (not an ELF); -ENOEXEC if it is none (or,
+ * with need_shebang, if it does not start with #!). */
+static int run_file(struct interp *in, const char *path, int need_shebang)
 {
     int fd = ifs_open(in->root, path, O_RDONLY, 0);
     if (fd < 0) {
@@ -998,7 +1034,7 @@ static int run_file(struct interp *in, const char *path)
     while ((len = getline(&line, &cap, f)) > 0) {
         /* a binary, or (from a script) a file that is no #! script */
         if (++lineno == 1 && (memchr(line, 0, (size_t)len) ||
-                              (in->depth > 1 && strncmp(line, "#!", 2)))) {
+                              (need_shebang && strncmp(line, "#!", 2)))) {
             rc = -ENOEXEC;
             break;
         }
@@ -1037,7 +1073,7 @@ int init_interpret(int root, const char *script, int is_command,
     if (is_command) {
         run_line(&in, script, NULL);
     } else {
-        rc = run_file(&in, script);
+        rc = run_file(&in, script, 0);
     }
     for (int i = 0; i < in.nvars; i++) {
         free(in.var_name[i]);

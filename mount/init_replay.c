@@ -36,7 +36,7 @@ static const char *const services[] = {
     "inetd",    "ntpd",     "ntpclient", "upnpd",   "miniupnpd",
     "watchdog", "init",     "rc",        "service", "start-stop-daemon",
     "sleep",    "usleep",   "kill",      "killall", "killall5",
-    "logger",   "sh",       "ash",       "bash",    NULL
+    "logger",   NULL
 };
 
 const char *init_skip_reason(const char *argv0)

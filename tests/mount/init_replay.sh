@@ -168,8 +168,14 @@ cd /tmp/cfg && ln -sf gen link
 tar xzf /default/www.tgz -C /tmp/www
 mkdir -p /tmp/etc3
 cp -a /default/etc/. /tmp/etc3/
+. /etc/vars.sh
+echo "$FROM_VARS" > /tmp/cfg/sourced
+sh /etc/sub.sh
+sh -c "mkdir /tmp/cfg/from-sh-c"
 tar xf /default/evil.tar -C /tmp/evil
 EOF
+printf 'FROM_VARS=set-in-vars\n' > "$TMP/root/etc/vars.sh"
+printf 'mkdir /tmp/cfg/from-sub\n' > "$TMP/root/etc/sub.sh"
 mkdir -p "$TMP/www/sub" "$TMP/evil1" "$TMP/evil2/out"
 echo page > "$TMP/www/sub/index.html"
 tar czf "$TMP/root/default/www.tgz" -C "$TMP/www" sub
@@ -179,7 +185,7 @@ echo x > "$TMP/evil2/out/tarred"
 tar cf "$TMP/root/default/evil.tar" -C "$TMP/evil1" out -C "$TMP/evil2" out/tarred
 out=$("$SFEMU_MOUNT" --init --init-engine interpret --init-script /etc/more.sh "$TMP/root")
 expect_match "interpreter: an explicit --init-script runs after a replay" "^init: running /etc/more.sh" "$out"
-expect_eq "interpreter: globs" "$(ls "$TMP/root/tmp/cfg" | grep -v -e gen -e lit -e pf -e link -e '^t$' | tr '\n' ' ')" "hosts passwd "
+expect_eq "interpreter: globs" "$(ls "$TMP/root/tmp/cfg" | grep -v -e gen -e lit -e pf -e link -e '^t$' -e from- -e sourced | tr '\n' ' ')" "hosts passwd "
 expect_eq "interpreter: a here-document, expanded" "$(cat "$TMP/root/tmp/cfg/gen")" "host=router"
 expect_eq "interpreter: a quoted here-document, verbatim" "$(cat "$TMP/root/tmp/cfg/lit")" 'host=$NAME'
 expect_match "interpreter: a pipe is skipped, whole" \
@@ -190,6 +196,9 @@ expect_match "interpreter: ... b is reported as skipped" "^init: skipped \|\| ec
 expect_eq "interpreter: printf" "$(cat "$TMP/root/tmp/cfg/pf")" "a:router"
 expect_eq "interpreter: cd, then a relative ln -sf" "$(cat "$TMP/root/tmp/cfg/link")" "host=router"
 expect_eq "interpreter: tar xzf -C" "$(cat "$TMP/root/tmp/www/sub/index.html")" "page"
+expect_eq "interpreter: . FILE shares its variables" "$(cat "$TMP/root/tmp/cfg/sourced")" "set-in-vars"
+check "interpreter: sh FILE is replayed" test -d "$TMP/root/tmp/cfg/from-sub"
+check "interpreter: sh -c COMMAND is replayed" test -d "$TMP/root/tmp/cfg/from-sh-c"
 expect_eq "interpreter: cp -a DIR/. DIR2/ copies the content" "$(ls "$TMP/root/tmp/etc3" | tr '\n' ' ')" \
   "hosts hosts.lnk passwd sub "
 check "interpreter: tar: a file through the archive's link out of the root reaches nothing" \
@@ -261,7 +270,7 @@ if [ -n "$QDIR" ]; then
     # script, an applet run as "busybox insmod".
     sleep 300 &
     victim=$!
-    printf '#!/bin/sh\nhostname sfemu-evil\nbusybox insmod /lib/modules/wl.ko\nkill -TERM %d\n' \
+    printf '#!/bin/sh\nhostname sfemu-evil\nbusybox insmod /lib/modules/wl.ko\nkill -TERM %d\nsh -c "mkdir /tmp/from-sh-c"\n' \
       "$victim" > "$r/etc/hw.sh"
     out=$(unshare --uts sh -c 'hostname sfemu-test-host &&
       "$1" --init --init-script /etc/hw.sh "$2" && hostname' sh "$SFEMU_MOUNT" "$r")
@@ -273,6 +282,7 @@ if [ -n "$QDIR" ]; then
     expect_match "shell $a: a kill outside the script skipped" \
       "^init: skipped kill -15 $victim \(outside the init script\)$" "$out"
     check "shell $a: ... the process lives" kill -0 "$victim"
+    check "shell $a: sh -c runs (a shell is no service)" test -d "$r/tmp/from-sh-c"
     kill "$victim"
     umnt "$r"
   done
