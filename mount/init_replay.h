@@ -22,10 +22,8 @@ struct init_opts {
     const char *scripts[INIT_MAX_SCRIPTS]; /* --init-script, or none */
     int nscripts;
     enum init_engine engine;
-    int timeout;             /* seconds, for the shell engine */
-    const char *qemu_dir;    /* --qemu DIR or NULL */
-    const char *self_dir;    /* the directory of sfemu-mount itself */
-    const char *shell_rules; /* the shell engine's qemu rules tree */
+    int timeout;          /* seconds, for the shell engine */
+    const char *qemu_dir; /* --qemu DIR or NULL */
 };
 
 /* 0 when the replay ran (with skips or not), else 1 (the message is on

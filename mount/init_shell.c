@@ -19,6 +19,18 @@
 #include "init_fs.h"
 #include "init_replay.h"
 
+/* The shell engine's rules tree: $SFEMU_INIT_RULES, else the source
+ * tree's rules_examples/init (meson defines it). */
+#ifndef SFEMU_INIT_RULES_DIR
+#define SFEMU_INIT_RULES_DIR "rules_examples/init"
+#endif
+
+static const char *shell_rules(void)
+{
+    const char *r = getenv("SFEMU_INIT_RULES");
+    return r && r[0] ? r : SFEMU_INIT_RULES_DIR;
+}
+
 /* The qemu arch of the root's shell, from its ELF header. */
 static const char *shell_arch(int root)
 {
@@ -62,9 +74,12 @@ static int find_qemu(const struct init_opts *o, const char *arch, char *out,
                      size_t cap)
 {
     const char *dirs[3] = { o->qemu_dir, getenv("SFEMU_QEMU_DIR"), NULL };
-    char build[PATH_MAX];
-    if (o->self_dir) {
-        snprintf(build, sizeof build, "%s/../qemu-hooks", o->self_dir);
+    char self[PATH_MAX], build[PATH_MAX + 16];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) { /* the build tree: build/mount/../qemu-hooks */
+        self[n] = 0;
+        *strrchr(self, '/') = 0;
+        snprintf(build, sizeof build, "%s/../qemu-hooks", self);
         dirs[2] = build;
     }
     for (int i = 0; i < 3; i++) {
@@ -116,12 +131,12 @@ int init_shell_probe(int root, const struct init_opts *o, char *qemu,
         return -ENOEXEC;
     }
     char entry[PATH_MAX];
-    snprintf(entry, sizeof entry, "%s/syscall/execve.lua", o->shell_rules);
+    snprintf(entry, sizeof entry, "%s/syscall/execve.lua", shell_rules());
     if (stat(entry, &st) < 0) {
         init_say(r, INIT_NOTE,
                  "shell engine: the rules tree %s has no syscall/execve.lua "
                  "(set SFEMU_INIT_RULES)",
-                 o->shell_rules);
+                 shell_rules());
         return -ENOEXEC;
     }
     return 0;
@@ -215,7 +230,7 @@ int init_shell_run(const struct init_opts *o, const char *qemu,
                          "-L",
                          (char *)o->mount,
                          "-rules",
-                         (char *)o->shell_rules,
+                         (char *)shell_rules(),
                          sh,
                          is_command ? "-c" : (char *)script,
                          is_command ? (char *)script : NULL,

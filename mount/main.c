@@ -240,8 +240,11 @@ static void parse(int argc, char **argv, struct opts *o)
     if (o->init && (o->unmount || o->foreground || o->fake_init)) {
         die("%s", "--init goes with neither -u, -f, -d nor --fake-init");
     }
-    if (!o->init && (o->init_o.nscripts || o->init_o.qemu_dir)) {
-        die("%s", "--init-script and --qemu need --init");
+    if (!o->init &&
+        (o->init_o.nscripts || o->init_o.qemu_dir ||
+         o->init_o.engine != INIT_AUTO || o->init_o.timeout != 30)) {
+        die("%s", "--init-script, --init-engine, --init-timeout and --qemu "
+                  "need --init");
     }
     if (o->allow_other && o->private_) {
         die("%s", "--allow-other and --private exclude each other");
@@ -877,12 +880,6 @@ static int cmd_mount(const struct opts *op, const char *argv0)
     return ret < 0 ? 1 : 0; /* a signal (SIGTERM, SIGINT) is a clean stop */
 }
 
-/* The shell engine's rules tree: $SFEMU_INIT_RULES, else the source
- * tree's rules_examples/init. */
-#ifndef SFEMU_INIT_RULES_DIR
-#define SFEMU_INIT_RULES_DIR "rules_examples/init"
-#endif
-
 /* --init: mounts first unless the tree is an sfemu mount, then replays. */
 static int cmd_init(struct opts *o, const char *argv0)
 {
@@ -919,7 +916,7 @@ static int cmd_init(struct opts *o, const char *argv0)
         }
     }
     /* The upper directory, as the mount chose it. */
-    char upper[PATH_MAX + 16], rootfs[PATH_MAX], self[PATH_MAX];
+    char upper[PATH_MAX + 16], rootfs[PATH_MAX];
     if (o->upper) {
         snprintf(upper, sizeof upper, "%s", o->upper);
     } else if (realpath(o->rootfs, rootfs)) {
@@ -935,17 +932,9 @@ static int cmd_init(struct opts *o, const char *argv0)
             "DIR as it was mounted)",
             upper);
     }
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = 0;
-    if (strrchr(self, '/')) {
-        *strrchr(self, '/') = 0;
-    }
-    const char *rules = getenv("SFEMU_INIT_RULES");
     o->init_o.mount = mp;
     o->init_o.upper = upper;
     o->init_o.prep_rules = o->rules;
-    o->init_o.self_dir = self[0] ? self : NULL;
-    o->init_o.shell_rules = rules && rules[0] ? rules : SFEMU_INIT_RULES_DIR;
     int rc = init_replay(&o->init_o);
     free(mp);
     return rc;
