@@ -16,7 +16,8 @@
 #include "init_replay.h"
 
 /* Hardware steps (kernel modules, interfaces, flash, power) and services
- * (daemons that would run forever or reach the network): never replayed.
+ * (daemons that would run forever, programs that reach the network):
+ * never replayed.
  * The shell engine's rules keep the same lists (rules_examples/init/). */
 static const char *const hardware[] = {
     "insmod",    "rmmod",       "modprobe",       "depmod",    "ifconfig",
@@ -36,7 +37,8 @@ static const char *const services[] = {
     "inetd",    "ntpd",     "ntpclient", "upnpd",   "miniupnpd",
     "watchdog", "init",     "rc",        "service", "start-stop-daemon",
     "sleep",    "usleep",   "kill",      "killall", "killall5",
-    "logger",   NULL
+    "logger",   "wget",     "curl",      "tftp",    "ping",
+    "nc",       "ftpget",   "ntpdate",   NULL
 };
 
 const char *init_skip_reason(const char *argv0)

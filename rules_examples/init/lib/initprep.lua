@@ -26,7 +26,8 @@ M.services = set{
   "udhcpd", "udhcpc", "telnetd", "dropbear", "sshd", "syslogd", "klogd",
   "crond", "inetd", "ntpd", "ntpclient", "upnpd", "miniupnpd", "watchdog",
   "init", "rc", "service", "start-stop-daemon", "sleep", "usleep", "kill",
-  "killall", "killall5", "logger",
+  "killall", "killall5", "logger", "wget", "curl", "tftp", "ping", "nc",
+  "ftpget", "ntpdate",
 }
 -- Programs of /sbin and /usr/sbin that only change files: replayed.
 M.fs_tools = set{
