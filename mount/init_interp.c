@@ -2,8 +2,10 @@
  * The interpreter engine of --init: where the firmware's shell cannot run,
  * the simple commands of an init script are replayed line by line (mkdir,
  * cp, ln -s, echo/printf/cat with > and >>, touch, chmod, mount of a
- * tmpfs, tar x, cd, variables).  There is no control flow: a line it does
- * not understand is reported as skipped, and so is every hardware step.
+ * tmpfs, tar x, cd, variables), with if/elif/else/fi, && and || decided by
+ * `[ ... ]` tests on the root.  Loops, case and functions are skipped
+ * whole; a line it does not understand is reported as skipped, and so is
+ * every hardware step.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -22,6 +24,18 @@
 #define MAX_WORDS 128
 #define MAX_VARS 128
 #define MAX_DEPTH 4
+#define MAX_IFS 32
+
+/* The control flow of one script. */
+enum { IF_RUN, IF_WAIT, IF_DONE }; /* branch taken, none yet, all done */
+struct flow {
+    unsigned char if_st[MAX_IFS]; /* one per open if */
+    int ifs;
+    int skip_nest;         /* > 0: inside a skipped loop, case, function */
+    const char *skip_end;  /* the word that closes it */
+    const char *skip_open; /* the word that opens one more (or NULL) */
+    int stop;              /* exit */
+};
 
 struct interp {
     int root;
@@ -30,6 +44,8 @@ struct interp {
     char *var_name[MAX_VARS], *var_val[MAX_VARS];
     int nvars;
     int depth;
+    struct flow *flow;
+    int last; /* the last command's status: 0, 1, or -1 (not known) */
 };
 
 struct cmd {
@@ -39,7 +55,8 @@ struct cmd {
     char *redir; /* > or >> target */
     int append;
     const char *why_not; /* set when the command cannot be replayed */
-    const char *rest;    /* the line after a | or ||: not replayed */
+    const char *rest;    /* the line after a |: not replayed */
+    char next;           /* what follows: '&' (&&), '|' (||) or 0 */
     char *heredoc;       /* << WORD: the delimiter, then the body */
     int heredoc_quoted;  /* << 'WORD': no expansion in the body */
     char *body;
@@ -166,15 +183,14 @@ static int parse_cmd(struct interp *in, const char **pp, struct cmd *c)
             continue;
         }
         if (ch == ';' || ch == '&' || ch == '|') {
-            if (ch == '|') {
-                /* a | b: not replayed; a || b: b runs only if a fails,
-                 * a is replayed, b is not */
-                if (p[1] != '|') {
-                    c->why_not = "not understood: pipe";
-                }
+            if (ch == '|' && p[1] != '|') { /* a | b: not replayed */
+                c->why_not = "not understood: pipe";
                 c->rest = p;
                 *pp = p + strlen(p);
                 break;
+            }
+            if (p[1] == ch && ch != ';') {
+                c->next = ch; /* && or || */
             }
             p += (p[1] == ch) ? 2 : 1;
             *pp = p;
@@ -404,6 +420,7 @@ static void done(struct interp *in, const struct cmd *c, int rc,
 {
     char t[1024];
     cmd_text(c, t, sizeof t);
+    in->last = rc < 0;
     if (rc < 0) {
         init_say(in->r, INIT_ERROR, "failed %s: %s", t, strerror(-rc));
     } else if (note) {
@@ -418,6 +435,8 @@ static void skipped(struct interp *in, const struct cmd *c, const char *why)
     char t[1024];
     cmd_text(c, t, sizeof t);
     init_say(in->r, INIT_SKIP, "skipped %s (%s)", t, why);
+    /* a skipped hardware step "succeeds", as under the shell engine */
+    in->last = !strcmp(why, "hardware") || !strcmp(why, "service") ? 0 : -1;
 }
 
 /* ---------------------------------------------------------- commands */
@@ -849,6 +868,212 @@ static int is_name(const char *s, size_t n)
 static int run_file(struct interp *in, const char *path, int need_shebang);
 static void run_line(struct interp *in, const char *line, FILE *f);
 
+/* A file test of [ ] on a guest path: 0 true, 1 false. */
+static int file_test(struct interp *in, char op, const char *w)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    path_of(in, w, p);
+    if (op == 'L' || op == 'h') {
+        return !(ifs_lstat(in->root, p, &st) == 0 && S_ISLNK(st.st_mode));
+    }
+    int fd = ifs_open(in->root, p, O_PATH, 0);
+    int ok = fd >= 0 && fstat(fd, &st) == 0;
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (!ok) {
+        return 1;
+    }
+    switch (op) {
+    case 'f': return !S_ISREG(st.st_mode);
+    case 'd': return !S_ISDIR(st.st_mode);
+    case 'c': return !S_ISCHR(st.st_mode);
+    case 'b': return !S_ISBLK(st.st_mode);
+    case 'p': return !S_ISFIFO(st.st_mode);
+    case 'S': return !S_ISSOCK(st.st_mode);
+    case 's': return !(st.st_size > 0);
+    case 'x': return !(st.st_mode & 0111);
+    default: return 0; /* -e -r -w: it exists (the replay runs as root) */
+    }
+}
+
+/* [ EXPR ] / test EXPR with n words: 0 true, 1 false, -1 not understood
+ * (-a, -o, parentheses). */
+static int eval_test(struct interp *in, char **w, int n)
+{
+    if (n > 0 && !strcmp(w[0], "!")) {
+        int r = eval_test(in, w + 1, n - 1);
+        return r < 0 ? r : !r;
+    }
+    if (n == 0) {
+        return 1;
+    }
+    if (n == 1) {
+        return !w[0][0];
+    }
+    if (n == 2 && w[0][0] == '-' && w[0][1] && !w[0][2]) {
+        if (w[0][1] == 'z' || w[0][1] == 'n') {
+            return (w[0][1] == 'z') == !w[1][0] ? 0 : 1;
+        }
+        if (strchr("efdLhrwxscbpS", w[0][1])) {
+            return file_test(in, w[0][1], w[1]);
+        }
+        return -1;
+    }
+    if (n == 3) {
+        const char *op = w[1];
+        if (!strcmp(op, "=") || !strcmp(op, "==")) {
+            return strcmp(w[0], w[2]) != 0;
+        }
+        if (!strcmp(op, "!=")) {
+            return strcmp(w[0], w[2]) == 0;
+        }
+        static const char *const num[] = { "-eq", "-ne", "-lt",
+                                           "-gt", "-le", "-ge" };
+        long a = strtol(w[0], NULL, 10), b = strtol(w[2], NULL, 10);
+        int res[] = { a == b, a != b, a<b, a> b, a <= b, a >= b };
+        for (int i = 0; i < 6; i++) {
+            if (!strcmp(op, num[i])) {
+                return !res[i];
+            }
+        }
+    }
+    return -1;
+}
+
+/* The status of a condition command (if, elif): [ ], test, true, false,
+ * !; -1 for any other. */
+static int eval_cond(struct interp *in, char **w, int n)
+{
+    if (n > 0 && !strcmp(w[0], "!")) {
+        int r = eval_cond(in, w + 1, n - 1);
+        return r < 0 ? r : !r;
+    }
+    if (n > 0 && !strcmp(w[0], "[")) {
+        return n > 1 && !strcmp(w[n - 1], "]") ? eval_test(in, w + 1, n - 2)
+                                               : -1;
+    }
+    if (n > 0 && !strcmp(w[0], "test")) {
+        return eval_test(in, w + 1, n - 1);
+    }
+    if (n == 1 && (!strcmp(w[0], "true") || !strcmp(w[0], ":"))) {
+        return 0;
+    }
+    if (n == 1 && !strcmp(w[0], "false")) {
+        return 1;
+    }
+    return -1;
+}
+
+static int flow_active(const struct flow *fl)
+{
+    for (int i = 0; i < fl->ifs; i++) {
+        if (fl->if_st[i] != IF_RUN) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Drops the first k words of c (a keyword before a command). */
+static void shift_words(struct cmd *c, int k)
+{
+    for (int i = 0; i < k; i++) {
+        free(c->w[i]);
+    }
+    memmove(c->w, c->w + k, sizeof(char *) * (size_t)(c->n - k));
+    memmove(c->glob, c->glob + k, (size_t)(c->n - k));
+    c->n -= k;
+}
+
+static void run_cmd(struct interp *in, struct cmd *c);
+
+/* Control flow; 1 when c was a flow word (or inside a skipped block) and
+ * is done with, 0 when it is a command to run (keywords taken off). */
+static int flow_step(struct interp *in, struct cmd *c)
+{
+    struct flow *fl = in->flow;
+    const char *w0 = c->n ? c->w[0] : "";
+    int loop =
+        !strcmp(w0, "for") || !strcmp(w0, "while") || !strcmp(w0, "until");
+    if (fl->skip_nest) {
+        if (!strcmp(fl->skip_end, "done") ? loop : !strcmp(w0, fl->skip_open)) {
+            fl->skip_nest++;
+        } else if (!strcmp(w0, fl->skip_end)) {
+            fl->skip_nest--;
+        }
+        return 1;
+    }
+    const char *end = NULL, *open = NULL, *what = NULL;
+    size_t l0 = strlen(w0);
+    if (loop) {
+        end = "done", what = "a loop (up to done)";
+    } else if (!strcmp(w0, "case")) {
+        end = "esac", open = "case", what = "case (up to esac)";
+    } else if (!strcmp(w0, "function") ||
+               (l0 > 2 && !strcmp(w0 + l0 - 2, "()")) ||
+               (c->n > 1 && !strcmp(c->w[1], "()")) || !strcmp(w0, "{")) {
+        end = "}", open = "{", what = "a function or { } group (up to })";
+    }
+    if (end) {
+        fl->skip_nest = 1;
+        fl->skip_end = end;
+        fl->skip_open = open;
+        if (flow_active(fl)) {
+            char why[96];
+            snprintf(why, sizeof why, "not understood: %s", what);
+            skipped(in, c, why);
+        }
+        return 1;
+    }
+    if (!strcmp(w0, "if") || !strcmp(w0, "elif")) {
+        int elif = w0[0] == 'e';
+        if (elif && !fl->ifs) {
+            skipped(in, c, "not understood: elif without if");
+            return 1;
+        }
+        if (!elif && fl->ifs == MAX_IFS) {
+            skipped(in, c, "not understood: if nested too deep");
+            return 1;
+        }
+        int outer_active = flow_active(fl); /* before a new level */
+        unsigned char *st = &fl->if_st[elif ? fl->ifs - 1 : fl->ifs++];
+        if (elif ? *st != IF_WAIT : !outer_active) {
+            *st = IF_DONE; /* an if inside a branch not taken is all off */
+            return 1;
+        }
+        int r = eval_cond(in, c->w + 1, c->n - 1);
+        if (r < 0) {
+            skipped(in, c, "not understood: the condition; the whole if");
+            *st = IF_DONE;
+            return 1;
+        }
+        *st = r == 0 ? IF_RUN : IF_WAIT;
+        return 1;
+    }
+    if (!strcmp(w0, "then") || !strcmp(w0, "else") || !strcmp(w0, "fi")) {
+        if (!fl->ifs) {
+            skipped(in, c, "not understood: no if is open");
+            return 1;
+        }
+        unsigned char *st = &fl->if_st[fl->ifs - 1];
+        if (w0[0] == 'f') {
+            fl->ifs--;
+            return 1;
+        }
+        if (w0[0] == 'e') {
+            *st = *st == IF_WAIT ? IF_RUN : IF_DONE;
+        }
+        shift_words(c, 1); /* then CMD, else CMD */
+        return c->n == 0 || !flow_active(fl);
+    }
+    if (!flow_active(fl)) {
+        return 1; /* a branch not taken */
+    }
+    return 0;
+}
+
 /* ". FILE", "sh FILE", "sh -c COMMAND": replayed the same way (a
  * sourced file shares the variables, as in sh). */
 static void run_shell(struct interp *in, struct cmd *c, const char *cmd)
@@ -865,10 +1090,13 @@ static void run_shell(struct interp *in, struct cmd *c, const char *cmd)
         return;
     }
     if (!strcmp(c->w[i], "-c") && cmd[0] != '.' && i + 1 < c->n) {
+        struct flow fl = { .ifs = 0 }, *outer = in->flow;
         init_say(in->r, INIT_NOTE, "running %s -c %s", cmd, c->w[i + 1]);
+        in->flow = &fl;
         in->depth++;
         run_line(in, c->w[i + 1], NULL);
         in->depth--;
+        in->flow = outer;
         return;
     }
     path_of(in, c->w[i], p);
@@ -881,13 +1109,10 @@ static void run_shell(struct interp *in, struct cmd *c, const char *cmd)
 
 static void run_cmd(struct interp *in, struct cmd *c)
 {
-    static const char *const flow[] = {
-        "if",       "then", "else", "elif", "fi",    "for",    "while",
-        "until",    "do",   "done", "case", "esac",  "{",      "}",
-        "function", "[",    "test", "[[",   "exit",  "return", "break",
-        "continue", "wait", "trap", "set",  "shift", "read",   "eval",
-        "exec",     "true", ":",    NULL
-    };
+    static const char *const flow[] = { "do",   "done",   "esac",  "}",
+                                        "[[",   "return", "break", "continue",
+                                        "wait", "trap",   "set",   "shift",
+                                        "read", "eval",   "exec",  NULL };
     /* NAME=value words before the command; alone, they set variables */
     int first = 0;
     while (first < c->n) {
@@ -900,6 +1125,7 @@ static void run_cmd(struct interp *in, struct cmd *c)
         *eq = '=';
         first++;
     }
+    in->last = 0;
     if (first == c->n) {
         return;
     }
@@ -932,7 +1158,15 @@ static void run_cmd(struct interp *in, struct cmd *c)
         skipped(in, c, why);
         return;
     }
-    if (!strcmp(cmd, "export") || !strcmp(cmd, "local")) {
+    if (!strcmp(cmd, "[") || !strcmp(cmd, "test") || !strcmp(cmd, "true") ||
+        !strcmp(cmd, ":") || !strcmp(cmd, "false") || !strcmp(cmd, "!")) {
+        in->last = eval_cond(in, c->w, c->n);
+        if (in->last < 0) {
+            skipped(in, c, "not understood: test");
+        }
+    } else if (!strcmp(cmd, "exit")) {
+        in->flow->stop = 1;
+    } else if (!strcmp(cmd, "export") || !strcmp(cmd, "local")) {
         for (int i = 1; i < c->n; i++) {
             char *eq = strchr(c->w[i], '=');
             if (eq && is_name(c->w[i], (size_t)(eq - c->w[i]))) {
@@ -993,6 +1227,7 @@ static void run_line(struct interp *in, const char *line, FILE *f)
 {
     const char *p = line;
     struct cmd c;
+    char conn = 0;
     while (*p) {
         if (parse_cmd(in, &p, &c)) {
             if (c.heredoc) {
@@ -1001,13 +1236,19 @@ static void run_line(struct interp *in, const char *line, FILE *f)
                     c.why_not = "not understood: a here-document";
                 }
             }
-            run_cmd(in, &c);
-            if (c.rest && !c.why_not) {
-                init_say(in->r, INIT_SKIP,
-                         "skipped %s (not understood: "
-                         "what runs after ||)",
-                         c.rest);
+            if (in->flow->stop || flow_step(in, &c)) {
+                /* a flow word, a skipped block or a branch not taken */
+            } else if ((conn == '&' && in->last == 1) ||
+                       (conn == '|' && in->last == 0)) {
+                /* a && b after a failed, a || b after a succeeded: as sh */
+            } else if (conn == '|' && in->last < 0) {
+                skipped(in, &c,
+                        "not understood: whether the command before || "
+                        "failed");
+            } else {
+                run_cmd(in, &c);
             }
+            conn = c.next;
         }
         free_cmd(&c);
     }
@@ -1030,8 +1271,10 @@ static int run_file(struct interp *in, const char *path, int need_shebang)
     size_t cap = 0, alen = 0;
     ssize_t len;
     int lineno = 0, rc = 0;
+    struct flow fl = { .ifs = 0 }, *outer = in->flow;
+    in->flow = &fl;
     in->depth++;
-    while ((len = getline(&line, &cap, f)) > 0) {
+    while (!fl.stop && (len = getline(&line, &cap, f)) > 0) {
         /* a binary, or (from a script) a file that is no #! script */
         if (++lineno == 1 && (memchr(line, 0, (size_t)len) ||
                               (need_shebang && strncmp(line, "#!", 2)))) {
@@ -1057,6 +1300,10 @@ static int run_file(struct interp *in, const char *path, int need_shebang)
         alen = 0;
     }
     in->depth--;
+    in->flow = outer;
+    if (fl.ifs || fl.skip_nest) {
+        init_say(in->r, INIT_NOTE, "%s ended inside an if or a block", path);
+    }
     free(line);
     free(acc);
     fclose(f);
@@ -1066,7 +1313,8 @@ static int run_file(struct interp *in, const char *path, int need_shebang)
 int init_interpret(int root, const char *script, int is_command,
                    struct init_report *r)
 {
-    struct interp in = { .root = root, .r = r, .cwd = "/" };
+    struct flow fl = { .ifs = 0 };
+    struct interp in = { .root = root, .r = r, .cwd = "/", .flow = &fl };
     int rc = 0;
 
     var_set(&in, "PATH", "/bin:/sbin:/usr/bin:/usr/sbin");
