@@ -924,14 +924,17 @@ static int cmd_init(struct opts *o, const char *argv0)
     } else {
         die("cannot resolve ROOTFS '%s'", o->rootfs);
     }
-    struct stat st;
+    /* a daemon holds its upper's lock: one nobody holds is not this
+     * mount's */
     char lock[PATH_MAX + 32];
     snprintf(lock, sizeof lock, "%s/lock", upper);
-    if (stat(lock, &st) < 0) {
+    int lfd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (lfd < 0 || flock(lfd, LOCK_SH | LOCK_NB) == 0) {
         die("--init: '%s' is not the mount's upper directory (give --upper "
             "DIR as it was mounted)",
             upper);
     }
+    close(lfd);
     o->init_o.mount = mp;
     o->init_o.upper = upper;
     o->init_o.prep_rules = o->rules;

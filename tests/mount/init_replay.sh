@@ -49,6 +49,7 @@ ln -s ../../../../../../../../$TMP/host/pwned /tmp/esc
 echo escaped > /tmp/esc
 EOF
   chmod 755 "$r/etc/init.d/rcS"
+  printf '#!/bin/sh\nmkdir /tmp/on-mp\n' > "$r/etc/mp.sh"
 }
 
 # replayed LABEL ROOT OUTPUT: the state after one replay of rcS
@@ -287,9 +288,20 @@ expect_match "inittab: the sysinit command is run" "^init: running /etc/init.d/r
 check "inittab: its script replayed" test -d "$S/tmp/from-inittab"
 expect_match "inittab: nvram skipped" "^init: skipped nvram set x=1 \(hardware\)$" "$out"
 umnt "$S"
+# a separate mount point and upper directory: mounted there, reported there
+mkdir -p "$TMP/mp"
+out=$("$SFEMU_MOUNT" --init --init-engine interpret --init-script /etc/mp.sh \
+  --upper "$TMP/up-mp" "$TMP/root" "$TMP/mp")
+MOUNTS+=("$(realpath "$TMP/mp")")
+check "MOUNTPOINT: --init mounted there" is_mounted "$TMP/mp"
+check "MOUNTPOINT: replayed there, into --upper" test -d "$TMP/mp/tmp/on-mp" -a -d "$TMP/up-mp/tree/tmp/on-mp"
+expect_grep "MOUNTPOINT: the report in --upper" "^init: mkdir /tmp/on-mp$" "$TMP/up-mp/init-report.txt"
+check_fails_with "an existing mount with another upper: --upper is asked for" "give --upper DIR" \
+  "$SFEMU_MOUNT" --init "$TMP/root" "$TMP/mp"
+umnt "$TMP/mp"
+expect_eq "MOUNTPOINT: the firmware tree is unchanged" "$(manifest "$TMP/root.fw")" "$FW"
 
 # ------------------------- the skip lists of the two engines are one list
-names() { tr -c 'a-z0-9_\n-' ' ' | tr ' ' '\n' | grep -v '^$' | sort; }
 c_list=$(sed -n '/^static const char \*const hardware/,/^};/p;/^static const char \*const services/,/^};/p' \
   "$SRC/mount/init_replay.c" | grep -o '"[^"]*"' | tr -d '"' | sort)
 lua_list=$(sed -n '/^M.hardware = set{/,/^}/p;/^M.services = set{/,/^}/p' \
