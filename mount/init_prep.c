@@ -4,7 +4,8 @@
  * content and symlinks a user wants in the tree before the service starts.
  * Every entry leaves an existing name as it is, so a rerun changes
  * nothing.  The whole file is checked before anything is made: a bad line
- * is an error naming file:line, and nothing is applied.
+ * is an error naming file:line, and nothing is applied (init_replay
+ * checks the file before the replay too).
  */
 #include <errno.h>
 #include <limits.h>
@@ -196,7 +197,7 @@ int init_prepare(int root, const char *rules_dir, struct init_report *r)
     }
     free(line);
     fclose(f);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t i = 0; r && rc == 0 && i < n; i++) {
         apply(root, &es[i], r);
     }
     free(es);

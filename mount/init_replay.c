@@ -199,11 +199,27 @@ int init_replay(const struct init_opts *o)
                 o->mount, strerror(errno));
         return 1;
     }
-    int n = find_scripts(root, o, s, &r);
+    /* a bad preparation file stops everything before anything is done */
+    int n = o->prep_rules && init_prepare(root, o->prep_rules, NULL) < 0
+                ? -EINVAL
+                : find_scripts(root, o, s, &r);
     if (n < 0) {
         close(root);
         free(r.buf);
         return 1;
+    }
+    /* A replay is a boot: it runs once per upper layer (a second cp -a
+     * would copy into the copy, >> append twice); a script named with
+     * --init-script runs whenever it is asked for. */
+    char marker[PATH_MAX];
+    struct stat mst;
+    snprintf(marker, sizeof marker, "%s/init-replayed", o->upper);
+    if (n > 0 && !o->nscripts && stat(marker, &mst) == 0) {
+        init_say(&r, INIT_NOTE,
+                 "the init scripts were replayed already (remove %s to "
+                 "replay them again)",
+                 marker);
+        n = 0;
     }
     if (n > 0 && o->engine != INIT_INTERPRET) {
         if (init_shell_probe(root, o, qemu, sizeof qemu, &r) == 0) {
@@ -218,19 +234,6 @@ int init_replay(const struct init_opts *o)
         } else {
             init_say(&r, INIT_NOTE, "using the interpreter");
         }
-    }
-    /* A replay is a boot: it runs once per upper layer (a second cp -a
-     * would copy into the copy, >> append twice); a script named with
-     * --init-script runs whenever it is asked for. */
-    char marker[PATH_MAX];
-    struct stat mst;
-    snprintf(marker, sizeof marker, "%s/init-replayed", o->upper);
-    if (n > 0 && !o->nscripts && stat(marker, &mst) == 0) {
-        init_say(&r, INIT_NOTE,
-                 "the init scripts were replayed already (remove %s to "
-                 "replay them again)",
-                 marker);
-        n = 0;
     }
     for (int i = 0; i < n; i++) {
         init_say(&r, INIT_NOTE, "running %s (%s engine)", s[i].text, engine);

@@ -63,8 +63,8 @@ int init_shell_probe(int root, const struct init_opts *o, char *qemu,
 int init_shell_run(const struct init_opts *o, const char *qemu,
                    const char *script, int is_command, struct init_report *r);
 
-/* Applies RULES/config/prepare.conf.  0, or -EINVAL after a bad line (the
- * error names file:line on stderr). */
+/* Applies RULES/config/prepare.conf (with r NULL: only checks it).  0, or
+ * -EINVAL after a bad line (the error names file:line on stderr). */
 int init_prepare(int root, const char *rules_dir, struct init_report *r);
 
 #endif

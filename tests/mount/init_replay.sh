@@ -255,6 +255,9 @@ printf 'dir /ok\nsymlink /only-one\n' > "$R/config/prepare.conf"
 check_fails_with "bad prep line: file:line named" "$R/config/prepare.conf:2: symlink TARGET LINK: LINK is missing" \
   "$SFEMU_MOUNT" --init --rules "$R" "$TMP/root"
 check "bad prep line: nothing of the file applied" test ! -e "$TMP/root/ok"
+check_fails_with "bad prep line: refused before any replay" "prepare.conf:2" \
+  "$SFEMU_MOUNT" --init --rules "$R" --init-script /etc/mp.sh "$TMP/root"
+check "bad prep line: ... the script did not run" test ! -e "$TMP/root/tmp/on-mp"
 printf 'dir relative/x\n' > "$R/config/prepare.conf"
 check_fails_with "prep: a relative path is refused" "prepare.conf:1: paths are absolute" \
   "$SFEMU_MOUNT" --init --rules "$R" "$TMP/root"
@@ -269,7 +272,7 @@ check_fails_with "--init-script needs --init" "need --init" "$SFEMU_MOUNT" --ini
 check_fails_with "--init-timeout range" "--init-timeout: '0'" "$SFEMU_MOUNT" --init --init-timeout 0 "$TMP/root"
 check_fails_with "--init with -f refused" "--init goes with neither" "$SFEMU_MOUNT" --init -f "$TMP/root"
 check_fails_with "--init-engine shell without a runnable shell: an error" "cannot run here" \
-  "$SFEMU_MOUNT" --init --init-engine shell --qemu "$TMP/host" "$TMP/root"
+  "$SFEMU_MOUNT" --init --init-engine shell --qemu "$TMP/host" --init-script /etc/mp.sh "$TMP/root"
 umnt "$TMP/root"
 
 # ------------------------------- a root whose /etc is a dangling link, inittab
