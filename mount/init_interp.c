@@ -1,11 +1,10 @@
 /*
  * The interpreter engine of --init: where the firmware's shell cannot run,
- * the simple commands of an init script are replayed line by line (mkdir,
- * cp, ln -s, echo/printf/cat with > and >>, touch, chmod, mount of a
- * tmpfs, tar x, cd, variables), with if/elif/else/fi, && and || decided by
- * `[ ... ]` tests on the root.  Loops, case and functions are skipped
- * whole; a line it does not understand is reported as skipped, and so is
- * every hardware step.
+ * the simple commands of an init script are replayed line by line (the
+ * commands themselves are in init_cmds.c): words, quotes, variables, globs,
+ * here-documents, and if/elif/else/fi, && and || decided by `[ ... ]` tests
+ * on the root.  Loops, case and functions are skipped whole; a line it does
+ * not understand is reported as skipped, and so is every hardware step.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -19,48 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "init_fs.h"
+#include "init_interp.h"
 #include "init_replay.h"
-
-#define MAX_WORDS 128
-#define MAX_VARS 128
-#define MAX_DEPTH 4
-#define MAX_IFS 32
-
-/* The control flow of one script. */
-enum { IF_RUN, IF_WAIT, IF_DONE }; /* branch taken, none yet, all done */
-struct flow {
-    unsigned char if_st[MAX_IFS]; /* one per open if */
-    int ifs;
-    int skip_nest;         /* > 0: inside a skipped loop, case, function */
-    const char *skip_end;  /* the word that closes it */
-    const char *skip_open; /* the word that opens one more (or NULL) */
-    int stop;              /* exit */
-};
-
-struct interp {
-    int root;
-    struct init_report *r;
-    char cwd[PATH_MAX];
-    char *var_name[MAX_VARS], *var_val[MAX_VARS];
-    int nvars;
-    int depth;
-    struct flow *flow;
-    int last; /* the last command's status: 0, 1, or -1 (not known) */
-};
-
-struct cmd {
-    char *w[MAX_WORDS];
-    unsigned char glob[MAX_WORDS]; /* an unquoted * ? [ in the word */
-    int n;
-    char *redir; /* > or >> target */
-    int append;
-    const char *why_not; /* set when the command cannot be replayed */
-    const char *rest;    /* the line after a |: not replayed */
-    char next;           /* what follows: '&' (&&), '|' (||) or 0 */
-    char *heredoc;       /* << WORD: the delimiter, then the body */
-    int heredoc_quoted;  /* << 'WORD': no expansion in the body */
-    char *body;
-};
 
 static const char *var_get(struct interp *in, const char *name)
 {
@@ -336,7 +295,7 @@ static void read_heredoc(struct interp *in, struct cmd *c, FILE *f)
 }
 
 /* A word's guest path (relative to the script's cwd). */
-static void path_of(struct interp *in, const char *w, char *out)
+void ip_path(struct interp *in, const char *w, char *out)
 {
     ifs_join(in->cwd, w, out, PATH_MAX);
 }
@@ -348,7 +307,7 @@ static void glob_word(struct interp *in, struct cmd *c, int i)
     char *names[MAX_WORDS];
     int nn = 0;
 
-    path_of(in, c->w[i], full);
+    ip_path(in, c->w[i], full);
     char *slash = strrchr(full, '/');
     const char *pat = slash + 1;
     snprintf(dir, sizeof dir, "%.*s", (int)(slash - full), full);
@@ -415,8 +374,7 @@ static void cmd_text(const struct cmd *c, char *out, size_t cap)
     }
 }
 
-static void done(struct interp *in, const struct cmd *c, int rc,
-                 const char *note)
+void ip_done(struct interp *in, const struct cmd *c, int rc, const char *note)
 {
     char t[1024];
     cmd_text(c, t, sizeof t);
@@ -430,426 +388,13 @@ static void done(struct interp *in, const struct cmd *c, int rc,
     }
 }
 
-static void skipped(struct interp *in, const struct cmd *c, const char *why)
+void ip_skip(struct interp *in, const struct cmd *c, const char *why)
 {
     char t[1024];
     cmd_text(c, t, sizeof t);
     init_say(in->r, INIT_SKIP, "skipped %s (%s)", t, why);
     /* a skipped hardware step "succeeds", as under the shell engine */
     in->last = !strcmp(why, "hardware") || !strcmp(why, "service") ? 0 : -1;
-}
-
-/* ---------------------------------------------------------- commands */
-
-/* Options of a command: the letters of every leading -xyz word (until
- * "--" or a non-option), into opts; returns the index of the first
- * operand.  with_arg: letters taking a value (-m MODE), stored in *arg. */
-static int opts_of(const struct cmd *c, char *opts, size_t cap,
-                   const char *with_arg, const char **arg)
-{
-    size_t n = 0;
-    int i = 1;
-    for (; i < c->n && c->w[i][0] == '-' && c->w[i][1]; i++) {
-        if (!strcmp(c->w[i], "--")) {
-            return i + 1;
-        }
-        for (const char *o = c->w[i] + 1; *o; o++) {
-            if (n + 1 < cap) {
-                opts[n++] = *o;
-            }
-            if (with_arg && strchr(with_arg, *o)) {
-                if (o[1]) {
-                    *arg = o + 1;
-                } else if (i + 1 < c->n) {
-                    *arg = c->w[++i];
-                }
-                break;
-            }
-        }
-    }
-    opts[n] = 0;
-    return i;
-}
-
-static int do_mkdir(struct interp *in, struct cmd *c)
-{
-    char o[32], p[PATH_MAX];
-    const char *mode = NULL;
-    int i = opts_of(c, o, sizeof o, "m", &mode);
-    int rc = i < c->n ? 0 : -EINVAL;
-    for (; i < c->n && rc == 0; i++) {
-        path_of(in, c->w[i], p);
-        rc = ifs_mkdir_p(in->root, p, 0755);
-        if (rc == 0 && mode) {
-            rc = ifs_chmod(in->root, p, (mode_t)strtoul(mode, NULL, 8));
-        }
-    }
-    done(in, c, rc, NULL);
-    return rc;
-}
-
-static int do_cp(struct interp *in, struct cmd *c)
-{
-    char o[32], dst[PATH_MAX], src[PATH_MAX], to[PATH_MAX * 2];
-    int i = opts_of(c, o, sizeof o, NULL, NULL);
-    struct ifs_copy how = {
-        .recursive = strpbrk(o, "aRr") != NULL,
-        .preserve = strpbrk(o, "ap") != NULL,
-        .no_clobber = strchr(o, 'n') != NULL,
-    };
-    struct stat st;
-    int rc = c->n - i >= 2 ? 0 : -EINVAL;
-    if (rc < 0) {
-        done(in, c, rc, NULL);
-        return rc;
-    }
-    path_of(in, c->w[c->n - 1], dst);
-    int dir_dst = ifs_open(in->root, dst, O_PATH | O_DIRECTORY, 0);
-    if (dir_dst >= 0) {
-        close(dir_dst);
-    }
-    for (; i < c->n - 1 && rc == 0; i++) {
-        path_of(in, c->w[i], src);
-        if (dir_dst >= 0) {
-            /* into the directory; "dir/." copies dir's content */
-            const char *base = strrchr(c->w[i], '/');
-            base = base ? base + 1 : c->w[i];
-            int dot = !strcmp(base, ".") || !base[0];
-            snprintf(to, sizeof to, "%s/%s", dst,
-                     dot ? "." : strrchr(src, '/') + 1);
-        } else if (c->n - i > 2) {
-            rc = -ENOTDIR;
-            break;
-        } else {
-            snprintf(to, sizeof to, "%s", dst);
-        }
-        if (!how.recursive && ifs_lstat(in->root, src, &st) == 0 &&
-            S_ISDIR(st.st_mode)) {
-            rc = -EISDIR;
-            break;
-        }
-        char t[PATH_MAX];
-        ifs_join("/", to, t, sizeof t);
-        if (!strcmp(t, dst) && dir_dst >= 0) {
-            /* content of src merged into the existing dst */
-            int fd = ifs_open(in->root, src, O_RDONLY | O_DIRECTORY, 0);
-            DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-            struct dirent *e;
-            rc = d ? 0 : (fd < 0 ? fd : -errno);
-            while (d && (e = readdir(d)) && rc == 0) {
-                char s2[PATH_MAX * 2], d2[PATH_MAX * 2];
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) {
-                    continue;
-                }
-                snprintf(s2, sizeof s2, "%s/%s", src, e->d_name);
-                snprintf(d2, sizeof d2, "%s/%s", dst, e->d_name);
-                rc = ifs_copy(in->root, s2, d2, &how);
-            }
-            if (d) {
-                closedir(d);
-            }
-        } else {
-            rc = ifs_copy(in->root, src, t, &how);
-        }
-    }
-    done(in, c, rc, NULL);
-    return rc;
-}
-
-static int do_ln(struct interp *in, struct cmd *c)
-{
-    char o[32], p[PATH_MAX], to[PATH_MAX * 2];
-    int i = opts_of(c, o, sizeof o, NULL, NULL);
-    if (!strchr(o, 's')) {
-        skipped(in, c, "not understood: hard link");
-        return 0;
-    }
-    if (c->n - i != 2 && c->n - i != 1) {
-        done(in, c, -EINVAL, NULL);
-        return -EINVAL;
-    }
-    const char *target = c->w[i];
-    const char *base = strrchr(target, '/');
-    base = base ? base + 1 : target;
-    path_of(in, c->n - i == 2 ? c->w[i + 1] : base, p);
-    int fd = ifs_open(in->root, p, O_PATH | O_DIRECTORY, 0);
-    if (fd >= 0 && !strchr(o, 'n')) {
-        close(fd);
-        snprintf(to, sizeof to, "%s/%s", p, base); /* into the directory */
-    } else {
-        if (fd >= 0) {
-            close(fd);
-        }
-        snprintf(to, sizeof to, "%s", p);
-    }
-    int rc = ifs_symlink(in->root, target, to, strchr(o, 'f') != NULL);
-    if (rc == -EEXIST) {
-        done(in, c, 0, "exists");
-        return 0;
-    }
-    done(in, c, rc, NULL);
-    return rc;
-}
-
-/* echo's and printf's escapes (\n \t \\ \0NNN); 1 at \c (stop). */
-static int unescape(const char *s, char *out, size_t cap, size_t *n)
-{
-    for (; *s && *n + 1 < cap; s++) {
-        if (*s != '\\' || !s[1]) {
-            out[(*n)++] = *s;
-            continue;
-        }
-        s++;
-        switch (*s) {
-        case 'n': out[(*n)++] = '\n'; break;
-        case 't': out[(*n)++] = '\t'; break;
-        case 'r': out[(*n)++] = '\r'; break;
-        case '\\': out[(*n)++] = '\\'; break;
-        case 'c': return 1;
-        case '0': {
-            int v = 0, k = 0;
-            while (k < 3 && s[1] >= '0' && s[1] <= '7') {
-                v = v * 8 + (*++s - '0');
-                k++;
-            }
-            out[(*n)++] = (char)v;
-            break;
-        }
-        default: out[(*n)++] = '\\'; out[(*n)++] = *s;
-        }
-    }
-    return 0;
-}
-
-static int do_output(struct interp *in, struct cmd *c, const char *cmd)
-{
-    static char buf[65536];
-    size_t n = 0;
-    int i = 1;
-    char p[PATH_MAX];
-
-    if (!strcmp(cmd, "echo")) {
-        int nl = 1, esc = 0;
-        for (; i < c->n && c->w[i][0] == '-' && strspn(c->w[i] + 1, "neE") &&
-               !c->w[i][1 + strspn(c->w[i] + 1, "neE")];
-             i++) {
-            nl &= !strchr(c->w[i], 'n');
-            esc |= strchr(c->w[i], 'e') != NULL;
-        }
-        for (int k = i; k < c->n; k++) {
-            if (k > i && n + 1 < sizeof buf) {
-                buf[n++] = ' ';
-            }
-            if (esc) {
-                if (unescape(c->w[k], buf, sizeof buf, &n)) {
-                    nl = 0;
-                    break;
-                }
-            } else {
-                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", c->w[k]);
-            }
-        }
-        if (nl && n + 1 < sizeof buf) {
-            buf[n++] = '\n';
-        }
-    } else { /* printf FORMAT [ARG...]: %s %d %% and the escapes */
-        if (c->n < 2) {
-            done(in, c, -EINVAL, NULL);
-            return -EINVAL;
-        }
-        char fmt[PATH_MAX];
-        size_t fl = 0;
-        int a = 2;
-        unescape(c->w[1], fmt, sizeof fmt, &fl);
-        fmt[fl] = 0;
-        for (size_t k = 0; k < fl && n + 1 < sizeof buf; k++) {
-            if (fmt[k] == '%' && k + 1 < fl) {
-                k++;
-                if (fmt[k] == '%') {
-                    buf[n++] = '%';
-                } else {
-                    const char *arg = a < c->n ? c->w[a++] : "";
-                    n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", arg);
-                }
-            } else {
-                buf[n++] = fmt[k];
-            }
-        }
-    }
-    if (n > sizeof buf - 1) {
-        n = sizeof buf - 1;
-    }
-    if (!c->redir) {
-        return 0; /* to the console: nothing to replay */
-    }
-    path_of(in, c->redir, p);
-    if (!strcmp(p, "/dev/null") || !strncmp(p, "/dev/console", 12) ||
-        !strncmp(p, "/proc/", 6) || !strncmp(p, "/sys/", 5)) {
-        skipped(in, c, "hardware");
-        return 0;
-    }
-    int rc = ifs_write(in->root, p, buf, n, c->append);
-    done(in, c, rc, NULL);
-    return rc;
-}
-
-static int do_cat(struct interp *in, struct cmd *c)
-{
-    char p[PATH_MAX], out[PATH_MAX];
-    if (!c->redir) {
-        return 0;
-    }
-    path_of(in, c->redir, out);
-    if (c->body && c->n == 1) { /* cat > FILE <<EOF */
-        int rc = ifs_write(in->root, out, c->body, strlen(c->body), c->append);
-        done(in, c, rc, NULL);
-        return rc;
-    }
-    int rc = 0, first = 1;
-    for (int i = 1; i < c->n && rc == 0; i++, first = 0) {
-        path_of(in, c->w[i], p);
-        int fd = ifs_open(in->root, p, O_RDONLY, 0);
-        if (fd < 0) {
-            rc = fd;
-            break;
-        }
-        char buf[65536];
-        ssize_t r;
-        int append = c->append || !first;
-        if (!append) {
-            rc = ifs_write(in->root, out, "", 0, 0);
-        }
-        while (rc == 0 && (r = read(fd, buf, sizeof buf)) > 0) {
-            rc = ifs_write(in->root, out, buf, (size_t)r, 1);
-        }
-        close(fd);
-    }
-    done(in, c, rc, NULL);
-    return rc;
-}
-
-static int do_touch(struct interp *in, struct cmd *c)
-{
-    char o[32], p[PATH_MAX];
-    int i = opts_of(c, o, sizeof o, NULL, NULL);
-    int rc = 0;
-    for (; i < c->n && rc == 0; i++) {
-        path_of(in, c->w[i], p);
-        rc = ifs_touch(in->root, p);
-    }
-    done(in, c, rc, NULL);
-    return rc;
-}
-
-static int do_chmod(struct interp *in, struct cmd *c)
-{
-    char p[PATH_MAX], *end;
-    if (c->n < 3) {
-        done(in, c, -EINVAL, NULL);
-        return -EINVAL;
-    }
-    unsigned long mode = strtoul(c->w[1], &end, 8);
-    if (*end || mode > 07777) {
-        skipped(in, c, "not understood: symbolic mode");
-        return 0;
-    }
-    int rc = 0;
-    for (int i = 2; i < c->n && rc == 0; i++) {
-        path_of(in, c->w[i], p);
-        rc = ifs_chmod(in->root, p, (mode_t)mode);
-    }
-    done(in, c, rc, NULL);
-    return rc;
-}
-
-static int do_mount(struct interp *in, struct cmd *c)
-{
-    const char *type = NULL;
-    char p[PATH_MAX];
-    int ops = 0;
-    const char *dir = NULL;
-    for (int i = 1; i < c->n; i++) {
-        if (!strcmp(c->w[i], "-t") && i + 1 < c->n) {
-            type = c->w[++i];
-        } else if (!strcmp(c->w[i], "-o") && i + 1 < c->n) {
-            i++;
-        } else if (c->w[i][0] != '-') {
-            dir = c->w[i];
-            ops++;
-        }
-    }
-    if (!type || (strcmp(type, "tmpfs") && strcmp(type, "ramfs")) || ops != 2) {
-        skipped(in, c, "device or kernel filesystem");
-        return 0;
-    }
-    path_of(in, dir, p);
-    int rc = ifs_mkdir_p(in->root, p, 0755);
-    done(in, c, rc, "an empty directory");
-    return rc;
-}
-
-/* tar x[z|j]f ARCHIVE [-C DIR]: the host's GNU tar (it detects the
- * compression), on the archive and the directory as fds resolved in the
- * root; it strips leading / and refuses .. in names, and makes links that
- * point up or out only after the files (so none is written through). */
-static int do_tar(struct interp *in, struct cmd *c)
-{
-    const char *archive = NULL, *dir = ".", *ops = c->n > 1 ? c->w[1] : "";
-    int x = 0;
-    for (int i = 1; i < c->n; i++) {
-        const char *w = c->w[i];
-        if (!strcmp(w, "-C") && i + 1 < c->n) {
-            dir = c->w[++i];
-            continue;
-        }
-        if (w == ops || w[0] == '-') {
-            x |= strchr(w, 'x') != NULL;
-            if (strchr(w, 'f') && i + 1 < c->n) {
-                archive = c->w[++i];
-            }
-        }
-    }
-    if (!x || !archive) {
-        skipped(in, c, "not understood: only tar x[z|j]f ARCHIVE [-C DIR]");
-        return 0;
-    }
-    char a[PATH_MAX], d[PATH_MAX];
-    path_of(in, archive, a);
-    path_of(in, dir, d);
-    int rc = ifs_mkdir_p(in->root, d, 0755);
-    int afd = ifs_open(in->root, a, O_RDONLY, 0);
-    int dfd = rc < 0 ? rc : ifs_open(in->root, d, O_RDONLY | O_DIRECTORY, 0);
-    if (afd < 0 || dfd < 0) {
-        rc = afd < 0 ? afd : dfd;
-    } else {
-        pid_t pid = fork();
-        if (pid == 0) {
-            char cdir[64], file[64];
-            snprintf(cdir, sizeof cdir, "/proc/self/fd/%d", dfd);
-            snprintf(file, sizeof file, "/proc/self/fd/%d", afd);
-            int null = open("/dev/null", O_RDWR);
-            dup2(null, 0);
-            dup2(null, 1);
-            /* the fds survive exec: dirfd_open set O_CLOEXEC */
-            fcntl(afd, F_SETFD, 0);
-            fcntl(dfd, F_SETFD, 0);
-            execlp("tar", "tar", "-x", "-f", file, "-C", cdir,
-                   "--no-overwrite-dir", (char *)NULL);
-            _exit(127);
-        }
-        int st;
-        rc = pid < 0 || waitpid(pid, &st, 0) < 0     ? -errno
-             : WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0
-                                                     : -EIO;
-    }
-    if (afd >= 0) {
-        close(afd);
-    }
-    if (dfd >= 0) {
-        close(dfd);
-    }
-    done(in, c, rc, NULL);
-    return rc;
 }
 
 static int is_name(const char *s, size_t n)
@@ -873,7 +418,7 @@ static int file_test(struct interp *in, char op, const char *w)
 {
     char p[PATH_MAX];
     struct stat st;
-    path_of(in, w, p);
+    ip_path(in, w, p);
     if (op == 'L' || op == 'h') {
         return !(ifs_lstat(in->root, p, &st) == 0 && S_ISLNK(st.st_mode));
     }
@@ -1023,18 +568,18 @@ static int flow_step(struct interp *in, struct cmd *c)
         if (flow_active(fl)) {
             char why[96];
             snprintf(why, sizeof why, "not understood: %s", what);
-            skipped(in, c, why);
+            ip_skip(in, c, why);
         }
         return 1;
     }
     if (!strcmp(w0, "if") || !strcmp(w0, "elif")) {
         int elif = w0[0] == 'e';
         if (elif && !fl->ifs) {
-            skipped(in, c, "not understood: elif without if");
+            ip_skip(in, c, "not understood: elif without if");
             return 1;
         }
         if (!elif && fl->ifs == MAX_IFS) {
-            skipped(in, c, "not understood: if nested too deep");
+            ip_skip(in, c, "not understood: if nested too deep");
             return 1;
         }
         int outer_active = flow_active(fl); /* before a new level */
@@ -1045,7 +590,7 @@ static int flow_step(struct interp *in, struct cmd *c)
         }
         int r = eval_cond(in, c->w + 1, c->n - 1);
         if (r < 0) {
-            skipped(in, c, "not understood: the condition; the whole if");
+            ip_skip(in, c, "not understood: the condition; the whole if");
             *st = IF_DONE;
             return 1;
         }
@@ -1054,7 +599,7 @@ static int flow_step(struct interp *in, struct cmd *c)
     }
     if (!strcmp(w0, "then") || !strcmp(w0, "else") || !strcmp(w0, "fi")) {
         if (!fl->ifs) {
-            skipped(in, c, "not understood: no if is open");
+            ip_skip(in, c, "not understood: no if is open");
             return 1;
         }
         unsigned char *st = &fl->if_st[fl->ifs - 1];
@@ -1084,7 +629,7 @@ static void run_shell(struct interp *in, struct cmd *c, const char *cmd)
         i++; /* sh -e, -x ... */
     }
     if (i >= c->n || in->depth >= MAX_DEPTH) {
-        skipped(in, c,
+        ip_skip(in, c,
                 i >= c->n ? "not understood: an interactive shell"
                           : "scripts nested too deep");
         return;
@@ -1099,11 +644,11 @@ static void run_shell(struct interp *in, struct cmd *c, const char *cmd)
         in->flow = outer;
         return;
     }
-    path_of(in, c->w[i], p);
+    ip_path(in, c->w[i], p);
     init_say(in->r, INIT_NOTE, "running %s", p);
     int rc = run_file(in, p, 0);
     if (rc < 0) {
-        done(in, c, rc, NULL);
+        ip_done(in, c, rc, NULL);
     }
 }
 
@@ -1138,7 +683,7 @@ static void run_cmd(struct interp *in, struct cmd *c)
         c->n -= first;
     }
     if (c->why_not) {
-        skipped(in, c, c->why_not);
+        ip_skip(in, c, c->why_not);
         return;
     }
     for (int i = 1; i < c->n; i++) {
@@ -1155,14 +700,14 @@ static void run_cmd(struct interp *in, struct cmd *c)
     }
     const char *why = init_skip_reason(cmd);
     if (why) {
-        skipped(in, c, why);
+        ip_skip(in, c, why);
         return;
     }
     if (!strcmp(cmd, "[") || !strcmp(cmd, "test") || !strcmp(cmd, "true") ||
         !strcmp(cmd, ":") || !strcmp(cmd, "false") || !strcmp(cmd, "!")) {
         in->last = eval_cond(in, c->w, c->n);
         if (in->last < 0) {
-            skipped(in, c, "not understood: test");
+            ip_skip(in, c, "not understood: test");
         }
     } else if (!strcmp(cmd, "exit")) {
         in->flow->stop = 1;
@@ -1180,36 +725,36 @@ static void run_cmd(struct interp *in, struct cmd *c)
         run_shell(in, c, cmd);
     } else if (!strcmp(cmd, "cd")) {
         char p[PATH_MAX];
-        path_of(in, c->n > 1 ? c->w[1] : "/", p);
+        ip_path(in, c->n > 1 ? c->w[1] : "/", p);
         snprintf(in->cwd, sizeof in->cwd, "%s", p);
     } else if (!strcmp(cmd, "mkdir")) {
-        do_mkdir(in, c);
+        icmd_mkdir(in, c);
     } else if (!strcmp(cmd, "cp")) {
-        do_cp(in, c);
+        icmd_cp(in, c);
     } else if (!strcmp(cmd, "ln")) {
-        do_ln(in, c);
+        icmd_ln(in, c);
     } else if (!strcmp(cmd, "echo") || !strcmp(cmd, "printf")) {
-        do_output(in, c, cmd);
+        icmd_output(in, c, cmd);
     } else if (!strcmp(cmd, "cat")) {
-        do_cat(in, c);
+        icmd_cat(in, c);
     } else if (!strcmp(cmd, "touch")) {
-        do_touch(in, c);
+        icmd_touch(in, c);
     } else if (!strcmp(cmd, "chmod")) {
-        do_chmod(in, c);
+        icmd_chmod(in, c);
     } else if (!strcmp(cmd, "mount")) {
-        do_mount(in, c);
+        icmd_mount(in, c);
     } else if (!strcmp(cmd, "tar")) {
-        do_tar(in, c);
+        icmd_tar(in, c);
     } else {
         for (int i = 0; flow[i]; i++) {
             if (!strcmp(cmd, flow[i])) {
-                skipped(in, c, "not understood: shell control flow");
+                ip_skip(in, c, "not understood: shell control flow");
                 return;
             }
         }
         char p[PATH_MAX];
         struct stat st;
-        path_of(in, c->w[0], p);
+        ip_path(in, c->w[0], p);
         if (strchr(c->w[0], '/') && ifs_lstat(in->root, p, &st) == 0 &&
             in->depth < MAX_DEPTH) {
             /* another script: replayed the same way */
@@ -1217,7 +762,7 @@ static void run_cmd(struct interp *in, struct cmd *c)
                 return;
             }
         }
-        skipped(in, c, "not understood");
+        ip_skip(in, c, "not understood");
     }
 }
 
@@ -1242,7 +787,7 @@ static void run_line(struct interp *in, const char *line, FILE *f)
                        (conn == '|' && in->last == 0)) {
                 /* a && b after a failed, a || b after a succeeded: as sh */
             } else if (conn == '|' && in->last < 0) {
-                skipped(in, &c,
+                ip_skip(in, &c,
                         "not understood: whether the command before || "
                         "failed");
             } else {
