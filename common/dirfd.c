@@ -20,9 +20,21 @@ int dirfd_open(int dirfd, const char *path, int flags, mode_t mode,
         .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
         .resolve = resolve,
     };
-    int fd = resolve ? (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how))
-                     : openat(dirfd, path, flags | O_CLOEXEC, mode);
+    int fd;
 
+    if (!resolve) {
+        fd = openat(dirfd, path, flags | O_CLOEXEC, mode);
+        return fd < 0 ? -errno : fd;
+    }
+    /* EAGAIN: a rename or mount somewhere on the system while a ".." was
+     * resolved (RESOLVE_IN_ROOT, RESOLVE_BENEATH) made the kernel distrust
+     * it: the walk is simply tried again. */
+    for (int i = 0; i < 64; i++) {
+        fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+        if (fd >= 0 || errno != EAGAIN) {
+            break;
+        }
+    }
     return fd < 0 ? -errno : fd;
 }
 

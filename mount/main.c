@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "dirfd.h"
+#include "init_replay.h"
 #include "fake_ops.h"
 #include "passthrough.h"
 #include "sfemu_mount.h"
@@ -32,6 +33,8 @@ struct opts {
     double cache_timeout;
     int threads;
     int no_passthrough;
+    int init;
+    struct init_opts init_o;
 };
 
 static void usage(FILE *f)
@@ -41,6 +44,7 @@ static void usage(FILE *f)
         "Usage: sfemu-mount [options] ROOTFS [MOUNTPOINT]\n"
         "       sfemu-mount -u ROOTFS|MOUNTPOINT\n"
         "       sfemu-mount --rules DIR --fake-init PATH[=KIND] ROOTFS\n"
+        "       sfemu-mount --init [--rules DIR] ROOTFS [MOUNTPOINT]\n"
         "\n"
         "Overlay a firmware root filesystem with FUSE: the firmware tree (ROOTFS) is\n"
         "never written, changes land in a persistent upper tree, fake resources are\n"
@@ -66,6 +70,15 @@ static void usage(FILE *f)
         "                         kernel 6.9+ and root; without them it is off anyway)\n"
         "  --fake-init PATH[=KIND] create the three fakefile pieces for PATH (text, dev,\n"
         "                         socket) with the plugin's fakefile.init, through ROOTFS\n"
+        "  --init                 replay the filesystem part of the firmware's init\n"
+        "                         scripts and RULES/config/prepare.conf into the mount\n"
+        "                         (mounting first if needed); one line per action\n"
+        "  --init-script PATH     the script to replay (a guest path; repeatable)\n"
+        "  --init-engine E        auto (default), shell (the firmware's /bin/sh under\n"
+        "                         the patched qemu) or interpret (built-in interpreter)\n"
+        "  --init-timeout SEC     time limit of the shell engine (default 30)\n"
+        "  --qemu DIR             where qemu-ARCH is (default $SFEMU_QEMU_DIR, the\n"
+        "                         build tree, $PATH)\n"
         "  -d, --debug            libfuse debug output (implies -f)\n"
         "  -h, --help             this help\n"
         "  -V, --version          print the version\n");
@@ -85,6 +98,7 @@ static void parse(int argc, char **argv, struct opts *o)
     o->symlinks_contained = 1;
     o->cache_timeout = 5.0;
     o->threads = 1;
+    o->init_o.timeout = 30;
     const char *pos[2];
     int npos = 0;
     for (int i = 1; i < argc; i++) {
@@ -133,6 +147,43 @@ static void parse(int argc, char **argv, struct opts *o)
         } else if (!strcmp(a, "--fake-init")) {
             NEEDVAL();
             o->fake_init = val;
+        } else if (!strcmp(a, "--init")) {
+            o->init = 1;
+        } else if (!strcmp(a, "--init-script")) {
+            NEEDVAL();
+            if (o->init_o.nscripts == INIT_MAX_SCRIPTS) {
+                die("--init-script: at most 16, '%s' is one too many", val);
+            }
+            if (val[0] != '/') {
+                die("--init-script: '%s' must be an absolute guest path", val);
+            }
+            o->init_o.scripts[o->init_o.nscripts++] = val;
+        } else if (!strcmp(a, "--init-engine")) {
+            NEEDVAL();
+            if (!strcmp(val, "auto")) {
+                o->init_o.engine = INIT_AUTO;
+            } else if (!strcmp(val, "shell")) {
+                o->init_o.engine = INIT_SHELL;
+            } else if (!strcmp(val, "interpret")) {
+                o->init_o.engine = INIT_INTERPRET;
+            } else {
+                die("--init-engine: expected 'auto', 'shell' or 'interpret', "
+                    "got '%s'",
+                    val);
+            }
+        } else if (!strcmp(a, "--init-timeout")) {
+            NEEDVAL();
+            char *end;
+            long n = strtol(val, &end, 10);
+            if (*end || end == val || n < 1 || n > 3600) {
+                die("--init-timeout: '%s' is not a number of seconds from 1 "
+                    "to 3600",
+                    val);
+            }
+            o->init_o.timeout = (int)n;
+        } else if (!strcmp(a, "--qemu")) {
+            NEEDVAL();
+            o->init_o.qemu_dir = val;
         } else if (!strcmp(a, "--symlinks")) {
             NEEDVAL();
             if (!strcmp(val, "contained")) {
@@ -185,6 +236,15 @@ static void parse(int argc, char **argv, struct opts *o)
     o->mountpoint = npos > 1 ? pos[1] : NULL;
     if (o->unmount && npos > 1) {
         die("-u takes one path, got also '%s'", pos[1]);
+    }
+    if (o->init && (o->unmount || o->foreground || o->fake_init)) {
+        die("%s", "--init goes with neither -u, -f, -d nor --fake-init");
+    }
+    if (!o->init &&
+        (o->init_o.nscripts || o->init_o.qemu_dir ||
+         o->init_o.engine != INIT_AUTO || o->init_o.timeout != 30)) {
+        die("%s", "--init-script, --init-engine, --init-timeout and --qemu "
+                  "need --init");
     }
     if (o->allow_other && o->private_) {
         die("%s", "--allow-other and --private exclude each other");
@@ -572,16 +632,11 @@ static int not_dotted(const char *name)
     return name[0] != '.';
 }
 
-int main(int argc, char **argv)
+/* Mounts and serves (in the background unless -f); the parent returns
+ * once the mount is ready. */
+static int cmd_mount(const struct opts *op, const char *argv0)
 {
-    struct opts o;
-    parse(argc, argv, &o);
-    if (o.unmount) {
-        return cmd_unmount(o.rootfs);
-    }
-    if (o.fake_init) {
-        return cmd_fake_init(&o);
-    }
+    const struct opts o = *op;
 
     /* Modes are the caller's (the kernel applied its umask), never the
      * daemon's. */
@@ -762,7 +817,7 @@ int main(int argc, char **argv)
     }
 
     struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-    fuse_opt_add_arg(&args, argv[0]);
+    fuse_opt_add_arg(&args, argv0);
     fuse_opt_add_arg(&args, "-o");
     fuse_opt_add_arg(
         &args,
@@ -839,4 +894,83 @@ int main(int argc, char **argv)
     free(root_arg);
     free(mp);
     return ret < 0 ? 1 : 0; /* a signal (SIGTERM, SIGINT) is a clean stop */
+}
+
+/* --init: mounts first unless the tree is an sfemu mount, then replays. */
+static int cmd_init(struct opts *o, const char *argv0)
+{
+    const char *where = o->mountpoint ? o->mountpoint : o->rootfs;
+    char *mp = abs_path(where);
+    if (!mp) {
+        die("'%s' does not exist", where);
+    }
+    char type[128];
+    mount_type(mp, type, sizeof type);
+    if (!is_ours(type) || is_stale(mp)) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            /* a rules tree with only config/prepare.conf serves no fake
+             * resources: the mount goes without it */
+            struct opts mo = *o;
+            char plug[PATH_MAX];
+            struct stat pst;
+            snprintf(plug, sizeof plug, "%s/plugins/fakefile",
+                     o->rules ? o->rules : "");
+            if (o->rules && stat(plug, &pst) < 0) {
+                mo.rules = NULL;
+            }
+            exit(cmd_mount(&mo, argv0));
+        }
+        int st;
+        if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) ||
+            WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "sfemu-mount: --init: mounting '%s' failed\n",
+                    where);
+            free(mp);
+            return 1;
+        }
+    }
+    /* The upper directory, as the mount chose it. */
+    char upper[PATH_MAX + 16], rootfs[PATH_MAX];
+    if (o->upper) {
+        snprintf(upper, sizeof upper, "%s", o->upper);
+    } else if (realpath(o->rootfs, rootfs)) {
+        snprintf(upper, sizeof upper, "%s.sfemu", rootfs);
+    } else {
+        die("cannot resolve ROOTFS '%s'", o->rootfs);
+    }
+    /* a daemon holds its upper's lock: one nobody holds is not this
+     * mount's */
+    char lock[PATH_MAX + 32];
+    snprintf(lock, sizeof lock, "%s/lock", upper);
+    int lfd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (lfd < 0 || flock(lfd, LOCK_SH | LOCK_NB) == 0) {
+        die("--init: '%s' is not the mount's upper directory (give --upper "
+            "DIR as it was mounted)",
+            upper);
+    }
+    close(lfd);
+    o->init_o.mount = mp;
+    o->init_o.upper = upper;
+    o->init_o.prep_rules = o->rules;
+    int rc = init_replay(&o->init_o);
+    free(mp);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    parse(argc, argv, &o);
+    if (o.unmount) {
+        return cmd_unmount(o.rootfs);
+    }
+    if (o.fake_init) {
+        return cmd_fake_init(&o);
+    }
+    if (o.init) {
+        return cmd_init(&o, argv[0]);
+    }
+    return cmd_mount(&o, argv[0]);
 }

@@ -205,6 +205,13 @@ static void check_dangling(int tree)
           "a relative dangling link resolves from its own directory");
     check(dirfd_mkdir_p(tree, "/loop1/x", &follow) == -ELOOP,
           "a symlink loop ends in -ELOOP");
+    made = 0;
+    check(dirfd_mkdir_p(tree, "/var/run", &follow) == 0 && made == 0,
+          "a second call makes nothing");
+    check(symlinkat("../../../outside/x", tree, "esc") == 0 &&
+              dirfd_mkdir_p(tree, "/esc/y", &follow) == 0 &&
+              is_dir("tree/outside/x/y", 0) && !is_dir("outside/x", 0),
+          "a dangling link out of the root is made inside it");
 }
 
 int main(void)
