@@ -16,43 +16,58 @@
 #include "init_replay.h"
 
 /* Hardware steps (kernel modules, interfaces, flash, power) and services
- * (daemons that would run forever, programs that reach the network):
- * never replayed.
- * The shell engine's rules keep the same lists (rules_examples/init/). */
-static const char *const hardware[] = {
-    "insmod",    "rmmod",       "modprobe",       "depmod",    "ifconfig",
-    "ip",        "route",       "brctl",          "vconfig",   "mtd",
-    "mtd_write", "flash_erase", "flash_eraseall", "flashcp",   "nandwrite",
-    "reboot",    "halt",        "poweroff",       "iptables",  "ip6tables",
-    "ebtables",  "iwpriv",      "iwconfig",       "wl",        "et",
-    "robocfg",   "nvram",       "hwclock",        "sysctl",    "swapon",
-    "swapoff",   "mdev",        "udevd",          "hotplug",   "ifup",
-    "ifdown",    "mknod",       "stty",           "setserial", "switch",
-    NULL
-};
-static const char *const services[] = {
-    "httpd",    "lighttpd", "boa",       "goahead", "mini_httpd",
-    "uhttpd",   "dnsmasq",  "udhcpd",    "udhcpc",  "telnetd",
-    "dropbear", "sshd",     "syslogd",   "klogd",   "crond",
-    "inetd",    "ntpd",     "ntpclient", "upnpd",   "miniupnpd",
-    "watchdog", "init",     "rc",        "service", "start-stop-daemon",
-    "sleep",    "usleep",   "kill",      "killall", "killall5",
-    "logger",   "wget",     "curl",      "tftp",    "ping",
-    "nc",       "ftpget",   "ntpdate",   NULL
-};
+ * (daemons that would run forever, programs that reach the network) are
+ * never replayed: the list is the init rules tree's skip.conf, which the
+ * shell engine's rules read too. */
+#define SKIP_MAX 256
+static struct {
+    char name[64];
+    const char *kind;
+} skip[SKIP_MAX];
+static int nskip = -1;
+
+static void skip_load(void)
+{
+    char path[PATH_MAX], line[1024];
+    FILE *f;
+
+    nskip = 0;
+    snprintf(path, sizeof path, "%s/skip.conf", init_rules_dir());
+    f = fopen(path, "re");
+    if (!f) {
+        fprintf(stderr,
+                "sfemu-mount: --init: cannot read %s: nothing is skipped by "
+                "name\n",
+                path);
+        return;
+    }
+    while (fgets(line, sizeof line, f)) {
+        const char *kind = !strncmp(line, "hardware:", 9)  ? "hardware"
+                           : !strncmp(line, "service:", 8) ? "service"
+                                                           : NULL;
+        char *save = NULL;
+        if (!kind) {
+            continue; /* comments, fs_tool: (the shell engine's) */
+        }
+        for (char *w = strtok_r(strchr(line, ':') + 1, " \t\n", &save);
+             w && nskip < SKIP_MAX; w = strtok_r(NULL, " \t\n", &save)) {
+            snprintf(skip[nskip].name, sizeof skip[nskip].name, "%s", w);
+            skip[nskip++].kind = kind;
+        }
+    }
+    fclose(f);
+}
 
 const char *init_skip_reason(const char *argv0)
 {
     const char *base = strrchr(argv0, '/');
     base = base ? base + 1 : argv0;
-    for (int i = 0; hardware[i]; i++) {
-        if (!strcmp(base, hardware[i])) {
-            return "hardware";
-        }
+    if (nskip < 0) {
+        skip_load();
     }
-    for (int i = 0; services[i]; i++) {
-        if (!strcmp(base, services[i])) {
-            return "service";
+    for (int i = 0; i < nskip; i++) {
+        if (!strcmp(base, skip[i].name)) {
+            return skip[i].kind;
         }
     }
     return NULL;

@@ -45,6 +45,10 @@ struct init_report {
 void init_say(struct init_report *r, enum init_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The init rules tree (the shell engine's -rules, and skip.conf):
+ * $SFEMU_INIT_RULES, else the source tree's rules_examples/init. */
+const char *init_rules_dir(void);
+
 /* Why a command is not replayed: "hardware", "service", or NULL when it
  * is neither (a file operation or an unknown command). */
 const char *init_skip_reason(const char *argv0);

@@ -25,7 +25,7 @@
 #define SFEMU_INIT_RULES_DIR "rules_examples/init"
 #endif
 
-static const char *shell_rules(void)
+const char *init_rules_dir(void)
 {
     const char *r = getenv("SFEMU_INIT_RULES");
     return r && r[0] ? r : SFEMU_INIT_RULES_DIR;
@@ -131,12 +131,12 @@ int init_shell_probe(int root, const struct init_opts *o, char *qemu,
         return -ENOEXEC;
     }
     char entry[PATH_MAX];
-    snprintf(entry, sizeof entry, "%s/syscall/execve.lua", shell_rules());
+    snprintf(entry, sizeof entry, "%s/syscall/execve.lua", init_rules_dir());
     if (stat(entry, &st) < 0) {
         init_say(r, INIT_NOTE,
                  "shell engine: the rules tree %s has no syscall/execve.lua "
                  "(set SFEMU_INIT_RULES)",
-                 shell_rules());
+                 init_rules_dir());
         return -ENOEXEC;
     }
     return 0;
@@ -230,7 +230,7 @@ int init_shell_run(const struct init_opts *o, const char *qemu,
                          "-L",
                          (char *)o->mount,
                          "-rules",
-                         (char *)shell_rules(),
+                         (char *)init_rules_dir(),
                          sh,
                          is_command ? "-c" : (char *)script,
                          is_command ? (char *)script : NULL,

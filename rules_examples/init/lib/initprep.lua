@@ -11,31 +11,22 @@ local function set(list)
   return t
 end
 
--- The same lists as mount/init_replay.c (tests/mount/init_replay.sh checks
--- that they agree).
-M.hardware = set{
-  "insmod", "rmmod", "modprobe", "depmod", "ifconfig", "ip", "route",
-  "brctl", "vconfig", "mtd", "mtd_write", "flash_erase", "flash_eraseall",
-  "flashcp", "nandwrite", "reboot", "halt", "poweroff", "iptables",
-  "ip6tables", "ebtables", "iwpriv", "iwconfig", "wl", "et", "robocfg",
-  "nvram", "hwclock", "sysctl", "swapon", "swapoff", "mdev", "udevd",
-  "hotplug", "ifup", "ifdown", "mknod", "stty", "setserial", "switch",
-}
-M.services = set{
-  "httpd", "lighttpd", "boa", "goahead", "mini_httpd", "uhttpd", "dnsmasq",
-  "udhcpd", "udhcpc", "telnetd", "dropbear", "sshd", "syslogd", "klogd",
-  "crond", "inetd", "ntpd", "ntpclient", "upnpd", "miniupnpd", "watchdog",
-  "init", "rc", "service", "start-stop-daemon", "sleep", "usleep", "kill",
-  "killall", "killall5", "logger", "wget", "curl", "tftp", "ping", "nc",
-  "ftpget", "ntpdate",
-}
--- Programs of /sbin and /usr/sbin that only change files: replayed.
-M.fs_tools = set{
-  "mkdir", "cp", "ln", "mv", "rm", "touch", "chmod", "chown", "chgrp",
-  "tar", "gzip", "gunzip", "zcat", "cat", "echo", "printf", "mount",
-  "umount", "test", "[", "true", "false", "basename", "dirname", "sed",
-  "grep", "cut", "tr", "expr", "hostname",
-}
+-- The lists of skip.conf (the interpreter in mount/init_replay.c reads the
+-- same file): M.hardware, M.services, M.fs_tools.
+M.hardware, M.services, M.fs_tools = {}, {}, {}
+do
+  local into = { hardware = M.hardware, service = M.services, fs_tool = M.fs_tools }
+  local text = c_rules_file("skip.conf")
+  if not text then
+    c_log("init: cannot read skip.conf of the init rules tree: nothing is skipped by name")
+  end
+  for line in (text or ""):gmatch("[^\n]+") do
+    local kind, names = line:match("^(%w[%w_]*):%s*(.*)$")
+    if kind and into[kind] then
+      for n in names:gmatch("%S+") do into[kind][n] = true end
+    end
+  end
+end
 
 function M.say(msg)
   c_log("init: " .. msg)
