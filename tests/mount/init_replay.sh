@@ -362,5 +362,25 @@ if [ -n "$QDIR" ]; then
   check_fails "timeout: no qemu of the script is left" pgrep -f "qemu-arm .*$r/bin/sh /etc/loop.sh"
   expect_match "timeout: the replay still ran (status 0 and a summary)" "^init: done: " "$out"
   umnt "$r"
+
+  # c_init_rootfs from a rule: the same replay, on the guest root's mount.
+  R=$TMP/lua-rules
+  mkdir -p "$R/syscall"
+  cat > "$R/syscall/uname.lua" <<'LUA'
+function do_syscall(num)
+  local status, report = c_init_rootfs({ engine = "interpret", scripts = { "/etc/lua.sh" } })
+  c_log("INIT status=" .. tostring(status) .. " " .. tostring(report):gsub("\n", " | "))
+end
+LUA
+  printf '#!/bin/sh\nmkdir -p /tmp/from-lua\ninsmod /lib/modules/x.ko\n' > "$r/etc/lua.sh"
+  qemu arm -L "$r" -rules "$R" "$r/bin/busybox" uname > /dev/null 2> "$TMP/lua.log"
+  expect_grep "c_init_rootfs without a mount: nil, -ENOTCONN" "INIT status=nil -107" "$TMP/lua.log"
+  check "c_init_rootfs without a mount: nothing made" test ! -e "$r/tmp/from-lua"
+  mnt "$r"
+  qemu arm -L "$r" -rules "$R" "$r/bin/busybox" uname > /dev/null 2> "$TMP/lua.log"
+  expect_grep "c_init_rootfs: status 0 and the report" \
+    "INIT status=0 .*init: mkdir -p /tmp/from-lua .*init: skipped insmod /lib/modules/x.ko \(hardware\)" "$TMP/lua.log"
+  check "c_init_rootfs: the directory is in the mount's upper layer" test -d "$r.sfemu/tree/tmp/from-lua"
+  umnt "$r"
 fi
 finish

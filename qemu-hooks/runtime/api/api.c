@@ -26,4 +26,5 @@ void sfemu_api_open(lua_State *L)
     sfemu_api_host_open(L);
     sfemu_api_watchdog_open(L);
     sfemu_api_analysis_open(L);
+    sfemu_api_init_open(L);
 }
