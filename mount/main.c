@@ -805,6 +805,9 @@ int main(int argc, char **argv)
     if (s.fake && fakefs_watch_start(s.fake) < 0) {
         log_msg("inotify unavailable: fakeconfig hot reload disabled");
     }
+    if (s.fake) {
+        ring_start(&s, upper_abs, o.rules, o.allow_other);
+    }
     int ret;
     if (o.threads == 1) {
         /* the single-threaded loop: no worker hand-off per request */
@@ -819,6 +822,8 @@ int main(int argc, char **argv)
         fuse_loop_cfg_destroy(lc);
     }
     log_msg("unmounted %s (%d)", mp, ret);
+    fakefs_ring_stop(s.ring);
+    s.ring = NULL;
     fuse_session_unmount(se);
     workers_stop();
     fake_inval_stop(&s);
