@@ -47,8 +47,8 @@ struct fakefs_ring_hdr {
     uint32_t posted;     /* futex: +1 per posted request (servers wait) */
     uint32_t freed;      /* futex: +1 per freed slot (clients wait) */
     uint32_t free_waits; /* clients waiting for a free slot */
-    uint32_t pad;
-    char rules[4096]; /* the rules tree that serves (NUL-terminated) */
+    uint32_t sleepers;   /* server threads asleep on posted */
+    char rules[4096];    /* the rules tree that serves (NUL-terminated) */
 };
 
 struct fakefs_ring_slot {

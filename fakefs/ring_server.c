@@ -23,7 +23,10 @@
 #include "ring_shm.h"
 
 #define RING_MAX_CONNS 1024
-#define RING_MAX_LOGS 200 /* rejection lines, then one "more" line */
+#define RING_MAX_LOGS 200 /* rejection lines, then silence */
+/* Pauses of an idle server thread before it sleeps (10-40 us): the next
+ * request of a client in a loop often comes within that. */
+#define RING_SERVER_SPIN 500
 
 struct ring_conn {
     int fd;
@@ -43,6 +46,7 @@ struct fakefs_ring_server {
     pthread_t *thr;
     unsigned nthr;
     int stop;
+    int spinning;         /* a server thread spins for the next request */
     pthread_mutex_t lock; /* conns */
     struct ring_conn conns[RING_MAX_CONNS];
     unsigned nconns;
@@ -177,20 +181,23 @@ static void accept_one(struct fakefs_ring_server *s)
         close(fd);
         return;
     }
+    /* registered before the hello: its first request may follow at once */
     pthread_mutex_lock(&s->lock);
     int full = s->nconns == RING_MAX_CONNS;
-    pthread_mutex_unlock(&s->lock);
-    if (full || send_hello(s, fd) < 0) {
-        slog(s, "ring: cannot take pid %d (%s): refused", (int)cr.pid,
-             full ? "too many connections" : "send failed");
-        close(fd);
-        return;
+    if (!full) {
+        s->conns[s->nconns].fd = fd;
+        s->conns[s->nconns].pid = cr.pid;
+        s->nconns++;
     }
-    pthread_mutex_lock(&s->lock);
-    s->conns[s->nconns].fd = fd;
-    s->conns[s->nconns].pid = cr.pid;
-    s->nconns++;
     pthread_mutex_unlock(&s->lock);
+    if (full) {
+        slog(s, "ring: cannot take pid %d (too many connections): refused",
+             (int)cr.pid);
+        close(fd);
+    } else if (send_hello(s, fd) < 0) {
+        slog(s, "ring: cannot send the ring to pid %d: refused", (int)cr.pid);
+        conn_drop(s, s->nconns - 1);
+    }
 }
 
 /* A client never writes on its control connection: bytes there are
@@ -366,6 +373,36 @@ static void serve(struct fakefs_ring_server *s, unsigned idx)
     }
 }
 
+/* Wait for a request posted after seen: a short spin (the next request of
+ * a busy client often comes within microseconds), then the futex.  A
+ * client wakes the futex only when a server thread sleeps: sleepers and
+ * posted are both sequentially consistent, so either the client sees the
+ * sleeper or the sleeper sees the new request. */
+static void wait_posted(struct fakefs_ring_server *s, uint32_t seen)
+{
+    int zero = 0;
+    /* one thread spins, the others sleep at once: two spinners on a
+     * small machine would take the client's CPU */
+    if (__atomic_compare_exchange_n(&s->spinning, &zero, 1, 0, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED)) {
+        int got = 0;
+        for (int i = 0; i < RING_SERVER_SPIN && !got; i++) {
+            got = __atomic_load_n(&s->hdr->posted, __ATOMIC_SEQ_CST) != seen ||
+                  __atomic_load_n(&s->stop, __ATOMIC_RELAXED);
+            ring_relax();
+        }
+        __atomic_store_n(&s->spinning, 0, __ATOMIC_RELEASE);
+        if (got) {
+            return;
+        }
+    }
+    __atomic_add_fetch(&s->hdr->sleepers, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&s->hdr->posted, __ATOMIC_SEQ_CST) == seen) {
+        ring_futex_wait(&s->hdr->posted, seen, -1);
+    }
+    __atomic_sub_fetch(&s->hdr->sleepers, 1, __ATOMIC_SEQ_CST);
+}
+
 static void *server_main(void *arg)
 {
     struct fakefs_ring_server *s = arg;
@@ -381,7 +418,7 @@ static void *server_main(void *arg)
             }
         }
         if (!did) {
-            ring_futex_wait(&s->hdr->posted, seen, -1);
+            wait_posted(s, seen);
         }
     }
     return NULL;

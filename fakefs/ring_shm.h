@@ -46,6 +46,16 @@ static inline int ring_cas(uint32_t *w, uint32_t from, uint32_t to)
                                        __ATOMIC_ACQUIRE);
 }
 
+/* A pause in a bounded spin. */
+static inline void ring_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    __asm__ volatile("" ::: "memory");
+#endif
+}
+
 /* A slot's state word: the state (RING_*) in the low 3 bits, above it an
  * epoch that every change increments, so that a compare-and-swap from a
  * stale reading fails (ring_server.c's reclaim relies on it). */

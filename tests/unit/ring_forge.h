@@ -27,7 +27,7 @@ static long ring_forge(void *map, int32_t owner, uint32_t op, uint32_t pathlen,
     sl->outcap = 0;
     memcpy(sl->data, path, strlen(path)); /* no NUL unless pathlen says */
     ring_move(&sl->state, RING_CLAIMED, RING_REQUEST);
-    __atomic_add_fetch(&h->posted, 1, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&h->posted, 1, __ATOMIC_SEQ_CST);
     ring_futex_wake(&h->posted, 1);
     for (int i = 0; i < 2000 && ring_state(&sl->state) != RING_REPLY; i++) {
         usleep(1000);
