@@ -42,17 +42,10 @@ static int fail(char *err, size_t cap, int e, const char *what)
 
 static int recv_hello(int fd, struct ring_hello *h, int *memfd)
 {
-    struct iovec iov = { h, sizeof *h };
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr m = { .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf };
-    ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
-    struct cmsghdr *cm = n == (ssize_t)sizeof *h ? CMSG_FIRSTHDR(&m) : NULL;
+    struct ring_fdmsg f;
+    ring_fdmsg_init(&f, h);
+    ssize_t n = recvmsg(fd, &f.m, MSG_CMSG_CLOEXEC);
+    struct cmsghdr *cm = n == (ssize_t)sizeof *h ? CMSG_FIRSTHDR(&f.m) : NULL;
     if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
         cm->cmsg_len != CMSG_LEN(sizeof(int))) {
         return n < 0 ? -errno : -EPROTO;

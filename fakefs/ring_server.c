@@ -143,21 +143,14 @@ static int send_hello(struct fakefs_ring_server *s, int fd)
 {
     struct ring_hello h = { FAKEFS_RING_MAGIC, FAKEFS_RING_VERSION,
                             ring_map_size() };
-    struct iovec iov = { &h, sizeof h };
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr m = { .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf };
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    struct ring_fdmsg f;
+    ring_fdmsg_init(&f, &h);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&f.m);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
     cm->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(cm), &s->memfd, sizeof(int));
-    return sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)sizeof h ? 0 : -errno;
+    return sendmsg(fd, &f.m, MSG_NOSIGNAL) == (ssize_t)sizeof h ? 0 : -errno;
 }
 
 static void accept_one(struct fakefs_ring_server *s)

@@ -1,10 +1,22 @@
-/* Futexes on the ring's shared words (ring_shm.h). */
+/* Futexes on the ring's shared words, the hello message (ring_shm.h). */
 #include <errno.h>
 #include <linux/futex.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "ring_shm.h"
+
+void ring_fdmsg_init(struct ring_fdmsg *f, struct ring_hello *h)
+{
+    memset(f, 0, sizeof *f);
+    f->iov.iov_base = h;
+    f->iov.iov_len = sizeof *h;
+    f->m.msg_iov = &f->iov;
+    f->m.msg_iovlen = 1;
+    f->m.msg_control = f->u.buf;
+    f->m.msg_controllen = sizeof f->u.buf;
+}
 
 int ring_futex_wait(uint32_t *w, uint32_t v, int ms)
 {

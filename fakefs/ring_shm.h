@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include "ring.h"
 
 /* What the daemon sends on a new control connection, with the memfd. */
@@ -13,6 +14,23 @@ struct ring_hello {
     uint32_t magic, version;
     uint64_t size; /* bytes of the memfd */
 };
+
+/* The hello with one fd beside it (SCM_RIGHTS), for sendmsg/recvmsg. */
+struct ring_fdmsg {
+    struct iovec iov;
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr m;
+};
+void ring_fdmsg_init(struct ring_fdmsg *f, struct ring_hello *h);
+
+/* The layout docs/ring.md documents. */
+_Static_assert(sizeof(struct fakefs_ring_slot) == 80, "ring slot header");
+_Static_assert(sizeof(struct fakefs_ring_hdr) <= FAKEFS_RING_HDR_SIZE,
+               "ring header");
+_Static_assert(offsetof(struct fakefs_ring_hdr, rules) == 40, "ring rules");
 
 static inline size_t ring_slot_size(void)
 {

@@ -748,6 +748,11 @@ int main(int argc, char **argv)
         log_open(logpath, 0);
     }
 
+    char rules_dflt[PATH_MAX];
+    if (!o.rules &&
+        default_rules(upper_abs, rules_dflt, sizeof rules_dflt) == 0) {
+        o.rules = rules_dflt;
+    }
     if (o.rules) {
         char plug[PATH_MAX];
         snprintf(plug, sizeof plug, "%s/plugins/fakefile", o.rules);

@@ -44,6 +44,10 @@ void log_open(const char *path, int to_stderr);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_line(const char *msg);
 
+/* default_rules.c: without --rules, "<upper>/rules" (made on first use
+ * from the shipped rules_examples) into out; 0 or -errno (logged). */
+int default_rules(const char *upper, char *out, size_t cap);
+
 /* ring.c: serve the shared-memory ring beside the upper tree. */
 void ring_start(struct sfemu *s, const char *upper, const char *rules,
                 int allow_other);

@@ -28,9 +28,10 @@ arm() { timeout 120 "$QARM" -L "$R" -rules "${QRULES:-$RULES}" "$R/bin/g-arm" "$
 mips() { timeout 120 "$QMIPS" -L "$R" -rules "${QRULES:-$RULES}" "$R/bin/g-mips" "$@"; }
 
 mnt "$R" --rules "$RULES"
-expect_grep "the daemon serves the ring" "ring: serving qemu on $R.sfemu/ring.sock" "$MLOG"
+# (an attribute is answered once the daemon's FUSE loop runs: after the ring)
 expect_eq "the mount's root names the ring" \
     "$(getfattr --only-values -n user.sfemu.ring "$R" 2>/dev/null)" "$R.sfemu/ring.sock"
+expect_grep "the daemon serves the ring" "ring: serving qemu on $R.sfemu/ring.sock" "$MLOG"
 
 # ------------------------------------------------------------ one state
 expect_eq "ARM: encoded _IOW set and a raw 0x89f0 reach the daemon's handler" \
@@ -102,4 +103,23 @@ expect_eq "after a restart the ring serves again" "$(mips set /dev/ring0 color=r
 expect_eq "and cat sees it" "$(cat "$R/dev/ring0")" "bumps=0 raw=1 color=red"
 expect_no_grep "no fallback" "did not answer" "$TMP/qemu.log"
 umnt "$R"
+
+# ------------------------------------------------------------ no --rules
+# The daemon serves from its copy of the shipped rules_examples, in the
+# upper directory: never from (or into) the shipped tree itself.
+R2="$TMP/plain"
+mk_rootfs "$R2"
+cp "$R/bin/g-arm" "$R2/bin/g-arm"
+mnt "$R2"
+: > "$TMP/qemu.log"
+getfattr -n user.sfemu.ring "$R2" > /dev/null 2>&1 || true # the loop runs
+expect_grep "without --rules: a copy of the shipped rules tree" \
+    "served from $R2.sfemu/rules, a copy of the shipped .*/rules_examples/plugins" "$R2.sfemu/sfemu-mount.log"
+expect_eq "a guest's device is served by it (default dev config: ioctl 0)" \
+    "$(timeout 120 "$QARM" -L "$R2" -rules "$RULES" "$R2/bin/g-arm" set /dev/nvx0 k=v)" "set=0 raw=0"
+check "its generated config lands in the copy" test -f "$R2.sfemu/rules/plugins/fakefile/config/nvx0.fakeconfig.lua"
+check_fails "not in the shipped tree" test -e "$SRC/rules_examples/plugins/fakefile/config/nvx0.fakeconfig.lua"
+expect_grep "qemu says which tree serves" "from the rules tree $R2.sfemu/rules, not from -rules $RULES" "$TMP/qemu.log"
+expect_no_grep "over the ring, no fallback" "did not answer|offers no ring" "$TMP/qemu.log"
+umnt "$R2"
 finish
