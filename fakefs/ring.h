@@ -51,6 +51,9 @@ struct fakefs_ring_hdr {
     char rules[4096];    /* the rules tree that serves (NUL-terminated) */
 };
 
+/* The reply's action when the daemon refused the request (not run). */
+#define FAKEFS_RING_REFUSED (-1)
+
 struct fakefs_ring_slot {
     uint32_t state; /* futex word: epoch << 3 | RING_* */
     int32_t owner;  /* claimer's pid (tgid); checked against the control
@@ -104,7 +107,8 @@ struct fakefs_ring_client;
  * a reason on failure. */
 int fakefs_ring_connect(const char *sock_path, struct fakefs_ring_client **out,
                         char *err, size_t errcap);
-/* Unmap and close (after a fork: the child's copy of its parent's). */
+/* Unmap, and close the control connection if its fd is still the socket
+ * we connected (a guest may have closed it and reused the number). */
 void fakefs_ring_close(struct fakefs_ring_client *c);
 /* The pid that connected (a forked child must connect for itself). */
 pid_t fakefs_ring_pid(const struct fakefs_ring_client *c);
@@ -116,7 +120,8 @@ const char *fakefs_ring_rules(const struct fakefs_ring_client *c);
 /* Run call over the ring.  Returns 0 and sets *result when the daemon
  * answered; -errno when the transport failed (the call may or may not have
  * run): -EPIPE the daemon is gone, -ETIMEDOUT no answer within
- * step_ms * FAKEFS_RING_PATIENCE, -EPERM the daemon refused us, -E2BIG
+ * step_ms * FAKEFS_RING_PATIENCE, -EPERM the daemon refused the request
+ * without running it (e.g. it lost our control connection), -E2BIG
  * the request cannot fit a slot.  Reads and writes larger than a slot go
  * in pieces at successive offsets (stopping at a short one).  step_ms:
  * how long to wait before checking that the daemon is still there. */

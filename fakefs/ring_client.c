@@ -29,6 +29,8 @@
 
 struct fakefs_ring_client {
     int fd;
+    dev_t dev; /* the socket's identity: is fd still ours? */
+    ino_t ino;
     pid_t pid;
     void *map;
     struct fakefs_ring_hdr *hdr;
@@ -121,7 +123,11 @@ int fakefs_ring_connect(const char *sock_path, struct fakefs_ring_client **out,
         close(fd);
         return fail(err, errcap, ENOMEM, "ring");
     }
+    struct stat sst;
+    fstat(fd, &sst);
     c->fd = fd;
+    c->dev = sst.st_dev;
+    c->ino = sst.st_ino;
     c->pid = getpid();
     c->map = map;
     c->hdr = map;
@@ -131,9 +137,13 @@ int fakefs_ring_connect(const char *sock_path, struct fakefs_ring_client **out,
 
 void fakefs_ring_close(struct fakefs_ring_client *c)
 {
+    struct stat st;
     if (c) {
         munmap(c->map, ring_map_size());
-        close(c->fd);
+        if (fstat(c->fd, &st) == 0 && st.st_dev == c->dev &&
+            st.st_ino == c->ino) {
+            close(c->fd);
+        }
         free(c);
     }
 }
@@ -274,6 +284,10 @@ static int call_once(struct fakefs_ring_client *c, struct fakefs_call *call,
     if (outlen > call->outcap) {
         slot_free(c, sl, RING_REPLY);
         return -EPROTO;
+    }
+    if (sl->action == FAKEFS_RING_REFUSED) {
+        slot_free(c, sl, RING_REPLY);
+        return -EPERM;
     }
     *result = (long)sl->result;
     if (outlen) {

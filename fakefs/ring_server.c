@@ -298,6 +298,7 @@ static long run(struct fakefs_ring_server *s, unsigned idx,
         }
     }
     *outlen = 0;
+    sl->action = bad ? FAKEFS_RING_REFUSED : 0;
     if (bad) {
         __atomic_add_fetch(&s->rejected, 1, __ATOMIC_RELAXED);
         if (__atomic_fetch_add(&s->logs, 1, __ATOMIC_RELAXED) < RING_MAX_LOGS) {

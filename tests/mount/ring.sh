@@ -44,6 +44,8 @@ expect_eq "MIPS sets" "$(mips set /dev/ring0 size=large)" "set=0 raw=7"
 expect_eq "ARM reads what MIPS set" "$(arm get /dev/ring0 size)" "get=0 value=large"
 expect_eq "cat on the mount shows the state the guests set (one state)" \
     "$(cat "$R/dev/ring0")" "bumps=0 raw=2 color=blue size=large"
+expect_eq "a guest that closes every fd (qemu's ring connection too) still reaches the daemon" \
+    "$(arm closeall /dev/ring0 color)" "get=0 after closing every fd: get=0 value=blue"
 expect_no_grep "no qemu served a fake itself" "served inside this qemu" "$TMP/qemu.log"
 expect_no_grep "same rules tree: no note about it" "rules tree" "$TMP/qemu.log"
 

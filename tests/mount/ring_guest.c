@@ -7,6 +7,8 @@
  *   ring_guest hammer PATH N KIDS   KIDS forked processes, N _IO('R', 3)
  *                                   each; prints "kid PID ok=N bad=N"
  *   ring_guest run PATH SECONDS KIDS  the same for SECONDS instead of N
+ *   ring_guest closeall PATH KEY    get, close every fd above 2 but the
+ *                                   device's (as daemons do), get again
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -75,6 +77,16 @@ int main(int argc, char **argv)
         int r = ioctl(fd, RING_SET, buf);
         int raw = ioctl(fd, 0x89f0, 0);
         printf("set=%d raw=%d\n", r, raw);
+    } else if (!strcmp(mode, "closeall")) {
+        int r = ioctl(fd, RING_GET, buf);
+        for (int i = 3; i < 1024; i++) {
+            if (i != fd) {
+                close(i);
+            }
+        }
+        snprintf(buf, sizeof buf, "%s", argv[3]);
+        int r2 = ioctl(fd, RING_GET, buf);
+        printf("get=%d after closing every fd: get=%d value=%s\n", r, r2, buf);
     } else {
         int r = ioctl(fd, RING_GET, buf);
         printf("get=%d value=%s\n", r, buf);

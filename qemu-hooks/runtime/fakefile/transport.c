@@ -137,6 +137,23 @@ int sfemu_fake_ring_call(struct fakefs_call *c, long *result)
     }
     e = fakefs_ring_call(r, c, (int)sfemu_opt_long(SFEMU_OPT_ring_timeout_ms),
                          result);
+    if (e == -EPERM) {
+        /* refused, not run: the daemon lost our control connection (a
+         * guest that closes every fd it did not open).  Connect again
+         * and retry once; the old mapping stays (other threads may be
+         * in it). */
+        pthread_mutex_lock(&ring_lock);
+        if (ring == r) {
+            ring = NULL;
+        }
+        pthread_mutex_unlock(&ring_lock);
+        r = ring_get();
+        if (!r) {
+            return -ENOTCONN;
+        }
+        e = fakefs_ring_call(
+            r, c, (int)sfemu_opt_long(SFEMU_OPT_ring_timeout_ms), result);
+    }
     if (e == 0 || e == -E2BIG) {
         *result = e ? e : *result; /* too big for a slot: the guest's error */
         return 0;
@@ -144,6 +161,7 @@ int sfemu_fake_ring_call(struct fakefs_call *c, long *result)
     snprintf(why, sizeof(why), "the sfemu-mount daemon did not answer (%s)",
              e == -EPIPE       ? "it is gone"
              : e == -ETIMEDOUT ? "timed out"
+             : e == -EPERM     ? "it refused this process"
                                : strerror(-e));
     pthread_mutex_lock(&ring_lock);
     if (ring == r) {
