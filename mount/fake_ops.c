@@ -19,44 +19,19 @@
 
 /* ------------------------------------------------------------ the seam */
 
-long fake_call(struct sfemu *s, struct fake_call *c)
+long fake_call(struct sfemu *s, struct fakefs_call *c)
 {
     if (!s->fake) {
-        /* without --rules records are inert: empty, writes discarded */
+        /* without an engine records are inert: empty, writes discarded */
         switch (c->op) {
-        case FAKE_WRITE: return (long)c->inlen;
-        case FAKE_GETATTR: memset(&c->attr, 0, sizeof c->attr); return 0;
-        case FAKE_CONNECT: c->action = 0; return 0;
+        case FAKEFS_WRITE: return (long)c->inlen;
+        case FAKEFS_GETATTR: memset(&c->attr, 0, sizeof c->attr); return 0;
+        case FAKEFS_CONNECT: c->action = 0; return 0;
+        case FAKEFS_INIT: return -ENOSYS;
         default: c->outlen = 0; return 0;
         }
     }
-    struct fakefs_engine *e = s->fake;
-    switch (c->op) {
-    case FAKE_GETATTR: {
-        int r = fakefs_lookup(e, c->path, 0, &c->attr);
-        return r == 1 ? 0 : r < 0 ? r : -ENOENT;
-    }
-    case FAKE_OPEN: return fakefs_open(e, c->path, c->flags, &c->who);
-    case FAKE_READ: {
-        ssize_t n = fakefs_read(e, c->path, c->out, c->outcap, (off_t)c->offset,
-                                &c->who);
-        c->outlen = n > 0 ? (size_t)n : 0;
-        return (long)n;
-    }
-    case FAKE_WRITE:
-        return (long)fakefs_write(e, c->path, c->in, c->inlen, (off_t)c->offset,
-                                  &c->who);
-    case FAKE_TRUNCATE:
-        return fakefs_truncate(e, c->path, (off_t)c->offset, &c->who);
-    case FAKE_IOCTL:
-        return fakefs_ioctl(e, c->path, c->cmd, c->in, c->inlen, c->out,
-                            c->outcap, &c->outlen, &c->who);
-    case FAKE_CONNECT:
-        return fakefs_connect(e, c->path, &c->action, c->out, c->outcap,
-                              &c->who);
-    case FAKE_CLOSE: return fakefs_close(e, c->path, &c->who);
-    }
-    return -ENOSYS;
+    return fakefs_call(s->fake, c);
 }
 
 /* ------------------------------------------------------------ paths */
@@ -175,7 +150,7 @@ int fake_stat(struct sfemu *s, struct inode *i, struct stat *st)
             free(rec);
         }
     }
-    struct fake_call c = { .op = FAKE_GETATTR, .path = g };
+    struct fakefs_call c = { .op = FAKEFS_GETATTR, .path = g };
     if (!r) {
         r = (int)fake_call(s, &c);
     }

@@ -1,10 +1,9 @@
 /*
- * The fake-resource seam: every operation on a fake resource, whoever asks
- * (the FUSE front end today, the qemu side over the shared-memory ring
- * later), is one struct fake_call handed to fake_call().  No FUSE types:
- * a guest path, an operation, flags, an offset, bytes in and out, the
- * caller.  This file is also the only place that converts between the
- * mount's paths (inodes, "a/b") and guest paths ("/a/b").
+ * The mount's side of the fake-resource seam (fakefs/call.h): every
+ * operation on a fake resource, whoever asks (the FUSE front end, the ring
+ * server for a qemu running on the mount), is one struct fakefs_call handed
+ * to fake_call().  This file is also the only place that converts between
+ * the mount's paths (inodes, "a/b") and guest paths ("/a/b").
  */
 #ifndef SFEMU_FAKE_OPS_H
 #define SFEMU_FAKE_OPS_H
@@ -12,42 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include "call.h"
 #include "fakefs.h"
 #include "inode.h"
 #include "overlay.h"
 
 struct sfemu;
 
-enum fake_op {
-    FAKE_GETATTR,
-    FAKE_OPEN,
-    FAKE_READ,
-    FAKE_WRITE,
-    FAKE_TRUNCATE,
-    FAKE_IOCTL,
-    FAKE_CONNECT,
-    FAKE_CLOSE,
-};
-
-struct fake_call {
-    enum fake_op op;
-    const char *path;  /* guest path of the resource ("/dev/nvram") */
-    int flags;         /* open flags */
-    uint64_t offset;   /* read/write offset; truncate: the new size */
-    unsigned long cmd; /* ioctl number */
-    const void *in;    /* write: the data; ioctl: the argument bytes */
-    size_t inlen;
-    void *out; /* read: the buffer; ioctl: the reply; connect: the
-                           abstract socket name */
-    size_t outcap;
-    size_t outlen; /* out: bytes placed in out */
-    struct fakefs_caller who;
-    struct fakefs_attr attr; /* out (getattr) */
-    int action;              /* out (connect): 0 taken over, 1 connect */
-};
-
 /* Run one operation: >= 0 (bytes, ioctl result) or -errno. */
-long fake_call(struct sfemu *s, struct fake_call *c);
+long fake_call(struct sfemu *s, struct fakefs_call *c);
 
 /* ------------------------------------------------------- paths */
 

@@ -803,6 +803,11 @@ static int cmd_mount(const struct opts *op, const char *argv0)
         log_open(logpath, 0);
     }
 
+    char rules_dflt[PATH_MAX];
+    if (!o.rules &&
+        default_rules(upper_abs, rules_dflt, sizeof rules_dflt) == 0) {
+        o.rules = rules_dflt;
+    }
     if (o.rules) {
         char plug[PATH_MAX];
         snprintf(plug, sizeof plug, "%s/plugins/fakefile", o.rules);
@@ -860,6 +865,9 @@ static int cmd_mount(const struct opts *op, const char *argv0)
     if (s.fake && fakefs_watch_start(s.fake) < 0) {
         log_msg("inotify unavailable: fakeconfig hot reload disabled");
     }
+    if (s.fake) {
+        ring_start(&s, upper_abs, o.rules, o.allow_other);
+    }
     int ret;
     if (o.threads == 1) {
         /* the single-threaded loop: no worker hand-off per request */
@@ -874,6 +882,8 @@ static int cmd_mount(const struct opts *op, const char *argv0)
         fuse_loop_cfg_destroy(lc);
     }
     log_msg("unmounted %s (%d)", mp, ret);
+    fakefs_ring_stop(s.ring);
+    s.ring = NULL;
     fuse_session_unmount(se);
     workers_stop();
     fake_inval_stop(&s);

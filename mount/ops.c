@@ -284,8 +284,8 @@ static void fjob_run(void *arg, int cancelled)
         fjob_free(j);
         return;
     }
-    struct fake_call c = { .path = j->h ? j->h->guest : j->guest,
-                           .who = caller(j->req) };
+    struct fakefs_call c = { .path = j->h ? j->h->guest : j->guest,
+                             .who = caller(j->req) };
     long r;
     switch (j->op) {
     case F_LOOKUP: fjob_lookup(j); break;
@@ -301,7 +301,7 @@ static void fjob_run(void *arg, int cancelled)
                 j->valid & FUSE_SET_ATTR_MODE ? (long)j->attr.st_mode : -1);
         }
         if (!r && (j->valid & FUSE_SET_ATTR_SIZE)) {
-            c.op = FAKE_TRUNCATE;
+            c.op = FAKEFS_TRUNCATE;
             c.offset = (uint64_t)j->attr.st_size;
             r = fake_call(sfemu_g, &c);
         }
@@ -312,7 +312,7 @@ static void fjob_run(void *arg, int cancelled)
         }
         break;
     case F_OPEN: {
-        c.op = FAKE_OPEN;
+        c.op = FAKEFS_OPEN;
         c.flags = j->fi.flags;
         r = fake_call(sfemu_g, &c);
         struct handle *h = r < 0 ? NULL : handle_new(H_FAKE, -1, j->node);
@@ -340,7 +340,7 @@ static void fjob_run(void *arg, int cancelled)
             fuse_reply_err(j->req, ENOMEM);
             break;
         }
-        c.op = FAKE_READ;
+        c.op = FAKEFS_READ;
         c.out = mem;
         c.outcap = j->size;
         c.offset = (uint64_t)j->off;
@@ -354,7 +354,7 @@ static void fjob_run(void *arg, int cancelled)
         break;
     }
     case F_WRITE:
-        c.op = FAKE_WRITE;
+        c.op = FAKEFS_WRITE;
         c.in = j->buf;
         c.inlen = j->buflen;
         c.offset = (uint64_t)j->off;
@@ -371,7 +371,7 @@ static void fjob_run(void *arg, int cancelled)
             fuse_reply_err(j->req, ENOMEM);
             break;
         }
-        c.op = FAKE_IOCTL;
+        c.op = FAKEFS_IOCTL;
         c.cmd = j->cmd;
         c.in = j->buf;
         c.inlen = j->buflen;
@@ -387,7 +387,7 @@ static void fjob_run(void *arg, int cancelled)
         break;
     }
     case F_RELEASE:
-        c.op = FAKE_CLOSE;
+        c.op = FAKEFS_CLOSE;
         fake_call(sfemu_g, &c);
         handle_free(j->h);
         fuse_reply_err(j->req, 0);
@@ -1149,6 +1149,13 @@ static void sf_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
             return;
         }
         v[n] = 0;
+    } else if (!strcmp(name, FAKEFS_RING_XATTR)) {
+        /* where qemu on this mount finds the ring (docs/ring.md) */
+        if (ino != FUSE_ROOT_ID || !sfemu_g->ring_path[0]) {
+            fuse_reply_err(req, ENODATA);
+            return;
+        }
+        snprintf(v, sizeof v, "%s", sfemu_g->ring_path);
     } else if (!strcmp(name, XATTR_LAYER)) {
         snprintf(v, sizeof v, "%s",
                  i->fake        ? "fake"

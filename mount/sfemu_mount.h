@@ -5,14 +5,18 @@
 #define FUSE_USE_VERSION 317
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <limits.h>
 #include "fakefs.h"
+#include "ring.h"
 #include "overlay.h"
 
 #define SFEMU_MOUNT_VERSION "0.2.0"
 
 struct sfemu {
     struct ovl ovl;
-    struct fakefs_engine *fake; /* NULL without --rules */
+    struct fakefs_engine *fake;      /* NULL without --rules */
+    struct fakefs_ring_server *ring; /* serves qemu (NULL without fake) */
+    char ring_path[PATH_MAX];        /* its control socket */
     int symlinks_contained;
     double cache_timeout;
     int passthrough;        /* wanted: FUSE passthrough for real files */
@@ -39,6 +43,14 @@ extern struct sfemu *sfemu_g;
 void log_open(const char *path, int to_stderr);
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_line(const char *msg);
+
+/* default_rules.c: without --rules, "<upper>/rules" (made on first use
+ * from the shipped rules_examples) into out; 0 or -errno (logged). */
+int default_rules(const char *upper, char *out, size_t cap);
+
+/* ring.c: serve the shared-memory ring beside the upper tree. */
+void ring_start(struct sfemu *s, const char *upper, const char *rules,
+                int allow_other);
 
 /* ops.c: the FUSE front end */
 extern const struct fuse_lowlevel_ops sfemu_ops;

@@ -117,6 +117,12 @@
     ENV(open_host_allow, NULL, NULL, "SFEMU_OPEN_HOST_ALLOW", LIST, 0, 0,      \
         NULL, "path:path",                                                     \
         "host files and dirs (dir/) c_open_host may open read-write", NULL)    \
+    ENV(ring_timeout_ms, NULL, NULL, "SFEMU_RING_TIMEOUT_MS", LONG, 1, 60000,  \
+        "500", "ms",                                                           \
+        "sfemu-mount ring: a request checks the daemon is alive every 'ms' "   \
+        "and gives up after 20 of them (then fake resources are served "       \
+        "inside qemu)",                                                        \
+        NULL)                                                                  \
     ENV(watchdog, NULL, NULL, "SFEMU_WATCHDOG", BOOL, 0, 0, NULL, "on|off",    \
         "force the watchdog on or off (default: on with entry.lua or "         \
         "-rules-idle-ms)",                                                     \

@@ -30,11 +30,13 @@ static int push_rc(lua_State *L, int64_t rc)
     return 1;
 }
 
-static int fake_fd_arg(lua_State *L, int idx)
+/* The fd at idx if the fake layer answers use on it, else -1. */
+static int fake_fd_arg(lua_State *L, int idx, enum sfemu_fake_use use)
 {
     lua_Integer fd = luaL_checkinteger(L, idx);
-    return fd >= 0 && fd <= 0x7fffffff && sfemu_fake_fd_path((int)fd) ? (int)fd
-                                                                      : -1;
+    return fd >= 0 && fd <= 0x7fffffff && sfemu_fake_fd_serves((int)fd, use)
+               ? (int)fd
+               : -1;
 }
 
 static int c_fake_mounted(lua_State *L)
@@ -74,7 +76,7 @@ static int c_fd_path(lua_State *L)
 /* c_fake_read/c_fake_write(fd, buf, count) -> nil (not fake) | bytes | -errno */
 static int fake_io(lua_State *L, int is_write)
 {
-    int fd = fake_fd_arg(L, 1);
+    int fd = fake_fd_arg(L, 1, SFEMU_FAKE_USE_IO);
     uint64_t buf = sfemu_guest_addr(luaL_checkinteger(L, 2));
     size_t n = (size_t)luaL_checkinteger(L, 3);
     char *tmp;
@@ -114,7 +116,7 @@ static int c_fake_write(lua_State *L)
 /* c_fake_lseek(fd, off, whence) -> nil | new offset | -errno */
 static int c_fake_lseek(lua_State *L)
 {
-    int fd = fake_fd_arg(L, 1);
+    int fd = fake_fd_arg(L, 1, SFEMU_FAKE_USE_IO);
 
     if (fd < 0) {
         return 0;
@@ -127,7 +129,7 @@ static int c_fake_lseek(lua_State *L)
  * (the 32-bit guests' _llseek: the 64-bit result goes to result_ptr) */
 static int c_fake_llseek(lua_State *L)
 {
-    int fd = fake_fd_arg(L, 1);
+    int fd = fake_fd_arg(L, 1, SFEMU_FAKE_USE_IO);
     uint64_t hi = (uint32_t)luaL_checkinteger(L, 2);
     uint64_t lo = (uint32_t)luaL_checkinteger(L, 3);
     uint64_t res = sfemu_guest_addr(luaL_checkinteger(L, 4));
@@ -167,7 +169,7 @@ static void ioc_decode(unsigned long cmd, int *rd, int *wr, size_t *size)
 /* c_fake_ioctl(fd, cmd, arg) -> nil | result | -errno (restricted ioctl) */
 static int c_fake_ioctl(lua_State *L)
 {
-    int fd = fake_fd_arg(L, 1);
+    int fd = fake_fd_arg(L, 1, SFEMU_FAKE_USE_IOCTL);
     unsigned long cmd = (unsigned long)(uint32_t)luaL_checkinteger(L, 2);
     uint64_t arg = sfemu_guest_addr(luaL_checkinteger(L, 3));
     unsigned char in[0x4000], out[0x4000];
@@ -197,7 +199,7 @@ static int c_fake_ioctl(lua_State *L)
 /* c_fake_close(fd) -> nil: forgets a fake fd; the real close then runs. */
 static int c_fake_close(lua_State *L)
 {
-    int fd = fake_fd_arg(L, 1);
+    int fd = fake_fd_arg(L, 1, SFEMU_FAKE_USE_CLOSE);
 
     if (fd >= 0) {
         sfemu_fake_forget_fd(fd);
@@ -270,8 +272,13 @@ static int c_fake_syscall(lua_State *L)
 
 static int fake_syscall_declines(int num, const int64_t a[SFEMU_NARGS])
 {
-    return fd_call_kind(num) >= 0 &&
-           !(a[0] >= 0 && a[0] <= 0x7fffffff && sfemu_fake_fd_path((int)a[0]));
+    int k = fd_call_kind(num);
+    enum sfemu_fake_use use = k == FD_IOCTL   ? SFEMU_FAKE_USE_IOCTL
+                              : k == FD_CLOSE ? SFEMU_FAKE_USE_CLOSE
+                                              : SFEMU_FAKE_USE_IO;
+
+    return k >= 0 && !(a[0] >= 0 && a[0] <= 0x7fffffff &&
+                       sfemu_fake_fd_serves((int)a[0], use));
 }
 
 static const luaL_Reg fakefile_fns[] = {

@@ -1,7 +1,11 @@
 /*
- * The qemu side of the fakefile engine: mount detection, the engine inside
- * qemu when there is no mount, and the process-wide table of fake fds (one
- * table for all guest threads: an fd opened by one thread is read by others).
+ * The qemu side of the fakefile engine: mount detection, the process-wide
+ * table of fake fds (one table for all guest threads: an fd opened by one
+ * thread is read by others), and where each operation goes (dispatch):
+ * with an sfemu-mount on the guest root, over the shared-memory ring to
+ * the daemon's engine (fakefile/transport.c); without one, or when the daemon
+ * does not answer, to the engine inside qemu.  Every operation is one
+ * struct fakefs_call (fakefs/call.h), whichever way it goes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,10 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include "call.h"
 #include "fakefs.h"
 #include "fakefile/fake.h"
+#include "fakefile/transport.h"
 #include "trueroot/guestfs.h"
 #include "core/log.h"
 #include "core/options.h"
@@ -23,9 +30,20 @@
 
 #define FAKE_MAX_FDS 4096
 
+/* What the fd table knows of a guest fd. */
+enum fd_kind {
+    FD_UNKNOWN = 0, /* never looked at */
+    FD_SERVED,      /* served by the state machine: a /dev/null fd inside
+                       qemu, or a socket taken over */
+    FD_MOUNT,       /* a fake file of the mount: the mount serves read,
+                       write and close, ioctl goes to the state machine */
+    FD_PLAIN,       /* looked at for an ioctl: not a fake (until close) */
+};
+
 struct fake_fd {
     char *path;
     int64_t off;
+    enum fd_kind kind;
 };
 
 static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -152,6 +170,22 @@ static struct fakefs_engine *engine_get(void)
     return engine;
 }
 
+/* Run c: over the ring for a mounted root, else (or when the ring
+ * fails) in the engine inside qemu.  Called without fake_lock. */
+static long dispatch(struct fakefs_call *c)
+{
+    struct fakefs_engine *e;
+    long r;
+
+    if (sfemu_fake_mounted() && sfemu_fake_ring_call(c, &r) == 0) {
+        return r;
+    }
+    pthread_mutex_lock(&fake_lock);
+    e = engine_get();
+    pthread_mutex_unlock(&fake_lock);
+    return e ? fakefs_call(e, c) : -ENOSYS;
+}
+
 /* ---- mount detection: the guest root is a "fuse.sfemu" mount point */
 
 int sfemu_fake_mounted(void)
@@ -185,12 +219,14 @@ int sfemu_fake_mounted(void)
 
 int sfemu_fake_init(const char *path, const char *kind)
 {
-    struct fakefs_engine *e;
-    int rc;
+    struct fakefs_call c = { .op = FAKEFS_INIT,
+                             .path = path,
+                             .in = kind,
+                             .inlen = kind ? strlen(kind) : 0,
+                             .who = { getpid(), -1, "qemu" } };
+    int rc = (int)dispatch(&c);
 
     pthread_mutex_lock(&fake_lock);
-    e = engine_get();
-    rc = e ? fakefs_init_resource(e, path, kind) : -ENOSYS;
     if (rc >= 0 && ncreated < FAKE_MAX_CREATED) {
         int seen = 0;
         for (int i = 0; i < ncreated && !seen; i++) {
@@ -211,10 +247,35 @@ static struct fakefs_caller caller(int fd)
     return c;
 }
 
+/* Remember fd as a fake of path (fake_lock held). */
+static void fd_note(int fd, const char *path, enum fd_kind kind)
+{
+    free(fds[fd].path);
+    fds[fd].path = path ? strdup(path) : NULL;
+    fds[fd].off = 0;
+    fds[fd].kind = kind;
+}
+
+/* The path of fd if it is of kind, copied into out; 0 if not. */
+static int fd_get(int fd, enum fd_kind kind, char *out, size_t cap,
+                  int64_t *off)
+{
+    int yes;
+
+    pthread_mutex_lock(&fake_lock);
+    yes = fds[fd].path && fds[fd].kind == kind;
+    if (yes) {
+        snprintf(out, cap, "%s", fds[fd].path);
+        if (off) {
+            *off = fds[fd].off;
+        }
+    }
+    pthread_mutex_unlock(&fake_lock);
+    return yes;
+}
+
 int sfemu_fake_open(const char *path, int guest_flags)
 {
-    struct fakefs_engine *e;
-    struct fakefs_caller c;
     int fd, rc;
 
     fd = open("/dev/null", O_RDWR); /* the guest's fd number */
@@ -225,20 +286,18 @@ int sfemu_fake_open(const char *path, int guest_flags)
         close(fd);
         return -EMFILE;
     }
-    c = caller(fd);
-    pthread_mutex_lock(&fake_lock);
-    e = engine_get();
-    rc = e ? fakefs_open(e, path, guest_flags & O_ACCMODE, &c) : -ENOSYS;
-    if (rc >= 0) {
-        free(fds[fd].path);
-        fds[fd].path = strdup(path);
-        fds[fd].off = 0;
-    }
-    pthread_mutex_unlock(&fake_lock);
+    struct fakefs_call c = { .op = FAKEFS_OPEN,
+                             .path = path,
+                             .flags = guest_flags & O_ACCMODE,
+                             .who = caller(fd) };
+    rc = (int)dispatch(&c);
     if (rc < 0) {
         close(fd);
         return rc;
     }
+    pthread_mutex_lock(&fake_lock);
+    fd_note(fd, path, FD_SERVED);
+    pthread_mutex_unlock(&fake_lock);
     return fd;
 }
 
@@ -248,24 +307,76 @@ const char *sfemu_fake_fd_path(int fd)
     return fd >= 0 && fd < FAKE_MAX_FDS ? fds[fd].path : NULL;
 }
 
+/* A file of the mount that is a fake: the mount says so in its layer
+ * attribute (mount/ops.c). */
+static int mount_fake(int fd, char *path, size_t cap)
+{
+    char layer[16];
+    ssize_t n = fgetxattr(fd, "security.sfemu.layer", layer, sizeof(layer));
+
+    return n == 4 && !memcmp(layer, "fake", 4) &&
+           sfemu_guestfs_fd_path(fd, path, cap) >= 0;
+}
+
+int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use)
+{
+    enum fd_kind k;
+    char path[PATH_MAX];
+
+    if (fd < 0 || fd >= FAKE_MAX_FDS) {
+        return 0;
+    }
+    k = __atomic_load_n(&fds[fd].kind, __ATOMIC_RELAXED);
+    switch (k) {
+    case FD_SERVED: return 1;
+    case FD_MOUNT: return use != SFEMU_FAKE_USE_IO;
+    case FD_PLAIN:
+        if (use == SFEMU_FAKE_USE_CLOSE) {
+            __atomic_store_n(&fds[fd].kind, FD_UNKNOWN, __ATOMIC_RELAXED);
+        }
+        return 0;
+    case FD_UNKNOWN: break;
+    }
+    /* Only an ioctl on a mounted root looks: the mount serves everything
+     * else of its fakes, and qemu cannot pass an ioctl it does not know. */
+    if (use != SFEMU_FAKE_USE_IOCTL || !sfemu_fake_mounted()) {
+        return 0;
+    }
+    k = mount_fake(fd, path, sizeof(path)) ? FD_MOUNT : FD_PLAIN;
+    pthread_mutex_lock(&fake_lock);
+    if (fds[fd].kind == FD_UNKNOWN) {
+        fd_note(fd, k == FD_MOUNT ? path : NULL, k);
+    }
+    k = fds[fd].kind;
+    pthread_mutex_unlock(&fake_lock);
+    return k == FD_SERVED || k == FD_MOUNT;
+}
+
 /* One read or write at the fd's offset, which then advances. */
 static ssize_t fake_rw(int fd, void *rbuf, const void *wbuf, size_t n)
 {
-    struct fakefs_caller c = caller(fd);
-    ssize_t r = -EBADF;
+    char path[PATH_MAX];
+    int64_t off;
+    ssize_t r;
 
-    if (fd < 0 || fd >= FAKE_MAX_FDS) {
+    if (fd < 0 || fd >= FAKE_MAX_FDS ||
+        !fd_get(fd, FD_SERVED, path, sizeof(path), &off)) {
         return -EBADF;
     }
-    pthread_mutex_lock(&fake_lock);
-    if (fds[fd].path && engine) {
-        r = rbuf ? fakefs_read(engine, fds[fd].path, rbuf, n, fds[fd].off, &c)
-                 : fakefs_write(engine, fds[fd].path, wbuf, n, fds[fd].off, &c);
-        if (r > 0) {
-            fds[fd].off += r;
-        }
+    struct fakefs_call c = { .op = rbuf ? FAKEFS_READ : FAKEFS_WRITE,
+                             .path = path,
+                             .offset = (uint64_t)off,
+                             .in = wbuf,
+                             .inlen = wbuf ? n : 0,
+                             .out = rbuf,
+                             .outcap = rbuf ? n : 0,
+                             .who = caller(fd) };
+    r = dispatch(&c);
+    if (r > 0) {
+        pthread_mutex_lock(&fake_lock);
+        fds[fd].off += r;
+        pthread_mutex_unlock(&fake_lock);
     }
-    pthread_mutex_unlock(&fake_lock);
     return r;
 }
 
@@ -281,85 +392,96 @@ ssize_t sfemu_fake_write(int fd, const void *buf, size_t n)
 
 int64_t sfemu_fake_lseek(int fd, int64_t off, int whence)
 {
-    int64_t r = -EBADF;
-    if (fd < 0 || fd >= FAKE_MAX_FDS) {
+    char path[PATH_MAX];
+    int64_t cur, base, r;
+
+    if (fd < 0 || fd >= FAKE_MAX_FDS ||
+        !fd_get(fd, FD_SERVED, path, sizeof(path), &cur)) {
         return -EBADF;
     }
-
-    pthread_mutex_lock(&fake_lock);
-    if (fds[fd].path) {
-        struct fakefs_attr a = { 0 };
-        int64_t base = whence == SEEK_SET   ? 0
-                       : whence == SEEK_CUR ? fds[fd].off
-                                            : -1;
-        if (whence == SEEK_END && engine &&
-            fakefs_lookup(engine, fds[fd].path, 0, &a) > 0) {
-            base = (int64_t)a.size;
-        }
-        r = base < 0 ? -EINVAL : base + off < 0 ? -EINVAL : base + off;
-        if (r >= 0) {
-            fds[fd].off = r;
+    base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? cur : -1;
+    if (whence == SEEK_END) {
+        struct fakefs_call c = { .op = FAKEFS_GETATTR,
+                                 .path = path,
+                                 .who = caller(fd) };
+        if (dispatch(&c) == 0) {
+            base = (int64_t)c.attr.size;
         }
     }
-    pthread_mutex_unlock(&fake_lock);
+    r = base < 0 ? -EINVAL : base + off < 0 ? -EINVAL : base + off;
+    if (r >= 0) {
+        pthread_mutex_lock(&fake_lock);
+        fds[fd].off = r;
+        pthread_mutex_unlock(&fake_lock);
+    }
     return r;
 }
 
 int sfemu_fake_ioctl(int fd, unsigned long cmd, const void *in, size_t inlen,
                      void *out, size_t outcap, size_t *outlen)
 {
-    struct fakefs_caller c = caller(fd);
-    int r = -EBADF;
-    if (fd < 0 || fd >= FAKE_MAX_FDS) {
+    char path[PATH_MAX];
+    long r;
+
+    if (fd < 0 || fd >= FAKE_MAX_FDS ||
+        (!fd_get(fd, FD_SERVED, path, sizeof(path), NULL) &&
+         !fd_get(fd, FD_MOUNT, path, sizeof(path), NULL))) {
         return -EBADF;
     }
-
-    pthread_mutex_lock(&fake_lock);
-    if (fds[fd].path && engine) {
-        r = fakefs_ioctl(engine, fds[fd].path, cmd, in, inlen, out, outcap,
-                         outlen, &c);
-    }
-    pthread_mutex_unlock(&fake_lock);
-    return r;
+    struct fakefs_call c = { .op = FAKEFS_IOCTL,
+                             .path = path,
+                             .cmd = cmd,
+                             .in = in,
+                             .inlen = inlen,
+                             .out = out,
+                             .outcap = outcap,
+                             .who = caller(fd) };
+    r = dispatch(&c);
+    *outlen = c.outlen;
+    return (int)r;
 }
 
 void sfemu_fake_forget_fd(int fd)
 {
-    struct fakefs_caller c = caller(fd);
+    char path[PATH_MAX];
+    int served;
+
     if (fd < 0 || fd >= FAKE_MAX_FDS) {
         return;
     }
-
+    served = fd_get(fd, FD_SERVED, path, sizeof(path), NULL);
     pthread_mutex_lock(&fake_lock);
-    if (fds[fd].path) {
-        if (engine) {
-            fakefs_close(engine, fds[fd].path, &c);
-        }
-        free(fds[fd].path);
-        fds[fd].path = NULL;
-    }
+    fd_note(fd, NULL, FD_UNKNOWN);
     pthread_mutex_unlock(&fake_lock);
+    if (served) {
+        /* a file of the mount is closed by the mount's release */
+        struct fakefs_call c = { .op = FAKEFS_CLOSE,
+                                 .path = path,
+                                 .who = caller(fd) };
+        dispatch(&c);
+    }
 }
 
 int sfemu_fake_connect(int fd, const char *path, int *action, char *addr,
                        size_t cap)
 {
-    struct fakefs_caller c = caller(fd);
-    struct fakefs_engine *e;
     int r;
 
     if (fd < 0 || fd >= FAKE_MAX_FDS) {
         return -EBADF;
     }
-    pthread_mutex_lock(&fake_lock);
-    e = engine_get();
-    r = e ? fakefs_connect(e, path, action, addr, cap, &c) : -ENOSYS;
+    struct fakefs_call c = { .op = FAKEFS_CONNECT,
+                             .path = path,
+                             .out = addr,
+                             .outcap = cap,
+                             .who = caller(fd) };
+    r = (int)dispatch(&c);
+    *action = c.action;
     if (r == 0 && *action == 0) {
-        free(fds[fd].path);
-        fds[fd].path = strdup(path);
-        fds[fd].off = 0;
+        pthread_mutex_lock(&fake_lock);
+        fd_note(fd, path, FD_SERVED);
+        pthread_mutex_unlock(&fake_lock);
     }
-    pthread_mutex_unlock(&fake_lock);
     return r;
 }
 

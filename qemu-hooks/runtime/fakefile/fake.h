@@ -1,10 +1,12 @@
 /*
  * The qemu side of the fakefile engine (fakefs/).  With an sfemu-mount on
- * the guest root, the daemon serves fake resources and this side only
- * creates them (then the guest's retried call goes through the mount).
- * Without a mount, an engine inside qemu serves them: a fake fd is a real
- * host fd on /dev/null, and read/write/lseek/ioctl/close on it go to the
- * state machine.  Everything returns >= 0 or -errno (host errno).
+ * the guest root, the daemon's engine serves fake resources: the guest's
+ * files are the mount's, and what FUSE cannot carry (fakefile.init, an
+ * ioctl qemu does not know, connect) goes over the shared-memory ring
+ * (fakefile/ring.h).  Without a mount, an engine inside qemu serves them:
+ * a fake fd is a real host fd on /dev/null, and read/write/lseek/ioctl/
+ * close on it go to the state machine.  Everything returns >= 0 or -errno
+ * (host errno).
  */
 #ifndef SFEMU_FAKE_H
 #define SFEMU_FAKE_H
@@ -23,6 +25,15 @@ ssize_t sfemu_fake_write(int fd, const void *buf, size_t n);
 int64_t sfemu_fake_lseek(int fd, int64_t off, int whence);
 int sfemu_fake_ioctl(int fd, unsigned long cmd, const void *in, size_t inlen,
                      void *out, size_t outcap, size_t *outlen);
+/* Which call on a fake fd the fake layer answers (the others run for
+ * real: a file of the mount serves its own read, write and lseek). */
+enum sfemu_fake_use {
+    SFEMU_FAKE_USE_IO,    /* read, write, lseek, _llseek */
+    SFEMU_FAKE_USE_IOCTL, /* on a mounted root, an unknown fd is looked
+                             at once: is it a fake file of the mount? */
+    SFEMU_FAKE_USE_CLOSE, /* also drops what an ioctl learnt of the fd */
+};
+int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use);
 /* The fd is closing: forget it (the caller closes the host fd). */
 void sfemu_fake_forget_fd(int fd);
 /* AF_UNIX connect of fd to a fake socket: *action 0 = taken over,

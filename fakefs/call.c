@@ -1,0 +1,64 @@
+/* The fake-resource seam (call.h): one struct per operation, onto the
+ * engine's functions. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "call.h"
+
+static const char *const op_names[FAKEFS_OP_COUNT] = {
+    "getattr", "open",    "read",  "write", "truncate",
+    "ioctl",   "connect", "close", "init",
+};
+
+const char *fakefs_op_name(unsigned op)
+{
+    return op < FAKEFS_OP_COUNT ? op_names[op] : NULL;
+}
+
+static long call_init(struct fakefs_engine *e, struct fakefs_call *c)
+{
+    char *kind = c->inlen ? strndup(c->in, c->inlen) : NULL;
+    if (c->inlen && !kind) {
+        return -ENOMEM;
+    }
+    long r = fakefs_init_resource(e, c->path, kind);
+    free(kind);
+    return r;
+}
+
+long fakefs_call(struct fakefs_engine *e, struct fakefs_call *c)
+{
+    switch (c->op) {
+    case FAKEFS_GETATTR: {
+        int r = fakefs_lookup(e, c->path, 0, &c->attr);
+        return r == 1 ? 0 : r < 0 ? r : -ENOENT;
+    }
+    case FAKEFS_OPEN: return fakefs_open(e, c->path, c->flags, &c->who);
+    case FAKEFS_READ: {
+        ssize_t n = fakefs_read(e, c->path, c->out, c->outcap, (off_t)c->offset,
+                                &c->who);
+        c->outlen = n > 0 ? (size_t)n : 0;
+        return (long)n;
+    }
+    case FAKEFS_WRITE:
+        return (long)fakefs_write(e, c->path, c->in, c->inlen, (off_t)c->offset,
+                                  &c->who);
+    case FAKEFS_TRUNCATE:
+        return fakefs_truncate(e, c->path, (off_t)c->offset, &c->who);
+    case FAKEFS_IOCTL:
+        return fakefs_ioctl(e, c->path, c->cmd, c->in, c->inlen, c->out,
+                            c->outcap, &c->outlen, &c->who);
+    case FAKEFS_CONNECT: {
+        int r =
+            fakefs_connect(e, c->path, &c->action, c->out, c->outcap, &c->who);
+        c->outlen = r == 0 && c->action == 1 && c->outcap
+                        ? strnlen(c->out, c->outcap - 1) + 1
+                        : 0;
+        return r;
+    }
+    case FAKEFS_CLOSE: return fakefs_close(e, c->path, &c->who);
+    case FAKEFS_INIT: return call_init(e, c);
+    case FAKEFS_OP_COUNT: break;
+    }
+    return -ENOSYS;
+}

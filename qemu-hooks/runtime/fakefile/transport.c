@@ -1,0 +1,172 @@
+/*
+ * The ring client of this qemu process (fakefile/transport.h): finds the
+ * daemon's control socket from the mount (the FAKEFS_RING_XATTR attribute
+ * of the guest root), connects once per process, and says once per process
+ * when the fake resources stop (or start again) being served by the
+ * daemon.  The syscall fast path never comes here: only operations on fake
+ * resources do.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring.h"
+#include "fakefile/transport.h"
+#include "core/log.h"
+#include "core/options.h"
+#include "core/runtime.h"
+
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fakefs_ring_client *ring;
+static pid_t ring_owner; /* the process the state below belongs to */
+static time_t retry_at;  /* no connection before this time */
+static int said_down;    /* the fallback was logged */
+static int said_rules;   /* the rules tree was compared */
+
+static time_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+/* Give the ring up for a while; say so once per process. */
+static void ring_down(const char *why)
+{
+    /* the mapping is left in place: other threads may still read it */
+    ring = NULL;
+    retry_at = now_s() + SFEMU_RING_RETRY_S;
+    if (!said_down) {
+        said_down = 1;
+        sfemu_log("fakefile: %s: fake resources are served inside this qemu "
+                  "(pid %d) from now on, a second copy of their state "
+                  "(docs/ring.md)",
+                  why, (int)getpid());
+    }
+}
+
+static void compare_rules(void)
+{
+    const char *mine = sfemu_opt_str(SFEMU_OPT_rules);
+    char *abs = mine ? realpath(mine, NULL) : NULL;
+    const char *theirs = fakefs_ring_rules(ring);
+
+    said_rules = 1;
+    if (!abs || strcmp(abs, theirs)) {
+        sfemu_log("fakefile: fake resources are served by the sfemu-mount "
+                  "daemon from the rules tree %s, not from -rules %s",
+                  theirs[0] ? theirs : "(none)", mine ? mine : "(none)");
+    }
+    free(abs);
+}
+
+static void ring_up(void)
+{
+    char *root = sfemu_rt.t && sfemu_rt.t->ld_prefix
+                     ? realpath(sfemu_rt.t->ld_prefix, NULL)
+                     : NULL;
+    char sock[PATH_MAX], err[256], why[PATH_MAX + 300];
+    ssize_t n =
+        root ? getxattr(root, FAKEFS_RING_XATTR, sock, sizeof(sock) - 1) : -1;
+    int e = errno;
+
+    free(root);
+    if (n <= 0) {
+        snprintf(why, sizeof(why),
+                 "the sfemu-mount on the guest root offers no ring (%s)",
+                 n < 0 && e == ENODATA ? "started without a rules tree?"
+                                       : strerror(n < 0 ? e : ENODATA));
+        ring_down(why);
+        return;
+    }
+    sock[n] = '\0';
+    if (fakefs_ring_connect(sock, &ring, err, sizeof(err)) < 0) {
+        snprintf(why, sizeof(why), "cannot use the sfemu-mount ring (%s)", err);
+        ring_down(why);
+        return;
+    }
+    if (said_down) {
+        sfemu_log("fakefile: the sfemu-mount ring %s answers again: fake "
+                  "resources are served by the daemon (pid %d)",
+                  sock, (int)getpid());
+    }
+    if (!said_rules) {
+        compare_rules();
+    }
+}
+
+static struct fakefs_ring_client *ring_get(void)
+{
+    pid_t pid = getpid();
+    struct fakefs_ring_client *r;
+
+    pthread_mutex_lock(&ring_lock);
+    if (ring_owner != pid) {
+        /* a forked child: its parent's slot and connection are not its
+         * own (only this thread exists here) */
+        if (ring_owner) {
+            fakefs_ring_close(ring);
+        }
+        ring = NULL;
+        ring_owner = pid;
+        retry_at = 0;
+        said_down = 0;
+    }
+    if (!ring && now_s() >= retry_at) {
+        ring_up();
+    }
+    r = ring;
+    pthread_mutex_unlock(&ring_lock);
+    return r;
+}
+
+int sfemu_fake_ring_call(struct fakefs_call *c, long *result)
+{
+    struct fakefs_ring_client *r = ring_get();
+    char why[128];
+    int e;
+
+    if (!r) {
+        return -ENOTCONN;
+    }
+    e = fakefs_ring_call(r, c, (int)sfemu_opt_long(SFEMU_OPT_ring_timeout_ms),
+                         result);
+    if (e == -EPERM) {
+        /* refused, not run: the daemon lost our control connection (a
+         * guest that closes every fd it did not open).  Connect again
+         * and retry once; the old mapping stays (other threads may be
+         * in it). */
+        pthread_mutex_lock(&ring_lock);
+        if (ring == r) {
+            ring = NULL;
+        }
+        pthread_mutex_unlock(&ring_lock);
+        r = ring_get();
+        if (!r) {
+            return -ENOTCONN;
+        }
+        e = fakefs_ring_call(
+            r, c, (int)sfemu_opt_long(SFEMU_OPT_ring_timeout_ms), result);
+    }
+    if (e == 0 || e == -E2BIG) {
+        *result = e ? e : *result; /* too big for a slot: the guest's error */
+        return 0;
+    }
+    snprintf(why, sizeof(why), "the sfemu-mount daemon did not answer (%s)",
+             e == -EPIPE       ? "it is gone"
+             : e == -ETIMEDOUT ? "timed out"
+             : e == -EPERM     ? "it refused this process"
+                               : strerror(-e));
+    pthread_mutex_lock(&ring_lock);
+    if (ring == r) {
+        ring_down(why);
+    }
+    pthread_mutex_unlock(&ring_lock);
+    return e;
+}
