@@ -636,7 +636,7 @@ static int not_dotted(const char *name)
  * once the mount is ready. */
 static int cmd_mount(const struct opts *op, const char *argv0)
 {
-    const struct opts o = *op;
+    struct opts o = *op; /* a copy: the default rules tree fills o.rules */
 
     /* Modes are the caller's (the kernel applied its umask), never the
      * daemon's. */
@@ -809,7 +809,7 @@ static int cmd_mount(const struct opts *op, const char *argv0)
         o.rules = rules_dflt;
     }
     if (o.rules) {
-        char plug[PATH_MAX];
+        char plug[PATH_MAX + 32];
         snprintf(plug, sizeof plug, "%s/plugins/fakefile", o.rules);
         if (stat(plug, &st) < 0 || !S_ISDIR(st.st_mode)) {
             die("--rules: '%s' has no plugins/fakefile directory", o.rules);
