@@ -9,7 +9,8 @@
  *   the replay ran) and the report (its "init: ..." lines), or nil, -errno
  *   (-ENOTCONN: the root is not an sfemu-mount; -ENOENT: no sfemu-mount
  *   program found).  The calling guest thread waits; the watchdog is
- *   suspended meanwhile.  sfemu-mount is $SFEMU_MOUNT, else beside this
+ *   suspended meanwhile.  The child gets none of the guest's fds but
+ *   stderr (qemu's log).  sfemu-mount is $SFEMU_MOUNT, else beside this
  *   qemu (an install) or in the build tree (../mount/), else on $PATH.
  */
 #include <errno.h>
@@ -123,6 +124,8 @@ static int c_init_rootfs(lua_State *L)
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY,
                                      0);
+    /* The guest's fds (a listening socket ...) stay the guest's. */
+    posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
     rc = posix_spawnp(&pid, prog, &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(pipefd[1]);
