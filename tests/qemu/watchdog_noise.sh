@@ -54,8 +54,18 @@ for arch in $WD_ARCHES; do
   expect_eq "$arch threadloop: 2 deadloop reports" "$(reports "$R" deadloop | grep -c json)" "2"
   expect_eq "$arch threadloop: the limit is logged once" \
     "$(grep -c "deadloop reports reached SFEMU_WATCHDOG_RATE=2" "$TMP/o")" "1"
-  expect_eq "$arch entry.lua logs each report once" \
-    "$(grep -c "entry.lua: watchdog report deadloop" "$TMP/o")" "2"
+  # c_watchdog_take_report gives the newest report not yet taken: when the
+  # second report is written before any thread asked for the first (two
+  # threads' loops detected back to back), only the second is given
+  # (docs/watchdog.md).  So 1 or 2 lines, each naming a report written.
+  n=$(grep -c "entry.lua: watchdog report deadloop" "$TMP/o")
+  check "$arch entry.lua logs the reports ($n of 2; one overwritten before any thread asked is not given)" \
+    test "$n" -ge 1 -a "$n" -le 2
+  missing=0
+  for p in $(grep -o "entry.lua: watchdog report deadloop ([^)]*)" "$TMP/o" | sed 's/.*(\(.*\))/\1/'); do
+    [ -f "$p" ] || missing=$((missing + 1))
+  done
+  expect_eq "$arch entry.lua: each logged report is a report file" "$missing" "0"
   expect_eq "$arch entry.lua: no report logged twice" \
     "$(grep -o "entry.lua: watchdog report .*" "$TMP/o" | sort | uniq -d | wc -l)" "0"
 done
