@@ -39,6 +39,7 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "core/sandbox.h"
+#include "path.h"
 #include "trueroot/guestfs.h"
 
 static int c_mkdir_p(lua_State *L)
@@ -161,14 +162,12 @@ static int c_rules_file(lua_State *L)
     char path[PATH_MAX], *real;
     luaL_Buffer b;
     struct stat st;
-    int fd, rc = 0;
+    int fd, inside, rc = 0;
 
     if (!root || !*root) {
         return sfemu_api_push_fail(L, -ENOENT);
     }
-    if (rel[0] == '/' || !strcmp(rel, "..") || !strncmp(rel, "../", 3) ||
-        strstr(rel, "/../") ||
-        (strlen(rel) >= 3 && !strcmp(rel + strlen(rel) - 3, "/.."))) {
+    if (rel[0] == '/' || path_has_dotdot(rel)) {
         return sfemu_api_push_fail(L, -EINVAL);
     }
     if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path)) {
@@ -178,9 +177,10 @@ static int c_rules_file(lua_State *L)
     if (!real) {
         return sfemu_api_push_fail(L, -errno);
     }
-    fd = sfemu_path_in_rules(real) ? open(real, O_RDONLY | O_CLOEXEC) : -1;
+    inside = sfemu_path_in_rules(real);
+    fd = inside ? open(real, O_RDONLY | O_CLOEXEC) : -1;
     if (fd < 0) {
-        rc = sfemu_path_in_rules(real) ? -errno : -EACCES;
+        rc = inside ? -errno : -EACCES;
     } else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         rc = -EINVAL;
     } else if (st.st_size > RULES_FILE_MAX) {
