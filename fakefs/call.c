@@ -7,7 +7,7 @@
 
 static const char *const op_names[FAKEFS_OP_COUNT] = {
     "getattr", "open",    "read",  "write", "truncate",
-    "ioctl",   "connect", "close", "init",
+    "ioctl",   "connect", "close", "init",  "opened",
 };
 
 const char *fakefs_op_name(unsigned op)
@@ -36,7 +36,7 @@ long fakefs_call(struct fakefs_engine *e, struct fakefs_call *c)
     case FAKEFS_OPEN: return fakefs_open(e, c->path, c->flags, &c->who);
     case FAKEFS_READ: {
         ssize_t n = fakefs_read(e, c->path, c->out, c->outcap, (off_t)c->offset,
-                                &c->who);
+                                c->in, c->inlen, &c->who);
         c->outlen = n > 0 ? (size_t)n : 0;
         return (long)n;
     }
@@ -45,9 +45,7 @@ long fakefs_call(struct fakefs_engine *e, struct fakefs_call *c)
                                   &c->who);
     case FAKEFS_TRUNCATE:
         return fakefs_truncate(e, c->path, (off_t)c->offset, &c->who);
-    case FAKEFS_IOCTL:
-        return fakefs_ioctl(e, c->path, c->cmd, c->in, c->inlen, c->out,
-                            c->outcap, &c->outlen, &c->who);
+    case FAKEFS_IOCTL: return fakefs_ioctl_call(e, c);
     case FAKEFS_CONNECT: {
         int r =
             fakefs_connect(e, c->path, &c->action, c->out, c->outcap, &c->who);
@@ -58,6 +56,7 @@ long fakefs_call(struct fakefs_engine *e, struct fakefs_call *c)
     }
     case FAKEFS_CLOSE: return fakefs_close(e, c->path, &c->who);
     case FAKEFS_INIT: return call_init(e, c);
+    case FAKEFS_OPENED: return fakefs_opened(e, c->path, &c->who);
     case FAKEFS_OP_COUNT: break;
     }
     return -ENOSYS;

@@ -23,17 +23,34 @@ enum fakefs_op {
     FAKEFS_IOCTL = 5,
     FAKEFS_CONNECT = 6,
     FAKEFS_CLOSE = 7,
-    FAKEFS_INIT = 8, /* fakefile.init(path, kind): kind in in/inlen */
+    FAKEFS_INIT = 8,   /* fakefile.init(path, kind): kind in in/inlen */
+    FAKEFS_OPENED = 9, /* the caller holds path open as who.fd (learnt after
+                          the open, e.g. by qemu on a mount): the record's
+                          last opener; no handler runs */
     FAKEFS_OP_COUNT
 };
+
+/* ioctl (c->flags): cmd carries no size (_IOC size 0: a raw number like
+ * 0x89f0, or _IO): the fakeconfig's `ioctls` table may give one. */
+#define FAKEFS_IOCTL_RAW 1
+/* ioctl reply (c->action): the `ioctls` table gives cmd attr.size argument
+ * bytes going attr.mode's way (FAKEFS_IOCTL_IN | FAKEFS_IOCTL_OUT); the
+ * handler did not run: ask again with those bytes, without _RAW. */
+#define FAKEFS_IOCTL_NEED 2
+#define FAKEFS_IOCTL_IN 1       /* _IOC_WRITE: the caller passes the bytes */
+#define FAKEFS_IOCTL_OUT 2      /* _IOC_READ: the reply goes back to it */
+#define FAKEFS_IOCTL_MAX 0x4000 /* argument bytes at most (_IOC_SIZE) */
 
 struct fakefs_call {
     enum fakefs_op op;
     const char *path;  /* guest path of the resource ("/dev/nvram") */
-    int flags;         /* open flags */
-    uint64_t offset;   /* read/write offset; truncate: the new size */
+    int flags;         /* open flags; ioctl: FAKEFS_IOCTL_RAW */
+    uint64_t offset;   /* read/write offset; truncate: the new size;
+                          ioctl: the third argument as passed (ctx.argval) */
     unsigned long cmd; /* ioctl number */
     const void *in;    /* write: the data; ioctl: the argument bytes;
+                          read: the bytes already in the reader's buffer
+                          (ctx.data), NULL when it has none to give;
                           init: the kind (no NUL, inlen 0: the default) */
     size_t inlen;
     void *out; /* read: the buffer; ioctl: the reply; connect: the
@@ -42,11 +59,15 @@ struct fakefs_call {
     size_t outlen; /* out: bytes placed in out */
     struct fakefs_caller who;
     struct fakefs_attr attr; /* out (getattr) */
-    int action;              /* out (connect): 0 taken over, 1 connect */
+    int action;              /* out (connect): 0 taken over, 1 connect;
+                   (ioctl): FAKEFS_IOCTL_NEED */
 };
 
 /* Run one operation on engine e: >= 0 (bytes, ioctl result) or -errno. */
 long fakefs_call(struct fakefs_engine *e, struct fakefs_call *c);
+
+/* The engine's ioctl with the seam's fields (raw sizes, argval). */
+long fakefs_ioctl_call(struct fakefs_engine *e, struct fakefs_call *c);
 
 /* "open", "read", ... or NULL for a value out of range. */
 const char *fakefs_op_name(unsigned op);

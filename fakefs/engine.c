@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "call.h"
 #include "fakefs_internal.h"
 #include "path.h"
 #include "str_hash.h"
@@ -361,7 +362,11 @@ struct call {
     const void *data;
     size_t datalen;
     unsigned long cmd;
+    uint64_t argval; /* ioctl: the third argument as passed */
+    int raw;         /* ioctl: no size in cmd, ask the `ioctls` table */
     /* out */
+    size_t need; /* raw ioctl: argument bytes the `ioctls` table gives */
+    int needdir; /* and their direction (FAKEFS_IOCTL_IN | _OUT) */
     char *reply;
     size_t replylen;
     char action[16];
@@ -396,6 +401,8 @@ static void push_ctx(struct fakefs_vm *vm, struct fakefs_res *r, struct call *c)
     if (!strcmp(c->op, "ioctl")) {
         lua_pushinteger(L, (lua_Integer)c->cmd);
         lua_setfield(L, -2, "cmd");
+        lua_pushinteger(L, (lua_Integer)c->argval);
+        lua_setfield(L, -2, "argval");
     }
     lua_newtable(L);
     lua_pushstring(L, r->path);
@@ -516,6 +523,47 @@ struct run {
     long ret;
 };
 
+/* A raw ioctl (no _IOC size in its number): the fakeconfig's
+ * `ioctls[cmd] = { size = N, dir = "r" | "w" | "rw" }` says how many
+ * argument bytes it has and which way they go (docs/fakefile.md).  1 when
+ * the caller must ask again with them (c->need, c->needdir set), 0 when
+ * the table says nothing of cmd, -EINVAL for a bad entry (logged). */
+static int raw_ioctl_size(struct fakefs_engine *e, struct fakefs_res *r,
+                          struct call *c, int cfg)
+{
+    lua_State *L = r->vm.L;
+    int top = lua_gettop(L), ret = 0;
+    if (lua_getfield(L, cfg, "ioctls") == LUA_TTABLE &&
+        lua_geti(L, -1, (lua_Integer)c->cmd) == LUA_TTABLE) {
+        lua_Integer size = -1;
+        const char *dir = NULL;
+        if (lua_getfield(L, -1, "size") == LUA_TNUMBER) {
+            size = lua_tointeger(L, -1);
+        }
+        if (lua_getfield(L, -2, "dir") == LUA_TSTRING) {
+            dir = lua_tostring(L, -1);
+        }
+        int d = !dir                 ? 0
+                : !strcmp(dir, "r")  ? FAKEFS_IOCTL_OUT
+                : !strcmp(dir, "w")  ? FAKEFS_IOCTL_IN
+                : !strcmp(dir, "rw") ? FAKEFS_IOCTL_IN | FAKEFS_IOCTL_OUT
+                                     : -1;
+        if (size < 0 || size > FAKEFS_IOCTL_MAX || d <= 0) {
+            fakefs_logf(e,
+                        "fakeconfig %s: ioctls[0x%lx] needs size = 0..%d and "
+                        "dir = \"r\", \"w\" or \"rw\"",
+                        r->config_abs, c->cmd, FAKEFS_IOCTL_MAX);
+            ret = -EINVAL;
+        } else if (size > 0) {
+            c->need = (size_t)size;
+            c->needdir = d;
+            ret = 1;
+        }
+    }
+    lua_settop(L, top);
+    return ret;
+}
+
 /* r's handler for c->op in its current state; runs inside lua_pcall. */
 static int run_handler(lua_State *L)
 {
@@ -529,6 +577,13 @@ static int run_handler(lua_State *L)
         return 0;
     }
     int cfg = lua_gettop(L);
+    if (c->raw) {
+        int need = raw_ioctl_size(e, r, c, cfg);
+        if (need != 0) {
+            x->ret = need < 0 ? need : 0;
+            return 0;
+        }
+    }
     lua_getfield(L, cfg, "states");
     int states = lua_gettop(L);
     if (!r->state || lua_getfield(L, states, r->state) != LUA_TTABLE) {
@@ -645,6 +700,18 @@ int fakefs_lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
     return ret < 0 ? (int)ret : 1;
 }
 
+/* The last opener, persisted in the record when it changed (r locked). */
+static void note_opener(struct fakefs_engine *e, struct fakefs_res *r,
+                        const struct fakefs_caller *who)
+{
+    int pid = who ? who->pid : -1, fd = who ? who->fd : -1;
+    if (r->last_pid != pid || r->last_fd != fd) {
+        r->last_pid = pid;
+        r->last_fd = fd;
+        persist_record(e, r);
+    }
+}
+
 int fakefs_open(struct fakefs_engine *e, const char *path, int flags,
                 const struct fakefs_caller *who)
 {
@@ -653,9 +720,7 @@ int fakefs_open(struct fakefs_engine *e, const char *path, int flags,
     long ret = run(e, path, 0, &c, &r);
     if (r) {
         if (ret >= 0) {
-            r->last_pid = who ? who->pid : -1;
-            r->last_fd = who ? who->fd : -1;
-            persist_record(e, r);
+            note_opener(e, r, who);
         }
         pthread_mutex_unlock(&r->lock);
     }
@@ -663,10 +728,31 @@ int fakefs_open(struct fakefs_engine *e, const char *path, int flags,
     return (int)(ret < 0 ? ret : 0);
 }
 
-ssize_t fakefs_read(struct fakefs_engine *e, const char *path, void *buf,
-                    size_t count, off_t off, const struct fakefs_caller *who)
+int fakefs_opened(struct fakefs_engine *e, const char *path,
+                  const struct fakefs_caller *who)
 {
-    struct call c = { .op = "read", .who = who, .count = count, .offset = off };
+    struct fakefs_res *r = res_get(e, path);
+    if (!r) {
+        return -ENOMEM;
+    }
+    if (res_enter(e, r, 0) < 0) {
+        return -ENOENT;
+    }
+    note_opener(e, r, who);
+    pthread_mutex_unlock(&r->lock);
+    return 0;
+}
+
+ssize_t fakefs_read(struct fakefs_engine *e, const char *path, void *buf,
+                    size_t count, off_t off, const void *in, size_t inlen,
+                    const struct fakefs_caller *who)
+{
+    struct call c = { .op = "read",
+                      .who = who,
+                      .count = count,
+                      .offset = off,
+                      .data = in,
+                      .datalen = in ? inlen : 0 };
     long ret = run(e, path, 0, &c, NULL);
     if (ret > 0) {
         size_t n = c.replylen < count ? c.replylen : count;
@@ -705,26 +791,49 @@ int fakefs_truncate(struct fakefs_engine *e, const char *path, off_t size,
     return (int)(ret < 0 ? ret : 0);
 }
 
+long fakefs_ioctl_call(struct fakefs_engine *e, struct fakefs_call *k)
+{
+    struct call c = { .op = "ioctl",
+                      .who = &k->who,
+                      .cmd = k->cmd,
+                      .argval = k->offset,
+                      .raw = (k->flags & FAKEFS_IOCTL_RAW) != 0,
+                      .data = k->in ? k->in : "",
+                      .datalen = k->in ? k->inlen : 0,
+                      .count = k->outcap };
+    long ret = run(e, k->path, 0, &c, NULL);
+    size_t n = 0;
+    if (c.reply && k->out) {
+        n = c.replylen < k->outcap ? c.replylen : k->outcap;
+        memcpy(k->out, c.reply, n);
+    }
+    k->outlen = n;
+    k->action = 0;
+    if (c.need) {
+        k->action = FAKEFS_IOCTL_NEED;
+        k->attr.size = c.need;
+        k->attr.mode = (unsigned)c.needdir;
+    }
+    free(c.reply);
+    return ret;
+}
+
 int fakefs_ioctl(struct fakefs_engine *e, const char *path, unsigned long cmd,
                  const void *in, size_t inlen, void *out, size_t outcap,
                  size_t *outlen, const struct fakefs_caller *who)
 {
-    struct call c = { .op = "ioctl",
-                      .who = who,
-                      .cmd = cmd,
-                      .data = in ? in : "",
-                      .datalen = in ? inlen : 0,
-                      .count = outcap };
-    long ret = run(e, path, 0, &c, NULL);
-    size_t n = 0;
-    if (c.reply && out) {
-        n = c.replylen < outcap ? c.replylen : outcap;
-        memcpy(out, c.reply, n);
-    }
+    struct fakefs_call k = { .op = FAKEFS_IOCTL,
+                             .path = path,
+                             .cmd = cmd,
+                             .in = in,
+                             .inlen = inlen,
+                             .out = out,
+                             .outcap = outcap,
+                             .who = *who };
+    long ret = fakefs_ioctl_call(e, &k);
     if (outlen) {
-        *outlen = n;
+        *outlen = k.outlen;
     }
-    free(c.reply);
     return (int)ret;
 }
 

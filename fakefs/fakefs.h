@@ -37,6 +37,11 @@ struct fakefs_store {
     void (*changed)(void *ud, const char *path);
 };
 
+/* st_blksize of a fake resource on the mount: qemu's first, cheap look at
+ * an fd of the mount (an fstat the kernel answers from its cache) before
+ * it asks the mount itself (an extended attribute: a FUSE round trip). */
+#define FAKEFS_MOUNT_BLKSIZE 1024
+
 /* Type of a resource, from the record's "type=" line. */
 enum fakefs_type { FAKEFS_TEXT = 0, FAKEFS_DEV = 1, FAKEFS_SOCKET = 2 };
 
@@ -74,8 +79,11 @@ int fakefs_lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
                   struct fakefs_attr *attr);
 int fakefs_open(struct fakefs_engine *e, const char *path, int flags,
                 const struct fakefs_caller *c);
+/* in/inlen: the bytes already in the caller's buffer (ctx.data), or NULL
+ * when the caller has none to give (FUSE: its buffer is not the reader's). */
 ssize_t fakefs_read(struct fakefs_engine *e, const char *path, void *buf,
-                    size_t count, off_t off, const struct fakefs_caller *c);
+                    size_t count, off_t off, const void *in, size_t inlen,
+                    const struct fakefs_caller *c);
 ssize_t fakefs_write(struct fakefs_engine *e, const char *path, const void *buf,
                      size_t count, off_t off, const struct fakefs_caller *c);
 int fakefs_truncate(struct fakefs_engine *e, const char *path, off_t size,
@@ -93,6 +101,10 @@ int fakefs_connect(struct fakefs_engine *e, const char *path, int *action,
                    char *addr, size_t addrcap, const struct fakefs_caller *c);
 int fakefs_close(struct fakefs_engine *e, const char *path,
                  const struct fakefs_caller *c);
+/* c holds path open (told after the open): record it as the last opener
+ * without running a handler.  0 or -errno. */
+int fakefs_opened(struct fakefs_engine *e, const char *path,
+                  const struct fakefs_caller *c);
 
 /* The record "<path>.fakefile" was written/removed through the host: reload. */
 void fakefs_forget(struct fakefs_engine *e, const char *path);

@@ -321,6 +321,11 @@ static int call_pieces(struct fakefs_ring_client *c, struct fakefs_call *call,
         if (call->op == FAKEFS_READ) {
             p.out = (char *)call->out + done;
             p.outcap = n;
+            /* the reader's buffer bytes of this piece (ctx.data) */
+            p.in = call->inlen > done ? (const char *)call->in + done : NULL;
+            p.inlen = call->inlen > done
+                          ? (call->inlen - done < n ? call->inlen - done : n)
+                          : 0;
         } else {
             p.in = (const char *)call->in + done;
             p.inlen = n;
@@ -351,7 +356,8 @@ int fakefs_ring_call(struct fakefs_ring_client *c, struct fakefs_call *call,
     size_t pathlen = strlen(call->path) + 1;
     if (pathlen <= FAKEFS_RING_PATH_MAX &&
         ((call->op == FAKEFS_READ &&
-          call->outcap > FAKEFS_RING_DATA - pathlen) ||
+          (call->outcap > FAKEFS_RING_DATA - pathlen ||
+           call->inlen > FAKEFS_RING_DATA - pathlen)) ||
          (call->op == FAKEFS_WRITE &&
           call->inlen > FAKEFS_RING_DATA - pathlen))) {
         return call_pieces(c, call, step_ms, result);

@@ -166,6 +166,7 @@ int fake_stat(struct sfemu *s, struct inode *i, struct stat *st)
     st->st_nlink = 1;
     st->st_rdev = 0;
     st->st_blocks = 0;
+    st->st_blksize = FAKEFS_MOUNT_BLKSIZE;
     ovl_meta_load(&s->ovl, i);
     struct meta_rec m = i->meta;
     if (m.mode >= 0) {

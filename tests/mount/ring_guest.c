@@ -9,6 +9,10 @@
  *   ring_guest run PATH SECONDS KIDS  the same for SECONDS instead of N
  *   ring_guest closeall PATH KEY    get, close every fd above 2 but the
  *                                   device's (as daemons do), get again
+ *   ring_guest all PATH KEY VALUE   set, then read KEY back three ways:
+ *                                   _IOWR get, raw 0x89f1 (its size from
+ *                                   the fakeconfig), a read of a buffer
+ *                                   holding "?KEY"; raw 0x89f0 with 5
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -73,9 +77,23 @@ int main(int argc, char **argv)
         return 2;
     }
     snprintf(buf, sizeof buf, "%s", argv[3]);
-    if (!strcmp(mode, "set")) {
+    if (!strcmp(mode, "all") && argc > 4) {
+        char get[32] = { 0 }, raw[32] = { 0 }, rd[32] = { 0 };
+        snprintf(buf, sizeof buf, "%s=%s", argv[3], argv[4]);
+        int s = ioctl(fd, RING_SET, buf);
+        snprintf(get, sizeof get, "%s", argv[3]);
+        int g = ioctl(fd, RING_GET, get);
+        snprintf(raw, sizeof raw, "%s", argv[3]);
+        int w = ioctl(fd, 0x89f1, raw);
+        snprintf(rd, sizeof rd, "?%s", argv[3]);
+        int n = (int)read(fd, rd, sizeof rd - 1);
+        int v = ioctl(fd, 0x89f0, 5);
+        printf("set=%d get=%d:%s raw=%d:%s read=%d:%.*s raw5=%d\n", s, g, get,
+               w, raw, n, n > 0 ? n : 0, rd, v);
+        printf("pid=%d fd=%d\n", (int)getpid(), fd);
+    } else if (!strcmp(mode, "set")) {
         int r = ioctl(fd, RING_SET, buf);
-        int raw = ioctl(fd, 0x89f0, 0);
+        int raw = ioctl(fd, 0x89f0, 5);
         printf("set=%d raw=%d\n", r, raw);
     } else if (!strcmp(mode, "closeall")) {
         int r = ioctl(fd, RING_GET, buf);

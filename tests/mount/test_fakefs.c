@@ -144,7 +144,7 @@ static ssize_t read_res(struct fakefs_engine *e, const char *name,
     char p[256], buf[64];
     snprintf(p, sizeof p, "/etc/%s", name);
     fakefs_forget(e, p);
-    return fakefs_read(e, p, buf, sizeof buf, 0, who);
+    return fakefs_read(e, p, buf, sizeof buf, 0, NULL, 0, who);
 }
 
 struct slow {
@@ -289,9 +289,10 @@ int main(int argc, char **argv)
           "record has last pid/fd");
     CHECK(strstr(files[i].data, "state=locked") != NULL,
           "default_state persisted");
-    ssize_t n = fakefs_read(e, "/etc/machine", buf, sizeof buf, 0, &who);
+    ssize_t n =
+        fakefs_read(e, "/etc/machine", buf, sizeof buf, 0, NULL, 0, &who);
     CHECK(n == 7 && !memcmp(buf, "locked\n", 7), "read in state locked");
-    n = fakefs_read(e, "/etc/machine", buf, sizeof buf, 3, &who);
+    n = fakefs_read(e, "/etc/machine", buf, sizeof buf, 3, NULL, 0, &who);
     CHECK(n == 4 && !memcmp(buf, "ked\n", 4), "read at offset 3");
     unsigned char out[4];
     size_t outlen = 0;
@@ -306,7 +307,7 @@ int main(int argc, char **argv)
     i = find("/etc/machine.fakefile");
     CHECK(strstr(files[i].data, "state=open") != NULL,
           "state change persisted in record");
-    n = fakefs_read(e, "/etc/machine", buf, sizeof buf - 1, 0, &who);
+    n = fakefs_read(e, "/etc/machine", buf, sizeof buf - 1, 0, NULL, 0, &who);
     buf[n > 0 ? n : 0] = 0;
     CHECK(strstr(buf, "writes=2") != NULL, "ctx.store kept across calls (%s)",
           buf);
@@ -338,7 +339,7 @@ int main(int argc, char **argv)
     CHECK(r == 0 && action == 0, "default socket connect: fd taken over");
     CHECK(fakefs_write(e, "/var/run/x.sock", "abc", 3, 0, &who) == 3,
           "socket write discarded");
-    CHECK(fakefs_read(e, "/var/run/x.sock", buf, 10, 0, &who) == 0,
+    CHECK(fakefs_read(e, "/var/run/x.sock", buf, 10, 0, NULL, 0, &who) == 0,
           "socket read EOF");
 
     /* implicit device */
@@ -359,7 +360,7 @@ int main(int argc, char **argv)
     fputs("\n", f);
     fclose(f);
     usleep(300000);
-    n = fakefs_read(e, "/etc/machine", buf, sizeof buf - 1, 0, &who);
+    n = fakefs_read(e, "/etc/machine", buf, sizeof buf - 1, 0, NULL, 0, &who);
     buf[n > 0 ? n : 0] = 0;
     CHECK(strstr(buf, "writes=2") != NULL,
           "broken config: last good version still serves");
@@ -371,7 +372,7 @@ int main(int argc, char **argv)
     /* require cannot leave the rules tree */
     write_file(cfg, "return require('../../../../../etc/passwd')\n");
     usleep(300000);
-    fakefs_read(e, "/etc/machine", buf, sizeof buf, 0, &who);
+    fakefs_read(e, "/etc/machine", buf, sizeof buf, 0, NULL, 0, &who);
     CHECK(strstr(logbuf, "etc/passwd' is outside the rules tree") != NULL,
           "require confined to the rules tree");
 
@@ -382,7 +383,7 @@ int main(int argc, char **argv)
     usleep(300000);
     fakefs_forget(e, "/etc/machine");
     s_write(NULL, "/etc/machine.fakefile", "type=text\nstate=s\n", 19);
-    n = fakefs_read(e, "/etc/machine", buf, sizeof buf, 0, &who);
+    n = fakefs_read(e, "/etc/machine", buf, sizeof buf, 0, NULL, 0, &who);
     CHECK(n == -EIO && strstr(logbuf, "exceeded its instruction budget"),
           "runaway handler stopped (-EIO)");
 

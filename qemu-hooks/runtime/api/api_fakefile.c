@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "core/rulefn.h"
 #include "core/syscall_names.h"
+#include "call.h"
 #include "fakefile/fake.h"
 #include "trueroot/guestfs.h"
 #include "core/runtime.h"
@@ -94,7 +95,10 @@ static int fake_io(lua_State *L, int is_write)
         r = sfemu_rt.ops->read_mem(buf, tmp, n) ? -EFAULT
                                                 : sfemu_fake_write(fd, tmp, n);
     } else {
-        r = sfemu_fake_read(fd, tmp, n);
+        /* the handler sees what the reader's buffer holds (ctx.data):
+         * some drivers take a key in it and answer in place */
+        int have = n && sfemu_rt.ops->read_mem(buf, tmp, n) == 0;
+        r = sfemu_fake_read(fd, tmp, have ? tmp : NULL, have ? n : 0, n);
         if (r > 0 && sfemu_rt.ops->write_mem(buf, tmp, r) != 0) {
             r = -EFAULT;
         }
@@ -166,34 +170,54 @@ static void ioc_decode(unsigned long cmd, int *rd, int *wr, size_t *size)
     }
 }
 
-/* c_fake_ioctl(fd, cmd, arg) -> nil | result | -errno (restricted ioctl) */
+/* c_fake_ioctl(fd, cmd, arg) -> nil | result | -errno (restricted ioctl).
+ * The argument's size and direction come from cmd's _IOC bits, or, for a
+ * number without a size (0x89f0, _IO), from the fakeconfig's `ioctls`
+ * table: the engine answers FAKEFS_IOCTL_NEED and the call is made again
+ * with those bytes. */
 static int c_fake_ioctl(lua_State *L)
 {
     int fd = fake_fd_arg(L, 1, SFEMU_FAKE_USE_IOCTL);
     unsigned long cmd = (unsigned long)(uint32_t)luaL_checkinteger(L, 2);
-    uint64_t arg = sfemu_guest_addr(luaL_checkinteger(L, 3));
-    unsigned char in[0x4000], out[0x4000];
-    size_t size, outlen = 0, inlen = 0;
+    lua_Integer argval = luaL_checkinteger(L, 3);
+    uint64_t arg = sfemu_guest_addr(argval);
+    unsigned char in[FAKEFS_IOCTL_MAX], out[FAKEFS_IOCTL_MAX];
+    size_t size;
     int rd, wr, r;
 
     if (fd < 0) {
         return 0;
     }
     ioc_decode(cmd, &rd, &wr, &size);
-    if ((wr || rd) && size) {
-        /* in: what the guest passes (write); the engine also sees the old
-         * buffer of a read-only ioctl, harmless and simpler */
-        if (sfemu_rt.ops->read_mem(arg, in, size) != 0) {
-            return push_rc(L, -EFAULT);
+    for (int raw = !size || !(rd || wr);; raw = 0) {
+        struct fakefs_call c = { .cmd = cmd,
+                                 .flags = raw ? FAKEFS_IOCTL_RAW : 0,
+                                 .offset = (uint64_t)argval,
+                                 .out = out,
+                                 .outcap = rd ? size : 0 };
+        if ((wr || rd) && size) {
+            /* in: what the guest passes (write); a read-only ioctl's old
+             * buffer too (a driver may take a key in it) */
+            if (sfemu_rt.ops->read_mem(arg, in, size) != 0) {
+                return push_rc(L, -EFAULT);
+            }
+            c.in = in;
+            c.inlen = size;
         }
-        inlen = size;
+        r = sfemu_fake_ioctl(fd, &c);
+        if (raw && r == 0 && c.action == FAKEFS_IOCTL_NEED &&
+            c.attr.size <= FAKEFS_IOCTL_MAX) {
+            size = (size_t)c.attr.size;
+            rd = c.attr.mode & FAKEFS_IOCTL_OUT;
+            wr = c.attr.mode & FAKEFS_IOCTL_IN;
+            continue;
+        }
+        if (r >= 0 && rd && c.outlen &&
+            sfemu_rt.ops->write_mem(arg, out, c.outlen) != 0) {
+            r = -EFAULT;
+        }
+        return push_rc(L, r);
     }
-    r = sfemu_fake_ioctl(fd, cmd, in, inlen, out, rd ? size : 0, &outlen);
-    if (r >= 0 && rd && outlen &&
-        sfemu_rt.ops->write_mem(arg, out, outlen) != 0) {
-        r = -EFAULT;
-    }
-    return push_rc(L, r);
 }
 
 /* c_fake_close(fd) -> nil: forgets a fake fd; the real close then runs. */

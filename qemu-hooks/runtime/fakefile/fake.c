@@ -37,7 +37,10 @@ enum fd_kind {
                        qemu, or a socket taken over */
     FD_MOUNT,       /* a fake file of the mount: the mount serves read,
                        write and close, ioctl goes to the state machine */
-    FD_PLAIN,       /* looked at for an ioctl: not a fake (until close) */
+    FD_MOUNT_DEV,   /* a fake device of the mount: read, write and lseek
+                       too go to the state machine (a read hands it the
+                       reader's buffer), the mount serves close */
+    FD_PLAIN,       /* looked at: not a fake (until close) */
 };
 
 struct fake_fd {
@@ -256,14 +259,16 @@ static void fd_note(int fd, const char *path, enum fd_kind kind)
     fds[fd].kind = kind;
 }
 
-/* The path of fd if it is of kind, copied into out; 0 if not. */
-static int fd_get(int fd, enum fd_kind kind, char *out, size_t cap,
-                  int64_t *off)
+#define KIND(k) (1u << (k))
+
+/* The path of fd if it is of a kind in kinds (KIND() bits), copied into
+ * out; 0 if not. */
+static int fd_get(int fd, unsigned kinds, char *out, size_t cap, int64_t *off)
 {
     int yes;
 
     pthread_mutex_lock(&fake_lock);
-    yes = fds[fd].path && fds[fd].kind == kind;
+    yes = fds[fd].path && (kinds & KIND(fds[fd].kind));
     if (yes) {
         snprintf(out, cap, "%s", fds[fd].path);
         if (off) {
@@ -308,14 +313,39 @@ const char *sfemu_fake_fd_path(int fd)
 }
 
 /* A file of the mount that is a fake: the mount says so in its layer
- * attribute (mount/ops.c). */
+ * attribute (mount/ops.c).  Only a regular file with a fake's st_blksize
+ * is asked: its fstat comes from the kernel's attribute cache, the
+ * attribute is a round trip to the daemon. */
 static int mount_fake(int fd, char *path, size_t cap)
 {
     char layer[16];
-    ssize_t n = fgetxattr(fd, "security.sfemu.layer", layer, sizeof(layer));
+    struct stat st;
+    ssize_t n;
 
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_blksize != FAKEFS_MOUNT_BLKSIZE) {
+        return 0;
+    }
+    n = fgetxattr(fd, "security.sfemu.layer", layer, sizeof(layer));
     return n == 4 && !memcmp(layer, "fake", 4) &&
            sfemu_guestfs_fd_path(fd, path, cap) >= 0;
+}
+
+/* A fake of the mount seen for the first time by this process: a device
+ * (its reads, writes and seeks come here) or a file; the daemon records
+ * this process and fd as its last opener (the mount only knew the pid). */
+static enum fd_kind mount_kind(int fd, const char *path)
+{
+    struct fakefs_call c = { .op = FAKEFS_GETATTR,
+                             .path = path,
+                             .who = caller(fd) };
+    struct fakefs_call o = { .op = FAKEFS_OPENED,
+                             .path = path,
+                             .who = caller(fd) };
+    int dev = dispatch(&c) == 0 && c.attr.type == FAKEFS_DEV;
+
+    dispatch(&o);
+    return dev ? FD_MOUNT_DEV : FD_MOUNT;
 }
 
 int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use)
@@ -330,6 +360,7 @@ int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use)
     switch (k) {
     case FD_SERVED: return 1;
     case FD_MOUNT: return use != SFEMU_FAKE_USE_IO;
+    case FD_MOUNT_DEV: return 1;
     case FD_PLAIN:
         if (use == SFEMU_FAKE_USE_CLOSE) {
             __atomic_store_n(&fds[fd].kind, FD_UNKNOWN, __ATOMIC_RELAXED);
@@ -337,42 +368,62 @@ int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use)
         return 0;
     case FD_UNKNOWN: break;
     }
-    /* Only an ioctl on a mounted root looks: the mount serves everything
-     * else of its fakes, and qemu cannot pass an ioctl it does not know. */
-    if (use != SFEMU_FAKE_USE_IOCTL || !sfemu_fake_mounted()) {
+    /* On a mounted root an fd is looked at once (an extended attribute of
+     * the mount says "fake"): the mount serves a fake file's read and
+     * write, the state machine a device's, and every fake's ioctl. */
+    if (use == SFEMU_FAKE_USE_CLOSE || !sfemu_fake_mounted()) {
         return 0;
     }
-    k = mount_fake(fd, path, sizeof(path)) ? FD_MOUNT : FD_PLAIN;
+    k = mount_fake(fd, path, sizeof(path)) ? mount_kind(fd, path) : FD_PLAIN;
     pthread_mutex_lock(&fake_lock);
     if (fds[fd].kind == FD_UNKNOWN) {
-        fd_note(fd, k == FD_MOUNT ? path : NULL, k);
+        fd_note(fd, k != FD_PLAIN ? path : NULL, k);
     }
     k = fds[fd].kind;
     pthread_mutex_unlock(&fake_lock);
-    return k == FD_SERVED || k == FD_MOUNT;
+    return k == FD_SERVED || k == FD_MOUNT_DEV ||
+           (k == FD_MOUNT && use != SFEMU_FAKE_USE_IO);
 }
 
-/* One read or write at the fd's offset, which then advances. */
-static ssize_t fake_rw(int fd, void *rbuf, const void *wbuf, size_t n)
+/* The file offset of a mount device's fd: the kernel's, so that dup'd
+ * and inherited fds share it as they would on a device. */
+static int64_t mount_off(int fd, int64_t set)
+{
+    int64_t r = lseek(fd, set < 0 ? 0 : set, set < 0 ? SEEK_CUR : SEEK_SET);
+    return r < 0 ? -errno : r;
+}
+
+/* One read or write at the fd's offset, which then advances.  A read
+ * hands the handler the bytes already in the reader's buffer (in). */
+static ssize_t fake_rw(int fd, void *rbuf, const void *in, size_t inlen,
+                       const void *wbuf, size_t n)
 {
     char path[PATH_MAX];
     int64_t off;
     ssize_t r;
+    int dev;
 
     if (fd < 0 || fd >= FAKE_MAX_FDS ||
-        !fd_get(fd, FD_SERVED, path, sizeof(path), &off)) {
+        !fd_get(fd, KIND(FD_SERVED) | KIND(FD_MOUNT_DEV), path, sizeof(path),
+                &off)) {
         return -EBADF;
+    }
+    dev = fds[fd].kind == FD_MOUNT_DEV;
+    if (dev && (off = mount_off(fd, -1)) < 0) {
+        return off;
     }
     struct fakefs_call c = { .op = rbuf ? FAKEFS_READ : FAKEFS_WRITE,
                              .path = path,
                              .offset = (uint64_t)off,
-                             .in = wbuf,
-                             .inlen = wbuf ? n : 0,
+                             .in = rbuf ? in : wbuf,
+                             .inlen = rbuf ? inlen : n,
                              .out = rbuf,
                              .outcap = rbuf ? n : 0,
                              .who = caller(fd) };
     r = dispatch(&c);
-    if (r > 0) {
+    if (r > 0 && dev) {
+        mount_off(fd, off + r);
+    } else if (r > 0) {
         pthread_mutex_lock(&fake_lock);
         fds[fd].off += r;
         pthread_mutex_unlock(&fake_lock);
@@ -380,14 +431,15 @@ static ssize_t fake_rw(int fd, void *rbuf, const void *wbuf, size_t n)
     return r;
 }
 
-ssize_t sfemu_fake_read(int fd, void *buf, size_t n)
+ssize_t sfemu_fake_read(int fd, void *buf, const void *in, size_t inlen,
+                        size_t n)
 {
-    return fake_rw(fd, buf, NULL, n);
+    return fake_rw(fd, buf, in, inlen, NULL, n);
 }
 
 ssize_t sfemu_fake_write(int fd, const void *buf, size_t n)
 {
-    return fake_rw(fd, NULL, buf, n);
+    return fake_rw(fd, NULL, NULL, 0, buf, n);
 }
 
 int64_t sfemu_fake_lseek(int fd, int64_t off, int whence)
@@ -396,8 +448,12 @@ int64_t sfemu_fake_lseek(int fd, int64_t off, int whence)
     int64_t cur, base, r;
 
     if (fd < 0 || fd >= FAKE_MAX_FDS ||
-        !fd_get(fd, FD_SERVED, path, sizeof(path), &cur)) {
+        !fd_get(fd, KIND(FD_SERVED) | KIND(FD_MOUNT_DEV), path, sizeof(path),
+                &cur)) {
         return -EBADF;
+    }
+    if (fds[fd].kind == FD_MOUNT_DEV && (cur = mount_off(fd, -1)) < 0) {
+        return cur;
     }
     base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? cur : -1;
     if (whence == SEEK_END) {
@@ -409,7 +465,9 @@ int64_t sfemu_fake_lseek(int fd, int64_t off, int whence)
         }
     }
     r = base < 0 ? -EINVAL : base + off < 0 ? -EINVAL : base + off;
-    if (r >= 0) {
+    if (r >= 0 && fds[fd].kind == FD_MOUNT_DEV) {
+        r = mount_off(fd, r);
+    } else if (r >= 0) {
         pthread_mutex_lock(&fake_lock);
         fds[fd].off = r;
         pthread_mutex_unlock(&fake_lock);
@@ -417,27 +475,21 @@ int64_t sfemu_fake_lseek(int fd, int64_t off, int whence)
     return r;
 }
 
-int sfemu_fake_ioctl(int fd, unsigned long cmd, const void *in, size_t inlen,
-                     void *out, size_t outcap, size_t *outlen)
+int sfemu_fake_ioctl(int fd, struct fakefs_call *c)
 {
     char path[PATH_MAX];
     long r;
 
     if (fd < 0 || fd >= FAKE_MAX_FDS ||
-        (!fd_get(fd, FD_SERVED, path, sizeof(path), NULL) &&
-         !fd_get(fd, FD_MOUNT, path, sizeof(path), NULL))) {
+        !fd_get(fd, KIND(FD_SERVED) | KIND(FD_MOUNT) | KIND(FD_MOUNT_DEV), path,
+                sizeof(path), NULL)) {
         return -EBADF;
     }
-    struct fakefs_call c = { .op = FAKEFS_IOCTL,
-                             .path = path,
-                             .cmd = cmd,
-                             .in = in,
-                             .inlen = inlen,
-                             .out = out,
-                             .outcap = outcap,
-                             .who = caller(fd) };
-    r = dispatch(&c);
-    *outlen = c.outlen;
+    c->op = FAKEFS_IOCTL;
+    c->path = path;
+    c->who = caller(fd);
+    r = dispatch(c);
+    c->path = NULL;
     return (int)r;
 }
 
@@ -449,7 +501,7 @@ void sfemu_fake_forget_fd(int fd)
     if (fd < 0 || fd >= FAKE_MAX_FDS) {
         return;
     }
-    served = fd_get(fd, FD_SERVED, path, sizeof(path), NULL);
+    served = fd_get(fd, KIND(FD_SERVED), path, sizeof(path), NULL);
     pthread_mutex_lock(&fake_lock);
     fd_note(fd, NULL, FD_UNKNOWN);
     pthread_mutex_unlock(&fake_lock);

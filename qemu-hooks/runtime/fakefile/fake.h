@@ -20,17 +20,23 @@ int sfemu_fake_init(const char *path, const char *kind);
 int sfemu_fake_open(const char *path, int guest_flags);
 /* The fake resource behind a guest fd, or NULL. */
 const char *sfemu_fake_fd_path(int fd);
-ssize_t sfemu_fake_read(int fd, void *buf, size_t n);
+/* in/inlen: the bytes in the guest's buffer before the read (ctx.data). */
+ssize_t sfemu_fake_read(int fd, void *buf, const void *in, size_t inlen,
+                        size_t n);
 ssize_t sfemu_fake_write(int fd, const void *buf, size_t n);
 int64_t sfemu_fake_lseek(int fd, int64_t off, int whence);
-int sfemu_fake_ioctl(int fd, unsigned long cmd, const void *in, size_t inlen,
-                     void *out, size_t outcap, size_t *outlen);
+/* An ioctl on a fake fd: c's cmd, flags, offset (the argument as passed),
+ * in and out are the caller's (fakefs/call.h: FAKEFS_IOCTL_RAW and the
+ * FAKEFS_IOCTL_NEED answer); the rest is filled here. */
+struct fakefs_call;
+int sfemu_fake_ioctl(int fd, struct fakefs_call *c);
 /* Which call on a fake fd the fake layer answers (the others run for
  * real: a file of the mount serves its own read, write and lseek). */
 enum sfemu_fake_use {
     SFEMU_FAKE_USE_IO,    /* read, write, lseek, _llseek */
     SFEMU_FAKE_USE_IOCTL, /* on a mounted root, an unknown fd is looked
-                             at once: is it a fake file of the mount? */
+                             at once (by either use): is it a fake of the
+                             mount, a file or a device? */
     SFEMU_FAKE_USE_CLOSE, /* also drops what an ioctl learnt of the fd */
 };
 int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use);
