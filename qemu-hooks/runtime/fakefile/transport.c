@@ -25,9 +25,16 @@
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fakefs_ring_client *ring;
 static pid_t ring_owner; /* the process the state below belongs to */
-static time_t retry_at;  /* no connection before this time */
-static int said_down;    /* the fallback was logged */
-static int said_rules;   /* the rules tree was compared */
+/* Connections in use by a call (ring_get to ring_put): a dropped one is
+ * closed (unmapped) when its last call is done. */
+#define RING_HELD_MAX 8
+static struct held {
+    struct fakefs_ring_client *c;
+    int users, dropped;
+} held[RING_HELD_MAX];
+static time_t retry_at; /* no connection before this time */
+static int said_down;   /* the fallback was logged */
+static int said_rules;  /* the rules tree was compared */
 
 static time_t now_s(void)
 {
@@ -36,11 +43,37 @@ static time_t now_s(void)
     return ts.tv_sec;
 }
 
+static struct held *held_of(struct fakefs_ring_client *c)
+{
+    for (int i = 0; i < RING_HELD_MAX; i++) {
+        if (held[i].c == c) {
+            return &held[i];
+        }
+    }
+    return NULL;
+}
+
+/* Stop handing out the current connection (ring_lock held); it is closed
+ * now, or by the last call still using it. */
+static void ring_drop(void)
+{
+    struct held *h = ring ? held_of(ring) : NULL;
+
+    if (h && h->users) {
+        h->dropped = 1;
+    } else if (ring) {
+        fakefs_ring_close(ring);
+        if (h) {
+            h->c = NULL;
+        }
+    }
+    ring = NULL;
+}
+
 /* Give the ring up for a while; say so once per process. */
 static void ring_down(const char *why)
 {
-    /* the mapping is left in place: other threads may still read it */
-    ring = NULL;
+    ring_drop();
     retry_at = now_s() + SFEMU_RING_RETRY_S;
     if (!said_down) {
         said_down = 1;
@@ -110,8 +143,14 @@ static struct fakefs_ring_client *ring_get(void)
     if (ring_owner != pid) {
         /* a forked child: its parent's slot and connection are not its
          * own (only this thread exists here) */
-        if (ring_owner) {
+        if (ring_owner && ring && !held_of(ring)) {
             fakefs_ring_close(ring);
+        }
+        for (int i = 0; i < RING_HELD_MAX; i++) {
+            if (held[i].c) {
+                fakefs_ring_close(held[i].c);
+            }
+            held[i] = (struct held){ 0 };
         }
         ring = NULL;
         ring_owner = pid;
@@ -122,8 +161,35 @@ static struct fakefs_ring_client *ring_get(void)
         ring_up();
     }
     r = ring;
+    if (r) {
+        struct held *h = held_of(r);
+        if (!h && (h = held_of(NULL))) {
+            h->c = r;
+        }
+        if (h) {
+            h->users++;
+        }
+        /* (no free entry: more than RING_HELD_MAX dropped connections
+         * still in use; this one is then never unmapped) */
+    }
     pthread_mutex_unlock(&ring_lock);
     return r;
+}
+
+/* A call on r is done: close r if it was dropped meanwhile. */
+static void ring_put(struct fakefs_ring_client *r)
+{
+    struct held *h;
+
+    pthread_mutex_lock(&ring_lock);
+    h = held_of(r);
+    if (h && --h->users == 0 && h->dropped) {
+        fakefs_ring_close(r);
+        *h = (struct held){ 0 };
+    } else if (h && !h->users && r != ring) {
+        *h = (struct held){ 0 };
+    }
+    pthread_mutex_unlock(&ring_lock);
 }
 
 int sfemu_fake_ring_call(struct fakefs_call *c, long *result)
@@ -144,9 +210,10 @@ int sfemu_fake_ring_call(struct fakefs_call *c, long *result)
          * in it). */
         pthread_mutex_lock(&ring_lock);
         if (ring == r) {
-            ring = NULL;
+            ring_drop();
         }
         pthread_mutex_unlock(&ring_lock);
+        ring_put(r);
         r = ring_get();
         if (!r) {
             return -ENOTCONN;
@@ -156,6 +223,7 @@ int sfemu_fake_ring_call(struct fakefs_call *c, long *result)
     }
     if (e == 0 || e == -E2BIG) {
         *result = e ? e : *result; /* too big for a slot: the guest's error */
+        ring_put(r);
         return 0;
     }
     snprintf(why, sizeof(why), "the sfemu-mount daemon did not answer (%s)",
@@ -168,5 +236,6 @@ int sfemu_fake_ring_call(struct fakefs_call *c, long *result)
         ring_down(why);
     }
     pthread_mutex_unlock(&ring_lock);
+    ring_put(r);
     return e;
 }
