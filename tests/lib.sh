@@ -226,6 +226,17 @@ probe() { echo "$GDIR/probe-$1"; }
 rules_dir() { mkdir -p "$TMP/$1"; echo "$TMP/$1"; }
 
 # ----------------------------------------------------------- mount helpers
+# ring_fixture RULES BINDIR: a copy of rules_examples at RULES whose
+# /dev/ring0 has tests/fixtures/ring.fakeconfig.lua, and the guest
+# tests/mount/ring_guest.c built for ARM and big-endian MIPS as
+# BINDIR/g-arm and BINDIR/g-mips (tests/mount/ring.sh, fake_device.sh).
+ring_fixture() {
+    cp -a "$SRC/rules_examples" "$1" &&
+    cp "$SRC/tests/fixtures/ring.fakeconfig.lua" \
+       "$1/plugins/fakefile/config/ring0.fakeconfig.lua" &&
+    arm-linux-gnueabi-gcc -static -O2 -o "$2/g-arm" "$SRC/tests/mount/ring_guest.c" &&
+    mips-linux-gnu-gcc -static -O2 -o "$2/g-mips" "$SRC/tests/mount/ring_guest.c"
+}
 mk_rootfs() {
     (
         set -e

@@ -13,11 +13,7 @@ require "the patched qemu-arm and qemu-mips" test -x "$QARM" -a -x "$QMIPS"
 require "the ARM cross compiler" command -v arm-linux-gnueabi-gcc
 require "the MIPS cross compiler" command -v mips-linux-gnu-gcc
 RULES="$TMP/rules"
-cp -a "$SRC/rules_examples" "$RULES"
-cp "$SRC/tests/fixtures/ring.fakeconfig.lua" \
-   "$RULES/plugins/fakefile/config/ring0.fakeconfig.lua"
-arm-linux-gnueabi-gcc -static -O2 -o "$TMP/g-arm" "$SRC/tests/mount/ring_guest.c"
-mips-linux-gnu-gcc -static -O2 -o "$TMP/g-mips" "$SRC/tests/mount/ring_guest.c"
+ring_fixture "$RULES" "$TMP" || fatal "cannot build the ring fixture"
 export SFEMU_WATCHDOG=off SFEMU_LOG="$TMP/qemu.log"
 want="set=0 get=0:v1 raw=0:v1 read=2:v1 raw5=7"
 

@@ -17,11 +17,7 @@ require "the ARM cross compiler" command -v arm-linux-gnueabi-gcc
 require "the MIPS cross compiler" command -v mips-linux-gnu-gcc
 R="$TMP/rootfs"; RULES="$TMP/rules"
 mk_rootfs "$R"
-cp -a "$SRC/rules_examples" "$RULES"
-cp "$SRC/tests/fixtures/ring.fakeconfig.lua" \
-   "$RULES/plugins/fakefile/config/ring0.fakeconfig.lua"
-arm-linux-gnueabi-gcc -static -O2 -o "$R/bin/g-arm" "$SRC/tests/mount/ring_guest.c"
-mips-linux-gnu-gcc -static -O2 -o "$R/bin/g-mips" "$SRC/tests/mount/ring_guest.c"
+ring_fixture "$RULES" "$R/bin" || fatal "cannot build the ring fixture"
 export SFEMU_WATCHDOG=off SFEMU_LOG="$TMP/qemu.log"
 MLOG="$R.sfemu/sfemu-mount.log"
 arm() { timeout 120 "$QARM" -L "$R" -rules "${QRULES:-$RULES}" "$R/bin/g-arm" "$@"; }
