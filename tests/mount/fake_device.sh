@@ -27,7 +27,7 @@ for how in plain mount; do
         : > "$TMP/qemu.log"
         out=$(timeout 120 "$q" -L "$R" -rules "$RULES" "$R/bin/g-$a" all /dev/ring0 k$a v1)
         expect_eq "$how, $a: set, encoded get, raw get sized by the fakeconfig, key-in-buffer read, raw integer argument" \
-            "$(echo "$out" | head -1)" "${want//v1/v1}"
+            "$(echo "$out" | head -1)" "$want"
         if [ $how = mount ]; then
             expect_no_grep "$how, $a: served over the ring" "did not answer|offers no ring|served inside" "$TMP/qemu.log"
             pid=$(echo "$out" | sed -n 's/^pid=\([0-9]*\) fd=.*/\1/p')
@@ -35,10 +35,13 @@ for how in plain mount; do
             expect_grep "$how, $a: the record names the last opener's pid" "^last_pid=$pid\$" "$R/dev/ring0.fakefile"
             expect_grep "$how, $a: and its fd (learnt from qemu)" "^last_fd=$fd\$" "$R/dev/ring0.fakefile"
         fi
+        expect_eq "$how, $a: a device dup2'd onto a plain file's fd is a fake there" \
+            "$(timeout 120 "$q" -L "$R" -rules "$RULES" "$R/bin/g-$a" dup /dev/ring0 k$a /etc/hostname)" \
+            "plain=1 dup2=1 read=4:dupv"
     done
     if [ $how = mount ]; then
         expect_eq "cat on the mount shows what both guests set (one state)" \
-            "$(cat "$R/dev/ring0")" "bumps=0 raw=2 karm=v1 kmips=v1"
+            "$(cat "$R/dev/ring0")" "bumps=0 raw=2 karm=dupv kmips=dupv"
         expect_eq "the shell's read hands no buffer (no ctx.data): it reads the state" \
             "$(head -c 6 "$R/dev/ring0")" "bumps="
         umnt "$R"

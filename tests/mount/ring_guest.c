@@ -13,6 +13,9 @@
  *                                   _IOWR get, raw 0x89f1 (its size from
  *                                   the fakeconfig), a read of a buffer
  *                                   holding "?KEY"; raw 0x89f0 with 5
+ *   ring_guest dup PATH KEY FILE    set KEY=dupv, read FILE (a plain
+ *                                   fd), dup2 the device onto its number,
+ *                                   read "?KEY" through it
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -77,7 +80,18 @@ int main(int argc, char **argv)
         return 2;
     }
     snprintf(buf, sizeof buf, "%s", argv[3]);
-    if (!strcmp(mode, "all") && argc > 4) {
+    if (!strcmp(mode, "dup") && argc > 4) {
+        char rd[32];
+        snprintf(buf, sizeof buf, "%s=dupv", argv[3]);
+        ioctl(fd, RING_SET, buf);
+        int plain = open(argv[4], O_RDONLY);
+        int n0 = plain >= 0 ? (int)read(plain, rd, sizeof rd) : -1;
+        int d = dup2(fd, plain);
+        snprintf(rd, sizeof rd, "?%s", argv[3]);
+        int n = (int)read(plain, rd, sizeof rd - 1);
+        printf("plain=%d dup2=%d read=%d:%.*s\n", n0 > 0, d == plain, n,
+               n > 0 ? n : 0, rd);
+    } else if (!strcmp(mode, "all") && argc > 4) {
         char get[32] = { 0 }, raw[32] = { 0 }, rd[32] = { 0 };
         snprintf(buf, sizeof buf, "%s=%s", argv[3], argv[4]);
         int s = ioctl(fd, RING_SET, buf);

@@ -254,10 +254,37 @@ static int c_fake_connect(lua_State *L)
     return push_rc(L, r);
 }
 
+/* c_fake_dup(oldfd, newfd) -> nil: newfd is about to become a copy of
+ * oldfd (dup2, dup3): what the fake layer knew of newfd is dropped (a fake
+ * served here is closed) and oldfd's fake, if any, is newfd's too; the
+ * real call then runs. */
+static int c_fake_dup(lua_State *L)
+{
+    lua_Integer oldfd = luaL_checkinteger(L, 1),
+                newfd = luaL_checkinteger(L, 2);
+
+    if (oldfd >= 0 && oldfd <= 0x7fffffff && newfd >= 0 &&
+        newfd <= 0x7fffffff) {
+        sfemu_fake_dup_fd((int)oldfd, (int)newfd);
+    }
+    return 0;
+}
+
 /* The fd syscalls c_fake_syscall answers, by kind. */
-enum { FD_READ, FD_WRITE, FD_LSEEK, FD_LLSEEK, FD_IOCTL, FD_CLOSE, FD_N };
-static const char *const fd_call_names[FD_N] = { "read",    "write", "lseek",
-                                                 "_llseek", "ioctl", "close" };
+enum {
+    FD_READ,
+    FD_WRITE,
+    FD_LSEEK,
+    FD_LLSEEK,
+    FD_IOCTL,
+    FD_CLOSE,
+    FD_DUP2,
+    FD_DUP3,
+    FD_N
+};
+static const char *const fd_call_names[FD_N] = {
+    "read", "write", "lseek", "_llseek", "ioctl", "close", "dup2", "dup3",
+};
 static int fd_call_num[FD_N];
 
 static int fd_call_kind(int num)
@@ -272,15 +299,16 @@ static int fd_call_kind(int num)
 
 /*
  * c_fake_syscall(num, fd, ...): the whole fakefile rule of read, write,
- * lseek, _llseek, ioctl and close (`do_syscall = c_fake_syscall`): the fake
+ * lseek, _llseek, ioctl, close, dup2 and dup3 (`do_syscall =
+ * c_fake_syscall`): the fake
  * answer for a fake fd, nil (the real syscall) for any other.  The runtime
  * asks fake_syscall_declines first, so a real fd costs no Lua call.
  */
 static int c_fake_syscall(lua_State *L)
 {
     static const lua_CFunction by_kind[FD_N] = {
-        c_fake_read,   c_fake_write, c_fake_lseek,
-        c_fake_llseek, c_fake_ioctl, c_fake_close,
+        c_fake_read,  c_fake_write, c_fake_lseek, c_fake_llseek,
+        c_fake_ioctl, c_fake_close, c_fake_dup,   c_fake_dup,
     };
     int num = (int)luaL_checkinteger(L, 1);
     int k = fd_call_kind(num);
@@ -297,28 +325,32 @@ static int c_fake_syscall(lua_State *L)
 static int fake_syscall_declines(int num, const int64_t a[SFEMU_NARGS])
 {
     int k = fd_call_kind(num);
-    enum sfemu_fake_use use = k == FD_IOCTL   ? SFEMU_FAKE_USE_IOCTL
-                              : k == FD_CLOSE ? SFEMU_FAKE_USE_CLOSE
-                                              : SFEMU_FAKE_USE_IO;
+    enum sfemu_fake_use use;
+
+    if (k == FD_DUP2 || k == FD_DUP3) {
+        /* the fd table follows the dup; the real call always runs */
+        if (a[0] >= 0 && a[0] <= 0x7fffffff && a[1] >= 0 &&
+            a[1] <= 0x7fffffff) {
+            sfemu_fake_dup_fd((int)a[0], (int)a[1]);
+        }
+        return 1;
+    }
+    use = k == FD_IOCTL   ? SFEMU_FAKE_USE_IOCTL
+          : k == FD_CLOSE ? SFEMU_FAKE_USE_CLOSE
+                          : SFEMU_FAKE_USE_IO;
 
     return k >= 0 && !(a[0] >= 0 && a[0] <= 0x7fffffff &&
                        sfemu_fake_fd_serves((int)a[0], use));
 }
 
 static const luaL_Reg fakefile_fns[] = {
-    { "c_fake_mounted", c_fake_mounted },
-    { "c_fake_init", c_fake_init },
-    { "c_fake_open", c_fake_open },
-    { "c_fd_path", c_fd_path },
-    { "c_fake_read", c_fake_read },
-    { "c_fake_write", c_fake_write },
-    { "c_fake_lseek", c_fake_lseek },
-    { "c_fake_llseek", c_fake_llseek },
-    { "c_fake_ioctl", c_fake_ioctl },
-    { "c_fake_close", c_fake_close },
-    { "c_fake_connect", c_fake_connect },
-    { "c_fake_syscall", c_fake_syscall },
-    { NULL, NULL },
+    { "c_fake_mounted", c_fake_mounted }, { "c_fake_init", c_fake_init },
+    { "c_fake_open", c_fake_open },       { "c_fd_path", c_fd_path },
+    { "c_fake_read", c_fake_read },       { "c_fake_write", c_fake_write },
+    { "c_fake_lseek", c_fake_lseek },     { "c_fake_llseek", c_fake_llseek },
+    { "c_fake_ioctl", c_fake_ioctl },     { "c_fake_close", c_fake_close },
+    { "c_fake_connect", c_fake_connect }, { "c_fake_dup", c_fake_dup },
+    { "c_fake_syscall", c_fake_syscall }, { NULL, NULL },
 };
 
 static void fake_syscall_init(void)

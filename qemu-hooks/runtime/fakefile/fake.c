@@ -514,6 +514,25 @@ void sfemu_fake_forget_fd(int fd)
     }
 }
 
+void sfemu_fake_dup_fd(int oldfd, int newfd)
+{
+    if (oldfd >= FAKE_MAX_FDS || newfd >= FAKE_MAX_FDS || oldfd == newfd ||
+        (__atomic_load_n(&fds[newfd].kind, __ATOMIC_RELAXED) == FD_UNKNOWN &&
+         __atomic_load_n(&fds[oldfd].kind, __ATOMIC_RELAXED) == FD_UNKNOWN)) {
+        return; /* the common case: nothing known of either */
+    }
+    sfemu_fake_forget_fd(newfd);
+    pthread_mutex_lock(&fake_lock);
+    if (fds[oldfd].path) {
+        /* (a mount's fake is looked at again: its offset is the kernel's) */
+        if (fds[oldfd].kind == FD_SERVED) {
+            fd_note(newfd, fds[oldfd].path, FD_SERVED);
+            fds[newfd].off = fds[oldfd].off;
+        }
+    }
+    pthread_mutex_unlock(&fake_lock);
+}
+
 int sfemu_fake_connect(int fd, const char *path, int *action, char *addr,
                        size_t cap)
 {

@@ -42,6 +42,9 @@ enum sfemu_fake_use {
 int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use);
 /* The fd is closing: forget it (the caller closes the host fd). */
 void sfemu_fake_forget_fd(int fd);
+/* newfd becomes a copy of oldfd (dup2/dup3, before the real call): newfd
+ * is forgotten, and is a fake if oldfd is one. */
+void sfemu_fake_dup_fd(int oldfd, int newfd);
 /* AF_UNIX connect of fd to a fake socket: *action 0 = taken over,
  * 1 = connect for real to the abstract address in addr. */
 int sfemu_fake_connect(int fd, const char *path, int *action, char *addr,
