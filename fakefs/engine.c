@@ -388,6 +388,10 @@ static void push_ctx(struct fakefs_vm *vm, struct fakefs_res *r, struct call *c)
     lua_setfield(L, -2, "fd");
     lua_pushstring(L, c->who && c->who->side ? c->who->side : "fuse");
     lua_setfield(L, -2, "side");
+    if (c->who && c->who->order != FAKEFS_ORDER_UNKNOWN) {
+        lua_pushstring(L, c->who->order == FAKEFS_ORDER_BIG ? "big" : "little");
+        lua_setfield(L, -2, "byteorder");
+    }
     lua_pushinteger(L, c->flags);
     lua_setfield(L, -2, "flags");
     lua_pushinteger(L, (lua_Integer)c->count);

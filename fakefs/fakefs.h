@@ -52,11 +52,19 @@ struct fakefs_attr {
     unsigned mode; /* permission bits, 0 = caller's default */
 };
 
+/* The caller's byte order (ctx.byteorder): a guest's, known to qemu. */
+enum fakefs_order {
+    FAKEFS_ORDER_UNKNOWN = 0, /* the shell through FUSE */
+    FAKEFS_ORDER_LITTLE = 1,
+    FAKEFS_ORDER_BIG = 2,
+};
+
 /* Who is calling: pid and fd of the opener (fd -1 when unknown, e.g. FUSE). */
 struct fakefs_caller {
     int pid;
     int fd;
     const char *side; /* "fuse" or "qemu" */
+    enum fakefs_order order;
 };
 
 struct fakefs_engine;

@@ -18,7 +18,7 @@
 #include "call.h"
 
 #define FAKEFS_RING_MAGIC 0x47524653u /* "SFRG" in memory, little end */
-#define FAKEFS_RING_VERSION 1u
+#define FAKEFS_RING_VERSION 2u
 #define FAKEFS_RING_HDR_SIZE 8192u
 #define FAKEFS_RING_SLOTS 32u
 #define FAKEFS_RING_DATA (32u << 10) /* bytes of data per slot */
@@ -74,6 +74,7 @@ struct fakefs_ring_slot {
     uint64_t attr_size;
     uint32_t attr_mode;
     int32_t action;
+    uint32_t order; /* request: the caller's enum fakefs_order */
     unsigned char data[];
 };
 

@@ -246,6 +246,7 @@ static int call_once(struct fakefs_ring_client *c, struct fakefs_call *call,
     sl->offset = call->offset;
     sl->cmd = (uint64_t)call->cmd;
     sl->fd = call->who.fd;
+    sl->order = (uint32_t)call->who.order;
     sl->pathlen = (uint32_t)pathlen;
     sl->inlen = (uint32_t)call->inlen;
     sl->outcap = (uint32_t)call->outcap;

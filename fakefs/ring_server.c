@@ -319,6 +319,7 @@ static long run(struct fakefs_ring_server *s, unsigned idx,
     if (q.inlen) {
         memcpy(in, sl->data + q.pathlen, q.inlen);
     }
+    uint32_t order = __atomic_load_n(&sl->order, __ATOMIC_RELAXED);
     struct fakefs_call c = {
         .op = (enum fakefs_op)q.op,
         .path = path,
@@ -329,7 +330,11 @@ static long run(struct fakefs_ring_server *s, unsigned idx,
         .inlen = q.inlen,
         .out = out,
         .outcap = q.outcap,
-        .who = { .pid = q.owner, .fd = sl->fd, .side = "qemu" },
+        .who = { .pid = q.owner,
+                 .fd = sl->fd,
+                 .side = "qemu",
+                 .order = order <= FAKEFS_ORDER_BIG ? (enum fakefs_order)order
+                                                    : FAKEFS_ORDER_UNKNOWN },
     };
     long r = s->fn(s->ud, &c);
     *outlen = c.outlen < q.outcap ? (uint32_t)c.outlen : q.outcap;

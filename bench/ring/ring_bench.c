@@ -88,7 +88,7 @@ static int one(enum way w, struct fakefs_engine *e,
                struct fakefs_ring_client *rc, int fd, const char *path)
 {
     unsigned long cmd = _IO('R', 3);
-    struct fakefs_caller who = { getpid(), -1, "qemu" };
+    struct fakefs_caller who = { .pid = getpid(), .fd = -1, .side = "qemu" };
     size_t outlen = 0;
     long r = -1;
     switch (w) {

@@ -29,6 +29,7 @@
 #define RING_SET _IOW('R', 1, char[32])
 #define RING_GET _IOWR('R', 2, char[32])
 #define RING_BUMP _IO('R', 3)
+#define RING_ORDER _IOR('R', 4, unsigned)
 
 static int kid(const char *path, long n, long secs)
 {
@@ -102,8 +103,10 @@ int main(int argc, char **argv)
         snprintf(rd, sizeof rd, "?%s", argv[3]);
         int n = (int)read(fd, rd, sizeof rd - 1);
         int v = ioctl(fd, 0x89f0, 5);
-        printf("set=%d get=%d:%s raw=%d:%s read=%d:%.*s raw5=%d\n", s, g, get,
-               w, raw, n, n > 0 ? n : 0, rd, v);
+        unsigned order = 0;
+        int o = ioctl(fd, RING_ORDER, &order);
+        printf("set=%d get=%d:%s raw=%d:%s read=%d:%.*s raw5=%d order=%d:%x\n",
+               s, g, get, w, raw, n, n > 0 ? n : 0, rd, v, o, order);
         printf("pid=%d fd=%d\n", (int)getpid(), fd);
     } else if (!strcmp(mode, "set")) {
         int r = ioctl(fd, RING_SET, buf);

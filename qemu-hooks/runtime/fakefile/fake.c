@@ -246,7 +246,12 @@ int sfemu_fake_init(const char *path, const char *kind)
 
 static struct fakefs_caller caller(int fd)
 {
-    struct fakefs_caller c = { .pid = getpid(), .fd = fd, .side = "qemu" };
+    struct fakefs_caller c = { .pid = getpid(),
+                               .fd = fd,
+                               .side = "qemu",
+                               .order = sfemu_rt.t && sfemu_rt.t->big_endian
+                                            ? FAKEFS_ORDER_BIG
+                                            : FAKEFS_ORDER_LITTLE };
     return c;
 }
 
