@@ -5,7 +5,8 @@
 # fakeconfig's `ioctls` table; a raw ioctl's plain integer argument
 # (ctx.argval); a read handler answering a key found in the reader's
 # buffer (ctx.data); a number packed in the guest's byte order
-# (ctx.byteorder); the record naming the last opener's pid and fd; a
+# (ctx.byteorder); an argument qemu cannot read reaching the handler
+# without bytes (it answers EINVAL, not qemu EFAULT); the record naming the last opener's pid and fd; a
 # device dup2'd onto another fd.
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 strict
@@ -17,7 +18,7 @@ require "the MIPS cross compiler" command -v mips-linux-gnu-gcc
 RULES="$TMP/rules"
 ring_fixture "$RULES" "$TMP" || fatal "cannot build the ring fixture"
 export SFEMU_WATCHDOG=off SFEMU_LOG="$TMP/qemu.log"
-want="set=0 get=0:v1 raw=0:v1 read=2:v1 raw5=7 order=0:1020304"
+want="set=0 get=0:v1 raw=0:v1 read=2:v1 raw5=7 order=0:1020304 null=-1:22"
 
 for how in plain mount; do
     R="$TMP/root-$how"
@@ -59,7 +60,7 @@ R="$TMP/root-bad"; mk_rootfs "$R"; cp "$TMP/g-arm" "$R/bin/"
 : > "$TMP/qemu.log"
 out=$(timeout 120 "$QARM" -L "$R" -rules "$RULES" "$R/bin/g-arm" all /dev/ring0 k v)
 expect_eq "a bad ioctls entry: that ioctl fails with EINVAL, the others work" \
-    "$(echo "$out" | head -1)" "set=0 get=0:v raw=-1:k read=1:v raw5=7 order=0:1020304"
+    "$(echo "$out" | head -1)" "set=0 get=0:v raw=-1:k read=1:v raw5=7 order=0:1020304 null=-1:22"
 expect_grep "the log names the config and the entry" \
     "ring0.fakeconfig.lua: ioctls\[0x89f1\] needs size = 0..16384 and dir" "$TMP/qemu.log"
 finish

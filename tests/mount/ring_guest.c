@@ -17,6 +17,7 @@
  *                                   fd), dup2 the device onto its number,
  *                                   read "?KEY" through it
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,8 +106,11 @@ int main(int argc, char **argv)
         int v = ioctl(fd, 0x89f0, 5);
         unsigned order = 0;
         int o = ioctl(fd, RING_ORDER, &order);
-        printf("set=%d get=%d:%s raw=%d:%s read=%d:%.*s raw5=%d order=%d:%x\n",
-               s, g, get, w, raw, n, n > 0 ? n : 0, rd, v, o, order);
+        int z = ioctl(fd, RING_SET, NULL); /* the handler decides: EINVAL */
+        int ze = z < 0 ? errno : 0;
+        printf("set=%d get=%d:%s raw=%d:%s read=%d:%.*s raw5=%d order=%d:%x "
+               "null=%d:%d\n",
+               s, g, get, w, raw, n, n > 0 ? n : 0, rd, v, o, order, z, ze);
         printf("pid=%d fd=%d\n", (int)getpid(), fd);
     } else if (!strcmp(mode, "set")) {
         int r = ioctl(fd, RING_SET, buf);

@@ -195,12 +195,12 @@ static int c_fake_ioctl(lua_State *L)
                                  .offset = (uint64_t)argval,
                                  .out = out,
                                  .outcap = rd ? size : 0 };
-        if ((wr || rd) && size) {
+        if ((wr || rd) && size && sfemu_rt.ops->read_mem(arg, in, size) == 0) {
             /* in: what the guest passes (write); a read-only ioctl's old
-             * buffer too (a driver may take a key in it) */
-            if (sfemu_rt.ops->read_mem(arg, in, size) != 0) {
-                return push_rc(L, -EFAULT);
-            }
+             * buffer too (a driver may take a key in it).  An argument
+             * that cannot be read (NULL, or a number whose bits only look
+             * like _IOC: Broadcom's NVRAM_MAGIC) reaches the handler
+             * without bytes, as a real driver would get the call. */
             c.in = in;
             c.inlen = size;
         }
