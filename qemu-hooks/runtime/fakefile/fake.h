@@ -5,8 +5,9 @@
  * ioctl qemu does not know, connect) goes over the shared-memory ring
  * (fakefile/ring.h).  Without a mount, an engine inside qemu serves them:
  * a fake fd is a real host fd on /dev/null, and read/write/lseek/ioctl/
- * close on it go to the state machine.  Everything returns >= 0 or -errno
- * (host errno).
+ * close on it go to the state machine.  A fake socket is a real socket
+ * whose peer a pump serves (sock.h), mounted or not.  Everything returns
+ * >= 0 or -errno (host errno).
  */
 #ifndef SFEMU_FAKE_H
 #define SFEMU_FAKE_H
@@ -15,7 +16,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct fakefs_call;
+
 int sfemu_fake_mounted(void);
+/* Run c where fake resources are served: over the ring to the mount's
+ * daemon, else (or when it does not answer) in the engine inside qemu. */
+long sfemu_fake_dispatch(struct fakefs_call *c);
 int sfemu_fake_init(const char *path, const char *kind);
 int sfemu_fake_open(const char *path, int guest_flags);
 /* The fake resource behind a guest fd, or NULL. */
@@ -36,8 +42,9 @@ enum sfemu_fake_use {
 int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use);
 /* The fd is closing: forget it (the caller closes the host fd). */
 void sfemu_fake_forget_fd(int fd);
-/* AF_UNIX connect of fd to a fake socket: *action 0 = taken over,
- * 1 = connect for real to the abstract address in addr. */
+/* AF_UNIX connect of fd to a fake socket: *action 0 = taken over (fd is
+ * now a managed fake socket, sock.h), 1 = connect for real to the
+ * abstract address in addr. */
 int sfemu_fake_connect(int fd, const char *path, int *action, char *addr,
                        size_t cap);
 
