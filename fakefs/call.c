@@ -42,7 +42,7 @@ long fakefs_call(struct fakefs_engine *e, struct fakefs_call *c)
     }
     case FAKEFS_WRITE:
         return (long)fakefs_write(e, c->path, c->in, c->inlen, (off_t)c->offset,
-                                  &c->who);
+                                  c->out, c->outcap, &c->outlen, &c->who);
     case FAKEFS_TRUNCATE:
         return fakefs_truncate(e, c->path, (off_t)c->offset, &c->who);
     case FAKEFS_IOCTL: return fakefs_ioctl_call(e, c);

@@ -53,7 +53,8 @@ struct fakefs_call {
                           (ctx.data), NULL when it has none to give;
                           init: the kind (no NUL, inlen 0: the default) */
     size_t inlen;
-    void *out; /* read: the buffer; ioctl: the reply; connect: the
+    void *out; /* read: the buffer; ioctl: the reply; write: the
+                  handler's ctx.reply (may be NULL); connect: the
                   abstract socket name (NUL-terminated) */
     size_t outcap;
     size_t outlen; /* out: bytes placed in out */

@@ -770,7 +770,8 @@ ssize_t fakefs_read(struct fakefs_engine *e, const char *path, void *buf,
 }
 
 ssize_t fakefs_write(struct fakefs_engine *e, const char *path, const void *buf,
-                     size_t count, off_t off, const struct fakefs_caller *who)
+                     size_t count, off_t off, void *reply, size_t replycap,
+                     size_t *replylen, const struct fakefs_caller *who)
 {
     struct call c = { .op = "write",
                       .who = who,
@@ -779,6 +780,18 @@ ssize_t fakefs_write(struct fakefs_engine *e, const char *path, const void *buf,
                       .data = buf,
                       .datalen = count };
     long ret = run(e, path, 0, &c, NULL);
+    size_t n = 0;
+    if (c.reply && reply) {
+        n = c.replylen < replycap ? c.replylen : replycap;
+        memcpy(reply, c.reply, n);
+        if (n < c.replylen) {
+            fakefs_logf(e, "fakefs: %s: write reply of %zu bytes cut to %zu",
+                        path, c.replylen, n);
+        }
+    }
+    if (replylen) {
+        *replylen = n;
+    }
     free(c.reply);
     if (ret > (long)count) {
         ret = (long)count;

@@ -92,8 +92,12 @@ int fakefs_open(struct fakefs_engine *e, const char *path, int flags,
 ssize_t fakefs_read(struct fakefs_engine *e, const char *path, void *buf,
                     size_t count, off_t off, const void *in, size_t inlen,
                     const struct fakefs_caller *c);
+/* reply/replycap/replylen (may be NULL, 0, NULL): what the handler put in
+ * ctx.reply (a socket's answer to a message), cut to replycap with a log
+ * line. */
 ssize_t fakefs_write(struct fakefs_engine *e, const char *path, const void *buf,
-                     size_t count, off_t off, const struct fakefs_caller *c);
+                     size_t count, off_t off, void *reply, size_t replycap,
+                     size_t *replylen, const struct fakefs_caller *c);
 int fakefs_truncate(struct fakefs_engine *e, const char *path, off_t size,
                     const struct fakefs_caller *c);
 /* Restricted ioctl: in/inlen are the argument bytes, the reply (if any) is
@@ -102,7 +106,8 @@ int fakefs_ioctl(struct fakefs_engine *e, const char *path, unsigned long cmd,
                  const void *in, size_t inlen, void *out, size_t outcap,
                  size_t *outlen, const struct fakefs_caller *c);
 /* AF_UNIX connect to a fake socket.  Returns 0 and sets *action:
- * 0 = the fd is taken over (later read/write go to the state machine),
+ * 0 = the fd is taken over (the guest's messages go to the write handler,
+ *     the read handler's answers back: qemu's fakefile/sock.c),
  * 1 = connect for real to the abstract socket name copied to addr (without
  *     the leading NUL), as fakefile.default_connect_socket_server() sets up. */
 int fakefs_connect(struct fakefs_engine *e, const char *path, int *action,

@@ -310,7 +310,7 @@ static int call_pieces(struct fakefs_ring_client *c, struct fakefs_call *call,
 {
     size_t room = FAKEFS_RING_DATA - (strlen(call->path) + 1);
     size_t total = call->op == FAKEFS_READ ? call->outcap : call->inlen;
-    size_t done = 0;
+    size_t done = 0, replied = 0;
     int err = 0;
 
     *result = 0;
@@ -328,8 +328,13 @@ static int call_pieces(struct fakefs_ring_client *c, struct fakefs_call *call,
                           ? (call->inlen - done < n ? call->inlen - done : n)
                           : 0;
         } else {
+            /* each piece's reply follows the previous ones */
             p.in = (const char *)call->in + done;
             p.inlen = n;
+            p.out = call->out ? (char *)call->out + replied : NULL;
+            p.outcap = call->outcap - replied < FAKEFS_RING_DATA
+                           ? call->outcap - replied
+                           : FAKEFS_RING_DATA;
         }
         err = call_once(c, &p, step_ms, &r);
         if (err || r < 0) {
@@ -338,6 +343,7 @@ static int call_pieces(struct fakefs_ring_client *c, struct fakefs_call *call,
             }
             break;
         }
+        replied += call->op == FAKEFS_WRITE ? p.outlen : 0;
         done += (size_t)r;
         if ((size_t)r < n) {
             break;
@@ -347,7 +353,7 @@ static int call_pieces(struct fakefs_ring_client *c, struct fakefs_call *call,
         *result = (long)done;
         err = 0;
     }
-    call->outlen = call->op == FAKEFS_READ ? done : 0;
+    call->outlen = call->op == FAKEFS_READ ? done : replied;
     return err;
 }
 

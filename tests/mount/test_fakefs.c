@@ -300,9 +300,11 @@ int main(int argc, char **argv)
                          &outlen, &who);
     CHECK(r == 7 && outlen == 4 && out[0] == 0x35 && out[1] == 0x12,
           "ioctl reply bytes and result");
-    CHECK(fakefs_write(e, "/etc/machine", "nope", 4, 0, &who) == 4,
+    CHECK(fakefs_write(e, "/etc/machine", "nope", 4, 0, NULL, 0, NULL, &who) ==
+              4,
           "write in locked");
-    CHECK(fakefs_write(e, "/etc/machine", "unlock", 6, 0, &who) == 6,
+    CHECK(fakefs_write(e, "/etc/machine", "unlock", 6, 0, NULL, 0, NULL,
+                       &who) == 6,
           "write unlock");
     i = find("/etc/machine.fakefile");
     CHECK(strstr(files[i].data, "state=open") != NULL,
@@ -337,7 +339,8 @@ int main(int argc, char **argv)
     action = -1;
     r = fakefs_connect(e, "/var/run/x.sock", &action, addr, sizeof addr, &who);
     CHECK(r == 0 && action == 0, "default socket connect: fd taken over");
-    CHECK(fakefs_write(e, "/var/run/x.sock", "abc", 3, 0, &who) == 3,
+    CHECK(fakefs_write(e, "/var/run/x.sock", "abc", 3, 0, NULL, 0, NULL,
+                       &who) == 3,
           "socket write discarded");
     CHECK(fakefs_read(e, "/var/run/x.sock", buf, 10, 0, NULL, 0, &who) == 0,
           "socket read EOF");

@@ -45,7 +45,8 @@ static int logged(const char *what)
 }
 
 /* The "engine": ioctl counts and echoes its bytes reversed, read serves
- * byte (offset % 251), write counts, /slow sleeps. */
+ * byte (offset % 251), write counts and replies "ack" (a fake socket's
+ * answer), /slow sleeps. */
 static long serve(void *ud, struct fakefs_call *c)
 {
     (void)ud;
@@ -70,6 +71,10 @@ static long serve(void *ud, struct fakefs_call *c)
         return (long)c->outcap;
     case FAKEFS_WRITE:
         __atomic_add_fetch(&bytes_written, (long)c->inlen, __ATOMIC_RELAXED);
+        if (c->outcap >= 3) {
+            memcpy(c->out, "ack", 3);
+            c->outlen = 3;
+        }
         return (long)c->inlen;
     case FAKEFS_GETATTR:
         c->attr.type = FAKEFS_DEV;
@@ -119,11 +124,25 @@ static int kid_calls(const char *sock)
             return 13;
         }
     }
-    struct fakefs_call wr = {
-        .op = FAKEFS_WRITE, .path = "/dev/big", .in = big, .inlen = BIG
-    };
+    /* a write's reply comes back; in pieces, the pieces' replies */
+    char ack[64];
+    size_t room = FAKEFS_RING_DATA - sizeof("/dev/big");
+    size_t pieces = (BIG + room - 1) / room;
+    struct fakefs_call wr = { .op = FAKEFS_WRITE,
+                              .path = "/dev/big",
+                              .in = big,
+                              .inlen = BIG,
+                              .out = ack,
+                              .outcap = sizeof ack };
     if (fakefs_ring_call(rc, &wr, 500, &r) < 0 || r != (long)BIG) {
         return 14;
+    }
+    if (wr.outlen != 3 * pieces || memcmp(ack, "ackack", 6)) {
+        return 15;
+    }
+    wr.inlen = 5;
+    if (fakefs_ring_call(rc, &wr, 500, &r) < 0 || r != 5 || wr.outlen != 3) {
+        return 16;
     }
     free(big);
     fakefs_ring_close(rc);
@@ -167,12 +186,12 @@ int main(void)
         }
     }
     check(wait_kids(kids, KIDS),
-          "%d processes x %d ioctls, a %u-byte read and write each: every "
-          "reply right",
+          "%d processes x %d ioctls, a %u-byte read and write each, a small "
+          "write: every reply right (a write's too)",
           KIDS, CALLS, BIG);
     check(ioctls == KIDS * CALLS, "the server ran exactly %d ioctls (%ld)",
           KIDS * CALLS, ioctls);
-    check(bytes_written == (long)KIDS * BIG,
+    check(bytes_written == (long)KIDS * (BIG + 5),
           "writes larger than a slot arrive whole, in pieces (%ld bytes)",
           bytes_written);
 

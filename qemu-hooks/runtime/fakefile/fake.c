@@ -22,6 +22,7 @@
 #include "call.h"
 #include "fakefs.h"
 #include "fakefile/fake.h"
+#include "fakefile/sock.h"
 #include "fakefile/transport.h"
 #include "trueroot/guestfs.h"
 #include "core/log.h"
@@ -34,7 +35,9 @@
 enum fd_kind {
     FD_UNKNOWN = 0, /* never looked at */
     FD_SERVED,      /* served by the state machine: a /dev/null fd inside
-                       qemu, or a socket taken over */
+                       qemu */
+    FD_SOCKET,      /* a fake socket (sock.c): the kernel answers every
+                       call, listed for reports */
     FD_MOUNT,       /* a fake file of the mount: the mount serves read,
                        write and close, ioctl goes to the state machine */
     FD_MOUNT_DEV,   /* a fake device of the mount: read, write and lseek
@@ -189,6 +192,11 @@ static long dispatch(struct fakefs_call *c)
     return e ? fakefs_call(e, c) : -ENOSYS;
 }
 
+long sfemu_fake_dispatch(struct fakefs_call *c)
+{
+    return dispatch(c);
+}
+
 /* ---- mount detection: the guest root is a "fuse.sfemu" mount point */
 
 int sfemu_fake_mounted(void)
@@ -244,15 +252,20 @@ int sfemu_fake_init(const char *path, const char *kind)
     return rc;
 }
 
-static struct fakefs_caller caller(int fd)
+struct fakefs_caller sfemu_fake_caller(int pid, int fd)
 {
-    struct fakefs_caller c = { .pid = getpid(),
+    struct fakefs_caller c = { .pid = pid,
                                .fd = fd,
                                .side = "qemu",
                                .order = sfemu_rt.t && sfemu_rt.t->big_endian
                                             ? FAKEFS_ORDER_BIG
                                             : FAKEFS_ORDER_LITTLE };
     return c;
+}
+
+static struct fakefs_caller caller(int fd)
+{
+    return sfemu_fake_caller(getpid(), fd);
 }
 
 /* Remember fd as a fake of path (fake_lock held). */
@@ -364,6 +377,7 @@ int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use)
     k = __atomic_load_n(&fds[fd].kind, __ATOMIC_RELAXED);
     switch (k) {
     case FD_SERVED: return 1;
+    case FD_SOCKET: return use == SFEMU_FAKE_USE_CLOSE;
     case FD_MOUNT: return use != SFEMU_FAKE_USE_IO;
     case FD_MOUNT_DEV: return 1;
     case FD_PLAIN:
@@ -507,6 +521,9 @@ void sfemu_fake_forget_fd(int fd)
         return;
     }
     served = fd_get(fd, KIND(FD_SERVED), path, sizeof(path), NULL);
+    if (fd_get(fd, KIND(FD_SOCKET), path, sizeof(path), NULL)) {
+        sfemu_sock_guest_close(fd); /* the pump runs close */
+    }
     pthread_mutex_lock(&fake_lock);
     fd_note(fd, NULL, FD_UNKNOWN);
     pthread_mutex_unlock(&fake_lock);
@@ -553,9 +570,18 @@ int sfemu_fake_connect(int fd, const char *path, int *action, char *addr,
                              .who = caller(fd) };
     r = (int)dispatch(&c);
     *action = c.action;
+    if (r == 0 && *action == 0 && (r = sfemu_sock_serve(fd, path)) < 0) {
+        /* connect ran: its close does too */
+        struct fakefs_call cl = { .op = FAKEFS_CLOSE,
+                                  .path = path,
+                                  .who = caller(fd) };
+        dispatch(&cl);
+        sfemu_log("fakefile: %s: cannot make fd %d a fake socket: %s", path, fd,
+                  strerror(-r));
+    }
     if (r == 0 && *action == 0) {
         pthread_mutex_lock(&fake_lock);
-        fd_note(fd, path, FD_SERVED);
+        fd_note(fd, path, FD_SOCKET);
         pthread_mutex_unlock(&fake_lock);
     }
     return r;

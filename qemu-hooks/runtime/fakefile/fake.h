@@ -5,8 +5,9 @@
  * ioctl qemu does not know, connect) goes over the shared-memory ring
  * (fakefile/ring.h).  Without a mount, an engine inside qemu serves them:
  * a fake fd is a real host fd on /dev/null, and read/write/lseek/ioctl/
- * close on it go to the state machine.  Everything returns >= 0 or -errno
- * (host errno).
+ * close on it go to the state machine.  A fake socket is a real socket
+ * whose peer a pump serves (sock.h), mounted or not.  Everything returns
+ * >= 0 or -errno (host errno).
  */
 #ifndef SFEMU_FAKE_H
 #define SFEMU_FAKE_H
@@ -15,7 +16,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct fakefs_call;
+struct fakefs_caller;
+
 int sfemu_fake_mounted(void);
+/* A guest process of this qemu as a caller of the engine (ctx.pid, ctx.fd,
+ * ctx.byteorder). */
+struct fakefs_caller sfemu_fake_caller(int pid, int fd);
+/* Run c where fake resources are served: over the ring to the mount's
+ * daemon, else (or when it does not answer) in the engine inside qemu. */
+long sfemu_fake_dispatch(struct fakefs_call *c);
 int sfemu_fake_init(const char *path, const char *kind);
 int sfemu_fake_open(const char *path, int guest_flags);
 /* The fake resource behind a guest fd, or NULL. */
@@ -28,7 +38,6 @@ int64_t sfemu_fake_lseek(int fd, int64_t off, int whence);
 /* An ioctl on a fake fd: c's cmd, flags, offset (the argument as passed),
  * in and out are the caller's (fakefs/call.h: FAKEFS_IOCTL_RAW and the
  * FAKEFS_IOCTL_NEED answer); the rest is filled here. */
-struct fakefs_call;
 int sfemu_fake_ioctl(int fd, struct fakefs_call *c);
 /* Which call on a fake fd the fake layer answers (the others run for
  * real: a file of the mount serves its own read, write and lseek). */
@@ -45,8 +54,9 @@ void sfemu_fake_forget_fd(int fd);
 /* newfd becomes a copy of oldfd (dup2/dup3, before the real call): newfd
  * is forgotten, and is a fake if oldfd is one. */
 void sfemu_fake_dup_fd(int oldfd, int newfd);
-/* AF_UNIX connect of fd to a fake socket: *action 0 = taken over,
- * 1 = connect for real to the abstract address in addr. */
+/* AF_UNIX connect of fd to a fake socket: *action 0 = taken over (fd is
+ * now a managed fake socket, sock.h), 1 = connect for real to the
+ * abstract address in addr. */
 int sfemu_fake_connect(int fd, const char *path, int *action, char *addr,
                        size_t cap);
 

@@ -25,6 +25,7 @@ M.data_dir = M.plugin_dir .. "data/"
 M.default_dir = M.plugin_dir .. "default/"
 
 M.ENOENT, M.EBADF, M.EINVAL, M.ENOTTY, M.ECONNREFUSED, M.ENOSYS = 2, 9, 22, 25, 111, 38
+M.EAGAIN = 11 -- a socket's read handler: nothing to say now
 
 -- ---------------------------------------------------------------- host table
 local function io_host(root)

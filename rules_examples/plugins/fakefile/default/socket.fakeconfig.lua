@@ -1,6 +1,7 @@
 -- Default fakeconfig for unix domain sockets (seed: connect creates no
--- server; the socket fd is taken over by fakefile and connect succeeds, so
--- later write/read are intercepted: writes discarded, reads EOF).  For the
+-- server; the socket fd is taken over by fakefile and connect succeeds: it
+-- becomes a managed fake socket (docs/fakefile.md "Fake sockets") whose
+-- writes are discarded and whose reads give EOF).  For the
 -- old behaviour (a real server the client connects to), use
 -- fakefile.default_connect_socket_server(ctx) in a custom fakeconfig.
 -- (Module names resolve inside the rules tree; the seed's form,
