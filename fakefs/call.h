@@ -24,6 +24,8 @@ enum fakefs_op {
     FAKEFS_CONNECT = 6,
     FAKEFS_CLOSE = 7,
     FAKEFS_INIT = 8, /* fakefile.init(path, kind): kind in in/inlen */
+    FAKEFS_IOCTL_INFO = 9,
+    FAKEFS_MMAP = 10, /* the bytes a mapping shows: offset, outcap bytes */
     FAKEFS_OP_COUNT
 };
 
@@ -31,12 +33,12 @@ struct fakefs_call {
     enum fakefs_op op;
     const char *path;  /* guest path of the resource ("/dev/nvram") */
     int flags;         /* open flags */
-    uint64_t offset;   /* read/write offset; truncate: the new size */
+    uint64_t offset;   /* read/write/mmap offset; truncate: the new size */
     unsigned long cmd; /* ioctl number */
     const void *in;    /* write: the data; ioctl: the argument bytes;
                           init: the kind (no NUL, inlen 0: the default) */
     size_t inlen;
-    void *out; /* read: the buffer; ioctl: the reply; connect: the
+    void *out; /* read, mmap: the buffer; ioctl: the reply; connect: the
                   abstract socket name (NUL-terminated) */
     size_t outcap;
     size_t outlen; /* out: bytes placed in out */

@@ -186,6 +186,11 @@ static long dispatch(struct fakefs_call *c)
     return e ? fakefs_call(e, c) : -ENOSYS;
 }
 
+long sfemu_fake_dispatch(struct fakefs_call *c)
+{
+    return dispatch(c);
+}
+
 /* ---- mount detection: the guest root is a "fuse.sfemu" mount point */
 
 int sfemu_fake_mounted(void)
@@ -337,9 +342,11 @@ int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use)
         return 0;
     case FD_UNKNOWN: break;
     }
-    /* Only an ioctl on a mounted root looks: the mount serves everything
-     * else of its fakes, and qemu cannot pass an ioctl it does not know. */
-    if (use != SFEMU_FAKE_USE_IOCTL || !sfemu_fake_mounted()) {
+    /* Only an ioctl or an mmap on a mounted root looks: the mount serves
+     * everything else of its fakes, qemu cannot pass an ioctl it does not
+     * know, and FUSE cannot map a device. */
+    if ((use != SFEMU_FAKE_USE_IOCTL && use != SFEMU_FAKE_USE_MAP) ||
+        !sfemu_fake_mounted()) {
         return 0;
     }
     k = mount_fake(fd, path, sizeof(path)) ? FD_MOUNT : FD_PLAIN;

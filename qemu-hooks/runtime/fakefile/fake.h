@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "call.h"
+
 int sfemu_fake_mounted(void);
 int sfemu_fake_init(const char *path, const char *kind);
 int sfemu_fake_open(const char *path, int guest_flags);
@@ -32,8 +34,13 @@ enum sfemu_fake_use {
     SFEMU_FAKE_USE_IOCTL, /* on a mounted root, an unknown fd is looked
                              at once: is it a fake file of the mount? */
     SFEMU_FAKE_USE_CLOSE, /* also drops what an ioctl learnt of the fd */
+    SFEMU_FAKE_USE_MAP,   /* mmap, mmap2: emulated (fakefile/map.c); on a
+                             mounted root an unknown fd is looked at once */
 };
 int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use);
+/* Run c on the engine that serves fake resources (the daemon's over the
+ * ring for a mounted root, else the one inside qemu): >= 0 or -errno. */
+long sfemu_fake_dispatch(struct fakefs_call *c);
 /* The fd is closing: forget it (the caller closes the host fd). */
 void sfemu_fake_forget_fd(int fd);
 /* AF_UNIX connect of fd to a fake socket: *action 0 = taken over,
