@@ -140,7 +140,8 @@ int64_t sfemu_fake_mmap(int fd, uint64_t addr, uint64_t len, int prot,
     char path[PATH_MAX];
     int anon =
         strncmp(sfemu_rt.t->arch, "mips", 4) ? G_MAP_ANON_ARM : G_MAP_ANON_MIPS;
-    int keep = (flags & G_MAP_TYPE) == G_MAP_SHARED && (prot & G_PROT_WRITE);
+    /* MAP_SHARED, or MAP_SHARED_VALIDATE (3) */
+    int keep = (flags & G_MAP_SHARED) && (prot & G_PROT_WRITE);
     uint64_t span =
         (len + SFEMU_MAP_PAGE - 1) & ~(uint64_t)(SFEMU_MAP_PAGE - 1);
     unsigned char *buf;
