@@ -6,8 +6,8 @@
 #include "call.h"
 
 static const char *const op_names[FAKEFS_OP_COUNT] = {
-    "getattr", "open",    "read",  "write", "truncate",
-    "ioctl",   "connect", "close", "init",  "opened",
+    "getattr", "open",  "read", "write",  "truncate", "ioctl",
+    "connect", "close", "init", "opened", "mmap",
 };
 
 const char *fakefs_op_name(unsigned op)
@@ -57,6 +57,9 @@ long fakefs_call(struct fakefs_engine *e, struct fakefs_call *c)
     case FAKEFS_CLOSE: return fakefs_close(e, c->path, &c->who);
     case FAKEFS_INIT: return call_init(e, c);
     case FAKEFS_OPENED: return fakefs_opened(e, c->path, &c->who);
+    case FAKEFS_MMAP:
+        return fakefs_mmap(e, c->path, c->offset, c->outcap, c->out, c->outcap,
+                           &c->outlen, &c->who);
     case FAKEFS_OP_COUNT: break;
     }
     return -ENOSYS;

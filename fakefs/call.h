@@ -27,6 +27,7 @@ enum fakefs_op {
     FAKEFS_OPENED = 9, /* the caller holds path open as who.fd (learnt after
                           the open, e.g. by qemu on a mount): the record's
                           last opener; no handler runs */
+    FAKEFS_MMAP = 10,  /* the bytes a mapping shows: offset, outcap bytes */
     FAKEFS_OP_COUNT
 };
 
@@ -45,7 +46,7 @@ struct fakefs_call {
     enum fakefs_op op;
     const char *path;  /* guest path of the resource ("/dev/nvram") */
     int flags;         /* open flags; ioctl: FAKEFS_IOCTL_RAW */
-    uint64_t offset;   /* read/write offset; truncate: the new size;
+    uint64_t offset;   /* read/write/mmap offset; truncate: the new size;
                           ioctl: the third argument as passed (ctx.argval) */
     unsigned long cmd; /* ioctl number */
     const void *in;    /* write: the data; ioctl: the argument bytes;
@@ -53,7 +54,7 @@ struct fakefs_call {
                           (ctx.data), NULL when it has none to give;
                           init: the kind (no NUL, inlen 0: the default) */
     size_t inlen;
-    void *out; /* read: the buffer; ioctl: the reply; write: the
+    void *out; /* read, mmap: the buffer; ioctl: the reply; write: the
                   handler's ctx.reply (may be NULL); connect: the
                   abstract socket name (NUL-terminated) */
     size_t outcap;

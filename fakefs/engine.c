@@ -355,6 +355,7 @@ static int push_config(struct fakefs_engine *e, struct fakefs_res *r)
 
 struct call {
     const char *op;
+    const char *alt_op; /* run instead when the state has no op handler */
     const struct fakefs_caller *who;
     int flags;
     size_t count;
@@ -606,7 +607,12 @@ static int run_handler(lua_State *L)
         set_str(&r->state, ds);
     }
     int st = lua_gettop(L);
-    if (lua_getfield(L, st, c->op) != LUA_TFUNCTION) {
+    if (lua_getfield(L, st, c->op) != LUA_TFUNCTION && c->alt_op) {
+        lua_pop(L, 1);
+        c->op = c->alt_op; /* ctx.op says which handler runs */
+        lua_getfield(L, st, c->op);
+    }
+    if (!lua_isfunction(L, -1)) {
         x->ret = builtin(c);
         return 0;
     }
@@ -868,6 +874,29 @@ int fakefs_connect(struct fakefs_engine *e, const char *path, int *action,
     }
     free(c.reply);
     return (int)ret;
+}
+
+long fakefs_mmap(struct fakefs_engine *e, const char *path, uint64_t offset,
+                 size_t len, void *out, size_t cap, size_t *outlen,
+                 const struct fakefs_caller *who)
+{
+    struct call c = { .op = "mmap",
+                      .alt_op = "read",
+                      .who = who,
+                      .count = len,
+                      .offset = (off_t)offset };
+    long ret = run(e, path, 0, &c, NULL);
+    size_t n = 0;
+    if (ret > 0) {
+        n = c.replylen < len ? c.replylen : len;
+        n = n < cap ? n : cap;
+        n = (size_t)ret < n ? (size_t)ret : n; /* never more than supplied */
+        memcpy(out, c.reply, n);
+        ret = (long)n;
+    }
+    *outlen = n;
+    free(c.reply);
+    return ret;
 }
 
 int fakefs_close(struct fakefs_engine *e, const char *path,

@@ -112,6 +112,12 @@ int fakefs_ioctl(struct fakefs_engine *e, const char *path, unsigned long cmd,
  *     the leading NUL), as fakefile.default_connect_socket_server() sets up. */
 int fakefs_connect(struct fakefs_engine *e, const char *path, int *action,
                    char *addr, size_t addrcap, const struct fakefs_caller *c);
+/* The bytes a mapping of path shows at offset (at most len, copied to out,
+ * at most cap; *outlen set): the state's "mmap" handler, else its "read"
+ * handler at that offset and count.  Bytes served, or -errno. */
+long fakefs_mmap(struct fakefs_engine *e, const char *path, uint64_t offset,
+                 size_t len, void *out, size_t cap, size_t *outlen,
+                 const struct fakefs_caller *c);
 int fakefs_close(struct fakefs_engine *e, const char *path,
                  const struct fakefs_caller *c);
 /* c holds path open (told after the open): record it as the last opener

@@ -303,13 +303,14 @@ static int call_once(struct fakefs_ring_client *c, struct fakefs_call *call,
     return 0;
 }
 
-/* A read or write larger than a slot: pieces at successive offsets, until
+/* A read, mmap or write larger than a slot: pieces at successive offsets, until
  * a short or failed piece (a failure after some bytes returns the bytes). */
 static int call_pieces(struct fakefs_ring_client *c, struct fakefs_call *call,
                        int step_ms, long *result)
 {
     size_t room = FAKEFS_RING_DATA - (strlen(call->path) + 1);
-    size_t total = call->op == FAKEFS_READ ? call->outcap : call->inlen;
+    int rd = call->op == FAKEFS_READ || call->op == FAKEFS_MMAP;
+    size_t total = rd ? call->outcap : call->inlen;
     size_t done = 0, replied = 0;
     int err = 0;
 
@@ -319,7 +320,7 @@ static int call_pieces(struct fakefs_ring_client *c, struct fakefs_call *call,
         size_t n = total - done < room ? total - done : room;
         long r = 0;
         p.offset = call->offset + done;
-        if (call->op == FAKEFS_READ) {
+        if (rd) {
             p.out = (char *)call->out + done;
             p.outcap = n;
             /* the reader's buffer bytes of this piece (ctx.data) */
@@ -353,7 +354,7 @@ static int call_pieces(struct fakefs_ring_client *c, struct fakefs_call *call,
         *result = (long)done;
         err = 0;
     }
-    call->outlen = call->op == FAKEFS_READ ? done : replied;
+    call->outlen = rd ? done : replied;
     return err;
 }
 
@@ -362,7 +363,7 @@ int fakefs_ring_call(struct fakefs_ring_client *c, struct fakefs_call *call,
 {
     size_t pathlen = strlen(call->path) + 1;
     if (pathlen <= FAKEFS_RING_PATH_MAX &&
-        ((call->op == FAKEFS_READ &&
+        (((call->op == FAKEFS_READ || call->op == FAKEFS_MMAP) &&
           (call->outcap > FAKEFS_RING_DATA - pathlen ||
            call->inlen > FAKEFS_RING_DATA - pathlen)) ||
          (call->op == FAKEFS_WRITE &&

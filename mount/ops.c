@@ -326,7 +326,8 @@ static void fjob_run(void *arg, int cancelled)
         h->guest = j->guest;
         j->guest = NULL;
         j->fi.fh = (uint64_t)(uintptr_t)h;
-        /* fakes come from a state machine: every read reaches it */
+        /* fakes come from a state machine: every read reaches it (a
+         * shared mmap is allowed all the same: sf_init) */
         j->fi.direct_io = 1;
         j->fi.keep_cache = 0;
         if (fuse_reply_open(j->req, &j->fi) == -ENOENT) {
@@ -1222,6 +1223,13 @@ static void sf_init(void *ud, struct fuse_conn_info *conn)
      * it), fake files use direct I/&sfemu_g->ovl: no need to revalidate attributes on
      * every read. */
     fuse_unset_feature_flag(conn, FUSE_CAP_AUTO_INVAL_DATA);
+    /* A shell process may mmap a fake file (shared too) while its reads
+     * stay direct: the mapping's pages come from the read handler and are
+     * dropped on a state or content change (docs/mount.md). */
+    log_msg("mmap of fake files %s",
+            fuse_set_feature_flag(conn, FUSE_CAP_DIRECT_IO_ALLOW_MMAP)
+                ? "allowed (FUSE_DIRECT_IO_ALLOW_MMAP)"
+                : "refused by the kernel (no FUSE_DIRECT_IO_ALLOW_MMAP)");
     pt_init(conn, s->passthrough, s->backing_depth, fuse_session_fd(s->se));
     log_msg("passthrough %s", pt_state());
 }

@@ -6,6 +6,10 @@
  *   syscall_loop rw N [DIR]     N x (lseek 0 + write 64 B + lseek 0 + read
  *                               64 B) on a temp file (calls rules_examples
  *                               hooks)
+ *   syscall_loop map N          N x (mmap 64 KiB anonymous + a write to
+ *                               its first page + munmap): what malloc does
+ *                               for a large block (rules_examples hooks
+ *                               mmap2 and munmap for fake mappings)
  *   syscall_loop watch N        getppid() until its result has changed N
  *                               times; prints "change=<r> t=<ns>" with the
  *                               CLOCK_REALTIME of each change
@@ -27,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,6 +121,22 @@ int main(int argc, char **argv)
         c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         close(fd);
         nsys = (mode[0] == 'r' ? 4 : 2) * (uint64_t)n;
+    } else if (!strcmp(mode, "map")) {
+        c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        t0 = now_ns();
+        for (long i = 0; i < n; i++) {
+            char *p = mmap(NULL, 65536, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (p == MAP_FAILED) {
+                fprintf(stderr, "mmap: %s\n", strerror(errno));
+                return 1;
+            }
+            p[0] = (char)i;
+            last = munmap(p, 65536);
+        }
+        t1 = now_ns();
+        c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        nsys = 2 * (uint64_t)n;
     } else if (!strcmp(mode, "watch")) {
         long prev = syscall(SYS_getppid);
         for (long k = 0; k < n;) {

@@ -7,11 +7,19 @@
 # fakeconfig of its own make a path a fake, a bad pattern line is named by
 # file:line; directory-looking paths and the loader's and the libc's files
 # are never faked, not even with SFEMU_FAKEFILE_ON=all; the watchdog turns
-# a path the service loops on into a fake; a failing mmap of a fake and
+# a path the service loops on into a fake; a failing mmap of a fake (its
+# fakeconfig refuses it) and
 # ENXIO from one are logged once per path.  Guests of ours (arm, mips);
 # tests/qemu/bringup_defaults.sh runs Debian's BusyBox against stock qemu.
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 
+# a frame buffer whose fakeconfig refuses mappings (a plain fake maps:
+# tests/qemu/fake_mmap.sh)
+cat > "$TMP/fb.fakeconfig.lua" <<'LUA'
+local fakefile = require("plugins.fakefile")
+return { default_state = "init", states = { init = {
+  open = fakefile.default_open, mmap = function(ctx) return -19 end } } }
+LUA
 cat > "$TMP/nx0.fakeconfig.lua" <<'LUA'
 -- a device whose driver is missing: every read is ENXIO
 local fakefile = require("plugins.fakefile")
@@ -102,6 +110,7 @@ for arch in arm mips; do
   expect_grep "$arch SFEMU_FAKEFILE_ON= turns fakes off" "open /dev/off0 -> -1 errno=2" "$TMP/o"
 
   # Quiet failures on fakes, logged once per path.
+  cp "$TMP/fb.fakeconfig.lua" "$RULES/plugins/fakefile/config/fb0.fakeconfig.lua"
   run mmap /dev/fb0
   expect_grep "$arch mmap of a fake fails" "mmap /dev/fb0: open=0 mmap=failed errno=19" "$TMP/o"
   expect_grep "$arch ... and is logged" "mmap of the fake resource /dev/fb0 failed \(ENODEV\)" "$LOG"
@@ -160,6 +169,7 @@ expect_grep "mount: the log points at the record in the mount" \
 run connect /var/run/m.sock
 expect_grep "mount: a unix connect under the missing /var/run" "connect /var/run/m.sock -> 0 errno=0" "$TMP/o"
 expect_grep "mount: ... its record readable from the shell" "^type=socket$" "$R/var/run/m.sock.fakefile"
+cp "$TMP/fb.fakeconfig.lua" "$RULES/plugins/fakefile/config/fb1.fakeconfig.lua"
 run mmap /dev/fb1
 expect_grep "mount: mmap of a fake fails" "mmap=failed" "$TMP/o"
 expect_grep "mount: ... and is logged" "mmap of the fake resource /dev/fb1 failed" "$LOG"

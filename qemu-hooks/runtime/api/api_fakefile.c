@@ -19,6 +19,7 @@
 #include "core/syscall_names.h"
 #include "call.h"
 #include "fakefile/fake.h"
+#include "fakefile/map.h"
 #include "trueroot/guestfs.h"
 #include "core/runtime.h"
 #include "core/sandbox.h"
@@ -270,6 +271,62 @@ static int c_fake_dup(lua_State *L)
     return 0;
 }
 
+/* mmap/mmap2(addr, len, prot, flags, fd, off) with off in units of unit
+ * bytes -> nil | address | -errno: an mmap of a fake fd is emulated
+ * (fakefile/map.c); another mmap with MAP_FIXED over a shared fake mapping
+ * first writes that back. */
+static int fake_mmap(lua_State *L, uint64_t unit)
+{
+    uint64_t addr = sfemu_guest_addr(luaL_checkinteger(L, 1));
+    uint64_t len = sfemu_guest_addr(luaL_checkinteger(L, 2));
+    int prot = (int)luaL_checkinteger(L, 3);
+    int flags = (int)luaL_checkinteger(L, 4);
+    uint64_t off = sfemu_guest_addr(luaL_optinteger(L, 6, 0)) * unit;
+    int anon = strncmp(sfemu_rt.t->arch, "mips", 4) ? 0x20 : 0x800;
+    int fd = flags & anon ? -1 : fake_fd_arg(L, 5, SFEMU_FAKE_USE_MAP);
+
+    if (fd < 0) {
+        if (flags & 0x10) { /* MAP_FIXED */
+            sfemu_fake_map_sync(addr, len, 1);
+        }
+        return 0;
+    }
+    lua_pushinteger(L, sfemu_fake_mmap(fd, addr, len, prot, flags, off));
+    return 1;
+}
+
+/* ARM's "mmap" takes one pointer to its six arguments: left alone */
+static int mmap_struct;
+
+static int c_fake_mmap(lua_State *L)
+{
+    return mmap_struct ? 0 : fake_mmap(L, 1);
+}
+
+static int c_fake_mmap2(lua_State *L)
+{
+    return fake_mmap(L, SFEMU_MAP_PAGE);
+}
+
+/* munmap/msync(addr, len[, flags]) -> nil: the changed bytes of shared fake
+ * mappings in the range go back to their resources; the real call runs. */
+static int fake_unmap(lua_State *L, int gone)
+{
+    sfemu_fake_map_sync(sfemu_guest_addr(luaL_checkinteger(L, 1)),
+                        sfemu_guest_addr(luaL_checkinteger(L, 2)), gone);
+    return 0;
+}
+
+static int c_fake_munmap(lua_State *L)
+{
+    return fake_unmap(L, 1);
+}
+
+static int c_fake_msync(lua_State *L)
+{
+    return fake_unmap(L, 0);
+}
+
 /* The fd syscalls c_fake_syscall answers, by kind. */
 enum {
     FD_READ,
@@ -280,10 +337,15 @@ enum {
     FD_CLOSE,
     FD_DUP2,
     FD_DUP3,
+    FD_MMAP,
+    FD_MMAP2,
+    FD_MUNMAP,
+    FD_MSYNC,
     FD_N
 };
 static const char *const fd_call_names[FD_N] = {
-    "read", "write", "lseek", "_llseek", "ioctl", "close", "dup2", "dup3",
+    "read", "write", "lseek", "_llseek", "ioctl",  "close",
+    "dup2", "dup3",  "mmap",  "mmap2",   "munmap", "msync",
 };
 static int fd_call_num[FD_N];
 
@@ -299,16 +361,17 @@ static int fd_call_kind(int num)
 
 /*
  * c_fake_syscall(num, fd, ...): the whole fakefile rule of read, write,
- * lseek, _llseek, ioctl, close, dup2 and dup3 (`do_syscall =
- * c_fake_syscall`): the fake
+ * lseek, _llseek, ioctl, close, dup2, dup3, mmap, mmap2, munmap and msync
+ * (`do_syscall = c_fake_syscall`): the fake
  * answer for a fake fd, nil (the real syscall) for any other.  The runtime
  * asks fake_syscall_declines first, so a real fd costs no Lua call.
  */
 static int c_fake_syscall(lua_State *L)
 {
     static const lua_CFunction by_kind[FD_N] = {
-        c_fake_read,  c_fake_write, c_fake_lseek, c_fake_llseek,
-        c_fake_ioctl, c_fake_close, c_fake_dup,   c_fake_dup,
+        c_fake_read,  c_fake_write, c_fake_lseek,  c_fake_llseek,
+        c_fake_ioctl, c_fake_close, c_fake_dup,    c_fake_dup,
+        c_fake_mmap,  c_fake_mmap2, c_fake_munmap, c_fake_msync,
     };
     int num = (int)luaL_checkinteger(L, 1);
     int k = fd_call_kind(num);
@@ -335,6 +398,17 @@ static int fake_syscall_declines(int num, const int64_t a[SFEMU_NARGS])
         }
         return 1;
     }
+    if (k == FD_MMAP && mmap_struct) {
+        return 1;
+    }
+    if (k >= FD_MUNMAP) { /* only with a shared fake mapping */
+        return !sfemu_fake_maps_live();
+    }
+    if (k >= FD_MMAP) { /* of a fake fd, or MAP_FIXED over a shared one */
+        return !((sfemu_fake_maps_live() && (a[3] & 0x10)) ||
+                 (a[4] >= 0 && a[4] <= 0x7fffffff &&
+                  sfemu_fake_fd_serves((int)a[4], SFEMU_FAKE_USE_MAP)));
+    }
     use = k == FD_IOCTL   ? SFEMU_FAKE_USE_IOCTL
           : k == FD_CLOSE ? SFEMU_FAKE_USE_CLOSE
                           : SFEMU_FAKE_USE_IO;
@@ -358,6 +432,8 @@ static void fake_syscall_init(void)
     for (int k = 0; k < FD_N; k++) {
         fd_call_num[k] = sfemu_syscall_num(fd_call_names[k]);
     }
+    /* ARM's "mmap" is the old one-struct call: not served (mmap2 is) */
+    mmap_struct = sfemu_rt.t && !strncmp(sfemu_rt.t->arch, "arm", 3);
     sfemu_rulefn_register(c_fake_syscall, fake_syscall_declines);
 }
 

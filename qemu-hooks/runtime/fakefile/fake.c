@@ -228,13 +228,29 @@ int sfemu_fake_mounted(void)
     return mounted;
 }
 
+struct fakefs_caller sfemu_fake_caller(int pid, int fd)
+{
+    struct fakefs_caller c = { .pid = pid,
+                               .fd = fd,
+                               .side = "qemu",
+                               .order = sfemu_rt.t && sfemu_rt.t->big_endian
+                                            ? FAKEFS_ORDER_BIG
+                                            : FAKEFS_ORDER_LITTLE };
+    return c;
+}
+
+static struct fakefs_caller caller(int fd)
+{
+    return sfemu_fake_caller(getpid(), fd);
+}
+
 int sfemu_fake_init(const char *path, const char *kind)
 {
     struct fakefs_call c = { .op = FAKEFS_INIT,
                              .path = path,
                              .in = kind,
                              .inlen = kind ? strlen(kind) : 0,
-                             .who = { getpid(), -1, "qemu" } };
+                             .who = caller(-1) };
     int rc = (int)dispatch(&c);
 
     pthread_mutex_lock(&fake_lock);
@@ -250,22 +266,6 @@ int sfemu_fake_init(const char *path, const char *kind)
     }
     pthread_mutex_unlock(&fake_lock);
     return rc;
-}
-
-struct fakefs_caller sfemu_fake_caller(int pid, int fd)
-{
-    struct fakefs_caller c = { .pid = pid,
-                               .fd = fd,
-                               .side = "qemu",
-                               .order = sfemu_rt.t && sfemu_rt.t->big_endian
-                                            ? FAKEFS_ORDER_BIG
-                                            : FAKEFS_ORDER_LITTLE };
-    return c;
-}
-
-static struct fakefs_caller caller(int fd)
-{
-    return sfemu_fake_caller(getpid(), fd);
 }
 
 /* Remember fd as a fake of path (fake_lock held). */
@@ -389,7 +389,8 @@ int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use)
     }
     /* On a mounted root an fd is looked at once (an extended attribute of
      * the mount says "fake"): the mount serves a fake file's read and
-     * write, the state machine a device's, and every fake's ioctl. */
+     * write, the state machine a device's, and every fake's ioctl and
+     * mmap (emulated: the mapping shows what the mmap handler serves). */
     if (use == SFEMU_FAKE_USE_CLOSE || !sfemu_fake_mounted()) {
         return 0;
     }

@@ -16,8 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct fakefs_call;
-struct fakefs_caller;
+#include "call.h"
 
 int sfemu_fake_mounted(void);
 /* A guest process of this qemu as a caller of the engine (ctx.pid, ctx.fd,
@@ -47,8 +46,13 @@ enum sfemu_fake_use {
                              at once (by either use): is it a fake of the
                              mount, a file or a device? */
     SFEMU_FAKE_USE_CLOSE, /* also drops what an ioctl learnt of the fd */
+    SFEMU_FAKE_USE_MAP,   /* mmap, mmap2: emulated (fakefile/map.c); on a
+                             mounted root an unknown fd is looked at once */
 };
 int sfemu_fake_fd_serves(int fd, enum sfemu_fake_use use);
+/* Run c on the engine that serves fake resources (the daemon's over the
+ * ring for a mounted root, else the one inside qemu): >= 0 or -errno. */
+long sfemu_fake_dispatch(struct fakefs_call *c);
 /* The fd is closing: forget it (the caller closes the host fd). */
 void sfemu_fake_forget_fd(int fd);
 /* newfd becomes a copy of oldfd (dup2/dup3, before the real call): newfd

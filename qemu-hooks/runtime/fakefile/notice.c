@@ -1,8 +1,8 @@
 /*
- * Quiet failures on fake resources, logged once per path: a fake is served
- * as a stream (by the mount's FUSE file, or a /dev/null fd inside qemu), so
- * a guest that mmaps a device's registers, or gets ENODEV/ENXIO from one,
- * fails in a way nothing else reports.  An observer: it looks only at
+ * Quiet failures on fake resources, logged once per path: a guest whose
+ * mmap of a fake fails (its fakeconfig refused it, or no rule emulates the
+ * mapping), or that gets ENODEV/ENXIO from one, fails in a way nothing
+ * else reports.  An observer: it looks only at
  * results that are already errors, so it costs a compare per syscall.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -113,9 +113,9 @@ static void notice_exit(int num, const int64_t a[SFEMU_NARGS], int64_t ret,
     }
     name = sfemu_syscall_name(num);
     if (what) {
-        sfemu_log("fakefile: mmap of the fake resource %s failed (%s): a fake "
-                  "is served as a stream, not as memory; give it a fakeconfig "
-                  "or a rule for %s (docs/fakefile.md)",
+        sfemu_log("fakefile: mmap of the fake resource %s failed (%s): its "
+                  "fakeconfig refused it, or no rule serves %s "
+                  "(rules_examples/syscall/; docs/fakefile.md \"mmap\")",
                   path,
                   sfemu_errno_name((int)-ret) ? sfemu_errno_name((int)-ret)
                                               : "?",
