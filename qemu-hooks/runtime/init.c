@@ -15,6 +15,7 @@
 
 #include "analysis/analysis.h"
 #include "api/api.h"
+#include "core/endsig.h"
 #include "core/luastate.h"
 #include "core/hookmap.h"
 #include "core/hooks.h"
@@ -169,6 +170,7 @@ int sfemu_rt_init(const struct sfemu_target *t,
         sfemu_analysis_init();
         sfemu_watch_init();
         sfemu_fake_notice_init();
+        sfemu_endsig_init();
     }
     if (sfemu_trueroot_active) {
         start_in_root(t->ld_prefix); /* last: relative settings are fixed */

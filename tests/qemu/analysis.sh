@@ -116,4 +116,39 @@ expect_grep "static qemu-arm-static resolves too" "PC probe-arm!(__)?getppid" "$
 mkdir -p "$TMP/cwd"
 ( cd "$TMP/cwd" && qemu arm -L "$ROOT" -rules "$R" -sfanalysis rel-out "$ROOT/bin/probe" cwd /etc banner > "$TMP/o" 2>&1 )
 [ -f "$TMP/cwd/rel-out/analysis.json" ] && pass "relative OUTDIR resolved at start" || fail "relative OUTDIR: $(cat "$TMP/o")"
+
+# 5. A service stopped from outside (SIGTERM, SIGHUP, with the guest's default
+#    action) still writes its record, dies of the same signal as under stock
+#    qemu, and is not a watchdog report (that is how services are stopped).
+W=$(rules_dir wd-tree)
+cp -r "$SFEMU_SRC/rules_examples/." "$W/"
+free_port() {
+  local p=$((20000 + RANDOM % 20000))
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  echo $p
+}
+stop_with() { # stop_with SIG QEMU-BINARY ARCH [QEMU-ARGS...]: exit status
+  local sig=$1 bin=$2 a=$3 port pid st; shift 3
+  port=$(free_port)
+  "$bin" "$@" "$GDIR/wd-$a" serve "$port" 5 > "$TMP/o" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do grep -q "listening on" "$TMP/o" && break; sleep 0.1; done
+  kill -"$sig" $pid; wait $pid; st=$?
+  echo $st
+}
+for a in arm mips; do
+  for sig in TERM HUP; do
+    rm -rf "$OUT"
+    st=$(stop_with $sig "$QDIR/qemu-$a" $a -rules "$W" -sfanalysis "$OUT")
+    if [ -x "$QDIR/qemu-$a-stock" ]; then
+      expect_eq "$a SIG$sig: same exit status as stock" "$st" \
+        "$(stop_with $sig "$QDIR/qemu-$a-stock" $a)"
+    fi
+    expect_eq "$a SIG$sig: record written, why killed, with the signal" \
+      "$(jget "$OUT/analysis.json" "(d['why'], d['signal'])")" \
+      "('killed', $(kill -l $sig))"
+  done
+done
+expect_eq "no watchdog report for a kill from outside" \
+  "$(find "$W/cache" -name '*.json' | wc -l)" 0
 finish

@@ -430,6 +430,7 @@ static struct {
     _Atomic uint64_t err_dropped;
     atomic_int finished;
     int is_child;
+    int end_sig; /* the guest signal that ended the program, or 0 */
     int64_t start_real, start_mono;
 
     pthread_mutex_t lock;   /* everything below */
@@ -1052,6 +1053,9 @@ static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
     doc = cJSON_CreateObject();
     json_put(doc, "sfemu_analysis", json_int(1));
     json_put(doc, "why", json_bytes(why));
+    if (rec.end_sig) {
+        json_put(doc, "signal", json_int(rec.end_sig));
+    }
     json_put(doc, "pid", json_int(getpid()));
     json_put(doc, "forked_child", cJSON_CreateBool(rec.is_child));
     json_put(doc, "execs", json_int(sfemu_rt.execs));
@@ -1212,7 +1216,7 @@ static void out_path(char path[PATH_MAX], const char *name, const char *ext)
 
 static void analysis_end(const char *why, int guest_sig)
 {
-    (void)guest_sig;
+    rec.end_sig = guest_sig;
     sfemu_analysis_finish(why);
     if (!strcmp(why, "execve")) {
         /* written before the exec; should the exec fail, the program goes

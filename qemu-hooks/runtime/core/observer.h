@@ -23,7 +23,8 @@ struct sfemu_observer {
                  int intercepted);
     /* The program is about to end: why is "exit_group" or "exit" (the
      * plain exit of its last thread; guest_sig 0), "signal" (a fatal guest
-     * signal) or "execve" (guest_sig 0: a guest exec replaces it; should
+     * signal), "killed" (guest_sig: a signal sent from outside that the
+     * guest left at its default action, see endsig.c) or "execve" (guest_sig 0: a guest exec replaces it; should
      * that fail, it goes on).  May be NULL. */
     void (*end)(const char *why, int guest_sig);
 };

@@ -751,10 +751,9 @@ static void watch_end(const char *why, int guest_sig)
         return; /* exit, exit_group: watch_enter reported it */
     }
     tree_leave();
-    if (!may_report("signal")) {
-        return;
+    if (!strcmp(why, "killed") || !may_report("signal")) {
+        return; /* a kill from outside is how services are stopped */
     }
-    (void)why;
     r = sfemu_ring_self();
     rep.ring = r;
     rep.tid = r ? r->tid : sfemu_rt.ops->gettid();
