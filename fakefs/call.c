@@ -15,6 +15,32 @@ const char *fakefs_op_name(unsigned op)
     return op < FAKEFS_OP_COUNT ? op_names[op] : NULL;
 }
 
+void fakefs_note_append(const struct fakefs_caller *who, const char *text,
+                        size_t len)
+{
+    size_t used;
+
+    if (!who->note || !who->notecap) {
+        return;
+    }
+    used = strnlen(who->note, who->notecap - 1);
+    while (len) {
+        const char *nl = memchr(text, '\n', len);
+        size_t n = nl ? (size_t)(nl - text) + 1 : len;
+        if (used + n + (nl ? 0 : 1) + 1 > who->notecap) {
+            break; /* the sink is full: the rest is dropped */
+        }
+        memcpy(who->note + used, text, n);
+        used += n;
+        if (!nl) {
+            who->note[used++] = '\n';
+        }
+        text += n;
+        len -= n;
+    }
+    who->note[used] = '\0';
+}
+
 static long call_init(struct fakefs_engine *e, struct fakefs_call *c)
 {
     char *kind = c->inlen ? strndup(c->in, c->inlen) : NULL;
