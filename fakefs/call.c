@@ -55,10 +55,7 @@ static long call_init(struct fakefs_engine *e, struct fakefs_call *c)
 long fakefs_call(struct fakefs_engine *e, struct fakefs_call *c)
 {
     switch (c->op) {
-    case FAKEFS_GETATTR: {
-        int r = fakefs_lookup(e, c->path, 0, &c->attr);
-        return r == 1 ? 0 : r < 0 ? r : -ENOENT;
-    }
+    case FAKEFS_GETATTR: return fakefs_getattr_call(e, c);
     case FAKEFS_OPEN: return fakefs_open(e, c->path, c->flags, &c->who);
     case FAKEFS_READ: {
         ssize_t n = fakefs_read(e, c->path, c->out, c->outcap, (off_t)c->offset,

@@ -68,6 +68,10 @@ struct fakefs_call {
 /* Run one operation on engine e: >= 0 (bytes, ioctl result) or -errno. */
 long fakefs_call(struct fakefs_engine *e, struct fakefs_call *c);
 
+/* The engine's getattr for c's caller: 0 (c->attr set), -ENOENT (not a
+ * fake) or -errno. */
+long fakefs_getattr_call(struct fakefs_engine *e, struct fakefs_call *c);
+
 /* The engine's ioctl with the seam's fields (raw sizes, argval). */
 long fakefs_ioctl_call(struct fakefs_engine *e, struct fakefs_call *c);
 

@@ -727,10 +727,11 @@ static long run(struct fakefs_engine *e, const char *path, int implicit,
 
 /* ------------------------------------------------------------ public */
 
-int fakefs_lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
-                  struct fakefs_attr *attr)
+/* fakefs_lookup for a caller (its ctx.pid, ctx.fd, its notes' sink). */
+static int lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
+                  struct fakefs_attr *attr, const struct fakefs_caller *who)
 {
-    struct call c = { .op = "getattr" };
+    struct call c = { .op = "getattr", .who = who };
     struct fakefs_res *r = NULL;
     long ret = run(e, path, implicit_dev, &c, &r);
     if (r) {
@@ -754,6 +755,18 @@ int fakefs_lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
         return 0;
     }
     return ret < 0 ? (int)ret : 1;
+}
+
+int fakefs_lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
+                  struct fakefs_attr *attr)
+{
+    return lookup(e, path, implicit_dev, attr, NULL);
+}
+
+long fakefs_getattr_call(struct fakefs_engine *e, struct fakefs_call *k)
+{
+    int r = lookup(e, k->path, 0, &k->attr, &k->who);
+    return r == 1 ? 0 : r < 0 ? r : -ENOENT;
 }
 
 /* The last opener, persisted in the record when it changed (r locked). */

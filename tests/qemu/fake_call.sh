@@ -82,7 +82,7 @@ record_checks() {
     local how=$1 j=$2/analysis.json
     expect_eq "$how: the record's notes: each distinct note with its count" \
         "$(jget "$j" "sorted((n['source'], n['text'], n['count']) for n in d['notes'])")" \
-        "[('/dev/calldev', 'calldev: unknown key wan_proto', 3), ('rule:getppid', 'getppid drove /dev/calldev', 2)]"
+        "[('/dev/calldev', 'calldev: stat from qemu', 1), ('/dev/calldev', 'calldev: unknown key wan_proto', 3), ('rule:getppid', 'getppid drove /dev/calldev', 2)]"
     expect_grep "$how: summary.txt lists them" \
         "/dev/calldev: calldev: unknown key wan_proto \(x3\)" "$2/summary.txt"
 }
