@@ -126,8 +126,9 @@ for arch in arm mipsel mips; do
     expect_no_grep "$arch mount: qemu served nothing itself" "served inside this qemu" "$LOG"
     expect_no_grep "$arch mount: a note over the ring is not in the daemon's log" "unknown key wan_proto" "$ML"
     cat "$R/dev/calldev" > /dev/null
-    expect_grep "$arch mount: a note from the shell (FUSE) goes to the daemon's log" \
-        "fakefs: /dev/calldev: note: calldev: unknown key $" "$ML"
+    cat "$R/dev/calldev" > /dev/null
+    expect_eq "$arch mount: a note from the shell (FUSE) goes to the daemon's log, once" \
+        "$(grep -c "fakefs: /dev/calldev: note: calldev: unknown key $" "$ML")" "1"
     # (the daemon's state outlives the probe: its keys are there before)
     expect_eq "$arch mount: a read-only shared mapping follows writes and ioctls through another fd" \
         "$(run "$R/bin/fakemap" follow /dev/calldev lan_ipaddr=10.0.0.1)" \
