@@ -12,7 +12,9 @@
  *                                     mapping: killed by SIGSEGV
  *   fakemap follow PATH STR           a read-only shared mapping shows what
  *                                     a write of STR and an ioctl 0x4321,
- *                                     both through another fd, changed
+ *                                     both through another fd, changed;
+ *                                     then a child sets wan_proto=dhcp and
+ *                                     the parent reads "wan_proto"
  *                                     (tests/qemu/fake_call.sh)
  * Non-printable bytes are shown as '~', newlines as '|'.
  */
@@ -161,6 +163,19 @@ static int cmd_follow(const char *path, const char *s)
     show_bytes("after", p, 32);
     printf("ioctl=%d ", ioctl(fd2, 0x4321, 0));
     show_bytes("cleared", p, 32);
+    /* another process sets a key; this one reads (as nvram_get does
+     * before it looks in the mapping) */
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd3 = open(path, O_RDWR);
+        _exit(fd3 >= 0 && write(fd3, "wan_proto=dhcp", 14) == 14 ? 0 : 1);
+    }
+    int st = 0;
+    char key[16] = "wan_proto";
+    waitpid(pid, &st, 0);
+    printf("child=%d read=%d ", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+           (int)read(fd2, key, sizeof(key)));
+    show_bytes("reread", p, 32);
     printf("\n");
     munmap(p, 4096);
     close(fd2);

@@ -465,8 +465,11 @@ static ssize_t fake_rw(int fd, void *rbuf, const void *in, size_t inlen,
                              .outcap = rbuf ? n : 0,
                              .who = caller(fd) };
     r = dispatch(&c);
-    if (!rbuf && r >= 0) {
-        sfemu_fake_map_refresh(path); /* a read-only shared mapping of it */
+    if (r >= 0) {
+        /* a read-only shared mapping of it shows the state now: a write
+         * changed it; a read may answer an offset into it (Broadcom's
+         * nvram_get) after another process changed it */
+        sfemu_fake_map_refresh(path);
     }
     if (r > 0 && dev) {
         mount_off(fd, off + r);

@@ -7,8 +7,9 @@
  * at msync and munmap only the bytes that differ from the copy are written
  * back, as FAKEFS_WRITE calls at their file offsets.  A MAP_SHARED mapping
  * the guest may only read is remembered too: it is served again after this
- * process writes to the resource or sends it an ioctl (any fd), as a
- * driver's shared page would show the new value (Broadcom's /dev/nvram).
+ * process writes to the resource, reads it or sends it an ioctl (any fd),
+ * as a driver's shared page would show the new value (Broadcom's
+ * /dev/nvram).
  */
 #include <errno.h>
 #include <limits.h>

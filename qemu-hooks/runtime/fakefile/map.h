@@ -25,8 +25,8 @@ int sfemu_fake_maps_live(void);
  * overlaps go back to their resources; gone drops that part of them. */
 void sfemu_fake_map_sync(uint64_t addr, uint64_t len, int gone);
 
-/* This process wrote to path or sent it an ioctl: its read-only shared
- * mappings are served again (FAKEFS_MMAP), so they show the new bytes.
+/* This process wrote to path, read it or sent it an ioctl: its read-only
+ * shared mappings are served again (FAKEFS_MMAP), so they show the state.
  * One atomic load when there are none. */
 void sfemu_fake_map_refresh(const char *path);
 
