@@ -48,6 +48,8 @@ function do_syscall(num)
   r = c_fake_call("/tmp/made.conf", "write", { data = "x" })
   local _, _, t = c_fake_call("/tmp/made.conf", "getattr")
   c_log("CALL made " .. r .. " " .. t.type)
+  r, rep = c_fake_call(P, "ioctl", { cmd = 1, data = string.rep("x", 20000) })
+  c_log("CALL big " .. r .. " [" .. rep .. "]")
   local ok, err = pcall(c_fake_call, P, "frobnicate")
   c_log("CALL badop " .. tostring(ok) .. " " .. tostring(err))
   c_analysis_note("rule:getppid", "getppid drove " .. P)
@@ -70,6 +72,7 @@ rule_checks() {
     expect_grep "$how: a handler's -errno comes back as the guest's" "CALL bad -22" "$log"
     expect_grep "$how: a resource without a record is made (a text file outside /dev)" \
         "CALL made 1 text" "$log"
+    expect_grep "$how: ioctl argument bytes beyond 16 KiB: E2BIG" "CALL big -7 \[\]" "$log"
     expect_grep "$how: a bad op is an error naming the argument" \
         "CALL badop false .*c_fake_call: op 'frobnicate' is not read, write, ioctl, mmap or getattr" "$log"
     expect_eq "$how: the handler's note is logged once (3 reads)" \

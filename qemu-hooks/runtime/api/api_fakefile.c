@@ -467,13 +467,12 @@ static int c_fake_call(lua_State *L)
         count = op_of[which] == FAKEFS_WRITE ? (lua_Integer)datalen
                                              : FAKEFS_IOCTL_MAX;
     }
-    if (count > FAKE_IO_MAX ||
-        (op_of[which] == FAKEFS_IOCTL && datalen > FAKEFS_IOCTL_MAX)) {
-        return push_rc(L, -E2BIG);
-    }
-    r = call_ensure(path);
+    r = count > FAKE_IO_MAX ||
+                (op_of[which] == FAKEFS_IOCTL && datalen > FAKEFS_IOCTL_MAX)
+            ? -E2BIG
+            : call_ensure(path);
     if (r < 0) {
-        lua_pushinteger(L, sfemu_api_neg_errno((int)-r));
+        push_rc(L, r);
         lua_pushliteral(L, "");
         return 2;
     }
@@ -487,20 +486,26 @@ static int c_fake_call(lua_State *L)
                              .inlen = datalen,
                              .who = sfemu_fake_caller(getpid(), -1) };
     switch (c.op) {
-    case FAKEFS_WRITE:
+    case FAKEFS_WRITE: /* count bytes of data; the reply is ctx.reply */
         c.inlen = (size_t)count;
         c.outcap = CALL_WRITE_REPLY;
         break;
-    case FAKEFS_READ:
-    case FAKEFS_MMAP:
+    case FAKEFS_READ: /* data: the reader's buffer */
     case FAKEFS_IOCTL: c.outcap = (size_t)count; break;
-    default: c.in = NULL, c.inlen = 0; break;
-    }
-    if (c.op == FAKEFS_MMAP) {
-        c.in = NULL, c.inlen = 0;
+    case FAKEFS_MMAP: /* no data */
+        c.outcap = (size_t)count;
+        c.in = NULL;
+        c.inlen = 0;
+        break;
+    default: /* getattr */
+        c.in = NULL;
+        c.inlen = 0;
+        break;
     }
     if (c.outcap && !(out = malloc(c.outcap))) {
-        return push_rc(L, -ENOMEM);
+        push_rc(L, -ENOMEM);
+        lua_pushliteral(L, "");
+        return 2;
     }
     c.out = out;
     r = sfemu_fake_dispatch(&c);
