@@ -14,7 +14,7 @@ strict
 NV_ARCHES=${SFEMU_TEST_ARCHES:-arm mipsel mips}
 for arch in $NV_ARCHES; do
     require "the patched qemu-$arch" test -x "$QDIR/qemu-$arch"
-    require "the nvram guest for $arch" test -x "$GDIR/nvram-$arch"
+    require "the nvram guests for $arch" test -x "$GDIR/nvram-$arch" -a -x "$GDIR/nvramhold-$arch"
 done
 export SFEMU_WATCHDOG=off
 
@@ -60,12 +60,33 @@ client_checks() {
     expect_eq "$arch $how: an unset key reads as unset (read returns 0)" "$rc:$out" "1:"
     expect_no_grep "$arch $how: ... and is gone from the store file" "^color=" "$file"
     check "$arch $how: commit (ioctl NVRAM_MAGIC)" run commit
+    hold_checks "$arch" "$how"
     sed -i 's/^lan_netmask=.*/lan_netmask=255.255.0.0/' "$file"
     echo "edited_key=by the shell" >> "$file"
     expect_eq "$arch $how: an edit of the store with sed and echo is seen by the next get" \
         "$(run get lan_netmask edited_key)" "$(printf '255.255.0.0\nby the shell')"
     check "$arch $how: set after the edit" run set after_edit=1
     expect_grep "$arch $how: ... keeps the edit" "^edited_key=by the shell$" "$file"
+}
+
+# A process that mapped the device before other processes unset the key
+# laid out before lan_ipaddr (the firmware's fw_model) and set longer and
+# new values still finds lan_ipaddr at the offset it had.
+hold_checks() {
+    local arch=$1 how=$2 fifo=$TMP/hold-fifo out=$TMP/hold-out i
+    rm -f "$fifo" "$out"
+    mkfifo "$fifo"
+    hold lan_ipaddr < "$fifo" > "$out" &
+    exec 3> "$fifo"
+    for i in $(seq 100); do grep -q '^before=' "$out" 2>/dev/null && break; sleep 0.1; done
+    run unset fw_model
+    run set fw_note=a-longer-value-than-before
+    run set brand_new=1
+    echo go >&3
+    exec 3>&-
+    wait $!
+    expect_eq "$arch $how: a mapping made before other processes' changes still reads the key at its offset" \
+        "$(cat "$out")" "$(printf 'before=127.0.0.1\nold=127.0.0.1 again=127.0.0.1')"
 }
 
 for arch in $NV_ARCHES; do
@@ -77,7 +98,9 @@ for arch in $NV_ARCHES; do
     fw_defaults "$R/etc"
     mk_nv_rules "$RULES"
     cp "$GDIR/nvram-$arch" "$R/bin/nvram"
+    cp "$GDIR/nvramhold-$arch" "$R/bin/nvramhold"
     run() { SFEMU_LOG="$LOG" qemu "$arch" -L "$R" -rules "$RULES" "$R/bin/nvram" "$@"; }
+    hold() { SFEMU_LOG="$LOG" qemu "$arch" -L "$R" -rules "$RULES" "$R/bin/nvramhold" "$@"; }
     client_checks "$arch" "no mount" "$R/sfemu/nvram.txt" "$LOG"
     rc=0; SFEMU_LOG="$TMP/unknown-$arch.log" qemu "$arch" -L "$R" -rules "$RULES" \
         "$R/bin/nvram" get no_such_key no_such_key > /dev/null || rc=$?
@@ -97,7 +120,8 @@ for arch in $NV_ARCHES; do
     fw_defaults "$R/tmp/etc" # (the firmware's /etc is a link to /tmp/etc)
     mk_nv_rules "$RULES"
     cp "$GDIR/nvram-$arch" "$R/bin/nvram"
-    chmod 755 "$R/bin/nvram"
+    cp "$GDIR/nvramhold-$arch" "$R/bin/nvramhold"
+    chmod 755 "$R/bin/nvram" "$R/bin/nvramhold"
     mnt "$R" --rules "$RULES"
     DLOG="$R.sfemu/sfemu-mount.log"
     client_checks "$arch" "mount" "$R/sfemu/nvram.txt" "$DLOG"
