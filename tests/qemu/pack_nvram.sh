@@ -24,6 +24,11 @@ fw_defaults() {
     mkdir -p "$1"
     printf '# vendor defaults\nfw_model=SFEMU-DEMO\r\nlan_ipaddr=127.0.0.2\nfw_note=two words\n' \
         > "$1/nvram.default"
+    printf '[wireless]\nini_key = "a quoted value"\nfw_note = from the ini\n' > "$1/nvram.ini"
+    mkdir -p "$1/default"
+    # a Broadcom image: the FLSH header (magic, len, crc, 2 words), strings
+    { printf 'FLSH'; head -c 16 /dev/zero; printf 'img_key=from the image\0img_two=2\0\0'; } \
+        > "$1/default/nvram"
 }
 mk_nv_rules() {
     cp -r "$SRC/rules_examples" "$1"
@@ -37,11 +42,15 @@ client_checks() {
     local arch=$1 how=$2 file=$3 log=$4 out rc
     expect_eq "$arch $how: a defaulted key (the rules tree's lan_ipaddr wins over the firmware's)" \
         "$(run get lan_ipaddr)" "127.0.0.1"
-    expect_eq "$arch $how: the firmware's /etc/nvram.default is imported" \
-        "$(run get fw_model fw_note)" "$(printf 'SFEMU-DEMO\ntwo words')"
+    expect_eq "$arch $how: the firmware's /etc/nvram.default is imported (key=value lines)" \
+        "$(run get fw_model)" "SFEMU-DEMO"
+    expect_eq "$arch $how: ... /etc/nvram.ini ([section] ignored, quotes dropped; a later file wins)" \
+        "$(run get ini_key fw_note)" "$(printf 'a quoted value\nfrom the ini')"
+    expect_eq "$arch $how: ... /etc/default/nvram, a NUL-separated Broadcom image" \
+        "$(run get img_key img_two)" "$(printf 'from the image\n2')"
     expect_grep "$arch $how: the store was seeded into /sfemu/nvram.txt" "^http_lanport=80$" "$file"
     expect_grep "$arch $how: the seeding is logged with its sources" \
-        "nvram: seeded /sfemu/nvram.txt with [0-9]+ keys from /etc/nvram.default \(3\), config/nvram.defaults" "$log"
+        "nvram: seeded /sfemu/nvram.txt with [0-9]+ keys from /etc/nvram.default \(3\), /etc/nvram.ini \(2\), /etc/default/nvram \(2\), config/nvram.defaults" "$log"
     check "$arch $how: set" run set color=blue
     expect_eq "$arch $how: get gives the value set" "$(run get color)" "blue"
     expect_grep "$arch $how: the set is in the store file" "^color=blue$" "$file"
@@ -55,6 +64,9 @@ client_checks() {
     expect_match "$arch $how: ... with the defaults" "^lan_netmask=255\.0\.0\.0$" "$out"
     expect_eq "$arch $how: ... one line per key in the store" \
         "$(grep -c . <<< "$out")" "$(grep -c '^[^#]' "$file")"
+    check "$arch $how: set a value with a newline and a backslash" run set "ml=one"$'\n'"two\\x"
+    expect_grep "$arch $how: ... stored on one line, escaped" '^ml=one\\ntwo\\\\x$' "$file"
+    expect_eq "$arch $how: ... and read back as set" "$(run get ml)" "one"$'\n'"two\\x"
     check "$arch $how: unset" run unset color
     rc=0; out=$(run get color) || rc=$?
     expect_eq "$arch $how: an unset key reads as unset (read returns 0)" "$rc:$out" "1:"
