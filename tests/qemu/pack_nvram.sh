@@ -119,6 +119,11 @@ for arch in $NV_ARCHES; do
     expect_eq "$arch no mount: a get of an unknown key fails" "$rc" 1
     expect_eq "$arch no mount: the unknown key is logged once for two gets" \
         "$(grep -c 'nvram: unknown key no_such_key' "$TMP/unknown-$arch.log")" 1
+    ino=$(stat -c %i "$R/sfemu/nvram.txt")
+    run set replaced=1
+    check "$arch no mount: a set replaces the store file (temp + rename: never seen truncated)" \
+        test "$(stat -c %i "$R/sfemu/nvram.txt")" != "$ino"
+    expect_eq "$arch no mount: ... leaving no temporary file" "$(ls -A "$R/sfemu")" "nvram.txt"
     rm "$R/sfemu/nvram.txt"
     expect_eq "$arch no mount: a deleted store is seeded again" "$(run get color lan_netmask)" \
         "255.0.0.0"
@@ -141,6 +146,7 @@ for arch in $NV_ARCHES; do
         "$R.sfemu/tree/sfemu/nvram.txt"
     expect_eq "$arch mount: cat /dev/nvram on the mount shows the store" \
         "$(grep '^lan_' "$R/dev/nvram" | head -1)" "lan_ipaddr=127.0.0.1"
+    expect_eq "$arch mount: ls -l shows NVRAM_SPACE as the device's size" "$(stat -c %s "$R/dev/nvram")" 65536
     echo "shell_key=from echo" > "$R/dev/nvram"
     expect_eq "$arch mount: echo k=v > /dev/nvram on the mount sets a key" \
         "$(run get shell_key)" "from echo"
