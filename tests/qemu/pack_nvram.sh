@@ -128,6 +128,13 @@ for arch in $NV_ARCHES; do
     expect_eq "$arch no mount: a deleted store is seeded again" "$(run get color lan_netmask)" \
         "255.0.0.0"
     expect_no_grep "$arch no mount: no mapping of the device failed" "mmap of the fake resource" "$LOG"
+    rm -r "$R/sfemu"
+    touch "$R/sfemu" # (a file where the store's directory should be)
+    expect_eq "$arch no mount: a store that cannot be written is served from memory" \
+        "$(SFEMU_LOG="$TMP/ro-$arch.log" qemu "$arch" -L "$R" -rules "$RULES" "$R/bin/nvram" get lan_ipaddr)" \
+        "127.0.0.1"
+    expect_grep "$arch no mount: ... and says so" "nvram: cannot write /sfemu/nvram.txt .*kept in memory" \
+        "$TMP/ro-$arch.log"
 
     # ------------------------------------------------ on an sfemu-mount
     R="$TMP/mroot-$arch"
@@ -156,6 +163,7 @@ for arch in $NV_ARCHES; do
         "$(grep -c 'nvram: unknown key no_such_key' "$DLOG")" 1
     check "$arch mount: set before the remount" run set persist_key=kept
     umnt "$R"
+    wait_daemons # (the daemon lets go of its upper directory as it exits)
     check "$arch mount: the firmware tree is untouched (no /sfemu in the lower rootfs)" \
         test ! -e "$R/sfemu"
     expect_grep "$arch mount: ... its defaults file too" "^fw_model=SFEMU-DEMO" "$R/tmp/etc/nvram.default"

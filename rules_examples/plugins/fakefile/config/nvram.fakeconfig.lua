@@ -41,7 +41,7 @@ end
 
 local function layout(ctx)
   local s, d = ctx.store, store.load()
-  if s.version == d.version then return s end
+  if s.slots and s.version == d.version then return s end
   s.version = d.version
   if not s.slots then pack(s, d); return s end
   for k, slot in pairs(s.at) do
