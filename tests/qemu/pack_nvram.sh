@@ -73,6 +73,7 @@ client_checks() {
     expect_no_grep "$arch $how: ... and is gone from the store file" "^color=" "$file"
     check "$arch $how: commit (ioctl NVRAM_MAGIC)" run commit
     hold_checks "$arch" "$how"
+    refresh_checks "$arch" "$how"
     sed -i 's/^lan_netmask=.*/lan_netmask=255.255.0.0/' "$file"
     echo "edited_key=by the shell" >> "$file"
     expect_eq "$arch $how: an edit of the store with sed and echo is seen by the next get" \
@@ -101,6 +102,27 @@ hold_checks() {
         "$(cat "$out")" "$(printf 'before=127.0.0.1\nold=127.0.0.1 again=127.0.0.1')"
 }
 
+# With the refresh of shared mappings (h-fcall): a process that holds its
+# mapping sees a value another process set after it mapped, and one it set
+# itself; the pointer it got first still reads the old value.
+refresh_checks() {
+    local arch=$1 how=$2 fifo=$TMP/refresh-fifo out=$TMP/refresh-out i
+    rm -f "$fifo" "$out"
+    mkfifo "$fifo"
+    run set held=red
+    hold held a-much-longer-colour < "$fifo" > "$out" &
+    exec 3> "$fifo"
+    for i in $(seq 100); do grep -q '^before=' "$out" 2>/dev/null && break; sleep 0.1; done
+    run set held=set-elsewhere-longer
+    echo go >&3
+    exec 3>&-
+    wait $!
+    expect_eq "$arch $how: a held mapping shows another process's set, then its own; old pointers keep the old value" \
+        "$(cat "$out")" \
+        "$(printf 'before=red\nold=red again=set-elsewhere-longer\nset=0 mine=a-much-longer-colour old=red')"
+    expect_eq "$arch $how: ... and the store has the last set" "$(run get held)" "a-much-longer-colour"
+}
+
 for arch in $NV_ARCHES; do
     # ------------------------------------------------ without a mount
     R="$TMP/root-$arch"
@@ -119,6 +141,8 @@ for arch in $NV_ARCHES; do
     expect_eq "$arch no mount: a get of an unknown key fails" "$rc" 1
     expect_eq "$arch no mount: the unknown key is logged once for two gets" \
         "$(grep -c 'nvram: unknown key no_such_key (add it' "$TMP/unknown-$arch.log")" 1
+    expect_eq "$arch no mount: ... and noted once for the run record (fakefile.note)" \
+        "$(grep -c 'note: /dev/nvram: nvram: unknown key no_such_key$' "$TMP/unknown-$arch.log")" 1
     ino=$(stat -c %i "$R/sfemu/nvram.txt")
     run set replaced=1
     check "$arch no mount: a set replaces the store file (temp + rename: never seen truncated)" \
@@ -159,6 +183,8 @@ for arch in $NV_ARCHES; do
         "$(run get shell_key)" "from echo"
     run get no_such_key > /dev/null || true
     run get no_such_key no_such_key > /dev/null || true
+    expect_grep "$arch mount: the unknown key comes back to qemu as a note (fakefile.note over the ring)" \
+        'note: /dev/nvram: nvram: unknown key no_such_key$' "$LOG"
     expect_eq "$arch mount: an unknown key is logged once (three gets, two processes)" \
         "$(grep -c 'nvram: unknown key no_such_key (add it' "$DLOG")" 1
     check "$arch mount: set before the remount" run set persist_key=kept
