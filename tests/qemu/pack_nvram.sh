@@ -76,8 +76,13 @@ client_checks() {
     refresh_checks "$arch" "$how"
     sed -i 's/^lan_netmask=.*/lan_netmask=255.255.0.0/' "$file"
     echo "edited_key=by the shell" >> "$file"
+    echo "a line without an equals sign" >> "$file"
+    local badline
+    badline=$(wc -l < "$file")
     expect_eq "$arch $how: an edit of the store with sed and echo is seen by the next get" \
         "$(run get lan_netmask edited_key)" "$(printf '255.255.0.0\nby the shell')"
+    expect_grep "$arch $how: a bad line of the store is logged with its line number" \
+        "nvram: /sfemu/nvram.txt:$badline: not a key=value line: ignored" "$log"
     check "$arch $how: set after the edit" run set after_edit=1
     expect_grep "$arch $how: ... keeps the edit" "^edited_key=by the shell$" "$file"
 }
