@@ -206,4 +206,19 @@ for arch in $NV_ARCHES; do
     expect_no_grep "$arch mount: no mapping of the device failed" "mmap of the fake resource" "$LOG"
     umnt "$R"
 done
+
+# A relative -L: the engine inside qemu reaches the store through the true
+# root's own fd (not -L's text, which names nothing once the guest changes
+# directory).
+REL="$TMP/rel"
+mkdir -p "$REL/root/bin" "$REL/root/dev"
+cp "$GDIR/nvram-arm" "$REL/root/bin/nvram"
+mk_nv_rules "$REL/rules"
+( cd "$REL" && "$QDIR/qemu-arm" -L root -rules rules root/bin/nvram set rel_key=rel_value ) \
+    > "$TMP/rel.log" 2>&1 || true
+expect_grep "relative -L: a set reaches the store inside the root" "^rel_key=rel_value$" \
+    "$REL/root/sfemu/nvram.txt"
+expect_eq "relative -L: the next process gets it" \
+    "$(cd "$REL" && "$QDIR/qemu-arm" -L root -rules rules root/bin/nvram get rel_key 2>/dev/null)" \
+    "rel_value"
 finish

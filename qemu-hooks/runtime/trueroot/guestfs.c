@@ -14,15 +14,21 @@
 #include "trueroot/guestfs.h"
 #include "core/options.h"
 #include "core/runtime.h"
+#include "trueroot/tr.h"
 #include "trueroot/trueroot.h"
 
-/* The rootfs as an O_PATH fd, or -1 when guest paths are host paths. */
+/* The guest's root as an O_PATH fd of our own, or -1 when guest paths are
+ * host paths.  The true root's fd, not -L's text: a relative -L names
+ * nothing once the guest has changed directory, and a guest chroot moves
+ * the root. */
 static int root_fd(void)
 {
-    if (!sfemu_trueroot_active || !sfemu_rt.t || !sfemu_rt.t->ld_prefix) {
+    int fd;
+
+    if (!sfemu_trueroot_active || (fd = tr_root_dirfd_again()) < 0) {
         return -1;
     }
-    return open(sfemu_rt.t->ld_prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
 /* mkdir -p below dirfd: inside a root (RESOLVE_IN_ROOT: the guest's view of
