@@ -34,9 +34,10 @@ struct wd_info {
     unsigned char identity[32];
 };
 
+/* strtoll: 0xcdef0123 does not fit a 32-bit long */
 static long num(const char *s)
 {
-    return strtol(s, NULL, 0);
+    return (long)strtoll(s, NULL, 0);
 }
 
 static void result(const char *what, long rc)

@@ -32,7 +32,7 @@ for how in plain mount; do
       *)   ior=0x40044701 iow=0x80044702 ;;
     esac
     out=$(run ioctl /dev/vendor0 $ior 4)
-    expect_match "$how $arch a missing vendor device opens" "^open -> 3 errno=0$" "$out"
+    expect_match "$how $arch a missing vendor device opens" "^open -> [0-9]+ errno=0$" "$out"
     expect_match "$how $arch _IOR('G', 1) answers as configured (G.1), reply copied back" \
       "^ioctl $ior -> 0 errno=0 arg=2a000000$" "$out"
     expect_match "$how $arch a plain number answers its result and reply" \
