@@ -7,17 +7,12 @@
 -- the report is taken with c_watchdog_take_report: one thread gets it, and
 -- it is logged once.
 --
--- It also wires base/bootstrap_fs.lua in: the directories services expect
--- are made at the first syscall of each thread's rules (under the true
--- root), and /etc/*.pem of config/ssl/ at their first use.
-local bootstrap = require("base.bootstrap_fs")
-local dirs_pending = true
+-- Loading base/bootstrap_fs.lua here wires it into every thread's rules
+-- (the open and stat rules' ENOENT path): the directories services expect
+-- and /etc/*.pem of config/ssl/ are made at their first use.
+require("base.bootstrap_fs")
 
 function entry(num, name)
-    if dirs_pending then
-        dirs_pending = false
-        bootstrap.dirs()
-    end
     local r = c_watchdog_take_report()   -- nil unless a report not yet taken
     if r then
         c_log(string.format("entry.lua: watchdog report %s (%s)", r.kind, r.path))

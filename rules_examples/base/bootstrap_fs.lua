@@ -1,14 +1,19 @@
 -- What services expect to find in the root (seed section 6: "SSL/目录补齐",
 -- docs/firmware-pack.md "Certificates and directories"):
 --   * the directories of config/bootstrap_fs.conf (/var/run, /var/log ...),
---     made once per thread's rules (entry.lua calls M.dirs());
+--     made when the service opens or stats one of them, or a path below
+--     one, and gets ENOENT (a create's missing parents are the true root's
+--     own job: docs/true-root.md, "Missing parents");
 --   * /etc/*.pem of config/ssl/certs.conf, made when the service opens or
---     stats a missing one (plugins/fakefile/guest.lua's before_missing
---     hook): a fresh key and a self-signed certificate, by c_make_cert
---     (OpenSSL, qemu-hooks/runtime/api/api_cert.c).
+--     stats a missing one: a fresh key and a self-signed certificate, by
+--     c_make_cert (OpenSSL, qemu-hooks/runtime/api/api_cert.c).
+-- Both through plugins/fakefile/guest.lua's before_missing hook, so
+-- nothing is made for a program that never asks: a run under the rules
+-- leaves the root as stock qemu would.
 -- Only under the true root (-L ROOTFS): without it a guest path is a host
 -- path and nothing is made.  Paths not named in the templates cost one
--- table lookup, after an open or stat has already failed with ENOENT.
+-- table lookup and a few string compares, after an open or stat has
+-- already failed with ENOENT.
 local guest = require("plugins.fakefile.guest")
 local M = {}
 
@@ -43,11 +48,57 @@ end
 
 local function exists(p) return c_realpath(p) ~= nil end
 
+-- config/bootstrap_fs.conf -> dirs = { {path=, mode=, line=} }
+local dirs = {}
+do
+  local n = 0
+  for line in (c_rules_file(M.dirs_file) or ""):gmatch("([^\n]*)\n?") do
+    n = n + 1
+    line = line:gsub("#.*", "")
+    local p, mode = line:match("^%s*(/%S*)%s*([0-7]*)%s*$")
+    if p then
+      dirs[#dirs + 1] = { path = p:gsub("/+$", ""), line = n,
+                          mode = mode ~= "" and tonumber(mode, 8) or tonumber("755", 8) }
+    elseif line:find("%S") then
+      say(string.format("%s:%d: expected PATH [OCTAL-MODE]: ignored", M.dirs_file, n))
+    end
+  end
+end
+
+-- A listed directory that path is, or is below, made if missing: true
+-- when made now (the failed call is then retried).
+local dirs_tried = {}
+local make_dir_for
+function make_dir_for(path)
+  for _, d in ipairs(dirs) do
+    if path == d.path or path:sub(1, #d.path + 1) == d.path .. "/" then
+      if dirs_tried[d] or exists(d.path) then return false end
+      dirs_tried[d] = true
+      -- /var -> /tmp/var: a listed top-level directory (/tmp) is made
+      -- first, with its own mode, not as a parent of /tmp/var/run (0755)
+      for _, e in ipairs(dirs) do
+        if e ~= d and not e.path:find("/", 2, true) then make_dir_for(e.path) end
+      end
+      local rc = c_mkdir_p(d.path, d.mode)
+      if rc ~= 0 then
+        say(string.format("cannot make %s (%s:%d): %d", d.path, M.dirs_file, d.line, rc))
+        return false
+      end
+      say(string.format("made the directory %s at its first use (%s:%d)",
+                        d.path, M.dirs_file, d.line))
+      return true
+    end
+  end
+  return false
+end
+
 -- The before_missing hook: true when path was made.
 local tried = {}
 function M.make_missing(path)
+  if not sfemu.true_root then return false end
+  if make_dir_for(path) then return true end
   local t = by_path[path]
-  if not t or not sfemu.true_root then return false end
+  if not t then return false end
   if tried[t] ~= nil then return tried[t] end
   tried[t] = false
   if exists(t.cert) or exists(t.key) then
@@ -74,30 +125,5 @@ function M.make_missing(path)
   return true
 end
 guest.before_missing.bootstrap_fs = M.make_missing
-
--- The directories, once per Lua state (a thread; a forked child inherits).
-local dirs_done = false
-function M.dirs()
-  if dirs_done then return end
-  dirs_done = true
-  if not sfemu.true_root then return end
-  local n = 0
-  for line in (c_rules_file(M.dirs_file) or ""):gmatch("([^\n]*)\n?") do
-    n = n + 1
-    line = line:gsub("#.*", "")
-    local p, mode = line:match("^%s*(/%S*)%s*(%d*)%s*$")
-    if p and not exists(p) then
-      local m = mode ~= "" and tonumber(mode, 8) or tonumber("755", 8)
-      local rc = c_mkdir_p(p, m)
-      if rc == 0 then
-        say("made the directory " .. p .. " (" .. M.dirs_file .. ")")
-      else
-        say(string.format("cannot make %s (%s:%d): %d", p, M.dirs_file, n, rc))
-      end
-    elseif not p and line:find("%S") then
-      say(string.format("%s:%d: expected PATH [MODE]: ignored", M.dirs_file, n))
-    end
-  end
-end
 
 return M

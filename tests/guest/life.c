@@ -9,7 +9,9 @@
  *   ioctl PATH CMD N  one ioctl with an N-byte zeroed argument
  *   poll PATH         poll and select on the device, with a timeout
  *   head PATH         the first line of a file
+ *   ls DIR            whether opendir succeeds
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -86,8 +88,7 @@ static int children(void)
 
         alarm(10);
         waitpid(kids[i], &st, 0);
-        printf("child%d %s %d\n", i,
-               WIFSIGNALED(st) ? "signaled" : "exited",
+        printf("child%d %s %d\n", i, WIFSIGNALED(st) ? "signaled" : "exited",
                WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
     }
     return 0;
@@ -167,8 +168,8 @@ static int poll_dev(const char *path)
     FD_SET(fd, &rd);
     gettimeofday(&t0, NULL);
     rc = select(fd + 1, &rd, NULL, NULL, &tv);
-    printf("select -> %d readable=%d in %ld ms\n", rc, FD_ISSET(fd, &rd) ? 1 : 0,
-           ms_since(&t0));
+    printf("select -> %d readable=%d in %ld ms\n", rc,
+           FD_ISSET(fd, &rd) ? 1 : 0, ms_since(&t0));
     return 0;
 }
 
@@ -214,9 +215,17 @@ int main(int argc, char **argv)
         return poll_dev(argv[2]);
     } else if (!strcmp(m, "head") && argc == 3) {
         return head(argv[2]);
+    } else if (!strcmp(m, "ls") && argc == 3) {
+        DIR *d = opendir(argv[2]);
+
+        printf("opendir %s -> %s errno=%d\n", argv[2], d ? "ok" : "fail",
+               d ? 0 : errno);
+        if (d) {
+            closedir(d);
+        }
     } else {
         fprintf(stderr, "usage: life kill|tkill|tgkill|reboot|children|wdt|"
-                        "ioctl|poll|head ...\n");
+                        "ioctl|poll|head|ls ...\n");
         return 2;
     }
     printf("after\n");

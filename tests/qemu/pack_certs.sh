@@ -1,8 +1,9 @@
 # Certificates and directories (docs/firmware-pack.md, "Certificates and
 # directories"), with rules_examples on an sfemu-mount, for ARM, little- and
-# big-endian MIPS guests: the directories of config/bootstrap_fs.conf appear
-# in the upper layer when a program starts (/var -> /tmp/var dangling: made
-# as /tmp/var/...); a missing /etc/server.pem named in config/ssl/certs.conf
+# big-endian MIPS guests: a run that asks for none of them makes nothing;
+# a directory of config/bootstrap_fs.conf appears in the upper layer when a
+# program opens it or a path below it (/var -> /tmp/var dangling: made as
+# /tmp/var/...); a missing /etc/server.pem named in config/ssl/certs.conf
 # is made at its first open, in the upper layer only: a valid key and
 # self-signed certificate (openssl on the host) with the template's subject,
 # days and key type, the key file mode 0600; it is made once (a second run
@@ -27,6 +28,10 @@ for arch in arm mipsel mips; do
     "$SRC/rules_examples/config/ssl/certs.conf" > "$RULES/config/ssl/certs.conf"
   mnt "$R" --rules "$RULES"
   run() { SFEMU_LOG=$LOG timeout 120 "$QDIR/qemu-$arch" -L "$R" -rules "$RULES" "$R/bin/life" "$@"; }
+
+  run head /etc/hostname > /dev/null
+  check "$arch a run that asks for no listed path makes nothing (no /tmp, no .pem)" \
+    test ! -e "$U/tmp" -a ! -e "$U/etc/server.pem"
 
   out=$(run head /etc/server.pem)
   expect_eq "$arch the first open of the missing /etc/server.pem reads a key" "$out" "-----BEGIN PRIVATE KEY-----"
@@ -67,10 +72,16 @@ for arch in arm mipsel mips; do
   check "$arch ... nothing made" test ! -e "$U/etc/other.pem"
   expect_no_grep "$arch no key material in the log" "PRIVATE|BEGIN" "$LOG"
 
-  for d in tmp/var/run tmp/var/log tmp/var/lock tmp/var/tmp; do
-    check "$arch the directory /${d#tmp/} (via /var -> /tmp/var) is in the upper layer" test -d "$U/$d"
+  expect_match "$arch opendir of the missing /var/run succeeds" "^opendir /var/run -> ok errno=0$" "$(run ls /var/run)"
+  expect_match "$arch ... and of /var/log" "^opendir /var/log -> ok errno=0$" "$(run ls /var/log)"
+  expect_eq "$arch a missing file below /var/lock stays missing" "$(run head /var/lock/LCK..ttyS0)" \
+    "open /var/lock/LCK..ttyS0 -> -1 errno=2"
+  for d in tmp/var/run tmp/var/log tmp/var/lock; do
+    check "$arch ... the directory /${d#tmp/} (via /var -> /tmp/var) is in the upper layer" test -d "$U/$d"
   done
-  expect_eq "$arch /tmp has its listed mode 1777 (less the umask, as mkdir)" \
+  check "$arch a listed directory nobody asked for is not made (/var/tmp)" test ! -e "$U/tmp/var/tmp"
+  expect_grep "$arch ... each made one logged" "bootstrap_fs: made the directory /var/lock at its first use" "$LOG"
+  expect_eq "$arch /tmp (the target of /var) has its listed mode 1777 (less the umask, as mkdir)" \
     "$(stat -c %a "$U/tmp")" "$(printf '%o' $((01777 & ~$(umask))))"
   umnt "$R"
   expect_eq "$arch the firmware tree is untouched" "$(manifest "$R")" "$before"

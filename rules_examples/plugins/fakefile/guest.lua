@@ -249,9 +249,11 @@ end
 
 -- Hooks of other parts of the rules tree, keyed by name (a module that
 -- registers twice replaces its own entry):
---   before_missing[name](path) -> true when it made the missing path a real
---     file (base/bootstrap_fs.lua: /etc/*.pem at first use); the call is
---     then retried, before any fake is considered.  Runs only after ENOENT.
+--   before_missing[name](path) -> true when it made the missing path (or a
+--     directory on its way) for real (base/bootstrap_fs.lua: /var/run,
+--     /etc/*.pem at first use); the call is then retried, before any fake
+--     is considered.  Runs only after ENOENT (not for O_CREAT: the true
+--     root makes a create's missing parents itself).
 --   always_fake[name](path) -> why, when path must be a fake even if the
 --     root has it (base/proclife.lua: a watchdog node would reach the
 --     host's watchdog).  Costs one read of the path per open while set.
@@ -297,15 +299,20 @@ function M.open(num, dirfd, pathptr, flags, args)
         return c_fake_open(fpath, flags)
     end
     local ret = c_do_syscall(num, table.unpack(args, 1, 8))
-    if ret ~= -ENOENT or flags & (O_CREAT | O_DIRECTORY) ~= 0 then
+    if ret ~= -ENOENT or flags & O_CREAT ~= 0 then
+        return ret
+    end
+    if flags & O_DIRECTORY ~= 0 and next(M.before_missing) == nil then
         return ret
     end
     local path, dirish = M.guest_path(dirfd, pathptr)
-    if not path or dirish then return ret end
+    if not path then return ret end
     if made_missing(path) then
         return c_do_syscall(num, table.unpack(args, 1, 8))
     end
-    if not M.fakeable(path) then return ret end
+    if dirish or flags & O_DIRECTORY ~= 0 or not M.fakeable(path) then
+        return ret
+    end
     local why = open_reason(path)
     if not why then
         local seq = service_loops_on(path)
@@ -328,7 +335,7 @@ function M.probe(kind, num, dirfd, pathptr, args)
     if ret ~= -ENOENT then return ret end
     if next(M.before_missing) ~= nil then
         local path, dirish = M.guest_path(dirfd, pathptr)
-        if path and not dirish and made_missing(path) then
+        if path and made_missing(path) then
             return c_do_syscall(num, table.unpack(args, 1, 8))
         end
     end
