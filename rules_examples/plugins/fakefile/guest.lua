@@ -254,9 +254,10 @@ end
 --     /etc/*.pem at first use); the call is then retried, before any fake
 --     is considered.  Runs only after ENOENT (not for O_CREAT: the true
 --     root makes a create's missing parents itself).
---   always_fake[name](path) -> why, when path must be a fake even if the
---     root has it (base/proclife.lua: a watchdog node would reach the
---     host's watchdog).  Costs one read of the path per open while set.
+--   always_fake[name](path) -> why, when path (under /dev/) must be a fake
+--     even if the root has it (base/proclife.lua: a watchdog node would
+--     reach the host's watchdog).  Costs an 8-byte read of the path per
+--     open while set.
 M.before_missing, M.always_fake = {}, {}
 
 local function made_missing(path)
@@ -268,8 +269,11 @@ end
 
 local function forced(pathptr)
     if next(M.always_fake) == nil then return nil end
-    local p, rc = c_read_string(pathptr, 256)
-    if rc ~= 0 or p:sub(1, 1) ~= "/" then return nil end
+    -- the hooks' paths are devices: a short read decides for every other
+    local p, rc = c_read_string(pathptr, 8)
+    if rc ~= 0 or p:sub(1, 5) ~= "/dev/" then return nil end
+    p, rc = c_read_string(pathptr, 256)
+    if rc ~= 0 then return nil end
     for _, pred in pairs(M.always_fake) do
         local why = pred(p)
         if why then return normalize(p), why end
