@@ -2,7 +2,7 @@
  * them (tests/qemu/pack_life.sh, pack_certs.sh, pack_devices.sh).  Each
  * mode prints what the kernel (or the rules) answered, so a test can tell a
  * neutralised call (0, nothing happened) from one that never ran.
- *   kill PID SIG | tkill TID SIG | tgkill TGID TID SIG | reboot CMD
+ *   kill PID SIG [TIMES] | tkill TID SIG | tgkill TGID TID SIG | reboot CMD
  *   children          fork three children and kill them (own group, a
  *                     group of its own, a session of its own)
  *   wdt PATH          a watchdog daemon: open, ioctls, writes, magic close
@@ -194,8 +194,10 @@ int main(int argc, char **argv)
     const char *m = argc > 1 ? argv[1] : "";
 
     setvbuf(stdout, NULL, _IONBF, 0);
-    if (!strcmp(m, "kill") && argc == 4) {
-        result("kill", syscall(SYS_kill, num(argv[2]), num(argv[3])));
+    if (!strcmp(m, "kill") && (argc == 4 || argc == 5)) {
+        for (long i = argc == 5 ? num(argv[4]) : 1; i > 0; i--) {
+            result("kill", syscall(SYS_kill, num(argv[2]), num(argv[3])));
+        }
     } else if (!strcmp(m, "tkill") && argc == 4) {
         result("tkill", syscall(SYS_tkill, num(argv[2]), num(argv[3])));
     } else if (!strcmp(m, "tgkill") && argc == 5) {

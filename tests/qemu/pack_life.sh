@@ -4,7 +4,8 @@
 # holds two host processes: a `sleep` in the shell's group and a `setsid
 # sleep` (a process group of the host).  So a kill that escapes the rules
 # hits only the namespace, never the machine.
-#   kill(-1, SIGKILL), kill(-host group, SIGKILL), kill(1, SIGUSR1),
+#   kill(-1, SIGKILL), kill(-host group, SIGKILL), kill(host pid, SIGTERM),
+#   kill(1, SIGUSR1),
 #   tkill(1, ..), tgkill(1, 1, ..), reboot(RESTART / POWER_OFF / HALT): the
 #   guest gets 0 and goes on, nothing is hit, and the rules log each with
 #   the caller and the arguments it passed.  The same guest under
@@ -21,13 +22,14 @@ require "unshare (a pid namespace for the kills)" unshare -pf --mount-proc true
 
 cat > "$TMP/ns.sh" <<'SH'
 # pid 1 of a new pid namespace: the victims, then the command ("@GRP@" is
-# the negated pid of the host process group), then what survived.
+# the negated pid of the host process group, "@HOSTPID@" its pid), then
+# what survived.
 trap 'echo usr1 >> "$MARK"' USR1
 sleep 60 & v=$!
 setsid sleep 60 & g=$!
 sleep 0.2
 args=()
-for a in "$@"; do args+=("${a//@GRP@/-$g}"); done
+for a in "$@"; do a=${a//@GRP@/-$g}; args+=("${a//@HOSTPID@/$g}"); done
 "${args[@]}"
 sleep 0.1
 kill -0 $v 2>/dev/null && echo "victim alive" || echo "victim dead"
@@ -60,11 +62,13 @@ for arch in arm mipsel mips; do
     fi
   }
 
-  out=$(ns "" kill -1 9)
-  expect_match "$arch kill(-1, SIGKILL) returns 0 and the guest goes on" "^after$" "$out"
+  out=$(ns "" kill -1 9 3)
+  expect_eq "$arch kill(-1, SIGKILL) three times returns 0 each time" "$(grep -c '^kill -> 0 errno=0$' <<< "$out")" 3
+  expect_match "$arch ... and the guest goes on" "^after$" "$out"
   expect_match "$arch ... every other process survives" "^victim alive$" "$out"
   expect_grep "$arch ... logged with the caller" \
     "proclife: neutralised kill\(-1, SIGKILL\) from pid [0-9]+ \(/bin/life\): nothing sent" "$LOG"
+  expect_eq "$arch ... once" "$(grep -c 'neutralised kill(-1' "$LOG")" 1
   [ -n "$stock" ] && expect_match "$arch ... the guest really issues it: under stock qemu the victim dies" \
     "^victim dead$" "$(ns -stock kill -1 9)"
 
@@ -72,6 +76,12 @@ for arch in arm mipsel mips; do
   expect_match "$arch kill(-pgid) of a host process group: nothing sent" "^group alive$" "$out"
   expect_grep "$arch ... logged" "neutralised kill\(-[0-9]+, SIGKILL\) \(a process group with host processes\) from pid" "$LOG"
   [ -n "$stock" ] && expect_match "$arch ... under stock qemu the group dies" "^group dead$" "$(ns -stock kill @GRP@ 9)"
+
+  out=$(ns "" kill @HOSTPID@ 15)
+  expect_match "$arch kill(pid) of a host process outside the guest's group (killall): nothing sent" \
+    "^group alive$" "$out"
+  expect_grep "$arch ... logged" "neutralised kill\([0-9]+, SIGTERM\) \(a host process\) from pid" "$LOG"
+  [ -n "$stock" ] && expect_match "$arch ... under stock qemu it dies" "^group dead$" "$(ns -stock kill @HOSTPID@ 15)"
 
   for call in "kill 1 $usr1" "tkill 1 $usr1" "tgkill 1 1 $usr1"; do
     set -- $call
