@@ -7,7 +7,7 @@ set -euo pipefail
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
-STAMP_VERSION=5
+STAMP_VERSION=6
 STAMP=/var/lib/sfemu-deps.stamp
 
 PKGS=(
