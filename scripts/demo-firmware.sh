@@ -88,8 +88,10 @@ echo "pid $HPID (in \$MNT/var/run/httpd.pid); first HTTP 200 after $(awk "BEGIN 
 
 step "the page: NVRAM values from /dev/nvram, WLCSM and SIOCGIFADDR br0" "curl -si $URL/"
 curl -si -m 10 "$URL/" | tee "$W/page"
-grep -q '^HTTP/1.0 200' "$W/page" && grep -q '127.0.0.1' "$W/page" ||
-  { echo "demo-firmware: the page lacks the NVRAM values" >&2; exit 1; }
+if ! grep -q '^HTTP/1.0 200' "$W/page" || ! grep -q '<td>lan_ipaddr</td><td>127.0.0.1</td>' "$W/page"; then
+  echo "demo-firmware: the page lacks the NVRAM values" >&2
+  exit 1
+fi
 
 VALUE=demo-$ARCH-$$
 step "a CGI sets a key with the firmware's nvram command" \

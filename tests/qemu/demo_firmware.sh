@@ -45,7 +45,10 @@ launch() {
 stop() {
   local pid
   pid=$(cat "$1/var/run/httpd.pid" 2>/dev/null) && kill "$pid" 2>/dev/null
-  for _ in $(seq 50); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 50); do
+    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
   umnt "$1"
 }
 wait_200() { # URL: at most 20 s
