@@ -28,11 +28,24 @@ for arch in arm mipsel mips; do
   expect_grep "$arch br0: mtu" "^br0 mtu 1500$" "$TMP/o"
   expect_grep "$arch br0: SIOCGIFNAME of its index" "^br0 name-of-index br0$" "$TMP/o"
   expect_grep "$arch eth0: no address (EADDRNOTAVAIL, as the kernel says)" "^eth0 addr errno=EADDRNOTAVAIL$" "$TMP/o"
-  expect_grep "$arch eth0: hwaddr" "^eth0 hwaddr 02:53:46:00:00:02 type=1$" "$TMP/o"
+  expect_grep "$arch eth0: hwaddr = NVRAM et0macaddr" "^eth0 hwaddr 02:00:00:00:00:01 type=1$" "$TMP/o"
   expect_grep "$arch wl0: up" "^wl0 flags 0x1043 up=1$" "$TMP/o"
   expect_grep "$arch lo: from the config" "^lo addr 127.0.0.1 family=2$" "$TMP/o"
   expect_grep "$arch lo: loopback hwaddr type" "^lo hwaddr 00:00:00:00:00:00 type=772$" "$TMP/o"
   expect_grep "$arch an interface nobody has: the host's ENODEV" "^nosuch0 index errno=ENODEV$" "$TMP/o"
+
+  # br0 follows the NVRAM store (/sfemu/nvram.txt, edited as the shell would)
+  expect_grep "$arch the store was made by the first NVRAM read" "^lan_ipaddr=127.0.0.1$" "$R/sfemu/nvram.txt"
+  sed -i -e 's/^lan_ipaddr=.*/lan_ipaddr=127.9.8.7/' -e 's/^lan_netmask=.*/lan_netmask=255.255.255.0/' \
+         -e 's/^lan_hwaddr=.*/lan_hwaddr=02:aa:bb:cc:dd:ee/' "$R/sfemu/nvram.txt"
+  run show br0 > "$TMP/o" 2>&1
+  expect_grep "$arch br0 address from NVRAM lan_ipaddr" "^br0 addr 127.9.8.7 family=2$" "$TMP/o"
+  expect_grep "$arch br0 netmask from NVRAM lan_netmask" "^br0 netmask 255.255.255.0 family=2$" "$TMP/o"
+  expect_grep "$arch br0 broadcast follows" "^br0 broadcast 127.9.8.255 family=2$" "$TMP/o"
+  expect_grep "$arch br0 hwaddr from NVRAM lan_hwaddr" "^br0 hwaddr 02:aa:bb:cc:dd:ee type=1$" "$TMP/o"
+  sed -i '/^lan_ipaddr=/d' "$R/sfemu/nvram.txt"
+  run show br0 > "$TMP/o" 2>&1
+  expect_grep "$arch lan_ipaddr unset: the config's default" "^br0 addr 127.0.0.1 family=2$" "$TMP/o"
 
   # a test config; lo not named: the host's answers
   cat > "$RULES/config/netif.conf" <<'CONF'

@@ -58,4 +58,62 @@ for arch in arm mipsel mips; do
   expect_grep "$arch: NETLINK_ROUTE is the real one" "^NETLINK_ROUTE socket -> fd$" "$TMP/o"
   expect_grep "$arch: UDP on loopback untouched (bind, getsockname, sendto, recvfrom)" "^udp loopback: 4 \[ping\] from_me=1$" "$TMP/o"
 done
+
+# WLCSM: the client library against the NVRAM store.  $1 arch, $2 label,
+# $3 the store file as the shell sees it, $4 the log of the store's notes.
+wlcsm_checks() {
+    local arch=$1 how=$2 file=$3 log=$4 out
+    expect_eq "$arch $how: WLCSM get of a defaulted key" "$(wl get lan_ipaddr)" "lan_ipaddr=127.0.0.1"
+    expect_eq "$arch $how: WLCSM set" "$(wl set wl_ssid 'sfemu net')" "set ok"
+    expect_grep "$arch $how: ... reaches the store file" "^wl_ssid=sfemu net$" "$file"
+    expect_eq "$arch $how: WLCSM get of it (another process)" "$(wl get wl_ssid)" "wl_ssid=sfemu net"
+    expect_eq "$arch $how: the Broadcom nvram command sees it (/dev/nvram, the same store)" \
+        "$(nv get wl_ssid)" "sfemu net"
+    check "$arch $how: the nvram command sets a key" nv set from_dev=yes
+    expect_eq "$arch $how: WLCSM get sees the device's set" "$(wl get from_dev)" "from_dev=yes"
+    out=$(wl getall)
+    expect_match "$arch $how: WLCSM getall lists the set key" "^all wl_ssid=sfemu net$" "$out"
+    expect_match "$arch $how: ... and the defaults" "^all lan_netmask=255\.0\.0\.0$" "$out"
+    expect_eq "$arch $how: ... one entry per key of the store" \
+        "$(grep -c '^all ' <<< "$out")" "$(grep -c '^[^#]' "$file")"
+    expect_eq "$arch $how: WLCSM unset" "$(wl unset wl_ssid)" "unset ok"
+    expect_no_grep "$arch $how: ... gone from the store" "^wl_ssid=" "$file"
+    expect_eq "$arch $how: ... and reads as unset" "$(wl get wl_ssid)" "wl_ssid=(unset)"
+    expect_eq "$arch $how: WLCSM commit" "$(wl commit)" "commit ok"
+    expect_eq "$arch $how: an unknown key reads as unset" "$(wl get wl_no_such)" "wl_no_such=(unset)"
+    expect_grep "$arch $how: ... and the store notes it" "nvram: unknown key wl_no_such" "$log"
+}
+
+for arch in arm mipsel mips; do
+  R="$TMP/wroot-$arch"; LOG="$TMP/wq-$arch.log"
+  mkdir -p "$R/bin" "$R/dev" "$R/tmp"
+  cp "$GDIR/wlcsmtest-$arch" "$R/bin/wlcsm"
+  cp "$GDIR/nvram-$arch" "$R/bin/nvram"
+  wl() { SFEMU_LOG="$LOG" timeout 60 "$QDIR/qemu-$arch" -L "$R" -rules "$SRC/rules_examples" "$R/bin/wlcsm" "$@"; }
+  nv() { SFEMU_LOG="$LOG" timeout 60 "$QDIR/qemu-$arch" -L "$R" -rules "$SRC/rules_examples" "$R/bin/nvram" "$@"; }
+  wlcsm_checks "$arch" "no mount" "$R/sfemu/nvram.txt" "$LOG"
+  out=$(SFEMU_NETLINK_VIRTUAL_ACK=off wl get lan_ipaddr)
+  expect_eq "$arch without the virtual socket WLCSM gets nothing" "$out" "lan_ipaddr=(unset)"
+done
+
+R="$TMP/mroot"; RULES="$TMP/mrules"
+mk_rootfs "$R"
+cp -a "$SRC/rules_examples" "$RULES"
+rm -rf "$RULES"/cache/* "$RULES"/plugins/fakefile/data/*
+for arch in arm mips; do
+  cp "$GDIR/wlcsmtest-$arch" "$R/bin/wlcsm-$arch"
+  cp "$GDIR/nvram-$arch" "$R/bin/nvram-$arch"
+done
+chmod 755 "$R"/bin/*
+mnt "$R" --rules "$RULES"
+for arch in arm mips; do
+  LOG="$TMP/mq-$arch.log"
+  wl() { SFEMU_LOG="$LOG" timeout 60 "$QDIR/qemu-$arch" -L "$R" -rules "$RULES" "$R/bin/wlcsm-$arch" "$@"; }
+  nv() { SFEMU_LOG="$LOG" timeout 60 "$QDIR/qemu-$arch" -L "$R" -rules "$RULES" "$R/bin/nvram-$arch" "$@"; }
+  wlcsm_checks "$arch" "mount" "$R/sfemu/nvram.txt" "$R.sfemu/sfemu-mount.log"
+  expect_no_grep "mount $arch: qemu served nothing itself" "served inside this qemu" "$LOG"
+done
+check "mount: the WLCSM set is in the upper layer" grep -q "^from_dev=yes$" "$R.sfemu/tree/sfemu/nvram.txt"
+umnt "$R"
+check "mount: the firmware tree is untouched" test ! -e "$R/sfemu"
 finish
