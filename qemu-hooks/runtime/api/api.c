@@ -27,4 +27,5 @@ void sfemu_api_open(lua_State *L)
     sfemu_api_watchdog_open(L);
     sfemu_api_analysis_open(L);
     sfemu_api_init_open(L);
+    sfemu_api_vsock_open(L);
 }

@@ -16,6 +16,7 @@ void sfemu_api_shadow_open(lua_State *L); /* api_shadow.c: c_get_shadowstack */
 void sfemu_api_watchdog_open(lua_State *L); /* api_watchdog.c: c_get_ctx ... */
 void sfemu_api_analysis_open(lua_State *L); /* api_analysis.c: c_resolve_* */
 void sfemu_api_init_open(lua_State *L);     /* api_init.c: c_init_rootfs */
+void sfemu_api_vsock_open(lua_State *L);    /* api_vsock.c: virtual sockets */
 
 /* A guest errno as the negative value rules and syscalls use. */
 int sfemu_api_neg_errno(int host_errno);

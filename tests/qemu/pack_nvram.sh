@@ -1,0 +1,128 @@
+# NVRAM the Broadcom way (issue 16; docs/firmware-pack.md "NVRAM"): the
+# vendor-style `nvram` command (demo/vendor/nvram.c over libnvram.c: open
+# /dev/nvram O_RDWR, mmap NVRAM_SPACE shared, get = read with the name in the
+# buffer answered by an offset into the mapping, set/unset = write, commit =
+# ioctl NVRAM_MAGIC, show = read with "\0") on ARM, mipsel and big-endian
+# MIPS, without a mount (the engine inside qemu, the store in the rootfs)
+# and on an sfemu-mount (the daemon's engine over the ring, the store in the
+# upper layer).  The store /sfemu/nvram.txt is seeded from the firmware's
+# /etc/nvram.default then rules_examples/config/nvram.defaults (which wins),
+# is edited with shell tools, persists across a remount, and an unknown key
+# is logged once.
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
+strict
+NV_ARCHES=${SFEMU_TEST_ARCHES:-arm mipsel mips}
+for arch in $NV_ARCHES; do
+    require "the patched qemu-$arch" test -x "$QDIR/qemu-$arch"
+    require "the nvram guest for $arch" test -x "$GDIR/nvram-$arch"
+done
+export SFEMU_WATCHDOG=off
+
+# The firmware's own defaults: a key of its own, and a lan_ipaddr the rules
+# tree's default overrides.
+fw_defaults() {
+    mkdir -p "$1"
+    printf '# vendor defaults\nfw_model=SFEMU-DEMO\r\nlan_ipaddr=127.0.0.2\nfw_note=two words\n' \
+        > "$1/nvram.default"
+}
+mk_nv_rules() {
+    cp -r "$SRC/rules_examples" "$1"
+    rm -rf "$1"/cache/* "$1"/plugins/fakefile/data/*
+}
+
+# The client's view, the same with and without a mount.  $1: arch, $2:
+# label, $3: the store file as the shell sees it, $4: the log where the
+# store's messages go.
+client_checks() {
+    local arch=$1 how=$2 file=$3 log=$4 out rc
+    expect_eq "$arch $how: a defaulted key (the rules tree's lan_ipaddr wins over the firmware's)" \
+        "$(run get lan_ipaddr)" "127.0.0.1"
+    expect_eq "$arch $how: the firmware's /etc/nvram.default is imported" \
+        "$(run get fw_model fw_note)" "$(printf 'SFEMU-DEMO\ntwo words')"
+    expect_grep "$arch $how: the store was seeded into /sfemu/nvram.txt" "^http_lanport=80$" "$file"
+    expect_grep "$arch $how: the seeding is logged with its sources" \
+        "nvram: seeded /sfemu/nvram.txt with [0-9]+ keys from /etc/nvram.default \(3\), config/nvram.defaults" "$log"
+    check "$arch $how: set" run set color=blue
+    expect_eq "$arch $how: get gives the value set" "$(run get color)" "blue"
+    expect_grep "$arch $how: the set is in the store file" "^color=blue$" "$file"
+    check "$arch $how: set a longer value (a new slot in the mapping)" run set color=ultramarine-blue
+    check "$arch $how: set a shorter one (in place)" run set color=red
+    expect_eq "$arch $how: get follows" "$(run get color)" "red"
+    expect_eq "$arch $how: other keys are untouched" "$(run get lan_ipaddr http_lanport)" \
+        "$(printf '127.0.0.1\n80')"
+    out=$(run show 2> /dev/null)
+    expect_match "$arch $how: show (read with \"\\0\", getall) lists the store" "^color=red$" "$out"
+    expect_match "$arch $how: ... with the defaults" "^lan_netmask=255\.0\.0\.0$" "$out"
+    expect_eq "$arch $how: ... one line per key in the store" \
+        "$(grep -c . <<< "$out")" "$(grep -c '^[^#]' "$file")"
+    check "$arch $how: unset" run unset color
+    rc=0; out=$(run get color) || rc=$?
+    expect_eq "$arch $how: an unset key reads as unset (read returns 0)" "$rc:$out" "1:"
+    expect_no_grep "$arch $how: ... and is gone from the store file" "^color=" "$file"
+    check "$arch $how: commit (ioctl NVRAM_MAGIC)" run commit
+    sed -i 's/^lan_netmask=.*/lan_netmask=255.255.0.0/' "$file"
+    echo "edited_key=by the shell" >> "$file"
+    expect_eq "$arch $how: an edit of the store with sed and echo is seen by the next get" \
+        "$(run get lan_netmask edited_key)" "$(printf '255.255.0.0\nby the shell')"
+    check "$arch $how: set after the edit" run set after_edit=1
+    expect_grep "$arch $how: ... keeps the edit" "^edited_key=by the shell$" "$file"
+}
+
+for arch in $NV_ARCHES; do
+    # ------------------------------------------------ without a mount
+    R="$TMP/root-$arch"
+    RULES="$TMP/rules-$arch"
+    LOG="$TMP/q-$arch.log"
+    mkdir -p "$R/bin" "$R/dev" "$R/tmp"
+    fw_defaults "$R/etc"
+    mk_nv_rules "$RULES"
+    cp "$GDIR/nvram-$arch" "$R/bin/nvram"
+    run() { SFEMU_LOG="$LOG" qemu "$arch" -L "$R" -rules "$RULES" "$R/bin/nvram" "$@"; }
+    client_checks "$arch" "no mount" "$R/sfemu/nvram.txt" "$LOG"
+    rc=0; SFEMU_LOG="$TMP/unknown-$arch.log" qemu "$arch" -L "$R" -rules "$RULES" \
+        "$R/bin/nvram" get no_such_key no_such_key > /dev/null || rc=$?
+    expect_eq "$arch no mount: a get of an unknown key fails" "$rc" 1
+    expect_eq "$arch no mount: the unknown key is logged once for two gets" \
+        "$(grep -c 'nvram: unknown key no_such_key' "$TMP/unknown-$arch.log")" 1
+    rm "$R/sfemu/nvram.txt"
+    expect_eq "$arch no mount: a deleted store is seeded again" "$(run get color lan_netmask)" \
+        "255.0.0.0"
+    expect_no_grep "$arch no mount: no mapping of the device failed" "mmap of the fake resource" "$LOG"
+
+    # ------------------------------------------------ on an sfemu-mount
+    R="$TMP/mroot-$arch"
+    RULES="$TMP/mrules-$arch"
+    LOG="$TMP/mq-$arch.log"
+    mk_rootfs "$R"
+    fw_defaults "$R/tmp/etc" # (the firmware's /etc is a link to /tmp/etc)
+    mk_nv_rules "$RULES"
+    cp "$GDIR/nvram-$arch" "$R/bin/nvram"
+    chmod 755 "$R/bin/nvram"
+    mnt "$R" --rules "$RULES"
+    DLOG="$R.sfemu/sfemu-mount.log"
+    client_checks "$arch" "mount" "$R/sfemu/nvram.txt" "$DLOG"
+    expect_grep "$arch mount: the store lives in the upper layer" "^after_edit=1$" \
+        "$R.sfemu/tree/sfemu/nvram.txt"
+    expect_eq "$arch mount: cat /dev/nvram on the mount shows the store" \
+        "$(grep '^lan_' "$R/dev/nvram" | head -1)" "lan_ipaddr=127.0.0.1"
+    echo "shell_key=from echo" > "$R/dev/nvram"
+    expect_eq "$arch mount: echo k=v > /dev/nvram on the mount sets a key" \
+        "$(run get shell_key)" "from echo"
+    run get no_such_key > /dev/null || true
+    run get no_such_key no_such_key > /dev/null || true
+    expect_eq "$arch mount: an unknown key is logged once (three gets, two processes)" \
+        "$(grep -c 'nvram: unknown key no_such_key' "$DLOG")" 1
+    check "$arch mount: set before the remount" run set persist_key=kept
+    umnt "$R"
+    check "$arch mount: the firmware tree is untouched (no /sfemu in the lower rootfs)" \
+        test ! -e "$R/sfemu"
+    expect_grep "$arch mount: ... its defaults file too" "^fw_model=SFEMU-DEMO" "$R/tmp/etc/nvram.default"
+    mnt "$R" --rules "$RULES"
+    expect_eq "$arch mount: a set persists across a remount" "$(run get persist_key)" "kept"
+    expect_grep "$arch mount: ... and shows with cat ROOTFS/sfemu/nvram.txt" "^persist_key=kept$" \
+        "$R/sfemu/nvram.txt"
+    expect_no_grep "$arch mount: qemu served nothing itself" "served inside this qemu" "$LOG"
+    expect_no_grep "$arch mount: no mapping of the device failed" "mmap of the fake resource" "$LOG"
+    umnt "$R"
+done
+finish
