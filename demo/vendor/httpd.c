@@ -279,9 +279,8 @@ static void run_cgi(int fd, const char *name, const char *query)
     send_text(fd, "HTTP/1.0 200 OK\r\nConnection: close\r\n");
     pid = fork();
     if (pid == 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
+        dup2(fd, 1); /* stderr stays the server's log */
+        setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
         setenv("GATEWAY_INTERFACE", "CGI/1.1", 1);
         setenv("REQUEST_METHOD", "GET", 1);
         setenv("QUERY_STRING", query, 1);
