@@ -104,9 +104,16 @@ grep "^demo_note=" "$MNT/sfemu/nvram.txt"
 grep -qx "demo_note=$VALUE" "$MNT/sfemu/nvram.txt" ||
   { echo "demo-firmware: the store lacks demo_note=$VALUE" >&2; exit 1; }
 
-step "the run record lists what the firmware asked for and nobody had" \
-  "grep -A3 notes \$OUT/analysis.json"
-grep -h -A4 '"notes"' "$OUT"/analysis*.json 2>/dev/null | grep '"text"' || echo "(no notes)"
+step "the run record (-sfanalysis) lists what the firmware asked for and nobody had" \
+  "notes of \$OUT/analysis.json"
+python3 - "$OUT"/analysis.json <<'PY' || true
+import json, sys
+notes = json.load(open(sys.argv[1])).get("notes", [])
+for n in notes:
+    print("%s: %s (%d times)" % (n.get("source"), n.get("text"), n.get("count", 1)))
+if not notes:
+    print("(no notes)")
+PY
 
 kill "$HPID" 2>/dev/null || true
 HPID=

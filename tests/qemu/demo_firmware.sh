@@ -82,7 +82,7 @@ for a in $DEMO_ARCHES; do
   expect_grep "$a: the page shows wl0_ssid read over WLCSM" '<td>wl0_ssid \(WLCSM\)</td><td>SFEmu-demo</td>' "$TMP/page-$a"
   pid=$(cat "$M/var/run/httpd.pid" 2>/dev/null)
   check "$a: the pid in /var/run/httpd.pid (-> /tmp/var/run) is the running daemon" kill -0 "${pid:-0}"
-  check "$a: the pid file is in the upper layer under tmp/var/run" test -f "$U/tmp/var/run/httpd.pid"
+  check "$a: the pid file is in the upper layer under tmp/var/run" test -f "$U/tree/tmp/var/run/httpd.pid"
 
   # --- a CGI request sets a key through the nvram command
   V=cgi-$a-$RANDOM
