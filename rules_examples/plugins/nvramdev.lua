@@ -9,6 +9,8 @@ local DEV = "/dev/nvram"
 local SPACE = 0x10000
 local NVRAM_MAGIC = 0x48534c46
 local E = sfemu.big_endian and ">" or "<"
+local ENOSYS = sfemu.arch:match("^mips") and 89 or 38
+local EIO = 5
 
 M.available = type(c_fake_call) == "function"
 
@@ -57,16 +59,16 @@ end
 
 -- set(name, value): value nil unsets.  -> 0 or -errno
 function M.set(name, value)
-    if not M.available then return -38 end             -- ENOSYS
+    if not M.available then return -ENOSYS end
     local data = value and (name .. "=" .. value) or name
     local r = c_fake_call(DEV, "write", { data = data, count = #data })
-    return (r and r >= 0) and 0 or (r or -5)
+    return (r and r >= 0) and 0 or (r or -EIO)
 end
 
 function M.commit()
-    if not M.available then return -38 end
+    if not M.available then return -ENOSYS end
     local r = c_fake_call(DEV, "ioctl", { cmd = NVRAM_MAGIC })
-    return r or -5
+    return r or -EIO
 end
 
 return M

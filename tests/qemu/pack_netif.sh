@@ -6,7 +6,7 @@
 # (lan_ipaddr, lan_netmask, lan_hwaddr: the store); a test config; an
 # interface the config does not name keeps the host's answer (lo, and ENODEV
 # for one nobody has); bridge, wireless and device-private ioctls fail
-# EOPNOTSUPP (stock qemu: ENOSYS); a bad config line is logged with its line.
+# EOPNOTSUPP (stock qemu: ENOTTY); a bad config line is logged with its line.
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 export SFEMU_WATCHDOG=off
 
@@ -77,10 +77,12 @@ CONF
   expect_grep "$arch SIOCGIFCONF keeps the host's lo" "^conf lo 127.0.0.1$" "$TMP/o"
 
   run private > "$TMP/o" 2>&1
-  for c in SIOCBRADDBR SIOCDEVPRIVATE SIOCDEVPRIVATE+1 SIOCIWFIRSTPRIV SIOCGIWNAME; do
+  for c in SIOCBRADDBR SIOCDEVPRIVATE 'SIOCDEVPRIVATE\+1' SIOCIWFIRSTPRIV SIOCGIWNAME; do
     expect_grep "$arch $c: EOPNOTSUPP" "^$c -> -1 EOPNOTSUPP$" "$TMP/o"
   done
-  timeout 60 "$QDIR/qemu-$arch-stock" "$R/bin/netif" private > "$TMP/o" 2>&1
-  expect_no_grep "$arch stock qemu answers them otherwise" "EOPNOTSUPP" "$TMP/o"
+  if [ -x "$QDIR/qemu-$arch-stock" ]; then # (built for arm and mipsel)
+    timeout 60 "$QDIR/qemu-$arch-stock" "$R/bin/netif" private > "$TMP/o" 2>&1
+    expect_grep "$arch stock qemu answers them ENOTTY" "^SIOCDEVPRIVATE -> -1 ENOTTY$" "$TMP/o"
+  fi
 done
 finish

@@ -48,8 +48,10 @@ for arch in arm mipsel mips; do
 
   SFEMU_NETLINK_VIRTUAL_ACK=off run ack > "$TMP/o" 2>&1
   expect_grep "$arch SFEMU_NETLINK_VIRTUAL_ACK=off: socket fails EPROTONOSUPPORT" "^socket -> -1 errno=$eproto$" "$TMP/o"
-  timeout 60 "$QDIR/qemu-$arch-stock" "$R/bin/nl31" ack > "$TMP/o" 2>&1
-  expect_grep "$arch stock qemu: socket fails EPROTONOSUPPORT" "^socket -> -1 errno=$eproto$" "$TMP/o"
+  if [ -x "$QDIR/qemu-$arch-stock" ]; then # (built for arm and mipsel)
+    timeout 60 "$QDIR/qemu-$arch-stock" "$R/bin/nl31" ack > "$TMP/o" 2>&1
+    expect_grep "$arch stock qemu: socket fails EPROTONOSUPPORT" "^socket -> -1 errno=$eproto$" "$TMP/o"
+  fi
   RN="$TMP/norule-$arch"; cp -a "$SRC/rules_examples" "$RN"; rm "$RN/syscall_override_user/socket.lua"
   timeout 60 "$QDIR/qemu-$arch" -L "$R" -rules "$RN" "$R/bin/nl31" ack > "$TMP/o" 2>&1
   expect_grep "$arch without socket.lua: socket fails EPROTONOSUPPORT" "^socket -> -1 errno=$eproto$" "$TMP/o"

@@ -110,24 +110,23 @@ function M.send(num, fd, buf, len, flags)
     return answer(fd, c_read_bytes(buf, math.min(len, 1 << 16)))
 end
 
--- recvmsg/recvfrom: the kernel's, then the source is the netlink kernel.
+-- recvmsg/recvfrom: the kernel's, then the source is the netlink kernel
+-- (the room for the address is read before: the real call sets it to 0).
 function M.recvmsg(num, fd, msg, flags, ...)
+    local h = guest.msghdr(msg)
     local r = c_do_syscall(num, fd, msg, flags, ...)
-    if r >= 0 then
-        local h = guest.msghdr(msg)
-        if h and h.name ~= 0 then
-            guest.put_sockaddr_nl(h.name, h.namelen, 0)
-            c_write_guest_u32(h.namelen_at, 12)
-        end
+    if r >= 0 and h and h.name ~= 0 then
+        guest.put_sockaddr_nl(h.name, h.namelen, 0)
+        c_write_guest_u32(h.namelen_at, 12)
     end
     return r
 end
 
 function M.recvfrom(num, fd, buf, len, flags, src, srclen, ...)
+    local cap, rc = 0, 0
+    if src ~= 0 and srclen ~= 0 then cap, rc = c_read_guest_u32(srclen) end
     local r = c_do_syscall(num, fd, buf, len, flags, src, srclen, ...)
-    if r >= 0 and src ~= 0 and srclen ~= 0 then
-        local cap, rc = c_read_guest_u32(srclen)
-        if rc ~= 0 then return -14 end
+    if r >= 0 and src ~= 0 and srclen ~= 0 and rc == 0 then
         guest.put_sockaddr_nl(src, cap, 0)
         c_write_guest_u32(srclen, 12)
     end
