@@ -6,6 +6,11 @@
 -- do_syscall to intercept.)  Each guest thread has its own Lua state, so
 -- the report is taken with c_watchdog_take_report: one thread gets it, and
 -- it is logged once.
+--
+-- Loading base/bootstrap_fs.lua here wires it into every thread's rules
+-- (the open and stat rules' ENOENT path): the directories services expect
+-- and /etc/*.pem of config/ssl/ are made at their first use.
+require("base.bootstrap_fs")
 
 function entry(num, name)
     local r = c_watchdog_take_report()   -- nil unless a report not yet taken

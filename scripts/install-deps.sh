@@ -14,7 +14,7 @@ PKGS=(
   build-essential pkg-config ninja-build git ca-certificates python3 python3-venv
   python3-pip bzip2 xz-utils dpkg-dev flex bison
   libglib2.0-dev libpcre2-dev libffi-dev zlib1g-dev
-  liblua5.4-dev lua5.4 libcjson-dev libcurl4-openssl-dev
+  liblua5.4-dev lua5.4 libcjson-dev libcurl4-openssl-dev libssl-dev openssl
   fuse3 fuse-overlayfs attr autoconf automake
   gcc-arm-linux-gnueabi gcc-mipsel-linux-gnu gcc-mips-linux-gnu gcc-aarch64-linux-gnu
   libc6-dev-armel-cross libc6-dev-mipsel-cross libc6-dev-mips-cross libc6-dev-arm64-cross

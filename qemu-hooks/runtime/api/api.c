@@ -28,4 +28,6 @@ void sfemu_api_open(lua_State *L)
     sfemu_api_analysis_open(L);
     sfemu_api_init_open(L);
     sfemu_api_vsock_open(L);
+    sfemu_api_proc_open(L);
+    sfemu_api_cert_open(L);
 }

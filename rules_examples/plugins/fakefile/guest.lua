@@ -247,6 +247,40 @@ local function service_loops_on(path)
     return n >= 2 and r.seq or nil
 end
 
+-- Hooks of other parts of the rules tree, keyed by name (a module that
+-- registers twice replaces its own entry):
+--   before_missing[name](path) -> true when it made the missing path (or a
+--     directory on its way) for real (base/bootstrap_fs.lua: /var/run,
+--     /etc/*.pem at first use); the call is then retried, before any fake
+--     is considered.  Runs only after ENOENT (not for O_CREAT: the true
+--     root makes a create's missing parents itself).
+--   always_fake[name](path) -> why, when path (under /dev/) must be a fake
+--     even if the root has it (base/proclife.lua: a watchdog node would
+--     reach the host's watchdog).  Costs an 8-byte read of the path per
+--     open while set.
+M.before_missing, M.always_fake = {}, {}
+
+local function made_missing(path)
+    for _, hook in pairs(M.before_missing) do
+        if hook(path) then return true end
+    end
+    return false
+end
+
+local function forced(pathptr)
+    if next(M.always_fake) == nil then return nil end
+    -- the hooks' paths are devices: a short read decides for every other
+    local p, rc = c_read_string(pathptr, 8)
+    if rc ~= 0 or p:sub(1, 5) ~= "/dev/" then return nil end
+    p, rc = c_read_string(pathptr, 256)
+    if rc ~= 0 then return nil end
+    for _, pred in pairs(M.always_fake) do
+        local why = pred(p)
+        if why then return normalize(p), why end
+    end
+    return nil
+end
+
 -- Why an open of the missing path becomes a fake, or nil.
 local function open_reason(path)
     if on.open then return "a missing path was opened" end
@@ -260,12 +294,29 @@ end
 
 -- open/openat: args is the full argument list, retried as it is.
 function M.open(num, dirfd, pathptr, flags, args)
+    local fpath, fwhy = forced(pathptr)
+    if fpath then
+        if not create(fpath, "dev", fwhy) then return -ENOENT end
+        if c_fake_mounted() then
+            return c_do_syscall(num, table.unpack(args, 1, 8))
+        end
+        return c_fake_open(fpath, flags)
+    end
     local ret = c_do_syscall(num, table.unpack(args, 1, 8))
-    if ret ~= -ENOENT or flags & (O_CREAT | O_DIRECTORY) ~= 0 then
+    if ret ~= -ENOENT or flags & O_CREAT ~= 0 then
+        return ret
+    end
+    if flags & O_DIRECTORY ~= 0 and next(M.before_missing) == nil then
         return ret
     end
     local path, dirish = M.guest_path(dirfd, pathptr)
-    if not path or dirish or not M.fakeable(path) then return ret end
+    if not path then return ret end
+    if made_missing(path) then
+        return c_do_syscall(num, table.unpack(args, 1, 8))
+    end
+    if dirish or flags & O_DIRECTORY ~= 0 or not M.fakeable(path) then
+        return ret
+    end
     local why = open_reason(path)
     if not why then
         local seq = service_loops_on(path)
@@ -285,7 +336,14 @@ end
 -- paths: a probe that starts to succeed changes the program's branches.
 function M.probe(kind, num, dirfd, pathptr, args)
     local ret = c_do_syscall(num, table.unpack(args, 1, 8))
-    if ret ~= -ENOENT or not (on[kind] or on.listed) then return ret end
+    if ret ~= -ENOENT then return ret end
+    if next(M.before_missing) ~= nil then
+        local path, dirish = M.guest_path(dirfd, pathptr)
+        if path and made_missing(path) then
+            return c_do_syscall(num, table.unpack(args, 1, 8))
+        end
+    end
+    if not (on[kind] or on.listed) then return ret end
     local path, dirish = M.guest_path(dirfd, pathptr)
     if not path or dirish or not M.fakeable(path) then return ret end
     local why = on[kind] and "a missing path was probed" or nil
