@@ -110,14 +110,14 @@ python3 - "$OUT"/analysis.json <<'PY' || true
 import json, sys
 notes = json.load(open(sys.argv[1])).get("notes", [])
 for n in notes:
-    print("%s: %s (%d times)" % (n.get("source"), n.get("text"), n.get("count", 1)))
+    print("%s: %s (count %d)" % (n.get("source"), n.get("text"), n.get("count", 1)))
 if not notes:
     print("(no notes)")
 PY
 
 kill "$HPID" 2>/dev/null || true
+for _ in $(seq 100); do kill -0 "$HPID" 2>/dev/null || break; sleep 0.05; done
 HPID=
-for _ in $(seq 50); do [ -e "$MNT/var/run/httpd.pid" ] || break; sleep 0.1; done
 "$M" -u "$MNT"
 
 step "the same httpd without rules_examples/ (as under stock qemu-user): it fails" \
