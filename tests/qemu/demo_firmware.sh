@@ -126,8 +126,9 @@ for a in $DEMO_ARCHES; do
     if [ $rc = 0 ]; then stop "$M2"; else umnt "$M2"; fi
   done <<'TABLE'
 nvram|plugins/fakefile/config/nvram.fakeconfig.lua||^httpd: NVRAM: /dev/nvram gave no lan_ipaddr
+nvram-defaults|config/nvram.defaults||^httpd: NVRAM: /dev/nvram gave no lan_ipaddr
 wlcsm|syscall_override_user/socket.lua syscall_override_user/sendmsg.lua syscall_override_user/recvmsg.lua||^httpd: WLCSM: netlink protocol 31 gave no wl0_ssid
-certificate|base/bootstrap_fs.lua config/ssl||^httpd: certificate: /etc/server.pem
+certificate|config/ssl||^httpd: certificate: /etc/server.pem
 interfaces|config/netif.conf||^httpd: interface: SIOCGIFADDR br0
 parents||-make-parents off|^httpd: pid file: /var/run/httpd.pid: No such file or directory
 TABLE
