@@ -96,6 +96,7 @@ for a in $DEMO_ARCHES; do
     "any('http_debug' in n.get('text', '') for n in r.get('notes', []))"
 
   # --- persistence: remount the same upper layer
+  flock -w 10 "$U/lock" true # the first daemon is gone (its lock goes last)
   mnt_on "$ROOT" "$M" --rules "$R" --upper "$U"
   expect_grep "$a: after a remount the store still has the key (shell)" "^demo_note=$V\$" "$M/sfemu/nvram.txt"
   out=$(qemu "$a" -L "$M" -rules "$R" "$M/usr/sbin/nvram" get demo_note 2> "$TMP/nvget-$a.log")
