@@ -39,8 +39,12 @@ launch() {
   shift 6
   mkdir -p "$m"
   mnt_on "$root" "$m" --rules "$rules" --upper "$upper"
-  qemu "$a" -L "$m" -rules "$rules" "$@" "$m/usr/sbin/httpd" 2> "$log"
+  qemu "$a" -L "$m" -rules "$rules" "$@" "$m/usr/sbin/httpd" 2> "$log" || return
+  cat "$m/var/run/httpd.pid" >> "$TMP/daemons" 2>/dev/null
 }
+# A daemon a failed step left running ends with the test.
+at_exit 'for p in $(cat "$TMP/daemons" 2>/dev/null); do kill "$p" 2>/dev/null; done'
+
 # stop MNT: ends the httpd whose pid is in MNT/var/run/httpd.pid, unmounts.
 stop() {
   local pid
