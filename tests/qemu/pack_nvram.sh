@@ -75,8 +75,13 @@ client_checks() {
     hold_checks "$arch" "$how"
     sed -i 's/^lan_netmask=.*/lan_netmask=255.255.0.0/' "$file"
     echo "edited_key=by the shell" >> "$file"
+    echo "a line without an equals sign" >> "$file"
+    local badline
+    badline=$(wc -l < "$file")
     expect_eq "$arch $how: an edit of the store with sed and echo is seen by the next get" \
         "$(run get lan_netmask edited_key)" "$(printf '255.255.0.0\nby the shell')"
+    expect_grep "$arch $how: a bad line of the store is logged with its line number" \
+        "nvram: /sfemu/nvram.txt:$badline: not a key=value line: ignored" "$log"
     check "$arch $how: set after the edit" run set after_edit=1
     expect_grep "$arch $how: ... keeps the edit" "^edited_key=by the shell$" "$file"
 }
@@ -118,7 +123,7 @@ for arch in $NV_ARCHES; do
         "$R/bin/nvram" get no_such_key no_such_key > /dev/null || rc=$?
     expect_eq "$arch no mount: a get of an unknown key fails" "$rc" 1
     expect_eq "$arch no mount: the unknown key is logged once for two gets" \
-        "$(grep -c 'nvram: unknown key no_such_key' "$TMP/unknown-$arch.log")" 1
+        "$(grep -c 'nvram: unknown key no_such_key (add it' "$TMP/unknown-$arch.log")" 1
     ino=$(stat -c %i "$R/sfemu/nvram.txt")
     run set replaced=1
     check "$arch no mount: a set replaces the store file (temp + rename: never seen truncated)" \
@@ -128,6 +133,13 @@ for arch in $NV_ARCHES; do
     expect_eq "$arch no mount: a deleted store is seeded again" "$(run get color lan_netmask)" \
         "255.0.0.0"
     expect_no_grep "$arch no mount: no mapping of the device failed" "mmap of the fake resource" "$LOG"
+    rm -r "$R/sfemu"
+    touch "$R/sfemu" # (a file where the store's directory should be)
+    expect_eq "$arch no mount: a store that cannot be written is served from memory" \
+        "$(SFEMU_LOG="$TMP/ro-$arch.log" qemu "$arch" -L "$R" -rules "$RULES" "$R/bin/nvram" get lan_ipaddr)" \
+        "127.0.0.1"
+    expect_grep "$arch no mount: ... and says so" "nvram: cannot write /sfemu/nvram.txt .*kept in memory" \
+        "$TMP/ro-$arch.log"
 
     # ------------------------------------------------ on an sfemu-mount
     R="$TMP/mroot-$arch"
@@ -153,9 +165,10 @@ for arch in $NV_ARCHES; do
     run get no_such_key > /dev/null || true
     run get no_such_key no_such_key > /dev/null || true
     expect_eq "$arch mount: an unknown key is logged once (three gets, two processes)" \
-        "$(grep -c 'nvram: unknown key no_such_key' "$DLOG")" 1
+        "$(grep -c 'nvram: unknown key no_such_key (add it' "$DLOG")" 1
     check "$arch mount: set before the remount" run set persist_key=kept
     umnt "$R"
+    wait_daemons # (the daemon lets go of its upper directory as it exits)
     check "$arch mount: the firmware tree is untouched (no /sfemu in the lower rootfs)" \
         test ! -e "$R/sfemu"
     expect_grep "$arch mount: ... its defaults file too" "^fw_model=SFEMU-DEMO" "$R/tmp/etc/nvram.default"
