@@ -41,12 +41,21 @@ for how in plain mount; do
       "^ioctl $iow -> -1 errno=22 arg=00000000$" "$(run ioctl /dev/vendor1 $iow 4)"
     out=$(run ioctl /dev/vendor0 0x5678 0)
     expect_match "$how $arch an unknown number answers 0" "^ioctl 0x5678 -> 0 errno=0 arg=$" "$out"
-    where=$LOG; [ $how = mount ] && where=$TMP/daemon-$arch.log
+    # the line is in qemu's log, or on a mount the daemon's (without
+    # fakefile.note, the fakeconfig logs where it runs)
+    where=$TMP/logs-$how-$arch; cat "$LOG" "$TMP/daemon-$arch.log" > "$where" 2>/dev/null
     expect_grep "$how $arch ... and is logged with its number and caller" \
       "unknown ioctl 0x00005678 \(type 'V', nr 120\) on /dev/vendor0 from pid [0-9]+: answered 0" "$where"
     expect_no_grep "$how $arch configured numbers are not called unknown" "unknown ioctl 0x0000(1234|4701)" "$where"
     expect_grep "$how $arch a bad ioctls.conf line is named" \
       "plugins/fakefile/ioctls.conf:[0-9]+: expected DEVICE IOCTL RESULT" "$where"
+    # the run record (-sfanalysis) lists it, where the plugin has fakefile.note
+    if [ $how = plain ] && grep -q '^function M.note' "$SRC/rules_examples/plugins/fakefile/init.lua"; then
+      SFEMU_LOG=$LOG timeout 60 "$QDIR/qemu-$arch" -L "$R" -rules "$RULES" -sfanalysis "$TMP/an-$arch" \
+        "$R/bin/life" ioctl /dev/vendor0 0x5679 0 > /dev/null
+      expect_json "$how $arch ... and an unknown number is in the run record's notes" "$TMP/an-$arch/analysis.json" \
+        "any(n['source'] == '/dev/vendor0' and 'unknown ioctl 0x00005679' in n['text'] for n in r['notes'])"
+    fi
     out=$(run poll /dev/vendor0)
     expect_match "$how $arch poll on the device returns at once" "^poll -> 1 revents=0x[0-9a-f]+ in [0-9]{1,3} ms$" "$out"
     expect_match "$how $arch select on the device returns at once, readable" \

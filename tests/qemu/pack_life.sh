@@ -72,6 +72,12 @@ for arch in arm mipsel mips; do
   [ -n "$stock" ] && expect_match "$arch ... the guest really issues it: under stock qemu the victim dies" \
     "^victim dead$" "$(ns -stock kill -1 9)"
 
+  if grep -q 'c_analysis_note' "$SRC/qemu-hooks/runtime/api/"*.c; then
+    QEMU_SFANALYSIS=$TMP/an-$arch ns "" kill -1 9 > /dev/null
+    expect_json "$arch ... and it is a note of the run record (-sfanalysis)" "$TMP/an-$arch/analysis.json" \
+      "any(n['source'] == 'proclife' and 'kill(-1, SIGKILL)' in n['text'] for n in r['notes'])"
+  fi
+
   out=$(ns "" kill @GRP@ 9)
   expect_match "$arch kill(-pgid) of a host process group: nothing sent" "^group alive$" "$out"
   expect_grep "$arch ... logged" "neutralised kill\(-[0-9]+, SIGKILL\) \(a process group with host processes\) from pid" "$LOG"

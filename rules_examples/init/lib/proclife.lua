@@ -101,8 +101,9 @@ function M.reboot_what(cmd)
 end
 
 -- Logs a neutralised call once per kind (per process: a forked child
--- inherits what its parent logged), naming the caller; also a note for the
--- run record (-sfanalysis) when the runtime has c_analysis_note.
+-- inherits what its parent logged), naming the caller: as a note of the run
+-- record (-sfanalysis; c_analysis_note logs it too) when the runtime has
+-- c_analysis_note, else as a log line.
 local logged = {}
 function M.neutralised(kind, what, prefix)
   if logged[kind] then return 0 end
@@ -110,8 +111,11 @@ function M.neutralised(kind, what, prefix)
   local caller = string.format("pid %d (%s)", self_pid(), sfemu.exec_path or "?")
   local text = string.format("neutralised %s from %s: nothing sent, returns 0 " ..
                              "(further %s calls are not logged)", what, caller, kind)
-  c_log((prefix or "proclife: ") .. text)
-  if c_analysis_note then c_analysis_note("proclife", text) end
+  if c_analysis_note then
+    c_analysis_note("proclife", text)      -- logs "note: proclife: ..." once
+  else
+    c_log((prefix or "proclife: ") .. text)
+  end
   return 0
 end
 

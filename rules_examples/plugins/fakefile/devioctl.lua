@@ -67,8 +67,7 @@ function M.answer(ctx)
       "from pid %d: answered 0 (set a reply in %s)", cmd,
       (t >= 0x20 and t < 0x7f) and string.char(t) or string.format("\\x%02x", t),
       cmd & 0xff, ctx.path, ctx.pid or -1, M.conf)
-    fakefile.log(text)
-    if fakefile.note then fakefile.note(ctx, text) end
+    if fakefile.note then fakefile.note(ctx, text) else fakefile.log(text) end
   end
   return 0
 end

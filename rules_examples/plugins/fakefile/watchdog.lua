@@ -31,8 +31,7 @@ local function once(ctx, kind, what)
   local text = string.format("proclife: neutralised %s on the watchdog %s " ..
     "from pid %d: nothing armed (further %s calls are not logged)",
     what, ctx.path, ctx.pid or -1, kind)
-  fakefile.log(text)
-  if fakefile.note then fakefile.note(ctx, text) end
+  if fakefile.note then fakefile.note(ctx, text) else fakefile.log(text) end
 end
 
 function M.write(ctx)
