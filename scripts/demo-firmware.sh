@@ -9,7 +9,8 @@
 #   scripts/demo-firmware.sh [--no-build] [arm|mipsel|mips]
 #
 # Exit status 0 only if the page answered 200 with the NVRAM values, the
-# CGI set the key and the store holds it.
+# CGI set the key and the store holds it.  Env (tests): SFEMU_QEMU_DIR,
+# SFEMU_MOUNT (default: build/), SFEMU_DEMO_DIR (the root's cache, build/demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=1
@@ -22,15 +23,15 @@ for a in "$@"; do
   esac
 done
 [ -z "$BUILD" ] || bash scripts/build.sh
-Q=build/qemu-hooks/qemu-$ARCH
-M=build/mount/sfemu-mount
+Q=${SFEMU_QEMU_DIR:-build/qemu-hooks}/qemu-$ARCH
+M=${SFEMU_MOUNT:-build/mount/sfemu-mount}
 for b in "$Q" "$M"; do
   [ -x "$b" ] || { echo "demo-firmware: $b is missing (run scripts/build.sh)" >&2; exit 1; }
 done
 step() { printf '\n\033[1m== %s\033[0m\n' "$1"; [ $# -lt 2 ] || printf '$ %s\n' "$2"; }
 
-# The root is cached in build/demo/, rebuilt when demo/ changes.
-ROOT=build/demo/rootfs-$ARCH
+# The root is cached in build/demo/ (SFEMU_DEMO_DIR), rebuilt when demo/ changes.
+ROOT=${SFEMU_DEMO_DIR:-build/demo}/rootfs-$ARCH
 STAMP=$( (cat demo/build-rootfs.sh demo/www/* demo/vendor/*; echo "$ARCH") | sha256sum | cut -c1-16)
 if [ "$(cat "$ROOT.stamp" 2>/dev/null)" != "$STAMP" ]; then
   step "building the $ARCH firmware root" "demo/build-rootfs.sh $ARCH $ROOT"

@@ -138,4 +138,16 @@ interfaces|config/netif.conf||^httpd: interface: SIOCGIFADDR br0
 parents||-make-parents off|^httpd: pid file: /var/run/httpd.pid: No such file or directory
 TABLE
 done
+
+# The README's command itself, on the first architecture.
+for a in $DEMO_ARCHES; do
+  SFEMU_DEMO_DIR=$TMP/demo-cache bash "$SRC/scripts/demo-firmware.sh" --no-build "$a" \
+    > "$TMP/demo-$a.out" 2>&1; rc=$?
+  expect_eq "$a: scripts/demo-firmware.sh exits 0" "$rc" 0
+  expect_grep "$a: it prints the page's HTTP 200" '^HTTP/1.0 200 OK' "$TMP/demo-$a.out"
+  expect_grep "$a: it prints the key grep found in the store" '^demo_note=demo-' "$TMP/demo-$a.out"
+  expect_grep "$a: it shows the run without the rules failing" '^httpd: NVRAM: ' "$TMP/demo-$a.out"
+  check "$a: it leaves no mount behind" bash -c '! grep -q "sfemu-demo-fw.* fuse.sfemu" /proc/self/mounts'
+  break
+done
 finish
