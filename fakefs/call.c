@@ -15,6 +15,32 @@ const char *fakefs_op_name(unsigned op)
     return op < FAKEFS_OP_COUNT ? op_names[op] : NULL;
 }
 
+void fakefs_note_append(const struct fakefs_caller *who, const char *text,
+                        size_t len)
+{
+    size_t used;
+
+    if (!who->note || !who->notecap) {
+        return;
+    }
+    used = strnlen(who->note, who->notecap - 1);
+    while (len) {
+        const char *nl = memchr(text, '\n', len);
+        size_t n = nl ? (size_t)(nl - text) + 1 : len;
+        if (used + n + (nl ? 0 : 1) + 1 > who->notecap) {
+            break; /* the sink is full: the rest is dropped */
+        }
+        memcpy(who->note + used, text, n);
+        used += n;
+        if (!nl) {
+            who->note[used++] = '\n';
+        }
+        text += n;
+        len -= n;
+    }
+    who->note[used] = '\0';
+}
+
 static long call_init(struct fakefs_engine *e, struct fakefs_call *c)
 {
     char *kind = c->inlen ? strndup(c->in, c->inlen) : NULL;
@@ -29,10 +55,7 @@ static long call_init(struct fakefs_engine *e, struct fakefs_call *c)
 long fakefs_call(struct fakefs_engine *e, struct fakefs_call *c)
 {
     switch (c->op) {
-    case FAKEFS_GETATTR: {
-        int r = fakefs_lookup(e, c->path, 0, &c->attr);
-        return r == 1 ? 0 : r < 0 ? r : -ENOENT;
-    }
+    case FAKEFS_GETATTR: return fakefs_getattr_call(e, c);
     case FAKEFS_OPEN: return fakefs_open(e, c->path, c->flags, &c->who);
     case FAKEFS_READ: {
         ssize_t n = fakefs_read(e, c->path, c->out, c->outcap, (off_t)c->offset,

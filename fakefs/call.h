@@ -68,8 +68,17 @@ struct fakefs_call {
 /* Run one operation on engine e: >= 0 (bytes, ioctl result) or -errno. */
 long fakefs_call(struct fakefs_engine *e, struct fakefs_call *c);
 
+/* The engine's getattr for c's caller: 0 (c->attr set), -ENOENT (not a
+ * fake) or -errno. */
+long fakefs_getattr_call(struct fakefs_engine *e, struct fakefs_call *c);
+
 /* The engine's ioctl with the seam's fields (raw sizes, argval). */
 long fakefs_ioctl_call(struct fakefs_engine *e, struct fakefs_call *c);
+
+/* Append the note lines text[0..len) ("a\nb\n") to who's sink, whole
+ * lines while they fit (fakefs.h, struct fakefs_caller). */
+void fakefs_note_append(const struct fakefs_caller *who, const char *text,
+                        size_t len);
 
 /* "open", "read", ... or NULL for a value out of range. */
 const char *fakefs_op_name(unsigned op);

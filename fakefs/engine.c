@@ -452,6 +452,51 @@ static long builtin(struct call *c)
     return 0;
 }
 
+/* One note's text: control characters become spaces, cut to
+ * FAKEFS_NOTE_TEXT bytes with the NUL. */
+static void note_text(char *out, const char *s, size_t n)
+{
+    if (n > FAKEFS_NOTE_TEXT - 1) {
+        n = FAKEFS_NOTE_TEXT - 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
+    }
+    out[n] = '\0';
+}
+
+/* The handler's notes (fakefile.note: the strings in ctx.notes): to the
+ * caller's sink, else into the log, each distinct one once (r locked). */
+static void take_notes(struct fakefs_engine *e, struct fakefs_res *r,
+                       struct call *c, int ctx)
+{
+    lua_State *L = r->vm.L;
+    char text[FAKEFS_NOTE_TEXT];
+
+    if (lua_getfield(L, ctx, "notes") == LUA_TTABLE) {
+        for (lua_Integer i = 1; lua_geti(L, -1, i) == LUA_TSTRING; i++) {
+            size_t n;
+            const char *s = lua_tolstring(L, -1, &n);
+            note_text(text, s, n);
+            lua_pop(L, 1);
+            if (c->who && c->who->note) {
+                fakefs_note_append(c->who, text, strlen(text));
+                continue;
+            }
+            unsigned h = sfemu_str_hash(text), seen = 0;
+            for (unsigned k = 0; k < r->nnoted && k < FAKEFS_NOTED; k++) {
+                seen |= r->noted[k] == h;
+            }
+            if (!seen) {
+                r->noted[r->nnoted++ % FAKEFS_NOTED] = h;
+                fakefs_logf(e, "fakefs: %s: note: %s", r->path, text);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
 /* The handler's results: reply, action, attributes, a state change. */
 static long take_results(struct fakefs_engine *e, struct fakefs_res *r,
                          struct call *c, int states, int ctx)
@@ -498,6 +543,7 @@ static long take_results(struct fakefs_engine *e, struct fakefs_res *r,
         snprintf(c->action, sizeof c->action, "%s", lua_tostring(L, -1));
     }
     lua_pop(L, 1);
+    take_notes(e, r, c, ctx);
     lua_getfield(L, ctx, "record");
     if (lua_getfield(L, -1, "state") == LUA_TSTRING) {
         const char *ns = lua_tostring(L, -1);
@@ -681,10 +727,11 @@ static long run(struct fakefs_engine *e, const char *path, int implicit,
 
 /* ------------------------------------------------------------ public */
 
-int fakefs_lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
-                  struct fakefs_attr *attr)
+/* fakefs_lookup for a caller (its ctx.pid, ctx.fd, its notes' sink). */
+static int lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
+                  struct fakefs_attr *attr, const struct fakefs_caller *who)
 {
-    struct call c = { .op = "getattr" };
+    struct call c = { .op = "getattr", .who = who };
     struct fakefs_res *r = NULL;
     long ret = run(e, path, implicit_dev, &c, &r);
     if (r) {
@@ -708,6 +755,18 @@ int fakefs_lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
         return 0;
     }
     return ret < 0 ? (int)ret : 1;
+}
+
+int fakefs_lookup(struct fakefs_engine *e, const char *path, int implicit_dev,
+                  struct fakefs_attr *attr)
+{
+    return lookup(e, path, implicit_dev, attr, NULL);
+}
+
+long fakefs_getattr_call(struct fakefs_engine *e, struct fakefs_call *k)
+{
+    int r = lookup(e, k->path, 0, &k->attr, &k->who);
+    return r == 1 ? 0 : r < 0 ? r : -ENOENT;
 }
 
 /* The last opener, persisted in the record when it changed (r locked). */

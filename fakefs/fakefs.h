@@ -65,7 +65,18 @@ struct fakefs_caller {
     int fd;
     const char *side; /* "fuse" or "qemu" */
     enum fakefs_order order;
+    /* Where the handlers' notes (fakefile.note) go, for the caller's run
+     * record: one line each ("text\n"), appended to note (NUL-terminated,
+     * notecap bytes with the NUL; a note that does not fit is dropped).
+     * NULL: the engine logs each distinct note once (the shell, FUSE). */
+    char *note;
+    size_t notecap;
 };
+
+/* Bytes of notes one call carries back (the ring slot's room). */
+#define FAKEFS_NOTE_MAX 1024
+/* Bytes of one note's text (longer ones are cut). */
+#define FAKEFS_NOTE_TEXT 256
 
 struct fakefs_engine;
 

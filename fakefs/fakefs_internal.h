@@ -52,6 +52,10 @@ struct fakefs_res {
     int stale;    /* record changed on disk: reload before use (atomic) */
     unsigned pieces_gen; /* rules generation config_abs was resolved at */
     struct fakefs_vm vm; /* vm.L NULL until the first call */
+    /* hashes of the notes last logged (no caller's sink): each once */
+#define FAKEFS_NOTED 32
+    unsigned noted[FAKEFS_NOTED];
+    unsigned nnoted;
     struct fakefs_res *next;
 };
 

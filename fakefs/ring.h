@@ -5,7 +5,7 @@
  * a unix control socket (SCM_RIGHTS, SO_PEERCRED checked).  Wake-ups are
  * futexes on shared words; no thread polls.
  *
- * Layout (native byte order: both ends run on one host), version 1:
+ * Layout (native byte order: both ends run on one host), version 3:
  *   offset 0:           struct fakefs_ring_hdr (FAKEFS_RING_HDR_SIZE bytes)
  *   hdr_size + i*slot_size: struct fakefs_ring_slot i (nslots of them),
  *                       each followed by data_cap bytes of data.
@@ -18,7 +18,7 @@
 #include "call.h"
 
 #define FAKEFS_RING_MAGIC 0x47524653u /* "SFRG" in memory, little end */
-#define FAKEFS_RING_VERSION 2u
+#define FAKEFS_RING_VERSION 3u
 #define FAKEFS_RING_HDR_SIZE 8192u
 #define FAKEFS_RING_SLOTS 32u
 #define FAKEFS_RING_DATA (32u << 10) /* bytes of data per slot */
@@ -74,7 +74,10 @@ struct fakefs_ring_slot {
     uint64_t attr_size;
     uint32_t attr_mode;
     int32_t action;
-    uint32_t order; /* request: the caller's enum fakefs_order */
+    uint32_t order;   /* request: the caller's enum fakefs_order */
+    uint32_t notelen; /* reply: bytes of note (the handlers' fakefile.note
+                         lines, "text\n" each; no NUL) */
+    char note[FAKEFS_NOTE_MAX];
     unsigned char data[];
 };
 

@@ -299,6 +299,10 @@ static int call_once(struct fakefs_ring_client *c, struct fakefs_call *call,
     call->attr.size = sl->attr_size;
     call->attr.mode = sl->attr_mode;
     call->action = sl->action;
+    uint32_t notelen = sl->notelen;
+    if (notelen && notelen <= FAKEFS_NOTE_MAX) {
+        fakefs_note_append(&call->who, sl->note, notelen);
+    }
     slot_free(c, sl, RING_REPLY);
     return 0;
 }

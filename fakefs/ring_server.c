@@ -301,6 +301,7 @@ static long run(struct fakefs_ring_server *s, unsigned idx,
         }
     }
     *outlen = 0;
+    sl->notelen = 0;
     sl->action = bad ? FAKEFS_RING_REFUSED : 0;
     if (bad) {
         __atomic_add_fetch(&s->rejected, 1, __ATOMIC_RELAXED);
@@ -320,6 +321,7 @@ static long run(struct fakefs_ring_server *s, unsigned idx,
         memcpy(in, sl->data + q.pathlen, q.inlen);
     }
     uint32_t order = __atomic_load_n(&sl->order, __ATOMIC_RELAXED);
+    char note[FAKEFS_NOTE_MAX] = "";
     struct fakefs_call c = {
         .op = (enum fakefs_op)q.op,
         .path = path,
@@ -334,7 +336,10 @@ static long run(struct fakefs_ring_server *s, unsigned idx,
                  .fd = sl->fd,
                  .side = "qemu",
                  .order = order <= FAKEFS_ORDER_BIG ? (enum fakefs_order)order
-                                                    : FAKEFS_ORDER_UNKNOWN },
+                                                    : FAKEFS_ORDER_UNKNOWN,
+                 /* the notes go back to the caller's run record */
+                 .note = note,
+                 .notecap = sizeof note },
     };
     long r = s->fn(s->ud, &c);
     *outlen = c.outlen < q.outcap ? (uint32_t)c.outlen : q.outcap;
@@ -345,6 +350,8 @@ static long run(struct fakefs_ring_server *s, unsigned idx,
     sl->attr_size = c.attr.size;
     sl->attr_mode = c.attr.mode;
     sl->action = c.action;
+    sl->notelen = (uint32_t)strnlen(note, sizeof note - 1);
+    memcpy(sl->note, note, sl->notelen);
     free(in);
     free(out);
     __atomic_add_fetch(&s->served, 1, __ATOMIC_RELAXED);

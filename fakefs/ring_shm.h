@@ -27,7 +27,8 @@ struct ring_fdmsg {
 void ring_fdmsg_init(struct ring_fdmsg *f, struct ring_hello *h);
 
 /* The layout docs/ring.md documents. */
-_Static_assert(sizeof(struct fakefs_ring_slot) == 88, "ring slot header");
+_Static_assert(sizeof(struct fakefs_ring_slot) == 1112, "ring slot header");
+_Static_assert(offsetof(struct fakefs_ring_slot, note) == 88, "ring note");
 _Static_assert(sizeof(struct fakefs_ring_hdr) <= FAKEFS_RING_HDR_SIZE,
                "ring header");
 _Static_assert(offsetof(struct fakefs_ring_hdr, rules) == 40, "ring rules");

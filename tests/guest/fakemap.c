@@ -10,6 +10,12 @@
  *                                     what a new mapping shows
  *   fakemap ro PATH                   a child writes to a read-only shared
  *                                     mapping: killed by SIGSEGV
+ *   fakemap follow PATH STR           a read-only shared mapping shows what
+ *                                     a write of STR and an ioctl 0x4321,
+ *                                     both through another fd, changed;
+ *                                     then a child sets wan_proto=dhcp and
+ *                                     the parent reads "wan_proto"
+ *                                     (tests/qemu/fake_call.sh)
  * Non-printable bytes are shown as '~', newlines as '|'.
  */
 #include <fcntl.h>
@@ -17,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -137,6 +144,45 @@ static int cmd_ro(const char *path)
     return 0;
 }
 
+static int cmd_follow(const char *path, const char *s)
+{
+    int fd = open(path, O_RDONLY), fd2 = open(path, O_RDWR);
+    unsigned char *p;
+
+    if (fd < 0 || fd2 < 0) {
+        perror("open");
+        return 1;
+    }
+    p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        perror("mmap");
+        return 1;
+    }
+    show_bytes("before", p, 32);
+    printf("write=%d ", (int)write(fd2, s, strlen(s)));
+    show_bytes("after", p, 32);
+    printf("ioctl=%d ", ioctl(fd2, 0x4321, 0));
+    show_bytes("cleared", p, 32);
+    /* another process sets a key; this one reads (as nvram_get does
+     * before it looks in the mapping) */
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd3 = open(path, O_RDWR);
+        _exit(fd3 >= 0 && write(fd3, "wan_proto=dhcp", 14) == 14 ? 0 : 1);
+    }
+    int st = 0;
+    char key[16] = "wan_proto";
+    waitpid(pid, &st, 0);
+    printf("child=%d read=%d ", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+           (int)read(fd2, key, sizeof(key)));
+    show_bytes("reread", p, 32);
+    printf("\n");
+    munmap(p, 4096);
+    close(fd2);
+    close(fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -150,6 +196,9 @@ int main(int argc, char **argv)
     if (argc == 3 && !strcmp(argv[1], "ro")) {
         return cmd_ro(argv[2]);
     }
-    fprintf(stderr, "usage: fakemap show|poke|ro ...\n");
+    if (argc == 4 && !strcmp(argv[1], "follow")) {
+        return cmd_follow(argv[2], argv[3]);
+    }
+    fprintf(stderr, "usage: fakemap show|poke|ro|follow ...\n");
     return 2;
 }

@@ -79,6 +79,10 @@ static long serve(void *ud, struct fakefs_call *c)
     case FAKEFS_GETATTR:
         c->attr.type = FAKEFS_DEV;
         c->attr.size = 42;
+        if (!strcmp(c->path, "/noted")) {
+            /* a handler's fakefile.note lines, for the caller */
+            fakefs_note_append(&c->who, "unknown key a\nunknown key b", 27);
+        }
         return 0;
     default: return 0;
     }
@@ -211,6 +215,19 @@ int main(void)
     check(r == 0 && res == 0 && ga.attr.size == 42 &&
               ga.attr.type == FAKEFS_DEV,
           "getattr over the ring carries the attributes");
+    char note[64] = "";
+    struct fakefs_call gn = { .op = FAKEFS_GETATTR,
+                              .path = "/noted",
+                              .who = { .note = note, .notecap = sizeof note } };
+    r = fakefs_ring_call(rc, &gn, 500, &res);
+    check(r == 0 && !strcmp(note, "unknown key a\nunknown key b\n"),
+          "the handler's notes come back in the reply (%s)", note);
+    char small[16] = "";
+    gn.who.note = small;
+    gn.who.notecap = sizeof small;
+    r = fakefs_ring_call(rc, &gn, 500, &res);
+    check(r == 0 && !strcmp(small, "unknown key a\n"),
+          "notes beyond the caller's room are dropped whole (%s)", small);
 
     /* forged slots: rejected, logged, and the server keeps serving */
     uint64_t served0, rej0, served1, rej1;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "analysis/analysis.h"
+#include "analysis/notes.h"
 #include "core/observer.h"
 #include "dirfd.h"
 #include "json.h"
@@ -999,6 +1000,38 @@ static void put_binds_and_triggers(cJSON *doc)
     json_put(doc, "triggers_dropped", json_int((int64_t)rec.triggers_dropped));
 }
 
+/* A summary section's lines: the file and how many were printed. */
+struct dir_lines {
+    FILE *f;
+    size_t *n;
+};
+
+static void put_note(void *opaque, const char *source, const char *text,
+                     uint64_t count)
+{
+    cJSON *o = json_put(opaque, NULL, cJSON_CreateObject());
+
+    json_put(o, "source", json_bytes(source));
+    json_put(o, "text", json_bytes(text));
+    json_put(o, "count", json_int((int64_t)count));
+}
+
+/* The notes of handlers (fakefile.note) and rules (c_analysis_note). */
+static void put_notes(cJSON *doc)
+{
+    sfemu_notes_each(put_note, json_put(doc, "notes", cJSON_CreateArray()));
+    json_put(doc, "notes_dropped", json_int((int64_t)sfemu_notes_dropped()));
+}
+
+static void print_note(void *opaque, const char *source, const char *text,
+                       uint64_t count)
+{
+    struct dir_lines *d = opaque;
+
+    fprintf(d->f, "  %s: %s (x%" PRIu64 ")\n", source, text, count);
+    (*d->n)++;
+}
+
 static void put_modules(cJSON *doc)
 {
     static const char *const src[] = { "none", "symtab", "dynsym", "dynamic" };
@@ -1027,11 +1060,6 @@ static void put_dir_made(void *opaque, const char *gpath)
 {
     json_put(opaque, NULL, json_bytes(gpath));
 }
-
-struct dir_lines {
-    FILE *f;
-    size_t *n;
-};
 
 static void print_dir_made(void *opaque, const char *gpath)
 {
@@ -1065,6 +1093,7 @@ static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
     put_syscalls(doc, rows, nrows);
     put_files(doc);
     put_binds_and_triggers(doc);
+    put_notes(doc);
     put_modules(doc);
     /* missing parents the true root made for the guest's creates */
     sfemu_trueroot_dirs_made(put_dir_made,
@@ -1176,6 +1205,12 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
                 rec.triggers[i].kind, rec.triggers[i].detail);
     }
     if (!rec.ntriggers) {
+        fprintf(f, "  (none)\n");
+    }
+    fprintf(f, "\nNotes:\n");
+    n = 0;
+    sfemu_notes_each(print_note, &(struct dir_lines){ f, &n });
+    if (!n) {
         fprintf(f, "  (none)\n");
     }
     fprintf(f, "\nDirectories made for the guest's creates:\n");

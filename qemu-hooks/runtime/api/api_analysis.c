@@ -15,12 +15,16 @@
  *   functions and host libraries, through the file's .symtab and dladdr();
  *   "host+0x..." when no host mapping holds it.
  * Both work with or without -sfanalysis.
+ * c_analysis_note(source, text) -> nil
+ *   A note for the run record (analysis/notes.h): logged once per distinct
+ *   (source, text), and listed with its count in the record's "notes".
  */
 #include <errno.h>
 
 #include <lauxlib.h>
 
 #include "analysis/analysis.h"
+#include "analysis/notes.h"
 #include "api/api.h"
 #include "core/runtime.h"
 #include "core/sandbox.h"
@@ -63,7 +67,19 @@ static int c_resolve_host_addr(lua_State *L)
     return push_result(L, buf, rc);
 }
 
+static int c_analysis_note(lua_State *L)
+{
+    size_t n;
+    const char *source = luaL_checkstring(L, 1);
+    const char *text = luaL_checklstring(L, 2, &n);
+
+    (void)n;
+    sfemu_note(source, text);
+    return 0;
+}
+
 static const luaL_Reg analysis_fns[] = {
+    { "c_analysis_note", c_analysis_note },
     { "c_resolve_addr", c_resolve_addr },
     { "c_resolve_host_addr", c_resolve_host_addr },
     { NULL, NULL },

@@ -328,6 +328,209 @@ static int c_fake_msync(lua_State *L)
     return fake_unmap(L, 0);
 }
 
+/* ---- c_fake_call: one operation of a fake's state machine, no fd */
+
+/* The paths c_fake_call found fake (they have a record): the getattr, and
+ * the fakefile.init of a missing one, are done once per process. */
+#define CALL_KNOWN_MAX 64
+static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *known[CALL_KNOWN_MAX];
+static int nknown;
+
+static int call_known(const char *path)
+{
+    int yes = 0;
+
+    pthread_mutex_lock(&known_lock);
+    for (int i = 0; i < nknown && !yes; i++) {
+        yes = !strcmp(known[i], path);
+    }
+    pthread_mutex_unlock(&known_lock);
+    return yes;
+}
+
+static void call_learn(const char *path)
+{
+    pthread_mutex_lock(&known_lock);
+    if (nknown < CALL_KNOWN_MAX && (known[nknown] = strdup(path))) {
+        nknown++;
+    }
+    pthread_mutex_unlock(&known_lock);
+}
+
+/* path is a fake resource, made by fakefile.init (kind "dev" under /dev/,
+ * else "text", a file) when it has no record: 0 or -errno. */
+static int call_ensure(const char *path)
+{
+    struct fakefs_call c = { .op = FAKEFS_GETATTR,
+                             .path = path,
+                             .who = sfemu_fake_caller(getpid(), -1) };
+    long r;
+
+    if (call_known(path)) {
+        return 0;
+    }
+    r = sfemu_fake_dispatch(&c);
+    if (r == -ENOENT) {
+        r = sfemu_fake_init(path, strncmp(path, "/dev/", 5) ? "text" : "dev");
+    }
+    if (r >= 0) {
+        call_learn(path);
+    }
+    return r < 0 ? (int)r : 0;
+}
+
+static lua_Integer opt_field_int(lua_State *L, int t, const char *k,
+                                 lua_Integer def)
+{
+    lua_Integer v = def;
+
+    if (lua_getfield(L, t, k) != LUA_TNIL) {
+        if (!lua_isinteger(L, -1)) {
+            luaL_error(L, "c_fake_call: opts.%s must be an integer", k);
+        }
+        v = lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* The most a read or mmap asks (the reply buffer) and an ioctl carries. */
+#define CALL_DEFAULT_COUNT 4096
+#define CALL_WRITE_REPLY FAKEFS_IOCTL_MAX
+
+/*
+ * c_fake_call(path, op, opts) -> result, reply: one operation ("read",
+ * "write", "ioctl", "mmap", "getattr") of the fake resource path's state
+ * machine, on the engine a guest fd on path would reach (the mount's
+ * daemon over the ring, else the one inside qemu).  opts: data, count,
+ * offset, cmd, flags.  getattr also returns { type, size, mode }.
+ */
+static int c_fake_call(lua_State *L)
+{
+    static const char *const ops[] = { "read", "write",   "ioctl",
+                                       "mmap", "getattr", NULL };
+    static const enum fakefs_op op_of[] = { FAKEFS_READ, FAKEFS_WRITE,
+                                            FAKEFS_IOCTL, FAKEFS_MMAP,
+                                            FAKEFS_GETATTR };
+    const char *path = luaL_checkstring(L, 1);
+    const char *opname = luaL_checkstring(L, 2);
+    int which = 0;
+    size_t datalen = 0;
+    const char *data = NULL;
+    lua_Integer count, offset, cmd, flags;
+    char *out = NULL;
+    long r;
+
+    while (ops[which] && strcmp(ops[which], opname)) {
+        which++;
+    }
+    if (!ops[which]) {
+        return luaL_error(L,
+                          "c_fake_call: op '%s' is not read, write, ioctl, "
+                          "mmap or getattr",
+                          opname);
+    }
+    if (path[0] != '/') {
+        return luaL_error(L,
+                          "c_fake_call: path '%s' is not an absolute "
+                          "guest path",
+                          path);
+    }
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        if (lua_getfield(L, 3, "data") != LUA_TNIL) {
+            if (lua_type(L, -1) != LUA_TSTRING) {
+                return luaL_error(L, "c_fake_call: opts.data must be a string");
+            }
+            data = lua_tolstring(L, -1, &datalen); /* kept by opts */
+        }
+        lua_pop(L, 1);
+    } else {
+        lua_settop(L, 2);
+        lua_newtable(L); /* opts = {} at index 3 */
+    }
+    count = opt_field_int(L, 3, "count",
+                          op_of[which] == FAKEFS_WRITE   ? (lua_Integer)datalen
+                          : op_of[which] == FAKEFS_IOCTL ? FAKEFS_IOCTL_MAX
+                          : op_of[which] == FAKEFS_READ && datalen
+                              ? (lua_Integer)datalen
+                              : CALL_DEFAULT_COUNT);
+    offset = opt_field_int(L, 3, "offset", 0);
+    cmd = opt_field_int(L, 3, "cmd", 0);
+    flags = opt_field_int(L, 3, "flags", 0);
+    if (count < 0 || offset < 0) {
+        return luaL_error(L, "c_fake_call: opts.count and opts.offset must "
+                             "not be negative");
+    }
+    if ((op_of[which] == FAKEFS_WRITE && (size_t)count > datalen) ||
+        (op_of[which] == FAKEFS_IOCTL && count > FAKEFS_IOCTL_MAX)) {
+        count = op_of[which] == FAKEFS_WRITE ? (lua_Integer)datalen
+                                             : FAKEFS_IOCTL_MAX;
+    }
+    r = count > FAKE_IO_MAX ||
+                (op_of[which] == FAKEFS_IOCTL && datalen > FAKEFS_IOCTL_MAX)
+            ? -E2BIG
+            : call_ensure(path);
+    if (r < 0) {
+        push_rc(L, r);
+        lua_pushliteral(L, "");
+        return 2;
+    }
+
+    struct fakefs_call c = { .op = op_of[which],
+                             .path = path,
+                             .offset = (uint64_t)offset,
+                             .cmd = (unsigned long)(uint32_t)cmd,
+                             .flags = (int)flags & ~FAKEFS_IOCTL_RAW,
+                             .in = data,
+                             .inlen = datalen,
+                             .who = sfemu_fake_caller(getpid(), -1) };
+    switch (c.op) {
+    case FAKEFS_WRITE: /* count bytes of data; the reply is ctx.reply */
+        c.inlen = (size_t)count;
+        c.outcap = CALL_WRITE_REPLY;
+        break;
+    case FAKEFS_READ: /* data: the reader's buffer */
+    case FAKEFS_IOCTL: c.outcap = (size_t)count; break;
+    case FAKEFS_MMAP: /* no data */
+        c.outcap = (size_t)count;
+        c.in = NULL;
+        c.inlen = 0;
+        break;
+    default: /* getattr */
+        c.in = NULL;
+        c.inlen = 0;
+        break;
+    }
+    if (c.outcap && !(out = malloc(c.outcap))) {
+        push_rc(L, -ENOMEM);
+        lua_pushliteral(L, "");
+        return 2;
+    }
+    c.out = out;
+    r = sfemu_fake_dispatch(&c);
+    if (r >= 0 && (c.op == FAKEFS_WRITE || c.op == FAKEFS_IOCTL)) {
+        sfemu_fake_map_refresh(path); /* shared mappings show the change */
+    }
+    push_rc(L, r);
+    lua_pushlstring(L, out ? out : "", out && r >= 0 ? c.outlen : 0);
+    free(out);
+    if (c.op != FAKEFS_GETATTR || r < 0) {
+        return 2;
+    }
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, c.attr.type == FAKEFS_DEV      ? "dev"
+                      : c.attr.type == FAKEFS_SOCKET ? "socket"
+                                                     : "text");
+    lua_setfield(L, -2, "type");
+    lua_pushinteger(L, (lua_Integer)c.attr.size);
+    lua_setfield(L, -2, "size");
+    lua_pushinteger(L, (lua_Integer)c.attr.mode);
+    lua_setfield(L, -2, "mode");
+    return 3;
+}
+
 /* The fd syscalls c_fake_syscall answers, by kind. */
 enum {
     FD_READ,
@@ -423,13 +626,21 @@ static int fake_syscall_declines(int num, const int64_t a[SFEMU_NARGS])
 }
 
 static const luaL_Reg fakefile_fns[] = {
-    { "c_fake_mounted", c_fake_mounted }, { "c_fake_init", c_fake_init },
-    { "c_fake_open", c_fake_open },       { "c_fd_path", c_fd_path },
-    { "c_fake_read", c_fake_read },       { "c_fake_write", c_fake_write },
-    { "c_fake_lseek", c_fake_lseek },     { "c_fake_llseek", c_fake_llseek },
-    { "c_fake_ioctl", c_fake_ioctl },     { "c_fake_close", c_fake_close },
-    { "c_fake_connect", c_fake_connect }, { "c_fake_dup", c_fake_dup },
-    { "c_fake_syscall", c_fake_syscall }, { NULL, NULL },
+    { "c_fake_mounted", c_fake_mounted },
+    { "c_fake_init", c_fake_init },
+    { "c_fake_open", c_fake_open },
+    { "c_fd_path", c_fd_path },
+    { "c_fake_read", c_fake_read },
+    { "c_fake_write", c_fake_write },
+    { "c_fake_lseek", c_fake_lseek },
+    { "c_fake_llseek", c_fake_llseek },
+    { "c_fake_ioctl", c_fake_ioctl },
+    { "c_fake_close", c_fake_close },
+    { "c_fake_connect", c_fake_connect },
+    { "c_fake_dup", c_fake_dup },
+    { "c_fake_syscall", c_fake_syscall },
+    { "c_fake_call", c_fake_call },
+    { NULL, NULL },
 };
 
 static void fake_syscall_init(void)

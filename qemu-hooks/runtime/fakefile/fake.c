@@ -22,8 +22,10 @@
 #include "call.h"
 #include "fakefs.h"
 #include "fakefile/fake.h"
+#include "fakefile/map.h"
 #include "fakefile/sock.h"
 #include "fakefile/transport.h"
+#include "analysis/notes.h"
 #include "trueroot/guestfs.h"
 #include "core/log.h"
 #include "core/options.h"
@@ -178,7 +180,7 @@ static struct fakefs_engine *engine_get(void)
 
 /* Run c: over the ring for a mounted root, else (or when the ring
  * fails) in the engine inside qemu.  Called without fake_lock. */
-static long dispatch(struct fakefs_call *c)
+static long run_call(struct fakefs_call *c)
 {
     struct fakefs_engine *e;
     long r;
@@ -190,6 +192,28 @@ static long dispatch(struct fakefs_call *c)
     e = engine_get();
     pthread_mutex_unlock(&fake_lock);
     return e ? fakefs_call(e, c) : -ENOSYS;
+}
+
+/* run_call, the handlers' notes (fakefile.note) going to this process's
+ * run record (analysis/notes.h) unless the caller collects them. */
+static long dispatch(struct fakefs_call *c)
+{
+    char note[FAKEFS_NOTE_MAX];
+    long r;
+
+    if (c->who.note) {
+        return run_call(c);
+    }
+    note[0] = '\0';
+    c->who.note = note;
+    c->who.notecap = sizeof(note);
+    r = run_call(c);
+    c->who.note = NULL;
+    c->who.notecap = 0;
+    if (note[0]) {
+        sfemu_note_lines(c->path, note);
+    }
+    return r;
 }
 
 long sfemu_fake_dispatch(struct fakefs_call *c)
@@ -441,6 +465,12 @@ static ssize_t fake_rw(int fd, void *rbuf, const void *in, size_t inlen,
                              .outcap = rbuf ? n : 0,
                              .who = caller(fd) };
     r = dispatch(&c);
+    if (r >= 0) {
+        /* a read-only shared mapping of it shows the state now: a write
+         * changed it; a read may answer an offset into it (Broadcom's
+         * nvram_get) after another process changed it */
+        sfemu_fake_map_refresh(path);
+    }
     if (r > 0 && dev) {
         mount_off(fd, off + r);
     } else if (r > 0) {
@@ -509,6 +539,9 @@ int sfemu_fake_ioctl(int fd, struct fakefs_call *c)
     c->path = path;
     c->who = caller(fd);
     r = dispatch(c);
+    if (r >= 0 && c->action != FAKEFS_IOCTL_NEED) {
+        sfemu_fake_map_refresh(path);
+    }
     c->path = NULL;
     return (int)r;
 }

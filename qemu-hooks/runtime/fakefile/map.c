@@ -5,7 +5,11 @@
  * state machine serves for it, then given the guest's protection.  A
  * MAP_SHARED mapping the guest may write keeps a copy of the bytes served:
  * at msync and munmap only the bytes that differ from the copy are written
- * back, as FAKEFS_WRITE calls at their file offsets.
+ * back, as FAKEFS_WRITE calls at their file offsets.  A MAP_SHARED mapping
+ * the guest may only read is remembered too: it is served again after this
+ * process writes to the resource, reads it or sends it an ioctl (any fd),
+ * as a driver's shared page would show the new value (Broadcom's
+ * /dev/nvram).
  */
 #include <errno.h>
 #include <limits.h>
@@ -36,13 +40,15 @@
 /* The largest mapping served: the bytes are built in host memory first. */
 #define MAP_MAX (256u << 20)
 
-/* A shared writable mapping of a fake. */
+/* A shared mapping of a fake: writable (seen set), or read-only (seen
+ * NULL: refilled after a write or ioctl on the resource). */
 struct fake_map {
     uint64_t start, len; /* guest range */
     uint64_t off;        /* file offset of start */
     char *path;
     int fd;              /* the fd it was mapped from (ctx.fd) */
     unsigned char *seen; /* the bytes the resource has, as last known */
+    int prot;            /* the guest's protection (read-only ones) */
 };
 
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -105,7 +111,7 @@ static long serve(const char *path, int fd, uint64_t off, unsigned char *buf,
 }
 
 static void remember(uint64_t start, uint64_t len, uint64_t off,
-                     const char *path, int fd, unsigned char *seen)
+                     const char *path, int fd, unsigned char *seen, int prot)
 {
     char *p = strdup(path);
 
@@ -119,13 +125,13 @@ static void remember(uint64_t start, uint64_t len, uint64_t off,
         }
     }
     if (p && nmaps < capmaps) {
-        maps[nmaps++] = (struct fake_map){ start, len, off, p, fd, seen };
+        maps[nmaps++] = (struct fake_map){ start, len, off, p, fd, seen, prot };
         __atomic_store_n(&live, nmaps, __ATOMIC_RELEASE);
         p = NULL;
         seen = NULL;
     } else {
-        sfemu_log("fakefile: out of memory: writes through the shared "
-                  "mapping of %s will not reach it",
+        sfemu_log("fakefile: out of memory: the shared mapping of %s is "
+                  "not kept in step with it",
                   path);
     }
     pthread_mutex_unlock(&map_lock);
@@ -142,6 +148,9 @@ int64_t sfemu_fake_mmap(int fd, uint64_t addr, uint64_t len, int prot,
         strncmp(sfemu_rt.t->arch, "mips", 4) ? G_MAP_ANON_ARM : G_MAP_ANON_MIPS;
     /* MAP_SHARED, or MAP_SHARED_VALIDATE (3) */
     int keep = (flags & G_MAP_SHARED) && (prot & G_PROT_WRITE);
+    /* read-only and shared: refilled when the resource changes */
+    int follow = (flags & G_MAP_SHARED) && !(prot & G_PROT_WRITE) &&
+                 (prot & G_PROT_READ);
     uint64_t span =
         (len + SFEMU_MAP_PAGE - 1) & ~(uint64_t)(SFEMU_MAP_PAGE - 1);
     unsigned char *buf;
@@ -188,9 +197,12 @@ int64_t sfemu_fake_mmap(int fd, uint64_t addr, uint64_t len, int prot,
         return guest_err(EFAULT);
     }
     if (keep) {
-        remember(g, span, off, path, fd, buf);
+        remember(g, span, off, path, fd, buf, prot);
     } else {
         free(buf);
+        if (follow) {
+            remember(g, span, off, path, fd, NULL, prot);
+        }
     }
     return r;
 }
@@ -201,6 +213,9 @@ static void write_back(struct fake_map *m, uint64_t lo, uint64_t hi)
 {
     unsigned char page[SFEMU_MAP_PAGE];
 
+    if (!m->seen) {
+        return; /* read-only: nothing to write back */
+    }
     for (uint64_t pg = lo & ~(uint64_t)(SFEMU_MAP_PAGE - 1); pg < hi;
          pg += SFEMU_MAP_PAGE) {
         uint64_t a = pg < lo ? lo : pg;
@@ -255,12 +270,17 @@ static void cut(int k, uint64_t lo, uint64_t hi)
     }
     if (lo > m->start && hi < end && nmaps < capmaps) {
         /* a hole in the middle: the tail becomes a mapping of its own */
-        struct fake_map t = {
-            hi,    end - hi,        m->off + (hi - m->start), strdup(m->path),
-            m->fd, malloc(end - hi)
-        };
-        if (t.path && t.seen) {
-            memcpy(t.seen, m->seen + (hi - m->start), end - hi);
+        struct fake_map t = { hi,
+                              end - hi,
+                              m->off + (hi - m->start),
+                              strdup(m->path),
+                              m->fd,
+                              m->seen ? malloc(end - hi) : NULL,
+                              m->prot };
+        if (t.path && (t.seen || !m->seen)) {
+            if (t.seen) {
+                memcpy(t.seen, m->seen + (hi - m->start), end - hi);
+            }
             maps[nmaps++] = t;
         } else {
             free(t.path);
@@ -272,7 +292,9 @@ static void cut(int k, uint64_t lo, uint64_t hi)
     }
     if (lo <= m->start) { /* the head goes */
         uint64_t d = hi - m->start;
-        memmove(m->seen, m->seen + d, m->len - d);
+        if (m->seen) {
+            memmove(m->seen, m->seen + d, m->len - d);
+        }
         m->start = hi;
         m->off += d;
         m->len -= d;
@@ -310,5 +332,45 @@ void sfemu_fake_map_sync(uint64_t addr, uint64_t len, int gone)
         }
     }
     __atomic_store_n(&live, nmaps, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&map_lock);
+}
+
+/* Serve m (read-only, map_lock held) again: the pages are made writable
+ * for the copy, then get the guest's protection back. */
+static void refill(struct fake_map *m)
+{
+    unsigned char *buf = calloc(1, m->len);
+    long n = buf ? serve(m->path, m->fd, m->off, buf, m->len) : -ENOMEM;
+
+    if (n >= 0 &&
+        !is_err(real(nr_mprotect, (int64_t)m->start, (int64_t)m->len,
+                     m->prot | G_PROT_READ | G_PROT_WRITE, 0, 0, 0))) {
+        if (sfemu_rt.ops->write_mem(m->start, buf, m->len) != 0) {
+            n = -EFAULT;
+        }
+        real(nr_mprotect, (int64_t)m->start, (int64_t)m->len, m->prot, 0, 0, 0);
+    } else if (n >= 0) {
+        n = -EFAULT;
+    }
+    if (n < 0) {
+        sfemu_log("fakefile: cannot refill the shared mapping of %s at "
+                  "0x%llx: %s",
+                  m->path, (unsigned long long)m->start, strerror((int)-n));
+    }
+    free(buf);
+}
+
+void sfemu_fake_map_refresh(const char *path)
+{
+    if (!sfemu_fake_maps_live()) {
+        return;
+    }
+    pthread_once(&nr_once, nr_init);
+    pthread_mutex_lock(&map_lock);
+    for (int k = 0; k < nmaps; k++) {
+        if (!maps[k].seen && !strcmp(maps[k].path, path)) {
+            refill(&maps[k]);
+        }
+    }
     pthread_mutex_unlock(&map_lock);
 }

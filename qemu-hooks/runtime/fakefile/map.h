@@ -17,12 +17,17 @@
 int64_t sfemu_fake_mmap(int fd, uint64_t addr, uint64_t len, int prot,
                         int flags, uint64_t off);
 
-/* Whether a shared writable fake mapping exists (one atomic load). */
+/* Whether a shared fake mapping exists (one atomic load). */
 int sfemu_fake_maps_live(void);
 
 /* [addr, addr + len) is synced (msync) or goes away (gone: munmap, or an
  * mmap with MAP_FIXED over it): the changed bytes of the fake mappings it
  * overlaps go back to their resources; gone drops that part of them. */
 void sfemu_fake_map_sync(uint64_t addr, uint64_t len, int gone);
+
+/* This process wrote to path, read it or sent it an ioctl: its read-only
+ * shared mappings are served again (FAKEFS_MMAP), so they show the state.
+ * One atomic load when there are none. */
+void sfemu_fake_map_refresh(const char *path);
 
 #endif

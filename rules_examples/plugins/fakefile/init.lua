@@ -13,7 +13,8 @@
 --
 -- Handlers receive ctx = { op, path, pid, fd, flags, count, offset, data,
 -- cmd, arg, side, record = {...}, store = {...} } and return an integer
--- (>= 0 result, < 0 -errno).  Read/ioctl replies go in ctx.reply.
+-- (>= 0 result, < 0 -errno).  Read/ioctl replies go in ctx.reply;
+-- fakefile.note(ctx, text) leaves a line for the caller's run record.
 
 local M = {}
 
@@ -207,6 +208,17 @@ end
 function M.reply_ioctl_bytes(ctx, data, ret)
   ctx.reply = data or ""
   return ret or 0
+end
+
+-- A line for the run record of the guest process that made the call
+-- (docs/fakefile.md "Notes"): it travels back with the reply; qemu logs it
+-- once and -sfanalysis lists it under "notes" with a count.  From the shell
+-- (FUSE) it goes to the daemon's log.  At most 16 notes per call.
+M.NOTES_PER_CALL = 16
+function M.note(ctx, text)
+  local notes = rawget(ctx, "notes")
+  if type(notes) ~= "table" then notes = {}; ctx.notes = notes end
+  if #notes < M.NOTES_PER_CALL then notes[#notes + 1] = tostring(text) end
 end
 
 function M.set_state(ctx, state)
