@@ -14,7 +14,7 @@ strict
 NV_ARCHES=${SFEMU_TEST_ARCHES:-arm mipsel mips}
 for arch in $NV_ARCHES; do
     require "the patched qemu-$arch" test -x "$QDIR/qemu-$arch"
-    require "the nvram guest for $arch" test -x "$GDIR/nvram-$arch"
+    require "the nvram guests for $arch" test -x "$GDIR/nvram-$arch" -a -x "$GDIR/nvramhold-$arch"
 done
 export SFEMU_WATCHDOG=off
 
@@ -24,6 +24,11 @@ fw_defaults() {
     mkdir -p "$1"
     printf '# vendor defaults\nfw_model=SFEMU-DEMO\r\nlan_ipaddr=127.0.0.2\nfw_note=two words\n' \
         > "$1/nvram.default"
+    printf '[wireless]\nini_key = "a quoted value"\nfw_note = from the ini\n' > "$1/nvram.ini"
+    mkdir -p "$1/default"
+    # a Broadcom image: the FLSH header (magic, len, crc, 2 words), strings
+    { printf 'FLSH'; head -c 16 /dev/zero; printf 'img_key=from the image\0img_two=2\0\0'; } \
+        > "$1/default/nvram"
 }
 mk_nv_rules() {
     cp -r "$SRC/rules_examples" "$1"
@@ -37,11 +42,15 @@ client_checks() {
     local arch=$1 how=$2 file=$3 log=$4 out rc
     expect_eq "$arch $how: a defaulted key (the rules tree's lan_ipaddr wins over the firmware's)" \
         "$(run get lan_ipaddr)" "127.0.0.1"
-    expect_eq "$arch $how: the firmware's /etc/nvram.default is imported" \
-        "$(run get fw_model fw_note)" "$(printf 'SFEMU-DEMO\ntwo words')"
+    expect_eq "$arch $how: the firmware's /etc/nvram.default is imported (key=value lines)" \
+        "$(run get fw_model)" "SFEMU-DEMO"
+    expect_eq "$arch $how: ... /etc/nvram.ini ([section] ignored, quotes dropped; a later file wins)" \
+        "$(run get ini_key fw_note)" "$(printf 'a quoted value\nfrom the ini')"
+    expect_eq "$arch $how: ... /etc/default/nvram, a NUL-separated Broadcom image" \
+        "$(run get img_key img_two)" "$(printf 'from the image\n2')"
     expect_grep "$arch $how: the store was seeded into /sfemu/nvram.txt" "^http_lanport=80$" "$file"
     expect_grep "$arch $how: the seeding is logged with its sources" \
-        "nvram: seeded /sfemu/nvram.txt with [0-9]+ keys from /etc/nvram.default \(3\), config/nvram.defaults" "$log"
+        "nvram: seeded /sfemu/nvram.txt with [0-9]+ keys from /etc/nvram.default \(3\), /etc/nvram.ini \(2\), /etc/default/nvram \(2\), config/nvram.defaults" "$log"
     check "$arch $how: set" run set color=blue
     expect_eq "$arch $how: get gives the value set" "$(run get color)" "blue"
     expect_grep "$arch $how: the set is in the store file" "^color=blue$" "$file"
@@ -55,17 +64,46 @@ client_checks() {
     expect_match "$arch $how: ... with the defaults" "^lan_netmask=255\.0\.0\.0$" "$out"
     expect_eq "$arch $how: ... one line per key in the store" \
         "$(grep -c . <<< "$out")" "$(grep -c '^[^#]' "$file")"
+    check "$arch $how: set a value with a newline and a backslash" run set "ml=one"$'\n'"two\\x"
+    expect_grep "$arch $how: ... stored on one line, escaped" '^ml=one\\ntwo\\\\x$' "$file"
+    expect_eq "$arch $how: ... and read back as set" "$(run get ml)" "one"$'\n'"two\\x"
     check "$arch $how: unset" run unset color
     rc=0; out=$(run get color) || rc=$?
     expect_eq "$arch $how: an unset key reads as unset (read returns 0)" "$rc:$out" "1:"
     expect_no_grep "$arch $how: ... and is gone from the store file" "^color=" "$file"
     check "$arch $how: commit (ioctl NVRAM_MAGIC)" run commit
+    hold_checks "$arch" "$how"
     sed -i 's/^lan_netmask=.*/lan_netmask=255.255.0.0/' "$file"
     echo "edited_key=by the shell" >> "$file"
+    echo "a line without an equals sign" >> "$file"
+    local badline
+    badline=$(wc -l < "$file")
     expect_eq "$arch $how: an edit of the store with sed and echo is seen by the next get" \
         "$(run get lan_netmask edited_key)" "$(printf '255.255.0.0\nby the shell')"
+    expect_grep "$arch $how: a bad line of the store is logged with its line number" \
+        "nvram: /sfemu/nvram.txt:$badline: not a key=value line: ignored" "$log"
     check "$arch $how: set after the edit" run set after_edit=1
     expect_grep "$arch $how: ... keeps the edit" "^edited_key=by the shell$" "$file"
+}
+
+# A process that mapped the device before other processes unset the key
+# laid out before lan_ipaddr (the firmware's fw_model) and set longer and
+# new values still finds lan_ipaddr at the offset it had.
+hold_checks() {
+    local arch=$1 how=$2 fifo=$TMP/hold-fifo out=$TMP/hold-out i
+    rm -f "$fifo" "$out"
+    mkfifo "$fifo"
+    hold lan_ipaddr < "$fifo" > "$out" &
+    exec 3> "$fifo"
+    for i in $(seq 100); do grep -q '^before=' "$out" 2>/dev/null && break; sleep 0.1; done
+    run unset fw_model
+    run set fw_note=a-longer-value-than-before
+    run set brand_new=1
+    echo go >&3
+    exec 3>&-
+    wait $!
+    expect_eq "$arch $how: a mapping made before other processes' changes still reads the key at its offset" \
+        "$(cat "$out")" "$(printf 'before=127.0.0.1\nold=127.0.0.1 again=127.0.0.1')"
 }
 
 for arch in $NV_ARCHES; do
@@ -77,17 +115,31 @@ for arch in $NV_ARCHES; do
     fw_defaults "$R/etc"
     mk_nv_rules "$RULES"
     cp "$GDIR/nvram-$arch" "$R/bin/nvram"
+    cp "$GDIR/nvramhold-$arch" "$R/bin/nvramhold"
     run() { SFEMU_LOG="$LOG" qemu "$arch" -L "$R" -rules "$RULES" "$R/bin/nvram" "$@"; }
+    hold() { SFEMU_LOG="$LOG" qemu "$arch" -L "$R" -rules "$RULES" "$R/bin/nvramhold" "$@"; }
     client_checks "$arch" "no mount" "$R/sfemu/nvram.txt" "$LOG"
     rc=0; SFEMU_LOG="$TMP/unknown-$arch.log" qemu "$arch" -L "$R" -rules "$RULES" \
         "$R/bin/nvram" get no_such_key no_such_key > /dev/null || rc=$?
     expect_eq "$arch no mount: a get of an unknown key fails" "$rc" 1
     expect_eq "$arch no mount: the unknown key is logged once for two gets" \
-        "$(grep -c 'nvram: unknown key no_such_key' "$TMP/unknown-$arch.log")" 1
+        "$(grep -c 'nvram: unknown key no_such_key (add it' "$TMP/unknown-$arch.log")" 1
+    ino=$(stat -c %i "$R/sfemu/nvram.txt")
+    run set replaced=1
+    check "$arch no mount: a set replaces the store file (temp + rename: never seen truncated)" \
+        test "$(stat -c %i "$R/sfemu/nvram.txt")" != "$ino"
+    expect_eq "$arch no mount: ... leaving no temporary file" "$(ls -A "$R/sfemu")" "nvram.txt"
     rm "$R/sfemu/nvram.txt"
     expect_eq "$arch no mount: a deleted store is seeded again" "$(run get color lan_netmask)" \
         "255.0.0.0"
     expect_no_grep "$arch no mount: no mapping of the device failed" "mmap of the fake resource" "$LOG"
+    rm -r "$R/sfemu"
+    touch "$R/sfemu" # (a file where the store's directory should be)
+    expect_eq "$arch no mount: a store that cannot be written is served from memory" \
+        "$(SFEMU_LOG="$TMP/ro-$arch.log" qemu "$arch" -L "$R" -rules "$RULES" "$R/bin/nvram" get lan_ipaddr)" \
+        "127.0.0.1"
+    expect_grep "$arch no mount: ... and says so" "nvram: cannot write /sfemu/nvram.txt .*kept in memory" \
+        "$TMP/ro-$arch.log"
 
     # ------------------------------------------------ on an sfemu-mount
     R="$TMP/mroot-$arch"
@@ -97,7 +149,8 @@ for arch in $NV_ARCHES; do
     fw_defaults "$R/tmp/etc" # (the firmware's /etc is a link to /tmp/etc)
     mk_nv_rules "$RULES"
     cp "$GDIR/nvram-$arch" "$R/bin/nvram"
-    chmod 755 "$R/bin/nvram"
+    cp "$GDIR/nvramhold-$arch" "$R/bin/nvramhold"
+    chmod 755 "$R/bin/nvram" "$R/bin/nvramhold"
     mnt "$R" --rules "$RULES"
     DLOG="$R.sfemu/sfemu-mount.log"
     client_checks "$arch" "mount" "$R/sfemu/nvram.txt" "$DLOG"
@@ -105,15 +158,17 @@ for arch in $NV_ARCHES; do
         "$R.sfemu/tree/sfemu/nvram.txt"
     expect_eq "$arch mount: cat /dev/nvram on the mount shows the store" \
         "$(grep '^lan_' "$R/dev/nvram" | head -1)" "lan_ipaddr=127.0.0.1"
+    expect_eq "$arch mount: ls -l shows NVRAM_SPACE as the device's size" "$(stat -c %s "$R/dev/nvram")" 65536
     echo "shell_key=from echo" > "$R/dev/nvram"
     expect_eq "$arch mount: echo k=v > /dev/nvram on the mount sets a key" \
         "$(run get shell_key)" "from echo"
     run get no_such_key > /dev/null || true
     run get no_such_key no_such_key > /dev/null || true
     expect_eq "$arch mount: an unknown key is logged once (three gets, two processes)" \
-        "$(grep -c 'nvram: unknown key no_such_key' "$DLOG")" 1
+        "$(grep -c 'nvram: unknown key no_such_key (add it' "$DLOG")" 1
     check "$arch mount: set before the remount" run set persist_key=kept
     umnt "$R"
+    wait_daemons # (the daemon lets go of its upper directory as it exits)
     check "$arch mount: the firmware tree is untouched (no /sfemu in the lower rootfs)" \
         test ! -e "$R/sfemu"
     expect_grep "$arch mount: ... its defaults file too" "^fw_model=SFEMU-DEMO" "$R/tmp/etc/nvram.default"

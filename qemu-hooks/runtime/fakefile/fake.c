@@ -97,21 +97,42 @@ static int store_read(void *ud, const char *path, char **data, size_t *len)
     return 0;
 }
 
+/* Written to a temporary name beside it, then renamed over it: another
+ * guest process reading the file (the NVRAM store, read before every
+ * operation) sees the old text or the new, never a truncated one. */
 static int store_write(void *ud, const char *path, const char *data, size_t len)
 {
-    char dir[PATH_MAX], *slash;
-    int fd, rc = 0;
+    char dir[PATH_MAX], tmp[NAME_MAX + 1], *slash;
+    const char *name;
+    int dfd, fd, rc = 0;
 
     (void)ud;
     snprintf(dir, sizeof(dir), "%s", path);
     slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
+    if (!slash || !slash[1]) {
+        return -EINVAL;
+    }
+    name = path + (slash - dir) + 1;
+    if (slash == dir) {
+        dir[1] = '\0';
+    } else {
         *slash = '\0';
         sfemu_guestfs_mkdir_p(dir, 0755);
     }
-    fd = sfemu_guestfs_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (snprintf(tmp, sizeof(tmp), ".%.200s.sfemu-%d", name, (int)getpid()) >=
+        (int)sizeof(tmp)) {
+        return -ENAMETOOLONG;
+    }
+    dfd = sfemu_guestfs_open(dir, O_PATH | O_DIRECTORY, 0);
+    if (dfd < 0) {
+        return dfd;
+    }
+    fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                0644);
     if (fd < 0) {
-        return fd;
+        rc = -errno;
+        close(dfd);
+        return rc;
     }
     while (len > 0) {
         ssize_t w = write(fd, data, len);
@@ -123,6 +144,13 @@ static int store_write(void *ud, const char *path, const char *data, size_t len)
         len -= w;
     }
     close(fd);
+    if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0) {
+        rc = -errno;
+    }
+    if (rc < 0) {
+        unlinkat(dfd, tmp, 0);
+    }
+    close(dfd);
     return rc;
 }
 

@@ -10,7 +10,7 @@
 --
 --   local store = require("plugins.nvram.store")
 --   store.get(name[, ctx]) -> value | nil     (unknown: logged once per key)
---   store.set(name, value) -> true | nil, err
+--   store.set(name, value) -> true | nil, err  (err: an invalid name)
 --   store.unset(name)      -> true | nil, err
 --   store.getall()         -> { {name, value}, ... } in file order
 --   store.commit()         -> true | nil, err
@@ -126,16 +126,23 @@ local function merge(d, list)
 end
 
 -- ------------------------------------------------------------- the file
+-- A store that cannot be written (a read-only root) is kept in memory, for
+-- this process (no mount) or the daemon's life, and said once.
+local write_failed = false
 local function save(d)
   local text = M.format(d)
   local ok, err = fakefile.host.tree_write(M.PATH, text)
-  if not ok then
-    log("cannot write " .. M.PATH .. ": " .. tostring(err))
-    return nil, err
-  end
-  d.text = text
   version = version + 1
   d.version = version
+  d.unsaved = not ok
+  if not ok then
+    if not write_failed then
+      write_failed = true
+      log("cannot write " .. M.PATH .. " (" .. tostring(err) .. "): the store is kept in memory")
+    end
+    return true
+  end
+  d.text = text
   return true
 end
 
@@ -168,6 +175,7 @@ end
 function M.load()
   local text = fakefile.host.tree_read(M.PATH)
   if not text then
+    if db and db.unsaved then return db end
     db = seed()
     return db
   end

@@ -19,7 +19,8 @@ local EINVAL, EIO = 22, 5
 -- The mapping's layout lives in ctx.store: slots {key, value, cap, off} in
 -- mapping order.  A key keeps its offset while it lives and its value fits
 -- its slot, so a process that mapped before a change still finds every
--- other value where it was; a longer value moves to a new slot at the end.
+-- other value where it was; a longer value moves to a new slot at the end
+-- (the old slot keeps its bytes: an old pointer still reads the old value).
 -- Only when the space is full is the layout packed again.
 local function pack(s, d)
   s.slots, s.at, s.used, s.image = {}, {}, 0, nil
@@ -41,7 +42,7 @@ end
 
 local function layout(ctx)
   local s, d = ctx.store, store.load()
-  if s.version == d.version then return s end
+  if s.slots and s.version == d.version then return s end
   s.version = d.version
   if not s.slots then pack(s, d); return s end
   for k, slot in pairs(s.at) do
@@ -68,13 +69,11 @@ end
 local function image(s)
   if not s.image then
     local out = {}
+    -- (a dead slot keeps its last bytes: a pointer a client got before the
+    -- change still reads the old value, as with Broadcom's driver until a
+    -- commit frees it)
     for i, slot in ipairs(s.slots) do
-      local len = #slot.key + slot.cap + 2
-      if slot.dead then
-        out[i] = string.rep("\0", len)
-      else
-        out[i] = slot.key .. "=" .. slot.value .. string.rep("\0", slot.cap - #slot.value + 1)
-      end
+      out[i] = slot.key .. "=" .. slot.value .. string.rep("\0", slot.cap - #slot.value + 1)
     end
     s.image = table.concat(out)
   end
