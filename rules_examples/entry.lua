@@ -9,8 +9,9 @@
 --
 -- Loading base/bootstrap_fs.lua here wires it into every thread's rules
 -- (the open and stat rules' ENOENT path): the directories services expect
--- and /etc/*.pem of config/ssl/ are made at their first use.
-require("base.bootstrap_fs")
+-- and /etc/*.pem of config/ssl/ are made at their first use.  (Only when
+-- the tree has it: this file copied alone into another tree still works.)
+if c_rules_file("base/bootstrap_fs.lua") then require("base.bootstrap_fs") end
 
 function entry(num, name)
     local r = c_watchdog_take_report()   -- nil unless a report not yet taken

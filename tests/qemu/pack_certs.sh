@@ -9,7 +9,9 @@
 # days and key type, the key file mode 0600; it is made once (a second run
 # reads the same file); a key/cert pair in two files matches; an EC template
 # makes an EC key; a .pem no template names stays missing; no key material
-# reaches the log; the firmware tree (the lower layer) is untouched.
+# reaches the log; the firmware tree (the lower layer) is untouched.  A
+# template with a bad key type or subject, and a line that is no field, are
+# named with file and line; the open keeps its ENOENT.
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 require "openssl on the host" command -v openssl
 
@@ -86,4 +88,24 @@ for arch in arm mipsel mips; do
   umnt "$R"
   expect_eq "$arch the firmware tree is untouched" "$(manifest "$R")" "$before"
 done
+
+# Bad templates are named with their file and line, and the open keeps its
+# ENOENT (the guest goes on); no mount needed.
+R=$TMP/root-bad LOG=$TMP/log-bad
+mkdir -p "$R/bin" "$R/etc"
+cp "$GDIR/life-arm" "$R/bin/life"
+cp "$SRC/rules_examples/config/ssl/certs.conf" "$RULES/config/ssl/certs.conf"
+printf '[/etc/bad.pem]\nkey_type = dsa:1024\n[/etc/bad2.pem]\nsubject = CN-without-equals\nnonsense line\n' \
+  >> "$RULES/config/ssl/certs.conf"
+n=$(grep -n '^\[/etc/bad.pem\]' "$RULES/config/ssl/certs.conf" | cut -d: -f1)
+out=$(SFEMU_LOG=$LOG timeout 60 "$QDIR/qemu-arm" -L "$R" -rules "$RULES" "$R/bin/life" head /etc/bad.pem)
+expect_eq "a template with a bad key type: the open keeps ENOENT" "$out" "open /etc/bad.pem -> -1 errno=2"
+expect_grep "... named with its file, line and argument" \
+  "cannot make /etc/bad.pem \(config/ssl/certs.conf:$n\): key_type: expected rsa:BITS" "$LOG"
+out=$(SFEMU_LOG=$LOG timeout 60 "$QDIR/qemu-arm" -L "$R" -rules "$RULES" "$R/bin/life" head /etc/bad2.pem)
+expect_eq "a template with a bad subject: the open keeps ENOENT" "$out" "open /etc/bad2.pem -> -1 errno=2"
+expect_grep "... named" "cannot make /etc/bad2.pem \(config/ssl/certs.conf:$((n + 2))\): bad subject" "$LOG"
+expect_grep "a line that is no template field is named" \
+  "config/ssl/certs.conf:$((n + 4)): expected \[PATH\] or key/subject/days/key_type/san = value: ignored" "$LOG"
+expect_eq "nothing made, not even a temporary file" "$(ls -A "$R/etc")" ""
 finish

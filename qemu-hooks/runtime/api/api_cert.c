@@ -64,7 +64,8 @@ static EVP_PKEY *make_key(const char *type)
     return NULL;
 }
 
-/* "/C=US/O=Vendor/CN=router" into name; 0, or -EINVAL. */
+/* "/C=US/O=Vendor/CN=router" into name; 0, or -EINVAL (a part without
+ * "FIELD=", a field OpenSSL does not know, no part at all). */
 static int parse_subject(const char *subject, X509_NAME *name)
 {
     char *copy = strdup(subject), *save = NULL, *part;
@@ -74,8 +75,12 @@ static int parse_subject(const char *subject, X509_NAME *name)
          part = strtok_r(NULL, "/", &save)) {
         char *eq = strchr(part, '=');
 
-        if (!eq || eq == part ||
-            !X509_NAME_add_entry_by_txt(name, (*eq = '\0', part), MBSTRING_UTF8,
+        if (!eq || eq == part) {
+            rc = -EINVAL;
+            break;
+        }
+        *eq = '\0'; /* part: the field, eq + 1: its value */
+        if (!X509_NAME_add_entry_by_txt(name, part, MBSTRING_UTF8,
                                         (unsigned char *)eq + 1, -1, -1, 0)) {
             rc = -EINVAL;
         }
