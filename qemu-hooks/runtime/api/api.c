@@ -27,6 +27,7 @@ void sfemu_api_open(lua_State *L)
     sfemu_api_watchdog_open(L);
     sfemu_api_analysis_open(L);
     sfemu_api_init_open(L);
+    sfemu_api_vsock_open(L);
     sfemu_api_proc_open(L);
     sfemu_api_cert_open(L);
 }

@@ -16,6 +16,7 @@ void sfemu_api_shadow_open(lua_State *L); /* api_shadow.c: c_get_shadowstack */
 void sfemu_api_watchdog_open(lua_State *L); /* api_watchdog.c: c_get_ctx ... */
 void sfemu_api_analysis_open(lua_State *L); /* api_analysis.c: c_resolve_* */
 void sfemu_api_init_open(lua_State *L);     /* api_init.c: c_init_rootfs */
+void sfemu_api_vsock_open(lua_State *L);    /* api_vsock.c: virtual sockets */
 void sfemu_api_proc_open(lua_State *L);     /* api_proc.c: c_proc_info ... */
 void sfemu_api_cert_open(lua_State *L);     /* api_cert.c: c_make_cert */
 

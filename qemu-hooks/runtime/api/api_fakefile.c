@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 
 #include "api/api.h"
+#include "api/vsock.h"
 #include "core/rulefn.h"
 #include "core/syscall_names.h"
 #include "call.h"
@@ -597,6 +598,7 @@ static int fake_syscall_declines(int num, const int64_t a[SFEMU_NARGS])
         /* the fd table follows the dup; the real call always runs */
         if (a[0] >= 0 && a[0] <= 0x7fffffff && a[1] >= 0 &&
             a[1] <= 0x7fffffff) {
+            sfemu_vsock_forget((int)a[1]);
             sfemu_fake_dup_fd((int)a[0], (int)a[1]);
         }
         return 1;
@@ -611,6 +613,9 @@ static int fake_syscall_declines(int num, const int64_t a[SFEMU_NARGS])
         return !((sfemu_fake_maps_live() && (a[3] & 0x10)) ||
                  (a[4] >= 0 && a[4] <= 0x7fffffff &&
                   sfemu_fake_fd_serves((int)a[4], SFEMU_FAKE_USE_MAP)));
+    }
+    if (k == FD_CLOSE && a[0] >= 0 && a[0] <= 0x7fffffff) {
+        sfemu_vsock_forget((int)a[0]); /* a virtual socket's peer goes too */
     }
     use = k == FD_IOCTL   ? SFEMU_FAKE_USE_IOCTL
           : k == FD_CLOSE ? SFEMU_FAKE_USE_CLOSE

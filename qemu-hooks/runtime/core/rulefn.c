@@ -30,6 +30,16 @@ void sfemu_rulefn_register(lua_CFunction fn, sfemu_rule_declines declines)
     natives[n_natives++].declines = declines;
 }
 
+sfemu_rule_declines sfemu_rulefn_declines_of(lua_CFunction fn)
+{
+    for (int i = 0; fn && i < n_natives; i++) {
+        if (natives[i].fn == fn) {
+            return natives[i].declines;
+        }
+    }
+    return NULL;
+}
+
 /* A stripped binary chunk of one function: small for an empty one. */
 struct dump {
     unsigned char b[256];

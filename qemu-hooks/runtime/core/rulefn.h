@@ -26,6 +26,8 @@ struct sfemu_rule_fn {
 
 /* A C binding that works as a whole rule, with its check (at start-up). */
 void sfemu_rulefn_register(lua_CFunction fn, sfemu_rule_declines declines);
+/* The check registered for fn, or NULL. */
+sfemu_rule_declines sfemu_rulefn_declines_of(lua_CFunction fn);
 /* Inspects the function at idx. */
 void sfemu_rulefn_inspect(lua_State *L, int idx, struct sfemu_rule_fn *out);
 
