@@ -221,4 +221,16 @@ expect_grep "relative -L: a set reaches the store inside the root" "^rel_key=rel
 expect_eq "relative -L: the next process gets it" \
     "$(cd "$REL" && "$QDIR/qemu-arm" -L root -rules rules root/bin/nvram get rel_key 2>/dev/null)" \
     "rel_value"
+
+# The device's fakeconfig names its one path (first line "-- fakefile-path:
+# /dev/nvram"): a shell's PATH lookup of a missing /sbin/nvram or
+# /usr/sbin/nvram keeps ENOENT instead of becoming a 64 KiB fake.
+cp "$GDIR/probe-arm" "$REL/root/bin/probe"
+for p in /sbin/nvram /usr/sbin/nvram; do
+    ( cd "$REL" && "$QDIR/qemu-arm" -L root -rules rules root/bin/probe stat "$p" ) > "$TMP/o" 2>&1 || true
+    expect_grep "a missing $p is not made a fake by /dev/nvram's config (stat)" "stat=-1 errno=2" "$TMP/o"
+    ( cd "$REL" && "$QDIR/qemu-arm" -L root -rules rules root/bin/probe open "$p" ) > "$TMP/o" 2>&1 || true
+    expect_grep "a missing $p is not made a fake by /dev/nvram's config (open)" "open $p -> -1 errno=2" "$TMP/o"
+done
+check "no record was made for them" test ! -e "$REL/root/sbin/nvram.fakefile" -a ! -e "$REL/root/usr/sbin/nvram.fakefile"
 finish

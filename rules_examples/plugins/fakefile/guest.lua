@@ -176,13 +176,20 @@ function M.listed(path)
     if matches(listed_pats, path) then return M.paths_file end
     local base = path:match("[^/]+$")
     if base then
+        -- true: any path of that name; a string: the one path the config's
+        -- "-- fakefile-path: P" first line names (/dev/nvram's config must
+        -- not make a shell's PATH lookup of /bin/nvram a fake)
         local known = own_config[base]
         if known == nil then
-            known = c_rules_file("plugins/fakefile/config/" .. base ..
-                                 ".fakeconfig.lua") ~= nil
+            local text = c_rules_file("plugins/fakefile/config/" .. base ..
+                                      ".fakeconfig.lua")
+            known = text ~= nil and
+                    (text:match("^%-%- fakefile%-path: ([^\n]*)") or true)
             own_config[base] = known
         end
-        if known then return "config/" .. base .. ".fakeconfig.lua" end
+        if known == true or known == path then
+            return "config/" .. base .. ".fakeconfig.lua"
+        end
     end
     if c_realpath(path .. ".fakefile") then return "its record" end
     return nil

@@ -1,3 +1,4 @@
+-- fakefile-path: /dev/nvram
 -- /dev/nvram as Broadcom's driver serves it (docs/firmware-pack.md, "NVRAM"),
 -- backed by the key store plugins/nvram/store.lua:
 --   mmap  NVRAM_SPACE bytes of "key=value\0" strings
