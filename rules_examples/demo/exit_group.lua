@@ -1,4 +1,4 @@
--- Demo override (used by scripts/demo.sh through SFEMU_RULES_OVERRIDE_DIR):
+-- Demo override (used by scripts/rules-tour.sh through SFEMU_RULES_OVERRIDE_DIR):
 -- at exit, print the last syscalls of the runtime's context ring.
 function do_syscall(num, status)
     c_log(string.format("exit_group(%d): the last syscalls of this thread:", status))

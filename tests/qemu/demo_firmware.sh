@@ -141,9 +141,9 @@ done
 
 # The README's command itself, on the first architecture.
 for a in $DEMO_ARCHES; do
-  SFEMU_DEMO_DIR=$TMP/demo-cache bash "$SRC/scripts/demo-firmware.sh" --no-build "$a" \
+  SFEMU_DEMO_DIR=$TMP/demo-cache bash "$SRC/scripts/demo.sh" --no-build "$a" \
     > "$TMP/demo-$a.out" 2>&1; rc=$?
-  expect_eq "$a: scripts/demo-firmware.sh exits 0" "$rc" 0
+  expect_eq "$a: scripts/demo.sh exits 0" "$rc" 0
   expect_grep "$a: it prints the page's HTTP 200" '^HTTP/1.0 200 OK' "$TMP/demo-$a.out"
   expect_grep "$a: it prints the key grep found in the store" '^demo_note=demo-' "$TMP/demo-$a.out"
   expect_grep "$a: it shows the run without the rules failing" '^httpd: NVRAM: ' "$TMP/demo-$a.out"
