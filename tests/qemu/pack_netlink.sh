@@ -43,6 +43,11 @@ for arch in arm mipsel mips; do
   SFEMU_LOG="$TMP/log-$arch" run ack > "$TMP/o" 2>&1
   ack_checks "$arch" "$TMP/o"
   expect_grep "$arch: the virtual socket is logged" "netlink: protocol 31 is virtual .*SFEMU_NETLINK_VIRTUAL_ACK=auto" "$TMP/log-$arch"
+  expect_grep "$arch: the unanswered message is noted for the run record" \
+      "note: netlink: protocol 31: message type 0x10 without NLM_F_ACK got no answer" "$TMP/log-$arch"
+  timeout 60 "$QDIR/qemu-$arch" -L "$R" -rules "$SRC/rules_examples" -sfanalysis "$TMP/an-$arch" "$R/bin/nl31" ack > /dev/null 2>&1
+  expect_json "$arch: the run record lists the two unanswered messages" "$TMP/an-$arch/analysis.json" \
+      "any(n['source'] == 'netlink' and n['count'] == 2 and '0x10 without NLM_F_ACK' in n['text'] for n in r['notes'])"
   SFEMU_NETLINK_VIRTUAL_ACK=on run ack > "$TMP/o" 2>&1
   ack_checks "$arch SFEMU_NETLINK_VIRTUAL_ACK=on" "$TMP/o"
 
