@@ -6,6 +6,8 @@
  *                without NLM_F_ACK, recvfrom/recvmsg/recv, poll, select
  *   nl31 other   sockets the rules must leave alone: NETLINK_ROUTE, a UDP
  *                loopback round trip (bind, getsockname, sendto, recvfrom)
+ *   nl31 bench N N UDP loopback round trips (sendto + recvfrom): the time
+ *                of one, for docs/BENCHMARKS.md
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,10 +16,12 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PROTO 31
@@ -149,9 +153,36 @@ static int other_checks(void)
     return 0;
 }
 
+static int bench(long n)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t len = sizeof(a);
+    struct timespec t0, t1;
+    char buf[8];
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(u, (struct sockaddr *)&a, sizeof(a));
+    getsockname(u, (struct sockaddr *)&a, &len);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < n; i++) {
+        len = sizeof(a);
+        sendto(u, "p", 1, 0, (struct sockaddr *)&a, sizeof(a));
+        recvfrom(u, buf, sizeof(buf), 0, (struct sockaddr *)&a, &len);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("udp round trip %.2f us\n",
+           ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n /
+               1e3);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 2 && !strcmp(argv[1], "bench")) {
+        return bench(atol(argv[2]));
+    }
     if (argc > 1 && !strcmp(argv[1], "other")) {
         return other_checks();
     }
