@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -129,6 +130,13 @@ static int ack_checks(void)
     printf("no ack asked: send -> %ld, poll -> %d\n",
            (long)send(s, m, m[0].nlmsg_len, 0), poll(&p, 1, 200));
     printf("close -> %d\n", close(s));
+
+    s = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, PROTO);
+    n = recv(s, buf, sizeof(buf), 0);
+    printf("nonblocking socket: O_NONBLOCK=%d FD_CLOEXEC=%d recv -> %ld "
+           "errno=%d\n",
+           !!(fcntl(s, F_GETFL) & O_NONBLOCK),
+           !!(fcntl(s, F_GETFD) & FD_CLOEXEC), n, n < 0 ? errno : 0);
     return 0;
 }
 

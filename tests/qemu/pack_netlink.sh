@@ -31,6 +31,7 @@ ack_checks() {
     expect_grep "$l: read gives the ACK" "^read: ack len=36 seq=11 error=0 of type=0x10 seq=11 to_me=1$" "$o"
     expect_grep "$l: no NLM_F_ACK: no answer" "^no ack asked: send -> 16, poll -> 0$" "$o"
     expect_grep "$l: close" "^close -> 0$" "$o"
+    expect_grep "$l: SOCK_NONBLOCK and SOCK_CLOEXEC are kept" "^nonblocking socket: O_NONBLOCK=1 FD_CLOEXEC=1 recv -> -1 errno=11$" "$o"
 }
 
 for arch in arm mipsel mips; do
