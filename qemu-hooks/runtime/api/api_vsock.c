@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -46,6 +47,8 @@
 struct vsock {
     int peer_plus1; /* 0: not a virtual socket */
     uint32_t portid;
+    ino_t ino;      /* the guest's end: a reused number is another file */
+    ino_t peer_ino; /* the peer, closed only if it is still ours */
 };
 static struct vsock vsocks[VSOCK_FD_MAX];
 static int vsock_live;
@@ -57,18 +60,26 @@ static struct {
 static int n_routes;
 static sfemu_rule_declines route_fallback_declines;
 
+/* The virtual socket fd is, or NULL.  A number closed without the close
+ * rule (a rules tree without it) and reused is seen by its inode. */
 static struct vsock *vsock_of(int64_t fd)
 {
-    if (fd < 0 || fd >= VSOCK_FD_MAX) {
+    struct stat st;
+
+    if (fd < 0 || fd >= VSOCK_FD_MAX ||
+        !__atomic_load_n(&vsocks[fd].peer_plus1, __ATOMIC_ACQUIRE)) {
         return NULL;
     }
-    return __atomic_load_n(&vsocks[fd].peer_plus1, __ATOMIC_ACQUIRE)
-               ? &vsocks[fd]
-               : NULL;
+    if (fstat((int)fd, &st) || st.st_ino != vsocks[fd].ino) {
+        sfemu_vsock_forget((int)fd);
+        return NULL;
+    }
+    return &vsocks[fd];
 }
 
 void sfemu_vsock_forget(int fd)
 {
+    struct stat st;
     int peer;
 
     if (!__atomic_load_n(&vsock_live, __ATOMIC_RELAXED) || fd < 0 ||
@@ -76,7 +87,8 @@ void sfemu_vsock_forget(int fd)
         return;
     }
     peer = __atomic_exchange_n(&vsocks[fd].peer_plus1, 0, __ATOMIC_ACQ_REL);
-    if (peer) {
+    /* a guest that closed every fd may own that number now */
+    if (peer && !fstat(peer - 1, &st) && st.st_ino == vsocks[fd].peer_ino) {
         close(peer - 1);
     }
 }
@@ -110,6 +122,11 @@ static int c_vsock_new(lua_State *L)
     }
     /* the peer sends without blocking whatever the guest's end does */
     fcntl(peer, F_SETFL, fcntl(peer, F_GETFL) | O_NONBLOCK);
+    {
+        struct stat st;
+        vsocks[sv[0]].ino = fstat(sv[0], &st) ? 0 : st.st_ino;
+        vsocks[sv[0]].peer_ino = fstat(peer, &st) ? 0 : st.st_ino;
+    }
     vsocks[sv[0]].portid = (uint32_t)portid;
     __atomic_store_n(&vsocks[sv[0]].peer_plus1, peer + 1, __ATOMIC_RELEASE);
     __atomic_store_n(&vsock_live, 1, __ATOMIC_RELAXED);
