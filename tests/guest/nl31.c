@@ -6,6 +6,8 @@
  *                without NLM_F_ACK, recvfrom/recvmsg/recv, poll, select
  *   nl31 other   sockets the rules must leave alone: NETLINK_ROUTE, a UDP
  *                loopback round trip (bind, getsockname, sendto, recvfrom)
+ *   nl31 reuse   a virtual socket closed, its number reused by a UDP socket
+ *                (the rules tree may lack the close rule): plain UDP
  *   nl31 bench N N UDP loopback round trips (sendto + recvfrom): the time
  *                of one, for docs/BENCHMARKS.md
  */
@@ -161,6 +163,25 @@ static int other_checks(void)
     return 0;
 }
 
+static int reuse(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t len = sizeof(a);
+    char buf[8];
+    int s = socket(AF_NETLINK, SOCK_RAW, PROTO), u;
+    long n;
+
+    close(s);
+    u = socket(AF_INET, SOCK_DGRAM, 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(u, (struct sockaddr *)&a, sizeof(a));
+    getsockname(u, (struct sockaddr *)&a, &len);
+    n = sendto(u, "ping", 4, 0, (struct sockaddr *)&a, sizeof(a));
+    printf("reused=%d sendto %ld recv %ld\n", s == u, n,
+           (long)recv(u, buf, sizeof(buf), MSG_DONTWAIT));
+    return 0;
+}
+
 static int bench(long n)
 {
     struct sockaddr_in a = { .sin_family = AF_INET };
@@ -188,6 +209,9 @@ static int bench(long n)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 1 && !strcmp(argv[1], "reuse")) {
+        return reuse();
+    }
     if (argc > 2 && !strcmp(argv[1], "bench")) {
         return bench(atol(argv[2]));
     }

@@ -62,6 +62,10 @@ for arch in arm mipsel mips; do
   timeout 60 "$QDIR/qemu-$arch" -L "$R" -rules "$RN" "$R/bin/nl31" ack > "$TMP/o" 2>&1
   expect_grep "$arch without socket.lua: socket fails EPROTONOSUPPORT" "^socket -> -1 errno=$eproto$" "$TMP/o"
 
+  rm "$RN/syscall/close.lua"; cp "$SRC/rules_examples/syscall_override_user/socket.lua" "$RN/syscall_override_user/"
+  timeout 60 "$QDIR/qemu-$arch" -L "$R" -rules "$RN" "$R/bin/nl31" reuse > "$TMP/o" 2>&1
+  expect_grep "$arch without close.lua: a virtual socket's reused number is a plain UDP socket" \
+      "^reused=1 sendto 4 recv 4$" "$TMP/o"
   run other > "$TMP/o" 2>&1
   expect_grep "$arch: NETLINK_ROUTE is the real one" "^NETLINK_ROUTE socket -> fd$" "$TMP/o"
   expect_grep "$arch: UDP on loopback untouched (bind, getsockname, sendto, recvfrom)" "^udp loopback: 4 \[ping\] from_me=1$" "$TMP/o"

@@ -122,6 +122,7 @@ static int c_vsock_new(lua_State *L)
     }
     /* the peer sends without blocking whatever the guest's end does */
     fcntl(peer, F_SETFL, fcntl(peer, F_GETFL) | O_NONBLOCK);
+    sfemu_vsock_forget(sv[0]); /* its number's old socket, closed unseen */
     {
         struct stat st;
         vsocks[sv[0]].ino = fstat(sv[0], &st) ? 0 : st.st_ino;
