@@ -128,6 +128,11 @@ static int ack_checks(void)
     n = read(s, buf, sizeof(buf));
     show("read", buf, n, NULL);
 
+    req(&m[0], 13, 1);
+    printf("write -> %ld\n", (long)write(s, m, m[0].nlmsg_len));
+    n = recv(s, buf, sizeof(buf), 0);
+    show("recv", buf, n, NULL);
+
     req(&m[0], 12, 0);
     printf("no ack asked: send -> %ld, poll -> %d\n",
            (long)send(s, m, m[0].nlmsg_len, 0), poll(&p, 1, 200));

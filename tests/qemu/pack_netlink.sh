@@ -4,7 +4,7 @@
 # socket.lua, SFEMU_NETLINK_VIRTUAL_ACK) an ARM, a little- and a big-endian
 # MIPS guest get a virtual socket: bind/getsockname answered, every request
 # that asks for an ACK gets NLMSG_ERROR 0 (in the guest's byte order, from
-# the kernel's address), through sendto/sendmsg/send and recvfrom/recvmsg/
+# the kernel's address), through sendto/sendmsg/send/write and recvfrom/recvmsg/
 # recv/read, poll and select; a request without NLM_F_ACK gets nothing.
 # Other sockets are untouched (NETLINK_ROUTE, UDP on loopback).
 # WLCSM (demo/vendor/wlcsm.c): get/set/unset/getall/commit against the NVRAM
@@ -29,6 +29,8 @@ ack_checks() {
     expect_grep "$l: then nothing (EAGAIN)" "^then recv -> -1 errno=11$" "$o"
     expect_grep "$l: send" "^send -> 16$" "$o"
     expect_grep "$l: read gives the ACK" "^read: ack len=36 seq=11 error=0 of type=0x10 seq=11 to_me=1$" "$o"
+    expect_grep "$l: write" "^write -> 16$" "$o"
+    expect_grep "$l: recv gives its ACK" "^recv: ack len=36 seq=13 error=0 of type=0x10 seq=13 to_me=1$" "$o"
     expect_grep "$l: no NLM_F_ACK: no answer" "^no ack asked: send -> 16, poll -> 0$" "$o"
     expect_grep "$l: close" "^close -> 0$" "$o"
     expect_grep "$l: SOCK_NONBLOCK and SOCK_CLOEXEC are kept" "^nonblocking socket: O_NONBLOCK=1 FD_CLOEXEC=1 recv -> -1 errno=11$" "$o"

@@ -115,6 +115,10 @@ function M.send(num, fd, buf, len, flags)
     return answer(fd, c_read_bytes(buf, math.min(len, 1 << 16)))
 end
 
+function M.write(num, fd, buf, len)
+    return answer(fd, c_read_bytes(buf, math.min(len, 1 << 16)))
+end
+
 -- recvmsg/recvfrom: the kernel's, then the source is the netlink kernel
 -- (the room for the address is read before: the real call sets it to 0).
 function M.recvmsg(num, fd, msg, flags, ...)
