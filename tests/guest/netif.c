@@ -5,6 +5,8 @@
  *                        SIOCGIFMTU of each; SIOCGIFNAME of the index
  *   netif conf           SIOCGIFCONF: the names and addresses listed
  *   netif private        bridge, wireless and device-private ioctls
+ *   netif bench N        the time of one FIONREAD (not routed to the rule)
+ *                        and of one SIOCGIFFLAGS of br0, over N calls
  * One line a result: the value, or "errno=NAME".
  */
 #include <arpa/inet.h>
@@ -12,9 +14,11 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SIOCBRADDBR
@@ -148,6 +152,33 @@ static void private_ioctls(int s)
     }
 }
 
+static double us_since(const struct timespec *t0, long n)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return ((t1.tv_sec - t0->tv_sec) * 1e9 + (t1.tv_nsec - t0->tv_nsec)) / n /
+           1e3;
+}
+
+static void bench(int s, long n)
+{
+    struct timespec t0;
+    struct ifreq r;
+    int avail;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < n; i++) {
+        ioctl(s, FIONREAD, &avail);
+    }
+    printf("FIONREAD %.2f us\n", us_since(&t0, n));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < n; i++) {
+        ask(s, SIOCGIFFLAGS, &r, "br0");
+    }
+    printf("SIOCGIFFLAGS br0 %.2f us\n", us_since(&t0, n));
+}
+
 int main(int argc, char **argv)
 {
     int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -155,6 +186,8 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc > 1 && !strcmp(argv[1], "conf")) {
         conf(s);
+    } else if (argc > 2 && !strcmp(argv[1], "bench")) {
+        bench(s, atol(argv[2]));
     } else if (argc > 1 && !strcmp(argv[1], "private")) {
         private_ioctls(s);
     } else {

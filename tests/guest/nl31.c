@@ -6,18 +6,25 @@
  *                without NLM_F_ACK, recvfrom/recvmsg/recv, poll, select
  *   nl31 other   sockets the rules must leave alone: NETLINK_ROUTE, a UDP
  *                loopback round trip (bind, getsockname, sendto, recvfrom)
+ *   nl31 reuse   a virtual socket closed, its number reused by a UDP socket
+ *                (the rules tree may lack the close rule): plain UDP
+ *   nl31 bench N N UDP loopback round trips (sendto + recvfrom): the time
+ *                of one, for docs/BENCHMARKS.md
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PROTO 31
@@ -121,10 +128,22 @@ static int ack_checks(void)
     n = read(s, buf, sizeof(buf));
     show("read", buf, n, NULL);
 
+    req(&m[0], 13, 1);
+    printf("write -> %ld\n", (long)write(s, m, m[0].nlmsg_len));
+    n = recv(s, buf, sizeof(buf), 0);
+    show("recv", buf, n, NULL);
+
     req(&m[0], 12, 0);
     printf("no ack asked: send -> %ld, poll -> %d\n",
            (long)send(s, m, m[0].nlmsg_len, 0), poll(&p, 1, 200));
     printf("close -> %d\n", close(s));
+
+    s = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, PROTO);
+    n = recv(s, buf, sizeof(buf), 0);
+    printf("nonblocking socket: O_NONBLOCK=%d FD_CLOEXEC=%d recv -> %ld "
+           "errno=%d\n",
+           !!(fcntl(s, F_GETFL) & O_NONBLOCK),
+           !!(fcntl(s, F_GETFD) & FD_CLOEXEC), n, n < 0 ? errno : 0);
     return 0;
 }
 
@@ -149,9 +168,58 @@ static int other_checks(void)
     return 0;
 }
 
+static int reuse(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t len = sizeof(a);
+    char buf[8];
+    int s = socket(AF_NETLINK, SOCK_RAW, PROTO), u;
+    long n;
+
+    close(s);
+    u = socket(AF_INET, SOCK_DGRAM, 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(u, (struct sockaddr *)&a, sizeof(a));
+    getsockname(u, (struct sockaddr *)&a, &len);
+    n = sendto(u, "ping", 4, 0, (struct sockaddr *)&a, sizeof(a));
+    printf("reused=%d sendto %ld recv %ld\n", s == u, n,
+           (long)recv(u, buf, sizeof(buf), MSG_DONTWAIT));
+    return 0;
+}
+
+static int bench(long n)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t len = sizeof(a);
+    struct timespec t0, t1;
+    char buf[8];
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(u, (struct sockaddr *)&a, sizeof(a));
+    getsockname(u, (struct sockaddr *)&a, &len);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < n; i++) {
+        len = sizeof(a);
+        sendto(u, "p", 1, 0, (struct sockaddr *)&a, sizeof(a));
+        recvfrom(u, buf, sizeof(buf), 0, (struct sockaddr *)&a, &len);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("udp round trip %.2f us\n",
+           ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n /
+               1e3);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 1 && !strcmp(argv[1], "reuse")) {
+        return reuse();
+    }
+    if (argc > 2 && !strcmp(argv[1], "bench")) {
+        return bench(atol(argv[2]));
+    }
     if (argc > 1 && !strcmp(argv[1], "other")) {
         return other_checks();
     }

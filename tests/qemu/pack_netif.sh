@@ -52,8 +52,9 @@ for arch in arm mipsel mips; do
 # test
 br0 index=7 addr=127.3.4.5 netmask=255.255.0.0 hwaddr=02:11:22:33:44:55 mtu=1400 flags=up,broadcast
 wan0 index=8 addr=nvram:wan_ipaddr|127.0.0.9 bogus
-wan1 index=9 addr=nvram:lan_ipaddr|127.0.0.9
+wan1 index=9 addr=nvram:wan_ipaddr|127.0.0.9
 CONF
+  sed -i 's/^wan_ipaddr=.*/wan_ipaddr=127.0.0.5/' "$R/sfemu/nvram.txt"
   SFEMU_LOG="$TMP/log" run show br0 lo wan0 wan1 > "$TMP/o" 2>&1
   expect_grep "$arch config: index" "^br0 index 7$" "$TMP/o"
   expect_grep "$arch config: addr" "^br0 addr 127.3.4.5 family=2$" "$TMP/o"
@@ -68,12 +69,12 @@ CONF
   expect_grep "$arch lo not named: the host's mtu" "^lo mtu 65536$" "$TMP/o"
   expect_grep "$arch a bad line is logged with its file and line" "netif: config/netif.conf:3: 'bogus' is not key=value" "$TMP/log"
   expect_grep "$arch ... and ignored (the host's ENODEV)" "^wan0 index errno=ENODEV$" "$TMP/o"
-  expect_grep "$arch nvram: value from the store's lan_ipaddr" "^wan1 addr 127.0.0.1 family=2$" "$TMP/o"
+  expect_grep "$arch nvram: value from the store's wan_ipaddr" "^wan1 addr 127.0.0.5 family=2$" "$TMP/o"
 
   run conf > "$TMP/o" 2>&1
   expect_grep "$arch SIOCGIFCONF without a buffer: the size" "^conf size ok=1$" "$TMP/o"
   expect_grep "$arch SIOCGIFCONF lists br0 from the config" "^conf br0 127.3.4.5$" "$TMP/o"
-  expect_grep "$arch SIOCGIFCONF lists wan1" "^conf wan1 127.0.0.1$" "$TMP/o"
+  expect_grep "$arch SIOCGIFCONF lists wan1" "^conf wan1 127.0.0.5$" "$TMP/o"
   expect_grep "$arch SIOCGIFCONF keeps the host's lo" "^conf lo 127.0.0.1$" "$TMP/o"
 
   run private > "$TMP/o" 2>&1

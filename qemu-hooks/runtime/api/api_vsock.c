@@ -11,9 +11,12 @@
  *   the second argument), or nil if fd is no virtual socket.
  * c_vsock_reply(fd, bytes) -> bytes queued or -errno: one datagram the
  *   guest's end will read (never blocks: -EAGAIN when its buffer is full).
- * c_vsock_rule(handler) -> a rule (`do_syscall = c_vsock_rule(fn)`) that
- *   calls fn only when its first argument is a virtual socket: for any other
- *   fd the runtime runs the real syscall without entering Lua.
+ * c_vsock_rule(handler[, fallback]) -> a rule (`do_syscall =
+ *   c_vsock_rule(fn)`) that calls fn only when its first argument is a
+ *   virtual socket: for any other fd the runtime runs the real syscall
+ *   without entering Lua.  With fallback (a C rule such as c_fake_syscall:
+ *   write.lua), any other fd calls fallback, whose own C check still runs
+ *   first (one fallback per process).
  * c_ioctl_route(ranges, handler, fallback) -> an ioctl rule: a command in
  *   one of ranges ({{lo, hi}, ...}, inclusive) calls handler, and fallback
  *   when handler returns nil; any other command calls fallback (a C rule
@@ -29,6 +32,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -46,6 +50,8 @@
 struct vsock {
     int peer_plus1; /* 0: not a virtual socket */
     uint32_t portid;
+    ino_t ino;      /* the guest's end: a reused number is another file */
+    ino_t peer_ino; /* the peer, closed only if it is still ours */
 };
 static struct vsock vsocks[VSOCK_FD_MAX];
 static int vsock_live;
@@ -56,19 +62,28 @@ static struct {
 } routes[ROUTE_MAX];
 static int n_routes;
 static sfemu_rule_declines route_fallback_declines;
+static sfemu_rule_declines vroute_fallback_declines;
 
+/* The virtual socket fd is, or NULL.  A number closed without the close
+ * rule (a rules tree without it) and reused is seen by its inode. */
 static struct vsock *vsock_of(int64_t fd)
 {
-    if (fd < 0 || fd >= VSOCK_FD_MAX) {
+    struct stat st;
+
+    if (fd < 0 || fd >= VSOCK_FD_MAX ||
+        !__atomic_load_n(&vsocks[fd].peer_plus1, __ATOMIC_ACQUIRE)) {
         return NULL;
     }
-    return __atomic_load_n(&vsocks[fd].peer_plus1, __ATOMIC_ACQUIRE)
-               ? &vsocks[fd]
-               : NULL;
+    if (fstat((int)fd, &st) || st.st_ino != vsocks[fd].ino) {
+        sfemu_vsock_forget((int)fd);
+        return NULL;
+    }
+    return &vsocks[fd];
 }
 
 void sfemu_vsock_forget(int fd)
 {
+    struct stat st;
     int peer;
 
     if (!__atomic_load_n(&vsock_live, __ATOMIC_RELAXED) || fd < 0 ||
@@ -76,7 +91,8 @@ void sfemu_vsock_forget(int fd)
         return;
     }
     peer = __atomic_exchange_n(&vsocks[fd].peer_plus1, 0, __ATOMIC_ACQ_REL);
-    if (peer) {
+    /* a guest that closed every fd may own that number now */
+    if (peer && !fstat(peer - 1, &st) && st.st_ino == vsocks[fd].peer_ino) {
         close(peer - 1);
     }
 }
@@ -110,6 +126,12 @@ static int c_vsock_new(lua_State *L)
     }
     /* the peer sends without blocking whatever the guest's end does */
     fcntl(peer, F_SETFL, fcntl(peer, F_GETFL) | O_NONBLOCK);
+    sfemu_vsock_forget(sv[0]); /* its number's old socket, closed unseen */
+    {
+        struct stat st;
+        vsocks[sv[0]].ino = fstat(sv[0], &st) ? 0 : st.st_ino;
+        vsocks[sv[0]].peer_ino = fstat(peer, &st) ? 0 : st.st_ino;
+    }
     vsocks[sv[0]].portid = (uint32_t)portid;
     __atomic_store_n(&vsocks[sv[0]].peer_plus1, peer + 1, __ATOMIC_RELEASE);
     __atomic_store_n(&vsock_live, 1, __ATOMIC_RELAXED);
@@ -170,11 +192,36 @@ static int vsock_rule_declines(int num, const int64_t a[SFEMU_NARGS])
     return !__atomic_load_n(&vsock_live, __ATOMIC_RELAXED) || !vsock_of(a[0]);
 }
 
+/* upvalues: handler, fallback: the handler for a virtual socket */
+static int vsock_route(lua_State *L)
+{
+    int64_t fd = lua_gettop(L) >= 2 ? lua_tointeger(L, 2) : -1;
+
+    return pass_to(
+        L,
+        __atomic_load_n(&vsock_live, __ATOMIC_RELAXED) && vsock_of(fd) ? 1 : 2);
+}
+
+static int vsock_route_declines(int num, const int64_t a[SFEMU_NARGS])
+{
+    if (!vsock_rule_declines(num, a)) {
+        return 0;
+    }
+    return vroute_fallback_declines && vroute_fallback_declines(num, a);
+}
+
 static int c_vsock_rule(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TFUNCTION);
-    lua_settop(L, 1);
-    lua_pushcclosure(L, vsock_rule, 1);
+    if (lua_isnoneornil(L, 2)) {
+        lua_settop(L, 1);
+        lua_pushcclosure(L, vsock_rule, 1);
+        return 1;
+    }
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    vroute_fallback_declines = sfemu_rulefn_declines_of(lua_tocfunction(L, 2));
+    lua_settop(L, 2);
+    lua_pushcclosure(L, vsock_route, 2);
     return 1;
 }
 
@@ -258,6 +305,7 @@ static void vsock_init(void)
 {
     ioctl_num = sfemu_syscall_num("ioctl");
     sfemu_rulefn_register(vsock_rule, vsock_rule_declines);
+    sfemu_rulefn_register(vsock_route, vsock_route_declines);
     sfemu_rulefn_register(ioctl_route, ioctl_route_declines);
 }
 

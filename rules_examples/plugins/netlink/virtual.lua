@@ -83,14 +83,19 @@ local function answer(fd, data)
     local proto, port = proto_of(fd), bound_port(fd)
     local h = handlers[proto]
     for _, m in ipairs(nl.split(data)) do
-        local err = 0
+        local err, replies = 0, nil
         if h then
-            local replies, e = h.request(m, port)
+            local e
+            replies, e = h.request(m, port)
             for _, r in ipairs(replies or {}) do c_vsock_reply(fd, r) end
             err = e or 0
         end
         if m.flags & nl.NLM_F_ACK ~= 0 then
             c_vsock_reply(fd, nl.ack(m, port, err))
+        elseif not replies then
+            -- for the run record: what the service asked that nobody answers
+            c_analysis_note("netlink", string.format(
+                "protocol %d: message type 0x%x without NLM_F_ACK got no answer", proto, m.type))
         end
     end
     return #data
@@ -107,6 +112,10 @@ function M.sendto(num, fd, buf, len, flags, dest, destlen)
 end
 
 function M.send(num, fd, buf, len, flags)
+    return answer(fd, c_read_bytes(buf, math.min(len, 1 << 16)))
+end
+
+function M.write(num, fd, buf, len)
     return answer(fd, c_read_bytes(buf, math.min(len, 1 << 16)))
 end
 
