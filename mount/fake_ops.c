@@ -322,6 +322,38 @@ void fake_invalidate(struct sfemu *s, const char *guest)
     pthread_mutex_unlock(&s->inval_lock);
 }
 
+/* A plain file the engine rewrote behind the kernel's back (the NVRAM
+ * store: a temporary file renamed over it, so a new object): drop the
+ * kernel's name for it, so the next lookup finds the new file instead of
+ * serving the old one's size and pages. */
+static void inval_entry(struct sfemu *s, const char *guest)
+{
+    const char *slash = strrchr(guest, '/');
+    char dir[PATH_MAX];
+    struct ovl_ent e;
+    struct inode *d;
+
+    if (!slash || !slash[1]) {
+        return;
+    }
+    if (slash == guest) {
+        d = ino_root();
+        ino_ref(d);
+    } else {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - guest - 1), guest + 1);
+        if (ovl_resolve(&s->ovl, dir, &e) < 0 || !S_ISDIR(e.st.st_mode)) {
+            return;
+        }
+        struct ino_key k = { e.st.st_dev, e.st.st_ino, 0, 0 };
+        if (!(d = ino_find(&k))) {
+            return; /* the kernel has not seen the directory: nothing cached */
+        }
+    }
+    fuse_lowlevel_notify_inval_entry(s->se, ino_id(d), slash + 1,
+                                     strlen(slash + 1));
+    ino_unref(d);
+}
+
 /* Invalidations run on their own thread: the kernel may wait for the
  * inode's lock, which a request in flight can hold. */
 static void *inval_main(void *arg)
@@ -341,6 +373,8 @@ static void *inval_main(void *arg)
         if (id && s->se) {
             /* -ENOENT when the kernel has no such inode */
             fuse_lowlevel_notify_inval_inode(s->se, id, 0, 0);
+        } else if (s->se) {
+            inval_entry(s, p);
         }
         free(p);
         pthread_mutex_lock(&s->inval_lock);

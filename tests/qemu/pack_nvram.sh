@@ -192,6 +192,14 @@ for arch in $NV_ARCHES; do
         'note: /dev/nvram: nvram: unknown key no_such_key$' "$LOG"
     expect_eq "$arch mount: an unknown key is logged once (three gets, two processes)" \
         "$(grep -c 'nvram: unknown key no_such_key (add it' "$DLOG")" 1
+    # The daemon rewrites the store (a new file renamed over it): the
+    # shell's view through the mount follows each rewrite, after reading it.
+    stale=
+    for step in "set view_a=1" "set view_b=two" "unset view_b" "set view_b=three" "set view_a=4" "unset view_b"; do
+        run $step > /dev/null
+        cmp -s "$R/sfemu/nvram.txt" "$R.sfemu/tree/sfemu/nvram.txt" || stale="$stale [$step]"
+    done
+    expect_eq "$arch mount: the mount's view of the store follows each rewrite" "$stale" ""
     check "$arch mount: set before the remount" run set persist_key=kept
     umnt "$R"
     wait_daemons # (the daemon lets go of its upper directory as it exits)
