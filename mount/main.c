@@ -803,7 +803,10 @@ static int cmd_mount(const struct opts *op, const char *argv0)
         log_open(logpath, 0);
     }
 
-    char rules_dflt[PATH_MAX];
+    char rules_dflt[PATH_MAX], rules_abs[PATH_MAX];
+    if (o.rules && realpath(o.rules, rules_abs)) {
+        o.rules = rules_abs; /* qemu compares it with its own -rules */
+    }
     if (!o.rules &&
         default_rules(upper_abs, rules_dflt, sizeof rules_dflt) == 0) {
         o.rules = rules_dflt;

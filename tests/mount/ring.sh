@@ -120,4 +120,15 @@ check_fails "not in the shipped tree" test -e "$SRC/rules_examples/plugins/fakef
 expect_grep "qemu says which tree serves" "from the rules tree $R2.sfemu/rules, not from -rules $RULES" "$TMP/qemu.log"
 expect_no_grep "over the ring, no fallback" "did not answer|offers no ring" "$TMP/qemu.log"
 umnt "$R2"
+# The same tree given relatively to both: the daemon publishes its real
+# path, so qemu has nothing to say.
+R3="$TMP/rel3"
+mk_rootfs "$R3"
+cp "$R/bin/g-arm" "$R3/bin/g-arm"
+(cd "$TMP" && "$SFEMU_MOUNT" --rules rules rel3) || fail "sfemu-mount --rules rules rel3"
+MOUNTS+=("$R3")
+: > "$TMP/qemu.log"
+(cd "$TMP" && timeout 120 "$QARM" -L rel3 -rules rules rel3/bin/g-arm get /dev/ring0 color > /dev/null)
+expect_no_grep "relative --rules and -rules naming one tree: no note about it" "rules tree" "$TMP/qemu.log"
+umnt "$R3"
 finish
