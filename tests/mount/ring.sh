@@ -130,5 +130,6 @@ MOUNTS+=("$R3")
 : > "$TMP/qemu.log"
 (cd "$TMP" && timeout 120 "$QARM" -L rel3 -rules rules rel3/bin/g-arm get /dev/ring0 color > /dev/null)
 expect_no_grep "relative --rules and -rules naming one tree: no note about it" "rules tree" "$TMP/qemu.log"
+expect_no_grep "a relative -L still finds the mount (the daemon serves)" "not an sfemu-mount|served inside this qemu" "$TMP/qemu.log"
 umnt "$R3"
 finish

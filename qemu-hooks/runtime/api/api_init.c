@@ -26,6 +26,7 @@
 #include <lauxlib.h>
 
 #include "api/api.h"
+#include "trueroot/guestfs.h"
 #include "core/log.h"
 #include "core/runtime.h"
 #include "core/sandbox.h"
@@ -73,7 +74,8 @@ static int c_init_rootfs(lua_State *L)
 {
     const char *argv[INIT_ARGS_MAX + 1];
     char prog[PATH_MAX], timeout[16];
-    const char *root = sfemu_rt.t ? sfemu_rt.t->ld_prefix : NULL;
+    char *abs;
+    const char *root = NULL;
     int argc = 0, pipefd[2], status, rc;
     posix_spawn_file_actions_t fa;
     luaL_Buffer report;
@@ -81,6 +83,11 @@ static int c_init_rootfs(lua_State *L)
 
     if (!lua_isnoneornil(L, 1)) {
         luaL_checktype(L, 1, LUA_TTABLE);
+    }
+    lua_settop(L, 1); /* the options, or nil */
+    if ((abs = sfemu_guestfs_root_path())) {
+        root = lua_pushstring(L, abs); /* kept: stays on the stack */
+        free(abs);
     }
     if (!root || !sfemu_fake_mounted()) {
         return sfemu_api_push_fail(L, -ENOTCONN);

@@ -260,9 +260,7 @@ int sfemu_fake_mounted(void)
         return mounted;
     }
     mounted = 0;
-    root = sfemu_rt.t && sfemu_rt.t->ld_prefix
-               ? realpath(sfemu_rt.t->ld_prefix, NULL)
-               : NULL;
+    root = sfemu_guestfs_root_path();
     f = root ? fopen("/proc/self/mountinfo", "re") : NULL;
     while (f && fgets(line, sizeof(line), f)) {
         char mp[PATH_MAX], fstype[64];

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ring.h"
+#include "trueroot/guestfs.h"
 #include "fakefile/transport.h"
 #include "core/log.h"
 #include "core/options.h"
@@ -101,9 +102,7 @@ static void compare_rules(void)
 
 static void ring_up(void)
 {
-    char *root = sfemu_rt.t && sfemu_rt.t->ld_prefix
-                     ? realpath(sfemu_rt.t->ld_prefix, NULL)
-                     : NULL;
+    char *root = sfemu_guestfs_root_path();
     char sock[PATH_MAX], err[256], why[PATH_MAX + 300];
     ssize_t n =
         root ? getxattr(root, FAKEFS_RING_XATTR, sock, sizeof(sock) - 1) : -1;

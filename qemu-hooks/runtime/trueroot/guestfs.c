@@ -31,6 +31,23 @@ static int root_fd(void)
     return fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
+char *sfemu_guestfs_root_path(void)
+{
+    char link[64];
+    char *path;
+    int fd = root_fd();
+
+    if (fd < 0) {
+        return sfemu_rt.t && sfemu_rt.t->ld_prefix
+                   ? realpath(sfemu_rt.t->ld_prefix, NULL)
+                   : NULL;
+    }
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    path = realpath(link, NULL);
+    close(fd);
+    return path;
+}
+
 /* mkdir -p below dirfd: inside a root (RESOLVE_IN_ROOT: the guest's view of
  * symlinks and "..") or, without one, as a host path. */
 static int mkdir_walk(int dirfd, const char *path, mode_t mode, int in_root)
