@@ -4,7 +4,7 @@
 -- name gets the real answer.  Bridge and wireless ioctls, and private ones
 -- no fake device answers, are "not supported" (EOPNOTSUPP), as on a kernel
 -- without those drivers.  docs/firmware-pack.md, "Interfaces".
-local nvram = require("plugins.nvramdev")
+local nvram = require("plugins.nvram.device")
 
 local M = {}
 

@@ -1,10 +1,10 @@
 -- WLCSM (Broadcom's wlcsm library, netlink protocol 31, NETLINK_WLCSM):
 -- NVRAM get, set, unset, getall and commit answered from the one NVRAM
--- store, through c_fake_call("/dev/nvram", ...) (plugins/nvramdev.lua).
+-- store, through c_fake_call("/dev/nvram", ...) (plugins/nvram/device.lua).
 -- Message layout: docs/firmware-pack.md, "WLCSM".  A message that is not
 -- WLCSM gets no answer here (only its ACK, if it asks for one).
 local nl = require("plugins.netlink.message")
-local nvram = require("plugins.nvramdev")
+local nvram = require("plugins.nvram.device")
 
 local M = {}
 
