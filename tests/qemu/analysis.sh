@@ -130,10 +130,15 @@ free_port() {
 stop_with() { # stop_with SIG QEMU-BINARY ARCH [QEMU-ARGS...]: exit status
   local sig=$1 bin=$2 a=$3 port pid st; shift 3
   port=$(free_port)
-  "$bin" "$@" "$GDIR/wd-$a" serve "$port" 5 > "$TMP/o" 2>&1 &
+  # (the signal's default action: a test run under nohup or in the
+  # background would otherwise inherit SIGHUP or SIGINT ignored)
+  env --default-signal="$sig" "$bin" "$@" "$GDIR/wd-$a" serve "$port" 5 > "$TMP/o" 2>&1 &
   pid=$!
   for _ in $(seq 100); do grep -q "listening on" "$TMP/o" && break; sleep 0.1; done
-  kill -"$sig" $pid; wait $pid; st=$?
+  kill -"$sig" $pid
+  for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  kill -KILL $pid 2>/dev/null # (never left running: the status then says so)
+  wait $pid; st=$?
   echo $st
 }
 for a in arm mips; do
