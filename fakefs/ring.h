@@ -26,6 +26,9 @@
 /* The extended attribute the daemon answers on the mount's root: the
  * path of the control socket. */
 #define FAKEFS_RING_XATTR "user.sfemu.ring"
+/* The daemon's pid: a qemu under chroot(8) cannot reach the socket's host
+ * path, and reaches it as /proc/PID/root/<socket> (docs/chroot.md). */
+#define FAKEFS_RING_PID_XATTR "user.sfemu.ring_pid"
 
 /* Slot states: the low 3 bits of the slot's futex word (the bits above
  * count changes, see ring_shm.h). */

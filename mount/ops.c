@@ -1157,6 +1157,13 @@ static void sf_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
             return;
         }
         snprintf(v, sizeof v, "%s", sfemu_g->ring_path);
+    } else if (!strcmp(name, FAKEFS_RING_PID_XATTR)) {
+        /* qemu in a chroot reaches the socket through /proc/PID/root */
+        if (ino != FUSE_ROOT_ID || !sfemu_g->ring_path[0]) {
+            fuse_reply_err(req, ENODATA);
+            return;
+        }
+        snprintf(v, sizeof v, "%d", (int)getpid());
     } else if (!strcmp(name, XATTR_LAYER)) {
         snprintf(v, sizeof v, "%s",
                  i->fake        ? "fake"

@@ -392,6 +392,20 @@ static int run_script(const struct sfemu_exec_file *f, const struct strv *args)
     return ret < 0 ? -host_errno(ret) : -ENOEXEC;
 }
 
+/* A guest exec runs this qemu again through /proc: a chroot(8) without
+ * /proc mounted fails every exec with ENOENT; say why, once. */
+static void ge_need_proc(void)
+{
+    static bool said;
+
+    if (!said && access("/proc/self/exe", F_OK) != 0) {
+        said = true;
+        sfemu_log("guest exec: /proc is not mounted in this root, so a guest "
+                  "program cannot run another (ENOENT): mount it, e.g. "
+                  "mount -t proc proc ROOTFS/proc (docs/chroot.md)");
+    }
+}
+
 static int ge_run(const struct sfemu_exec_file *f)
 {
     const struct strv *given = ge_script_argv;
@@ -467,6 +481,7 @@ static int64_t ge_call(int num, int64_t args[SFEMU_NARGS],
         rc = n < 0 ? (int)n : -ENAMETOOLONG;
     } else {
         path[n] = 0;
+        ge_need_proc();
         ge_from_host = false;
         fd = open_prefix(at ? (int)args[0] : G_AT_FDCWD, path, flags);
         rc = fd;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,19 +86,59 @@ static void ring_down(const char *why)
     }
 }
 
+/* The daemon's host paths as this process reaches them: as they are, or,
+ * under chroot(8), through the daemon's /proc/PID/root ("" or that). */
+static char daemon_root[64];
+
+/* Same tree: by identity, so a chroot's bind of the daemon's rules tree
+ * (another path for the same directory) counts as the same. */
+static int same_rules(const char *mine, const char *theirs)
+{
+    char path[PATH_MAX + 64];
+    struct stat a, b;
+
+    snprintf(path, sizeof(path), "%s%s", daemon_root, theirs);
+    return mine && theirs[0] && stat(mine, &a) == 0 && stat(path, &b) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static void compare_rules(void)
 {
     const char *mine = sfemu_opt_str(SFEMU_OPT_rules);
-    char *abs = mine ? realpath(mine, NULL) : NULL;
     const char *theirs = fakefs_ring_rules(ring);
 
     said_rules = 1;
-    if (!abs || strcmp(abs, theirs)) {
+    if (!same_rules(mine, theirs)) {
         sfemu_log("fakefile: fake resources are served by the sfemu-mount "
                   "daemon from the rules tree %s, not from -rules %s",
                   theirs[0] ? theirs : "(none)", mine ? mine : "(none)");
     }
-    free(abs);
+}
+
+/* Connect to the socket at its host path or, when this process runs in a
+ * chroot that hides that path, through the daemon's root (needs root). */
+static int ring_connect(const char *root, const char *sock, char *err,
+                        size_t cap)
+{
+    char pid[16], alt[PATH_MAX + 64];
+    ssize_t n;
+
+    daemon_root[0] = '\0';
+    if (fakefs_ring_connect(sock, &ring, err, cap) == 0) {
+        return 0;
+    }
+    n = getxattr(root, FAKEFS_RING_PID_XATTR, pid, sizeof(pid) - 1);
+    if (n <= 0 || access(sock, F_OK) == 0) {
+        return -1; /* the socket is here: its own error stands */
+    }
+    pid[n] = '\0';
+    snprintf(daemon_root, sizeof(daemon_root), "/proc/%d/root", atoi(pid));
+    snprintf(alt, sizeof(alt), "%s%s", daemon_root, sock);
+    if (fakefs_ring_connect(alt, &ring, err, cap) == 0) {
+        return 0;
+    }
+    daemon_root[0] = '\0';
+    return -1;
 }
 
 static void ring_up(void)
@@ -106,10 +147,10 @@ static void ring_up(void)
     char sock[PATH_MAX], err[256], why[PATH_MAX + 300];
     ssize_t n =
         root ? getxattr(root, FAKEFS_RING_XATTR, sock, sizeof(sock) - 1) : -1;
-    int e = errno;
+    int e = errno, rc;
 
-    free(root);
     if (n <= 0) {
+        free(root);
         snprintf(why, sizeof(why),
                  "the sfemu-mount on the guest root offers no ring (%s)",
                  n < 0 && e == ENODATA ? "started without a rules tree?"
@@ -118,7 +159,9 @@ static void ring_up(void)
         return;
     }
     sock[n] = '\0';
-    if (fakefs_ring_connect(sock, &ring, err, sizeof(err)) < 0) {
+    rc = ring_connect(root, sock, err, sizeof(err));
+    free(root);
+    if (rc < 0) {
         snprintf(why, sizeof(why), "cannot use the sfemu-mount ring (%s)", err);
         ring_down(why);
         return;

@@ -38,9 +38,17 @@ char *sfemu_guestfs_root_path(void)
     int fd = root_fd();
 
     if (fd < 0) {
-        return sfemu_rt.t && sfemu_rt.t->ld_prefix
-                   ? realpath(sfemu_rt.t->ld_prefix, NULL)
-                   : NULL;
+        const char *prefix = sfemu_rt.t ? sfemu_rt.t->ld_prefix : NULL;
+        char *path = prefix ? realpath(prefix, NULL) : NULL;
+        struct stat st;
+
+        /* Without -L (QEMU's built-in prefix is usually missing) guest
+         * paths are this process's: under chroot(8) the guest root is "/". */
+        if (path && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            return path;
+        }
+        free(path);
+        return realpath("/", NULL);
     }
     snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
     path = realpath(link, NULL);

@@ -12,8 +12,8 @@
 
 int sfemu_guestfs_open(const char *gpath, int flags, mode_t mode);
 
-/* The host path of the guest's root (malloc'd; the caller frees), or NULL
- * without -L.  Taken from the true root's fd when there is one, so a
+/* The host path of the guest's root (malloc'd; the caller frees): "/"
+ * without an -L directory (under chroot(8), the chroot).  Taken from the true root's fd when there is one, so a
  * relative -L still names the root after the guest changed directory. */
 char *sfemu_guestfs_root_path(void);
 int sfemu_guestfs_mkdir_p(const char *gpath, mode_t mode);
