@@ -33,6 +33,7 @@ struct opts {
     double cache_timeout;
     int threads;
     int no_passthrough;
+    int no_negative_cache;
     int init;
     struct init_opts init_o;
 };
@@ -68,6 +69,8 @@ static void usage(FILE *f)
         "  --no-passthrough       serve real files through the daemon and the FUSE page\n"
         "                         cache instead of FUSE passthrough (passthrough needs\n"
         "                         kernel 6.9+ and root; without them it is off anyway)\n"
+        "  --no-negative-cache    never let the kernel cache a missing name; keeps mounts\n"
+        "                         made inside the mount (a chroot's /proc) attached\n"
         "  --fake-init PATH[=KIND] create the three fakefile pieces for PATH (text, dev,\n"
         "                         socket) with the plugin's fakefile.init, through ROOTFS\n"
         "  --init                 replay the filesystem part of the firmware's init\n"
@@ -131,6 +134,8 @@ static void parse(int argc, char **argv, struct opts *o)
             o->unmount = 1;
         } else if (!strcmp(a, "--no-passthrough")) {
             o->no_passthrough = 1;
+        } else if (!strcmp(a, "--no-negative-cache")) {
+            o->no_negative_cache = 1;
         } else if (!strcmp(a, "--allow-other")) {
             o->allow_other = 1;
         } else if (!strcmp(a, "--private")) {
@@ -783,6 +788,7 @@ static int cmd_mount(const struct opts *op, const char *argv0)
         close(probe);
     }
     s.passthrough = !o.no_passthrough;
+    s.no_negative_cache = o.no_negative_cache;
     unsigned lower_depth = stack_depth(s.ovl.lower_fd),
              upper_depth = stack_depth(s.ovl.upper_fd);
     s.backing_depth = lower_depth > upper_depth ? lower_depth : upper_depth;

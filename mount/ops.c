@@ -1218,11 +1218,17 @@ static void sf_init(void *ud, struct fuse_conn_info *conn)
     struct sfemu *s = ud;
     /* Negative entries may be cached only if the kernel can be told that
      * "<x>" appeared when "<x>.fakefile" was created (protocol 7.44). */
-    s->epoch_ok = conn->proto_major > 7 ||
-                  (conn->proto_major == 7 && conn->proto_minor >= 44);
+    /* A new epoch makes the kernel drop every name, which detaches the
+     * mounts made inside the mount (a chroot's /proc): --no-negative-cache
+     * keeps them (docs/chroot.md). */
+    s->epoch_ok = !s->no_negative_cache &&
+                  (conn->proto_major > 7 ||
+                   (conn->proto_major == 7 && conn->proto_minor >= 44));
     log_msg("kernel FUSE %u.%u: negative entries %s", conn->proto_major,
             conn->proto_minor,
-            s->epoch_ok ? "cached (FUSE_NOTIFY_INC_EPOCH)" : "not cached");
+            s->epoch_ok            ? "cached (FUSE_NOTIFY_INC_EPOCH)"
+            : s->no_negative_cache ? "not cached (--no-negative-cache)"
+                                   : "not cached");
     fuse_set_feature_flag(conn, FUSE_CAP_SPLICE_WRITE);
     fuse_set_feature_flag(conn, FUSE_CAP_SPLICE_MOVE);
     fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);

@@ -26,7 +26,9 @@ struct sfemu {
                                layers are different filesystems */
     int split_devs;
     struct fuse_session *se;
-    int epoch_ok; /* kernel has FUSE_NOTIFY_INC_EPOCH */
+    int epoch_ok; /* kernel has FUSE_NOTIFY_INC_EPOCH, and it is used */
+    int no_negative_cache; /* --no-negative-cache: never bump the epoch
+                              (it detaches mounts made inside the mount) */
     /* asynchronous kernel-cache invalidation (never from a handler) */
     pthread_mutex_t inval_lock;
     pthread_cond_t inval_cond;

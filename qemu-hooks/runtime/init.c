@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,18 +36,35 @@
 
 enum { ROOT_TRUE, ROOT_PREFIX }; /* -root-mode's words, in order */
 
-/* -root-mode, or its default: a true root with -rules and an existing -L. */
-static int root_mode(const char *root)
+static bool is_dir(const char *path)
 {
     struct stat st;
 
+    return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* chroot(8) into an sfemu-mount, without -L: the guest's root is "/"
+ * (docs/chroot.md).  fake.c finds the mount from the root path, which is
+ * "/" when there is no -L directory. */
+static bool chroot_on_mount(const char *root)
+{
+    return (!root || !strcmp(root, "/") || !is_dir(root)) &&
+           sfemu_fake_mounted();
+}
+
+/* -root-mode, or its default: a true root with -rules and an existing -L,
+ * or "/" in a chroot on an sfemu-mount. */
+static int root_mode(const char *root)
+{
     if (sfemu_opt_given(SFEMU_OPT_root_mode)) {
         return (int)sfemu_opt_long(SFEMU_OPT_root_mode);
     }
     /* QEMU always has a prefix (its built-in default when -L is not given,
      * usually missing): only an existing directory is a root. */
-    return sfemu_opt_str(SFEMU_OPT_rules) && root && strcmp(root, "/") &&
-                   stat(root, &st) == 0 && S_ISDIR(st.st_mode)
+    if (!sfemu_opt_str(SFEMU_OPT_rules)) {
+        return ROOT_PREFIX;
+    }
+    return (root && strcmp(root, "/") && is_dir(root)) || chroot_on_mount(root)
                ? ROOT_TRUE
                : ROOT_PREFIX;
 }
@@ -77,7 +95,9 @@ static void start_true_root(const char *root)
 {
     int rc;
 
-    if (!root || !strcmp(root, "/")) {
+    if (chroot_on_mount(root)) {
+        root = "/";
+    } else if (!root || !strcmp(root, "/")) {
         fprintf(stderr, "qemu: -root-mode true needs -L ROOTFS\n");
         exit(EXIT_FAILURE);
     }
