@@ -48,7 +48,8 @@
         "sfanalysis")                                                          \
     ARG(root_mode, "root-mode", "QEMU_ROOT_MODE", NULL, ENUM, 0, 0, NULL,      \
         "true|prefix",                                                         \
-        "how -L applies (default: true with -rules and an existing -L dir)",   \
+        "how -L applies (default: true with -rules and an existing -L dir, "   \
+        "or with -rules, no -L and / an sfemu-mount: a chroot)",               \
         "root_mode")                                                           \
     ARG(make_parents, "make-parents", "QEMU_MAKE_PARENTS", NULL, BOOL, 0, 0,   \
         "on", "on|off",                                                        \
