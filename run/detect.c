@@ -96,7 +96,7 @@ static int map_file(const char *path, void **p, size_t *len)
     if (fd < 0) {
         return -errno;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 52) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
         close(fd);
         return -ENOEXEC;
     }
@@ -142,7 +142,7 @@ int run_detect(const char *rootfs, const char *guest, struct run_arch *a,
         return RUN_NO_BINARY;
     }
     const unsigned char *e = p;
-    if (memcmp(e, ELFMAG, SELFMAG) != 0) {
+    if (len < 52 || memcmp(e, ELFMAG, SELFMAG) != 0) {
         munmap(p, len);
         snprintf(err, cap,
                  "%s: not an ELF file (a script? name the "

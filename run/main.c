@@ -218,8 +218,11 @@ int main(int argc, char **argv)
            a.cpu_why[0] ? " (" : "", a.cpu_why, a.cpu_why[0] ? ")" : "");
     if (geteuid() != 0) {
         return fail(RUN_PRIVILEGE,
-                    "the service's pid namespace and the FUSE mount need "
-                    "root (CAP_SYS_ADMIN): run as root");
+                    o.netns ? "--netns: a network namespace needs "
+                              "CAP_SYS_ADMIN, as do the service's pid "
+                              "namespace and the FUSE mount: run as root"
+                            : "the service's pid namespace and the FUSE "
+                              "mount need CAP_SYS_ADMIN: run as root");
     }
     static struct run_mount m;
     snprintf(m.rootfs, sizeof m.rootfs, "%s", o.rootfs);
