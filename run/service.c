@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -101,6 +102,8 @@ static int init_main(void *arg)
     sa.sa_handler = on_stop;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    /* sfemu run killed outright: the service stops all the same */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     /* its own /proc: the namespace's processes only */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
