@@ -343,6 +343,13 @@ int main(int argc, char **argv)
                                           : WTERMSIG(s.exit_status));
     }
     printf("sfemu run: stopping the service\n");
+    /* a launcher that is exiting (the answer often comes as a daemonising
+     * service's first process exits) gets to finish its -sfanalysis
+     * record before the SIGTERM */
+    if (!s.init_gone) {
+        usleep(500000);
+        run_service_poll(&s);
+    }
     run_service_stop(&s);
     res.ended = wall();
     char wd[512], guest[512];

@@ -61,6 +61,8 @@ struct init_args {
 };
 
 static volatile sig_atomic_t stop_asked;
+static pid_t service_pid; /* the first process, in the namespace */
+static int service_status_fd;
 static void on_stop(int sig)
 {
     (void)sig;
@@ -81,7 +83,11 @@ static void init_stop(void)
     kill(-1, SIGTERM);
     double t0 = now();
     while (now() - t0 < 3) {
-        pid_t p = waitpid(-1, NULL, WNOHANG);
+        int st;
+        pid_t p = waitpid(-1, &st, WNOHANG);
+        if (p == service_pid) {
+            dprintf(service_status_fd, "%d\n", st);
+        }
         if (p < 0 && errno == ECHILD) {
             return;
         }
@@ -130,6 +136,8 @@ static int init_main(void *arg)
                 strerror(errno));
         _exit(127);
     }
+    service_pid = svc;
+    service_status_fd = a->status_fd;
     if (write(a->ready_fd, "x", 1) < 0) {
         /* the parent is gone: stop below */
         stop_asked = 1;
