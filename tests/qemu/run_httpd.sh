@@ -5,8 +5,9 @@
 # exits 0 once it answers and the record names the port, the answer and the
 # CGI's exec; a service that exits, and one that listens but never answers,
 # exit with the stage they reached and why; SIGINT leaves no process and no
-# mount; every record validates against docs/run-record.schema.json; the
-# firmware tree is never modified.  --netns everywhere: loopback only.
+# mount; without --netns it uses the host's loopback and reuses an
+# existing SFEmu mount; every record validates against docs/run-record.schema.json; the
+# firmware tree is never modified.  Loopback only.
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 RUN=${SFEMU_RUN:?SFEMU_RUN is not set}
 ROOT=$TMP/root
@@ -101,6 +102,20 @@ expect_eq "SIGINT: no process of the run left" "$(pgrep -f -- "$ROOT" || true)" 
 check_fails "SIGINT: unmounted" is_mounted "$ROOT"
 expect_json "SIGINT: the record is written" "$TMP/o5/run.json" \
   "r['result']['exit_code'] == 130 and r['reached'] == 'well_formed'"
+
+# 5. without --netns, on a mount made beforehand: the host's loopback, a
+# free port; the mount is reused and left in place
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=$((20000 + RANDOM % 20000))
+while port_open $PORT; do PORT=$((PORT + 1)); done
+mnt "$ROOT" --rules "$(realpath "$ROOT").sfemu/rules"
+run o6 --check 40 "$ROOT" -- /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www
+expect_eq "host network, reused mount: exit 0" "$RC" 0
+expect_json "the record names the free port and the reused mount" "$TMP/o6/run.json" \
+  "r['ports'][0]['port'] == $PORT and r['mount']['reused'] and not r['netns']"
+check "a reused mount stays mounted" is_mounted "$ROOT"
+umnt "$ROOT"
+check_fails "the service is gone from the host's loopback" port_open $PORT
 
 expect_eq "the firmware tree is unchanged" "$(manifest "$ROOT")" "$BEFORE"
 finish
