@@ -55,6 +55,8 @@ static void analysis(cJSON *rec, const char *dir)
     cJSON *progs = cJSON_AddArrayToObject(rec, "programs");
     cJSON *notes = cJSON_AddArrayToObject(rec, "notes");
     cJSON *trig = cJSON_AddArrayToObject(rec, "triggers");
+    cJSON *lis = cJSON_AddArrayToObject(rec, "listens");
+    cJSON *dirs = cJSON_AddArrayToObject(rec, "dirs_made");
     struct dirent **e;
     int n = scandir(dir, &e, NULL, by_name);
     for (int i = 0; i < n; i++) {
@@ -97,6 +99,27 @@ static void analysis(cJSON *rec, const char *dir)
                     cJSON *c = cJSON_Duplicate(x, 1);
                     cJSON_AddStringToObject(c, "program", prog);
                     cJSON_AddItemToArray(trig, c);
+                }
+                /* the ports asked and bound (a bind the runtime moved) */
+                cJSON_ArrayForEach(x,
+                                   cJSON_GetObjectItem(a, "sockets_listening"))
+                {
+                    cJSON *c = cJSON_Duplicate(x, 1);
+                    cJSON_AddStringToObject(c, "program", prog);
+                    cJSON_AddItemToArray(lis, c);
+                }
+                cJSON_ArrayForEach(x, cJSON_GetObjectItem(a, "dirs_made"))
+                {
+                    int seen = 0;
+                    cJSON *d;
+                    cJSON_ArrayForEach(d, dirs)
+                    {
+                        seen |= cJSON_IsString(x) &&
+                                !strcmp(d->valuestring, x->valuestring);
+                    }
+                    if (cJSON_IsString(x) && !seen) {
+                        cJSON_AddItemToArray(dirs, cJSON_Duplicate(x, 0));
+                    }
                 }
             }
             cJSON_Delete(a);

@@ -60,6 +60,8 @@ expect_json "arch detected from the ELF" "$J" \
   "r['arch']['qemu'] == 'arm' and r['arch']['endian'] == 'little' and r['arch']['abi'].startswith('EABI5')"
 expect_json "stages in order with times" "$J" \
   "all(r['stages'][s]['reached'] for s in ('started', 'listening', 'answered', 'well_formed')) and r['stages']['started']['t'] <= r['stages']['listening']['t'] <= r['stages']['answered']['t']"
+expect_json "the port asked and bound, from the -sfanalysis record" "$J" \
+  "any(l['asked'] == '127.0.0.1:80' and l['got'] == '127.0.0.1:80' for l in r['listens'])"
 check "the record validates against the schema" valid "$J"
 expect_grep "the summary names the port and answer" '127\.0\.0\.1:80 -> HTTP 200' "$TMP/o1/run.txt"
 expect_grep "the stages are printed" 'answered: 127\.0\.0\.1:80 HTTP 200' "$TMP/o1.log"
