@@ -33,7 +33,9 @@
 
 struct ring_conn {
     int fd;
-    pid_t pid;
+    pid_t pid;   /* as the daemon sees it (SO_PEERCRED) */
+    pid_t nspid; /* as the client sees itself: in its own pid namespace
+                  * (sfemu run's service) the pid it writes in its slots */
 };
 
 struct fakefs_ring_server {
@@ -76,15 +78,41 @@ static void slog(struct fakefs_ring_server *s, const char *fmt, ...)
 
 /* ------------------------------------------------------------ clients */
 
-static int pid_connected(struct fakefs_ring_server *s, pid_t pid)
+/* The daemon's pid of the connected client whose slots say owner (its pid
+ * as it sees itself), or 0. */
+static pid_t conn_pid(struct fakefs_ring_server *s, pid_t owner)
 {
-    int yes = 0;
+    pid_t pid = 0;
     pthread_mutex_lock(&s->lock);
-    for (unsigned i = 0; i < s->nconns && !yes; i++) {
-        yes = s->conns[i].pid == pid;
+    for (unsigned i = 0; i < s->nconns && !pid; i++) {
+        if (s->conns[i].pid == owner || s->conns[i].nspid == owner) {
+            pid = s->conns[i].pid;
+        }
     }
     pthread_mutex_unlock(&s->lock);
-    return yes;
+    return pid;
+}
+
+/* pid's own idea of its pid: the last NSpid of /proc/PID/status (the
+ * innermost pid namespace), pid itself when it shares the daemon's. */
+static pid_t inner_pid(pid_t pid)
+{
+    char p[64], line[256];
+    snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(p, "re");
+    pid_t in = pid;
+    while (f && fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "NSpid:", 6)) {
+            char *last = strrchr(line, '\t');
+            in = last ? (pid_t)atoi(last + 1) : pid;
+            in = in > 0 ? in : pid;
+            break;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return in;
 }
 
 static void slot_freed(struct fakefs_ring_server *s)
@@ -128,17 +156,21 @@ static void reclaim(struct fakefs_ring_server *s, pid_t pid)
 
 static void conn_drop(struct fakefs_ring_server *s, unsigned i)
 {
-    pid_t pid = s->conns[i].pid;
-    int still = 0;
+    pid_t pid = s->conns[i].pid, nspid = s->conns[i].nspid;
+    int still = 0, still_ns = 0;
     close(s->conns[i].fd);
     pthread_mutex_lock(&s->lock);
     s->conns[i] = s->conns[--s->nconns];
-    for (unsigned k = 0; k < s->nconns && !still; k++) {
-        still = s->conns[k].pid == pid;
+    for (unsigned k = 0; k < s->nconns; k++) {
+        still |= s->conns[k].pid == pid;
+        still_ns |= s->conns[k].pid == nspid || s->conns[k].nspid == nspid;
     }
     pthread_mutex_unlock(&s->lock);
     if (!still) {
         reclaim(s, pid);
+    }
+    if (nspid != pid && !still_ns) {
+        reclaim(s, nspid);
     }
 }
 
@@ -183,6 +215,7 @@ static void accept_one(struct fakefs_ring_server *s)
     if (!full) {
         s->conns[s->nconns].fd = fd;
         s->conns[s->nconns].pid = cr.pid;
+        s->conns[s->nconns].nspid = inner_pid(cr.pid);
         s->nconns++;
     }
     pthread_mutex_unlock(&s->lock);
@@ -259,7 +292,7 @@ struct req {
 static const char *check(struct fakefs_ring_server *s, const struct req *q,
                          char *why, size_t cap)
 {
-    if (!pid_connected(s, q->owner)) {
+    if (!conn_pid(s, q->owner)) {
         snprintf(why, cap,
                  "pid %d has no control connection (never connected, or "
                  "exited)",
@@ -332,7 +365,7 @@ static long run(struct fakefs_ring_server *s, unsigned idx,
         .inlen = q.inlen,
         .out = out,
         .outcap = q.outcap,
-        .who = { .pid = q.owner,
+        .who = { .pid = conn_pid(s, q.owner),
                  .fd = sl->fd,
                  .side = "qemu",
                  .order = order <= FAKEFS_ORDER_BIG ? (enum fakefs_order)order
@@ -366,7 +399,7 @@ static void serve(struct fakefs_ring_server *s, unsigned idx)
     sl->result = r;
     sl->outlen = outlen;
     pid_t owner = __atomic_load_n(&sl->owner, __ATOMIC_RELAXED);
-    if (r == -EINVAL && !pid_connected(s, owner) && kill(owner, 0) < 0 &&
+    if (r == -EINVAL && !conn_pid(s, owner) && kill(owner, 0) < 0 &&
         errno == ESRCH) {
         /* nobody waits: a forged owner, or a process already gone */
         if (!ring_free(sl, RING_SERVING)) {

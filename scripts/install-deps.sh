@@ -7,7 +7,7 @@ set -euo pipefail
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
-STAMP_VERSION=6
+STAMP_VERSION=7
 STAMP=/var/lib/sfemu-deps.stamp
 
 PKGS=(
@@ -18,7 +18,7 @@ PKGS=(
   fuse3 fuse-overlayfs attr autoconf automake
   gcc-arm-linux-gnueabi gcc-mipsel-linux-gnu gcc-mips-linux-gnu gcc-aarch64-linux-gnu
   libc6-dev-armel-cross libc6-dev-mipsel-cross libc6-dev-mips-cross libc6-dev-arm64-cross
-  valgrind curl file binutils-multiarch clang-format
+  valgrind curl file binutils-multiarch clang-format python3-jsonschema
 )
 BACKPORT_PKGS=(meson python3-pycotap)
 

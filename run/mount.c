@@ -1,0 +1,163 @@
+/*
+ * The overlay: an SFEmu mount already over ROOTFS is reused, else
+ * sfemu-mount mounts over ROOTFS itself with the upper tree in its default
+ * place (ROOTFS.sfemu/).  The rules: --rules DIR as given, else a copy of
+ * the shipped rules_examples/ in ROOTFS.sfemu/rules, made on first use
+ * (runs write into their rules tree; never into the source tree).
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "run.h"
+
+#ifndef SFEMU_RULES_SRC
+#define SFEMU_RULES_SRC ""
+#endif
+
+/* A tool: $ENV, else REL from this program's build directory. */
+const char *run_tool(const char *env, const char *rel, char *buf, size_t cap)
+{
+    const char *e = getenv(env);
+    if (e && *e) {
+        snprintf(buf, cap, "%s", e);
+        return buf;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) {
+        return NULL;
+    }
+    self[n] = 0;
+    snprintf(buf, cap, "%s/../%s", dirname(self), rel);
+    return buf;
+}
+
+static int run_cmd(char *const argv[])
+{
+    pid_t p = fork();
+    if (p == 0) {
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int st;
+    if (p < 0 || waitpid(p, &st, 0) < 0) {
+        return -1;
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int run_rules(struct run_mount *m, const char *given, char *err, size_t cap)
+{
+    if (!realpath(m->rootfs, m->point)) {
+        snprintf(err, cap, "%s: %s", m->rootfs, strerror(errno));
+        return RUN_NOT_ROOTFS;
+    }
+    snprintf(m->rootfs, sizeof m->rootfs, "%s", m->point);
+    if (run_fmt(m->upper, sizeof m->upper, "%s.sfemu", m->rootfs) < 0) {
+        snprintf(err, cap, "%s: path too long", m->rootfs);
+        return RUN_NOT_ROOTFS;
+    }
+    if (given) {
+        struct stat st;
+        if (!realpath(given, m->rules) || stat(m->rules, &st) < 0 ||
+            !S_ISDIR(st.st_mode)) {
+            snprintf(err, cap, "--rules %s: not a directory", given);
+            return RUN_USAGE;
+        }
+        return 0;
+    }
+    if (run_fmt(m->rules, sizeof m->rules, "%s/rules", m->upper) < 0) {
+        snprintf(err, cap, "%s: path too long", m->upper);
+        return RUN_ERR;
+    }
+    char entry[PATH_MAX + 16];
+    snprintf(entry, sizeof entry, "%s/entry.lua", m->rules);
+    if (access(entry, F_OK) == 0) {
+        return 0;
+    }
+    char src[PATH_MAX];
+    snprintf(src, sizeof src, "%s/.", SFEMU_RULES_SRC);
+    if (!SFEMU_RULES_SRC[0] || access(src, R_OK) < 0) {
+        snprintf(err, cap,
+                 "no rules: --rules not given and the shipped "
+                 "rules_examples (%s) is missing",
+                 SFEMU_RULES_SRC);
+        return RUN_ERR;
+    }
+    if ((mkdir(m->upper, 0700) < 0 && errno != EEXIST) ||
+        (mkdir(m->rules, 0755) < 0 && errno != EEXIST)) {
+        snprintf(err, cap, "cannot create %s: %s", m->rules, strerror(errno));
+        return RUN_ERR;
+    }
+    /* -n: what sfemu-mount's own default copy made (plugins/) is kept */
+    char *const cp[] = { "/bin/cp", "-a", "-n", src, m->rules, NULL };
+    if (run_cmd(cp) != 0) {
+        snprintf(err, cap, "cannot copy %s to %s", SFEMU_RULES_SRC, m->rules);
+        return RUN_ERR;
+    }
+    printf("sfemu run: rules: a copy of %s in %s (first use)\n",
+           SFEMU_RULES_SRC, m->rules);
+    return 0;
+}
+
+/* Whether an SFEmu mount is at PATH. */
+static int sfemu_mounted(const char *path)
+{
+    FILE *f = fopen("/proc/self/mounts", "r");
+    char dev[256], mp[PATH_MAX], type[64];
+    int found = 0;
+    while (f && !found &&
+           fscanf(f, "%255s %4095s %63s %*[^\n]", dev, mp, type) == 3) {
+        found = !strcmp(mp, path) && !strcmp(type, "fuse.sfemu");
+    }
+    if (f) {
+        fclose(f);
+    }
+    return found;
+}
+
+int run_mount_up(struct run_mount *m, char *err, size_t cap)
+{
+    if (sfemu_mounted(m->rootfs)) {
+        m->reused = 1;
+        printf("sfemu run: mount: reusing the SFEmu mount on %s\n", m->point);
+        return 0;
+    }
+    char tool[PATH_MAX];
+    if (!run_tool("SFEMU_MOUNT", "mount/sfemu-mount", tool, sizeof tool) ||
+        access(tool, X_OK) < 0) {
+        snprintf(err, cap, "sfemu-mount not found (%s; set SFEMU_MOUNT)", tool);
+        return RUN_MOUNT;
+    }
+    char *const argv[] = { tool, "--rules", m->rules, m->rootfs, NULL };
+    int r = run_cmd(argv);
+    if (r != 0 || !sfemu_mounted(m->rootfs)) {
+        snprintf(err, cap,
+                 "sfemu-mount %s failed (status %d; log: %s/"
+                 "sfemu-mount.log)%s",
+                 m->rootfs, r, m->upper,
+                 geteuid() ? ": FUSE mounts need /dev/fuse access" : "");
+        return RUN_MOUNT;
+    }
+    m->mounted = 1;
+    printf("sfemu run: mount: %s (upper tree %s)\n", m->point, m->upper);
+    return 0;
+}
+
+int run_mount_down(struct run_mount *m)
+{
+    if (!m->mounted) {
+        return 0;
+    }
+    char tool[PATH_MAX];
+    run_tool("SFEMU_MOUNT", "mount/sfemu-mount", tool, sizeof tool);
+    char *const argv[] = { tool, "-u", m->point, NULL };
+    int r = run_cmd(argv);
+    m->mounted = r == 0 ? 0 : m->mounted;
+    return r;
+}

@@ -1,0 +1,123 @@
+# sfemu run (docs/run.md) on a router-style root built from Debian armel
+# packages: BusyBox httpd serving a CGI login page (index.cgi, a shell
+# script the httpd execs).  Named on the command line and found by the
+# search (with the arguments of the firmware's /etc/init.d/rcS), --check
+# exits 0 once it answers and the record names the port, the answer and the
+# CGI's exec; a service that exits, and one that listens but never answers,
+# exit with the stage they reached and why; SIGINT leaves no process and no
+# mount; without --netns it uses the host's loopback and reuses an
+# existing SFEmu mount; every record validates against docs/run-record.schema.json; the
+# firmware tree is never modified.  Loopback only.
+source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
+RUN=${SFEMU_RUN:?SFEMU_RUN is not set}
+ROOT=$TMP/root
+require "Debian armel busybox and libc6" \
+  bash "$SRC/scripts/debian-packages.sh" armel "$ROOT" busybox libc6
+for a in sh ash cat echo; do ln -sf busybox "$ROOT/bin/$a"; done
+mkdir -p "$ROOT"/{www/cgi-bin,etc/init.d,tmp,proc,dev}
+cat > "$ROOT/www/cgi-bin/index.cgi" <<'CGI'
+#!/bin/sh
+echo "Content-Type: text/html"
+echo
+echo "<html><head><title>Router login</title></head><body><form>"
+echo "<input type=password name=p></form></body></html>"
+CGI
+chmod 755 "$ROOT/www/cgi-bin/index.cgi"
+cat > "$ROOT/etc/init.d/rcS" <<'RC'
+#!/bin/sh
+mount -t proc proc /proc
+httpd -f -p 127.0.0.1:80 -h /www &
+RC
+MOUNTS+=("$(realpath "$ROOT")")
+BEFORE=$(manifest "$ROOT")
+
+valid() { # valid RECORD: against the schema (jsonschema, Draft 2020-12)
+  python3 - "$SRC/docs/run-record.schema.json" "$1" <<'PY'
+import json, sys, jsonschema
+s = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(s)
+jsonschema.Draft202012Validator(s).validate(json.load(open(sys.argv[2])))
+PY
+}
+run() { # run OUT ARG...: sfemu run, its output in OUT.log, status in $RC
+  local o=$1
+  shift
+  RC=0
+  timeout 120 "$RUN" run --out "$TMP/$o" "$@" > "$TMP/$o.log" 2>&1 || RC=$?
+}
+
+# 1. named on the command line
+run o1 --check 40 --netns "$ROOT" -- /bin/busybox httpd -f -p 127.0.0.1:80 -h /www
+expect_eq "named httpd: --check exits 0" "$RC" 0
+J=$TMP/o1/run.json
+expect_json "the record names the port, answered 200" "$J" \
+  "any(p['port'] == 80 and p['address'] == '127.0.0.1' and p['http_code'] == 200 for p in r['ports'])"
+expect_json "well-formed: the CGI's page has a title" "$J" \
+  "r['reached'] == 'well_formed' and r['ports'][0]['title'] == 'Router login'"
+expect_json "the CGI ran: a program started by a guest exec" "$J" \
+  "any(p['execs'] >= 1 for p in r['programs'])"
+expect_json "arch detected from the ELF" "$J" \
+  "r['arch']['qemu'] == 'arm' and r['arch']['endian'] == 'little' and r['arch']['abi'].startswith('EABI5')"
+expect_json "stages in order with times" "$J" \
+  "all(r['stages'][s]['reached'] for s in ('started', 'listening', 'answered', 'well_formed')) and r['stages']['started']['t'] <= r['stages']['listening']['t'] <= r['stages']['answered']['t']"
+expect_json "the port asked and bound, from the -sfanalysis record" "$J" \
+  "any(l['asked'] == '127.0.0.1:80' and l['got'] == '127.0.0.1:80' for l in r['listens'])"
+check "the record validates against the schema" valid "$J"
+expect_grep "the summary names the port and answer" '127\.0\.0\.1:80 -> HTTP 200' "$TMP/o1/run.txt"
+expect_grep "the stages are printed" 'answered: 127\.0\.0\.1:80 HTTP 200' "$TMP/o1.log"
+check_fails "unmounted at the end" is_mounted "$ROOT"
+expect_eq "the rules copy is in ROOTFS.sfemu/rules" "$(jq -r .rules "$J" 2>/dev/null || python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['rules'])" "$J")" "$(realpath "$ROOT").sfemu/rules"
+
+# 2. found by the search: BusyBox's httpd applet, arguments from rcS
+run o2 --check 40 --netns "$ROOT"
+expect_eq "auto-detected httpd: --check exits 0" "$RC" 0
+expect_json "chosen by the search, arguments from the init script" "$TMP/o2/run.json" \
+  "r['binary']['chosen_by'] == 'search' and r['binary']['path'] == '/bin/busybox' and r['binary']['args'] == ['httpd', '-f', '-p', '127.0.0.1:80', '-h', '/www'] and 'rcS:3' in r['binary']['why']"
+expect_grep "says what it chose and why" 'BusyBox has the httpd applet; arguments from /etc/init.d/rcS:3' "$TMP/o2.log"
+check "the auto-detected record validates" valid "$TMP/o2/run.json"
+
+# 3. a service that cannot come up: the stage and why
+run o3 --check 20 --netns "$ROOT" -- /bin/busybox sh -c 'echo cannot open /dev/nvram >&2; exit 3'
+expect_eq "an exiting service: exit 11 (stage started)" "$RC" 11
+expect_grep "names the stage, the status and the last words" \
+  'FAILED: stage started: .*exited with status 3.*cannot open /dev/nvram' "$TMP/o3.log"
+expect_json "its record: reached started, result 11" "$TMP/o3/run.json" \
+  "r['reached'] == 'started' and r['result']['exit_code'] == 11 and r['ports'] == []"
+check "the failed run's record validates" valid "$TMP/o3/run.json"
+# listens but never answers HTTP (nc accepts and says nothing)
+run o4 --check 6 --netns "$ROOT" -- /bin/busybox nc -l -p 80
+expect_eq "a silent listener: exit 12 (stage listening)" "$RC" 12
+expect_json "its record: listening on 80, no answer" "$TMP/o4/run.json" \
+  "r['reached'] == 'listening' and r['ports'][0]['port'] == 80 and r['ports'][0]['http_code'] == 0"
+
+# 4. SIGINT: no process, no mount left
+"$RUN" run --out "$TMP/o5" --netns "$ROOT" -- /bin/busybox httpd -p 127.0.0.1:80 -h /www \
+  > "$TMP/o5.log" 2>&1 &
+P=$!
+for _ in $(seq 200); do grep -q 'answered:' "$TMP/o5.log" && break; sleep 0.1; done
+expect_grep "the daemonising httpd answered" 'answered: 127\.0\.0\.1:80 HTTP 200' "$TMP/o5.log"
+kill -INT $P
+RC=0
+wait $P || RC=$?
+expect_eq "SIGINT: exit 130" "$RC" 130
+expect_eq "SIGINT: no process of the run left" "$(pgrep -f -- "$ROOT" || true)" ""
+check_fails "SIGINT: unmounted" is_mounted "$ROOT"
+expect_json "SIGINT: the record is written" "$TMP/o5/run.json" \
+  "r['result']['exit_code'] == 130 and r['reached'] == 'well_formed'"
+
+# 5. without --netns, on a mount made beforehand: the host's loopback, a
+# free port; the mount is reused and left in place
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=$((20000 + RANDOM % 20000))
+while port_open $PORT; do PORT=$((PORT + 1)); done
+mnt "$ROOT" --rules "$(realpath "$ROOT").sfemu/rules"
+run o6 --check 40 "$ROOT" -- /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www
+expect_eq "host network, reused mount: exit 0" "$RC" 0
+expect_json "the record names the free port and the reused mount" "$TMP/o6/run.json" \
+  "r['ports'][0]['port'] == $PORT and r['mount']['reused'] and not r['netns']"
+check "a reused mount stays mounted" is_mounted "$ROOT"
+umnt "$ROOT"
+check_fails "the service is gone from the host's loopback" port_open $PORT
+
+expect_eq "the firmware tree is unchanged" "$(manifest "$ROOT")" "$BEFORE"
+finish
