@@ -53,6 +53,17 @@ static void on_end_signal(int sig)
     die_of(sig);
 }
 
+void sfemu_endsig_block(sigset_t *old)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof(end_signals) / sizeof(end_signals[0]); i++) {
+        sigaddset(&set, end_signals[i]);
+    }
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
 void sfemu_endsig_init(void)
 {
     struct sigaction sa = { .sa_handler = on_end_signal,

@@ -1,6 +1,10 @@
 /* The observer list (see observer.h).  Filled at start-up, read-only after. */
+#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <time.h>
 
+#include "core/endsig.h"
 #include "core/log.h"
 #include "core/observer.h"
 
@@ -46,11 +50,28 @@ void sfemu_observers_exit(int num, const int64_t a[SFEMU_NARGS], int64_t ret,
     }
 }
 
+/* One end at a time, never cut short: a kill from outside (endsig.c) that
+ * arrives while the program writes its record at exit_group waits for the
+ * record, on this thread (the signals are blocked meanwhile) or on another
+ * (it waits here), then ends the program. */
+static atomic_int ending;
+
 void sfemu_observers_end(const char *why, int guest_sig)
 {
+    const struct timespec ms = { 0, 1000000 };
+    sigset_t old;
+    int idle = 0;
+
+    sfemu_endsig_block(&old);
+    while (!atomic_compare_exchange_weak(&ending, &idle, 1)) {
+        idle = 0;
+        nanosleep(&ms, NULL);
+    }
     for (int i = 0; i < n_observers; i++) {
         if (observers[i]->end) {
             observers[i]->end(why, guest_sig);
         }
     }
+    atomic_store(&ending, 0);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
