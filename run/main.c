@@ -32,6 +32,8 @@ static void usage(FILE *f)
         "  --rules DIR      rules tree (default: a copy of rules_examples/ in\n"
         "                   ROOTFS.sfemu/rules, made on first use)\n"
         "  --out DIR        run directory (default ROOTFS.sfemu/runs/TIME)\n"
+        "  --init           first replay the firmware's boot-time file\n"
+        "                   preparation into the overlay (sfemu-mount --init)\n"
         "  --keep-mount     leave the overlay mounted at the end\n"
         "  -h, --help       this help\n"
         "\n"
@@ -100,6 +102,7 @@ struct opts {
     int check;
     int netns;
     int keep;
+    int init;
     const char *rules;
     const char *out;
     const char *rootfs;
@@ -114,6 +117,7 @@ static int parse(int argc, char **argv, struct opts *o)
                                         { "rules", required_argument, 0, 'r' },
                                         { "out", required_argument, 0, 'o' },
                                         { "keep-mount", no_argument, 0, 'k' },
+                                        { "init", no_argument, 0, 'i' },
                                         { "help", no_argument, 0, 'h' },
                                         { 0, 0, 0, 0 } };
     int c;
@@ -135,6 +139,7 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'r': o->rules = optarg; break;
         case 'o': o->out = optarg; break;
         case 'k': o->keep = 1; break;
+        case 'i': o->init = 1; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return RUN_USAGE;
         }
@@ -254,6 +259,10 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     if ((r = run_mount_up(&m, err, sizeof err))) {
+        return fail(r, err);
+    }
+    if (o.init && (r = run_mount_init(&m, err, sizeof err))) {
+        run_mount_down(&m);
         return fail(r, err);
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -149,6 +149,30 @@ int run_mount_up(struct run_mount *m, char *err, size_t cap)
     return 0;
 }
 
+int run_mount_init(struct run_mount *m, char *err, size_t cap)
+{
+    char tool[PATH_MAX];
+    if (!run_tool("SFEMU_MOUNT", "mount/sfemu-mount", tool, sizeof tool) ||
+        access(tool, X_OK) < 0) {
+        snprintf(err, cap, "sfemu-mount not found (%s; set SFEMU_MOUNT)", tool);
+        return RUN_MOUNT;
+    }
+    printf("sfemu run: init: replaying the firmware's boot-time file "
+           "preparation (sfemu-mount --init)\n");
+    fflush(stdout);
+    char *const argv[] = { tool, "--init", m->point, NULL };
+    int r = run_cmd(argv);
+    if (r != 0) {
+        snprintf(err, cap,
+                 "sfemu-mount --init %s failed (status %d; report: "
+                 "%s/init-report.txt)",
+                 m->point, r, m->upper);
+        return RUN_MOUNT;
+    }
+    printf("sfemu run: init: done (report %s/init-report.txt)\n", m->upper);
+    return 0;
+}
+
 int run_mount_down(struct run_mount *m)
 {
     if (!m->mounted) {

@@ -85,6 +85,8 @@ const char *run_tool(const char *env, const char *rel, char *buf, size_t cap);
 int run_rules(struct run_mount *m, const char *given, char *err, size_t cap);
 int run_mount_up(struct run_mount *m, char *err, size_t cap);
 int run_mount_down(struct run_mount *m);
+/* --init: sfemu-mount --init on the mount (its report is printed). */
+int run_mount_init(struct run_mount *m, char *err, size_t cap);
 
 /* The service: service.c */
 struct run_service {

@@ -7,7 +7,8 @@
 # exit with the stage they reached and why; SIGINT leaves no process and no
 # mount; without --netns it uses the host's loopback and reuses an
 # existing SFEmu mount; every record validates against docs/run-record.schema.json; the
-# firmware tree is never modified.  Loopback only.
+# firmware tree is never modified; --init replays the boot-time file
+# preparation of rcS first.  Loopback only.
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 RUN=${SFEMU_RUN:?SFEMU_RUN is not set}
 ROOT=$TMP/root
@@ -27,6 +28,8 @@ cat > "$ROOT/etc/init.d/rcS" <<'RC'
 #!/bin/sh
 mount -t proc proc /proc
 httpd -f -p 127.0.0.1:80 -h /www &
+mkdir -p /tmp/prepared
+echo '<html><head><title>Prepared at boot</title></head></html>' > /tmp/prepared/index.html
 RC
 MOUNTS+=("$(realpath "$ROOT")")
 BEFORE=$(manifest "$ROOT")
@@ -118,6 +121,18 @@ expect_json "the record names the free port and the reused mount" "$TMP/o6/run.j
 check "a reused mount stays mounted" is_mounted "$ROOT"
 umnt "$ROOT"
 check_fails "the service is gone from the host's loopback" port_open $PORT
+
+# 6. --init: the firmware's boot-time preparation (rcS makes the pages the
+# service serves) replayed into the overlay first.  Without it, the pages
+# are missing; the upper layer keeps them, so this order.
+run o7 --check 10 --netns "$ROOT" -- /bin/busybox httpd -f -p 127.0.0.1:80 -h /tmp/prepared
+check_fails "without --init the prepared pages are missing: not exit 0" test "$RC" = 0
+run o8 --check 40 --netns --init "$ROOT" -- /bin/busybox httpd -f -p 127.0.0.1:80 -h /tmp/prepared
+expect_eq "--init: exit 0" "$RC" 0
+expect_grep "--init: said and done" 'init: done \(report ' "$TMP/o8.log"
+expect_json "--init: the page rcS wrote is served" "$TMP/o8/run.json" \
+  "r['ports'][0]['http_code'] == 200 and r['ports'][0]['title'] == 'Prepared at boot'"
+check "the prepared page is in the upper layer" test -f "$(realpath "$ROOT").sfemu/tree/tmp/prepared/index.html"
 
 expect_eq "the firmware tree is unchanged" "$(manifest "$ROOT")" "$BEFORE"
 finish
