@@ -91,9 +91,26 @@ static int copy_tree(int sfd, int dfd, int depth)
     return r;
 }
 
+/* An installed sfemu-mount's PREFIX/share/sfemu/rules_examples, wherever
+ * the tree was moved after `meson install --destdir` (docs/install.md). */
+static const char *beside_self(void)
+{
+    static char p[PATH_MAX + 32];
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        return "";
+    }
+    self[n] = 0;
+    *strrchr(self, '/') = 0;
+    snprintf(p, sizeof p, "%s/../share/sfemu/rules_examples", self);
+    return p;
+}
+
 static const char *shipped(void)
 {
-    static const char *const where[] = { SFEMU_RULES_SHARE, SFEMU_RULES_SRC };
+    const char *const where[] = { beside_self(), SFEMU_RULES_SHARE,
+                                  SFEMU_RULES_SRC };
     for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
         char p[PATH_MAX];
         struct stat st;

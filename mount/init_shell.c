@@ -69,7 +69,8 @@ static int executable(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
 }
 
-/* qemu-ARCH: --qemu DIR, $SFEMU_QEMU_DIR, the build tree, $PATH. */
+/* qemu-ARCH: --qemu DIR, $SFEMU_QEMU_DIR, the build tree, the installed
+ * sfemu-qemu-ARCH beside this program, $PATH. */
 static int find_qemu(const struct init_opts *o, const char *arch, char *out,
                      size_t cap)
 {
@@ -89,6 +90,12 @@ static int find_qemu(const struct init_opts *o, const char *arch, char *out,
         snprintf(out, cap, "%s/qemu-%s", dirs[i], arch);
         if (executable(out)) {
             return 0;
+        }
+        if (i == 2) { /* installed: PREFIX/bin/sfemu-qemu-ARCH */
+            snprintf(out, cap, "%s/sfemu-qemu-%s", self, arch);
+            if (executable(out)) {
+                return 0;
+            }
         }
         if (i == 0) {
             return -ENOENT; /* the user named the directory */

@@ -208,9 +208,17 @@ int main(int argc, char **argv)
     if ((r = run_detect(o.rootfs, t.guest, &a, err, sizeof err))) {
         return fail(r, err);
     }
-    char qdir[PATH_MAX], qemu[PATH_MAX + 32];
-    run_tool("SFEMU_QEMU_DIR", "qemu-hooks", qdir, sizeof qdir);
-    snprintf(qemu, sizeof qemu, "%s/qemu-%s", qdir, a.qemu);
+    /* $SFEMU_QEMU_DIR/qemu-ARCH, build/qemu-hooks/qemu-ARCH, or the
+     * installed PREFIX/bin/sfemu-qemu-ARCH */
+    char rel[64], inst[64], qemu[PATH_MAX + 32];
+    snprintf(rel, sizeof rel, "qemu-hooks/qemu-%s", a.qemu);
+    snprintf(inst, sizeof inst, "sfemu-qemu-%s", a.qemu);
+    const char *qdir = getenv("SFEMU_QEMU_DIR");
+    if (qdir && *qdir) {
+        snprintf(qemu, sizeof qemu, "%s/qemu-%s", qdir, a.qemu);
+    } else {
+        run_tool("SFEMU_QEMU_DIR", rel, inst, qemu, sizeof qemu);
+    }
     if (access(qemu, X_OK) < 0) {
         run_fmt(err, sizeof err,
                 "%s: %s program, but %s is not built "
@@ -218,6 +226,7 @@ int main(int argc, char **argv)
                 t.guest, a.qemu, qemu);
         return fail(RUN_UNKNOWN_ARCH, err);
     }
+    printf("sfemu run: qemu: %s\n", qemu);
     printf("sfemu run: arch: qemu-%s, %d-bit %s-endian, %s, cpu %s%s%s%s\n",
            a.qemu, a.bits, a.big_endian ? "big" : "little", a.abi, a.cpu,
            a.cpu_why[0] ? " (" : "", a.cpu_why, a.cpu_why[0] ? ")" : "");

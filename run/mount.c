@@ -19,21 +19,54 @@
 #define SFEMU_RULES_SRC ""
 #endif
 
-/* A tool: $ENV, else REL from this program's build directory. */
-const char *run_tool(const char *env, const char *rel, char *buf, size_t cap)
+/* This program's directory (build/run, or PREFIX/bin when installed). */
+static int self_dir(char *buf, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) {
+        return -errno;
+    }
+    self[n] = 0;
+    snprintf(buf, cap, "%s", dirname(self));
+    return 0;
+}
+
+/* A tool: $ENV, else REL from the build tree (build/run/../REL), else the
+ * installed INST beside this program (PREFIX/bin/INST, docs/install.md). */
+const char *run_tool(const char *env, const char *rel, const char *inst,
+                     char *buf, size_t cap)
 {
     const char *e = getenv(env);
     if (e && *e) {
         snprintf(buf, cap, "%s", e);
         return buf;
     }
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n < 0) {
+    char dir[PATH_MAX];
+    if (self_dir(dir, sizeof dir) < 0) {
         return NULL;
     }
-    self[n] = 0;
-    snprintf(buf, cap, "%s/../%s", dirname(self), rel);
+    snprintf(buf, cap, "%s/../%s", dir, rel);
+    if (access(buf, F_OK) < 0) {
+        snprintf(buf, cap, "%s/%s", dir, inst);
+    }
+    return buf;
+}
+
+/* The shipped rules: PREFIX/share/sfemu/rules_examples beside an installed
+ * sfemu, else the source tree this one was built from. */
+static const char *shipped_rules(char *buf, size_t cap)
+{
+    char dir[PATH_MAX];
+    if (self_dir(dir, sizeof dir) == 0) {
+        run_fmt(buf, cap, "%s/../share/sfemu/rules_examples", dir);
+        char entry[PATH_MAX + 16];
+        snprintf(entry, sizeof entry, "%s/entry.lua", buf);
+        if (access(entry, R_OK) == 0) {
+            return buf;
+        }
+    }
+    snprintf(buf, cap, "%s", SFEMU_RULES_SRC);
     return buf;
 }
 
@@ -80,13 +113,14 @@ int run_rules(struct run_mount *m, const char *given, char *err, size_t cap)
     if (access(entry, F_OK) == 0) {
         return 0;
     }
-    char src[PATH_MAX];
-    snprintf(src, sizeof src, "%s/.", SFEMU_RULES_SRC);
-    if (!SFEMU_RULES_SRC[0] || access(src, R_OK) < 0) {
+    char shipped[PATH_MAX], src[PATH_MAX + 8];
+    shipped_rules(shipped, sizeof shipped);
+    snprintf(src, sizeof src, "%s/.", shipped);
+    if (!shipped[0] || access(src, R_OK) < 0) {
         snprintf(err, cap,
                  "no rules: --rules not given and the shipped "
                  "rules_examples (%s) is missing",
-                 SFEMU_RULES_SRC);
+                 shipped);
         return RUN_ERR;
     }
     if ((mkdir(m->upper, 0700) < 0 && errno != EEXIST) ||
@@ -97,11 +131,11 @@ int run_rules(struct run_mount *m, const char *given, char *err, size_t cap)
     /* -n: what sfemu-mount's own default copy made (plugins/) is kept */
     char *const cp[] = { "/bin/cp", "-a", "-n", src, m->rules, NULL };
     if (run_cmd(cp) != 0) {
-        snprintf(err, cap, "cannot copy %s to %s", SFEMU_RULES_SRC, m->rules);
+        snprintf(err, cap, "cannot copy %s to %s", shipped, m->rules);
         return RUN_ERR;
     }
-    printf("sfemu run: rules: a copy of %s in %s (first use)\n",
-           SFEMU_RULES_SRC, m->rules);
+    printf("sfemu run: rules: a copy of %s in %s (first use)\n", shipped,
+           m->rules);
     return 0;
 }
 
@@ -129,7 +163,8 @@ int run_mount_up(struct run_mount *m, char *err, size_t cap)
         return 0;
     }
     char tool[PATH_MAX];
-    if (!run_tool("SFEMU_MOUNT", "mount/sfemu-mount", tool, sizeof tool) ||
+    if (!run_tool("SFEMU_MOUNT", "mount/sfemu-mount", "sfemu-mount", tool,
+                  sizeof tool) ||
         access(tool, X_OK) < 0) {
         snprintf(err, cap, "sfemu-mount not found (%s; set SFEMU_MOUNT)", tool);
         return RUN_MOUNT;
@@ -179,7 +214,8 @@ int run_mount_down(struct run_mount *m)
         return 0;
     }
     char tool[PATH_MAX];
-    run_tool("SFEMU_MOUNT", "mount/sfemu-mount", tool, sizeof tool);
+    run_tool("SFEMU_MOUNT", "mount/sfemu-mount", "sfemu-mount", tool,
+             sizeof tool);
     char *const argv[] = { tool, "-u", m->point, NULL };
     int r = run_cmd(argv);
     m->mounted = r == 0 ? 0 : m->mounted;

@@ -81,7 +81,8 @@ struct run_mount {
     int reused;           /* an SFEmu mount was there already */
     int mounted;          /* we mounted it (and unmount it) */
 };
-const char *run_tool(const char *env, const char *rel, char *buf, size_t cap);
+const char *run_tool(const char *env, const char *rel, const char *inst,
+                     char *buf, size_t cap);
 int run_rules(struct run_mount *m, const char *given, char *err, size_t cap);
 int run_mount_up(struct run_mount *m, char *err, size_t cap);
 int run_mount_down(struct run_mount *m);
