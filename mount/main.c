@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 #include "dirfd.h"
 #include "init_replay.h"
@@ -400,6 +402,29 @@ static void clean_stale(const char *mp)
     }
 }
 
+/* The daemon serving mp (the ring's pid attribute), or 0. */
+static pid_t daemon_pid(const char *mp)
+{
+    char v[32];
+    ssize_t n = getxattr(mp, FAKEFS_RING_PID_XATTR, v, sizeof v - 1);
+    if (n <= 0) {
+        return 0;
+    }
+    v[n] = 0;
+    return (pid_t)atoi(v);
+}
+
+/* -u returns once the daemon has exited: it lets go of the upper
+ * directory's lock, so a remount right after works and no process of the
+ * mount is left (at most 10 s: it flushes and stops its threads). */
+static void wait_gone(pid_t pid)
+{
+    const struct timespec step = { 0, 10 * 1000 * 1000 };
+    for (int i = 0; pid > 0 && i < 1000 && kill(pid, 0) == 0; i++) {
+        nanosleep(&step, NULL);
+    }
+}
+
 static int cmd_unmount(const char *path)
 {
     char *mp = abs_path(path);
@@ -414,6 +439,7 @@ static int cmd_unmount(const char *path)
         return 1;
     }
     int stale = is_stale(mp);
+    pid_t daemon = stale ? 0 : daemon_pid(mp);
     int r = do_umount(mp, stale);
     if (r == -EBUSY) {
         fprintf(stderr, "sfemu-mount: %s is busy (a process still uses it)\n",
@@ -426,6 +452,7 @@ static int cmd_unmount(const char *path)
         free(mp);
         return 1;
     }
+    wait_gone(daemon);
     if (stale) {
         fprintf(stderr,
                 "sfemu-mount: %s was stale (its daemon had died): cleaned\n",

@@ -187,7 +187,8 @@ int run_mount_up(struct run_mount *m, char *err, size_t cap)
 int run_mount_init(struct run_mount *m, char *err, size_t cap)
 {
     char tool[PATH_MAX];
-    if (!run_tool("SFEMU_MOUNT", "mount/sfemu-mount", tool, sizeof tool) ||
+    if (!run_tool("SFEMU_MOUNT", "mount/sfemu-mount", "sfemu-mount", tool,
+                  sizeof tool) ||
         access(tool, X_OK) < 0) {
         snprintf(err, cap, "sfemu-mount not found (%s; set SFEMU_MOUNT)", tool);
         return RUN_MOUNT;

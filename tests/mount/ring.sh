@@ -120,6 +120,12 @@ check_fails "not in the shipped tree" test -e "$SRC/rules_examples/plugins/fakef
 expect_grep "qemu says which tree serves" "from the rules tree $R2.sfemu/rules, not from -rules $RULES" "$TMP/qemu.log"
 expect_no_grep "over the ring, no fallback" "did not answer|offers no ring" "$TMP/qemu.log"
 umnt "$R2"
+# -u returns once the daemon has exited: nothing of it is left, and the
+# same upper directory mounts again at once (its lock is free).
+expect_eq "after -u no daemon of the mount is left" "$(pgrep -f -- "$R2" || true)" ""
+mnt "$R2"
+check "the same upper directory mounts again at once" is_mounted "$R2"
+umnt "$R2"
 # The same tree given relatively to both: the daemon publishes its real
 # path, so qemu has nothing to say.
 R3="$TMP/rel3"
