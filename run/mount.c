@@ -155,6 +155,19 @@ static int sfemu_mounted(const char *path)
     return found;
 }
 
+/* sfemu-mount: $SFEMU_MOUNT, the build tree's or the installed one.  0, or
+ * -1 with err saying where it was looked for. */
+static int mount_tool(char tool[PATH_MAX], char *err, size_t cap)
+{
+    if (!run_tool("SFEMU_MOUNT", "mount/sfemu-mount", "sfemu-mount", tool,
+                  PATH_MAX) ||
+        access(tool, X_OK) < 0) {
+        snprintf(err, cap, "sfemu-mount not found (%s; set SFEMU_MOUNT)", tool);
+        return -1;
+    }
+    return 0;
+}
+
 int run_mount_up(struct run_mount *m, char *err, size_t cap)
 {
     if (sfemu_mounted(m->rootfs)) {
@@ -163,10 +176,7 @@ int run_mount_up(struct run_mount *m, char *err, size_t cap)
         return 0;
     }
     char tool[PATH_MAX];
-    if (!run_tool("SFEMU_MOUNT", "mount/sfemu-mount", "sfemu-mount", tool,
-                  sizeof tool) ||
-        access(tool, X_OK) < 0) {
-        snprintf(err, cap, "sfemu-mount not found (%s; set SFEMU_MOUNT)", tool);
+    if (mount_tool(tool, err, cap) < 0) {
         return RUN_MOUNT;
     }
     char *const argv[] = { tool, "--rules", m->rules, m->rootfs, NULL };
@@ -187,10 +197,7 @@ int run_mount_up(struct run_mount *m, char *err, size_t cap)
 int run_mount_init(struct run_mount *m, char *err, size_t cap)
 {
     char tool[PATH_MAX];
-    if (!run_tool("SFEMU_MOUNT", "mount/sfemu-mount", "sfemu-mount", tool,
-                  sizeof tool) ||
-        access(tool, X_OK) < 0) {
-        snprintf(err, cap, "sfemu-mount not found (%s; set SFEMU_MOUNT)", tool);
+    if (mount_tool(tool, err, cap) < 0) {
         return RUN_MOUNT;
     }
     printf("sfemu run: init: replaying the firmware's boot-time file "
