@@ -237,6 +237,22 @@ ring_fixture() {
     arm-linux-gnueabi-gcc -static -O2 -o "$2/g-arm" "$SRC/tests/mount/ring_guest.c" &&
     mips-linux-gnu-gcc -static -O2 -o "$2/g-mips" "$SRC/tests/mount/ring_guest.c"
 }
+# httpd_root DIR: a router-style root from Debian armel BusyBox and libc6,
+# with a CGI login page /www/cgi-bin/index.cgi (sfemu run's tests).
+httpd_root() {
+    local d=$1 a
+    bash "$SRC/scripts/debian-packages.sh" armel "$d" busybox libc6 || return 1
+    for a in sh ash cat echo; do ln -sf busybox "$d/bin/$a"; done
+    mkdir -p "$d"/{www/cgi-bin,etc/init.d,tmp,proc,dev}
+    cat > "$d/www/cgi-bin/index.cgi" <<'CGI'
+#!/bin/sh
+echo "Content-Type: text/html"
+echo
+echo "<html><head><title>Router login</title></head><body><form>"
+echo "<input type=password name=p></form></body></html>"
+CGI
+    chmod 755 "$d/www/cgi-bin/index.cgi"
+}
 mk_rootfs() {
     (
         set -e

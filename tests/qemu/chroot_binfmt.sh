@@ -67,10 +67,6 @@ for a in $CHROOT_ARCHES; do
     chroot_checks "$a" "$R" "$OUT" "$LOG"
     require "$a: sfemu-binfmt unregister" "$HELPER" unregister --name "$NAME" "$a"
     check "$a: the entry is gone" test ! -e "$BF/$NAME-$a"
-    umount "$R/sfemu/rules"
-    umount "$R/proc"
-    umnt "$R"
-    manifest "$R" > "$TMP/lower-after-$a"
-    check "$a: the firmware tree (lower) is unchanged" cmp -s "$TMP/lower-before-$a" "$TMP/lower-after-$a"
+    chroot_teardown "$a" "$R"
 done
 finish

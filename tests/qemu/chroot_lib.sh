@@ -63,3 +63,14 @@ chroot_checks() {
     check "$l: the pid file under the missing /var is in the upper layer" test -f "$r.sfemu/tree/tmp/var/run/x.pid"
     check "$l: the fake device's record is in the upper layer" test -f "$r.sfemu/tree/dev/nvram.fakefile"
 }
+
+# chroot_teardown ARCH DIR: undo the mounts inside and the sfemu-mount; the
+# firmware tree (lower) must be as chroot_root left it ($TMP/lower-before-ARCH).
+chroot_teardown() {
+    local a=$1 r=$2
+    umount "$r/sfemu/rules"
+    umount "$r/proc"
+    umnt "$r"
+    manifest "$r" > "$TMP/lower-after-$a"
+    check "$a: the firmware tree (lower) is unchanged" cmp -s "$TMP/lower-before-$a" "$TMP/lower-after-$a"
+}

@@ -37,10 +37,6 @@ for a in $CHROOT_ARCHES; do
         'guest exec: /proc is not mounted in this root' "$TMP/noproc-$a"
     mount -t proc proc "$R/proc"
 
-    umount "$R/sfemu/rules"
-    umount "$R/proc"
-    umnt "$R"
-    manifest "$R" > "$TMP/lower-after-$a"
-    check "$a: the firmware tree (lower) is unchanged" cmp -s "$TMP/lower-before-$a" "$TMP/lower-after-$a"
+    chroot_teardown "$a" "$R"
 done
 finish

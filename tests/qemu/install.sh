@@ -60,18 +60,7 @@ expect_eq "completion: complete -p registers _sfemu" \
 
 # the installed sfemu run, no build-tree variable
 ROOT=$TMP/root
-require "Debian armel busybox and libc6" \
-  bash "$SRC/scripts/debian-packages.sh" armel "$ROOT" busybox libc6
-for a in sh ash cat echo; do ln -sf busybox "$ROOT/bin/$a"; done
-mkdir -p "$ROOT"/{www/cgi-bin,etc/init.d,tmp,proc,dev}
-cat > "$ROOT/www/cgi-bin/index.cgi" <<'CGI'
-#!/bin/sh
-echo "Content-Type: text/html"
-echo
-echo "<html><head><title>Router login</title></head><body><form>"
-echo "<input type=password name=p></form></body></html>"
-CGI
-chmod 755 "$ROOT/www/cgi-bin/index.cgi"
+require "Debian armel busybox and libc6, a CGI login page" httpd_root "$ROOT"
 MOUNTS+=("$(realpath "$ROOT")")
 RC=0
 timeout 120 env -u SFEMU_QEMU_DIR -u SFEMU_MOUNT -u SFEMU_MOUNT_BIN -u SFEMU_GUEST_DIR \

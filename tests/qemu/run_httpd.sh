@@ -12,18 +12,7 @@
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 RUN=${SFEMU_RUN:?SFEMU_RUN is not set}
 ROOT=$TMP/root
-require "Debian armel busybox and libc6" \
-  bash "$SRC/scripts/debian-packages.sh" armel "$ROOT" busybox libc6
-for a in sh ash cat echo; do ln -sf busybox "$ROOT/bin/$a"; done
-mkdir -p "$ROOT"/{www/cgi-bin,etc/init.d,tmp,proc,dev}
-cat > "$ROOT/www/cgi-bin/index.cgi" <<'CGI'
-#!/bin/sh
-echo "Content-Type: text/html"
-echo
-echo "<html><head><title>Router login</title></head><body><form>"
-echo "<input type=password name=p></form></body></html>"
-CGI
-chmod 755 "$ROOT/www/cgi-bin/index.cgi"
+require "Debian armel busybox and libc6, a CGI login page" httpd_root "$ROOT"
 cat > "$ROOT/etc/init.d/rcS" <<'RC'
 #!/bin/sh
 mount -t proc proc /proc
