@@ -93,7 +93,7 @@ static int copy_tree(int sfd, int dfd, int depth)
 
 /* An installed sfemu-mount's PREFIX/share/sfemu/rules_examples, wherever
  * the tree was moved after `meson install --destdir` (docs/install.md). */
-static const char *beside_self(void)
+const char *rules_beside_self(void)
 {
     static char p[PATH_MAX + 32];
     char self[PATH_MAX];
@@ -109,7 +109,7 @@ static const char *beside_self(void)
 
 static const char *shipped(void)
 {
-    const char *const where[] = { beside_self(), SFEMU_RULES_SHARE,
+    const char *const where[] = { rules_beside_self(), SFEMU_RULES_SHARE,
                                   SFEMU_RULES_SRC };
     for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
         char p[PATH_MAX];

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,17 +19,47 @@
 #include <unistd.h>
 #include "init_fs.h"
 #include "init_replay.h"
+#include "sfemu_mount.h"
 
-/* The shell engine's rules tree: $SFEMU_INIT_RULES, else the source
- * tree's rules_examples/init (meson defines it). */
+/* The shell engine's rules tree: $SFEMU_INIT_RULES, else the installed
+ * tree's PREFIX/share/sfemu/rules_examples/init beside this program (an
+ * installed copy moved anywhere after `meson install --destdir`), else the
+ * source tree's rules_examples/init it was built from (meson defines it). */
 #ifndef SFEMU_INIT_RULES_DIR
 #define SFEMU_INIT_RULES_DIR "rules_examples/init"
+#endif
+#ifndef SFEMU_RULES_SHARE
+#define SFEMU_RULES_SHARE "/usr/local/share/sfemu/rules_examples"
 #endif
 
 const char *init_rules_dir(void)
 {
+    static char found[PATH_MAX + 16];
     const char *r = getenv("SFEMU_INIT_RULES");
-    return r && r[0] ? r : SFEMU_INIT_RULES_DIR;
+    if (r && r[0]) {
+        return r;
+    }
+    if (!found[0]) {
+        const char *const where[] = { rules_beside_self(), "",
+                                      SFEMU_RULES_SHARE };
+        snprintf(found, sizeof found, "%s", SFEMU_INIT_RULES_DIR);
+        for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
+            char p[PATH_MAX + 48];
+            if (!where[i][0]) {
+                if (access(SFEMU_INIT_RULES_DIR "/syscall/execve.lua", R_OK) ==
+                    0) {
+                    break; /* the source tree's */
+                }
+                continue;
+            }
+            snprintf(p, sizeof p, "%s/init/syscall/execve.lua", where[i]);
+            if (access(p, R_OK) == 0) {
+                snprintf(found, sizeof found, "%s/init", where[i]);
+                break;
+            }
+        }
+    }
+    return found;
 }
 
 /* The qemu arch of the root's shell, from its ELF header. */
@@ -146,6 +177,8 @@ int init_shell_probe(int root, const struct init_opts *o, char *qemu,
                  init_rules_dir());
         return -ENOEXEC;
     }
+    init_say(r, INIT_NOTE, "shell engine: %s, rules %s", qemu,
+             init_rules_dir());
     return 0;
 }
 

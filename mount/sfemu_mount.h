@@ -49,6 +49,9 @@ void log_line(const char *msg);
 /* default_rules.c: without --rules, "<upper>/rules" (made on first use
  * from the shipped rules_examples) into out; 0 or -errno (logged). */
 int default_rules(const char *upper, char *out, size_t cap);
+/* An installed sfemu-mount's PREFIX/share/sfemu/rules_examples (it may not
+ * exist: a build tree's daemon). */
+const char *rules_beside_self(void);
 
 /* ring.c: serve the shared-memory ring beside the upper tree. */
 void ring_start(struct sfemu *s, const char *upper, const char *rules,

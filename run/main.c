@@ -187,6 +187,7 @@ int main(int argc, char **argv)
         return r;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    run_status_init();
     if ((r = run_check_rootfs(o.rootfs, err, sizeof err))) {
         return fail(r, err);
     }
@@ -310,14 +311,14 @@ int main(int argc, char **argv)
         if (res.reached < STAGE_STARTED && procs > 0) {
             res.reached = STAGE_STARTED;
             res.t_started = el;
-            printf("sfemu run: [%.1fs] started: %s (%d process%s)\n", el,
-                   t.guest, procs, procs > 1 ? "es" : "");
+            run_say("[%.1fs] started: %s (%d process%s)", el, t.guest, procs,
+                    procs > 1 ? "es" : "");
         }
         int before = ps.n;
         if (run_ports_scan(&s, &ps, el) > 0) {
             for (int i = before; i < ps.n; i++) {
-                printf("sfemu run: [%.1fs] listening: %s:%d\n", el,
-                       ps.p[i].address, ps.p[i].port);
+                run_say("[%.1fs] listening: %s:%d", el, ps.p[i].address,
+                        ps.p[i].port);
             }
             if (res.reached < STAGE_LISTENING) {
                 res.reached = STAGE_LISTENING;
@@ -331,15 +332,16 @@ int main(int argc, char **argv)
         for (int i = 0; i < ps.n; i++) {
             struct run_port *p = &ps.p[i];
             if (!answered[i] && p->code) {
-                printf("sfemu run: [%.1fs] answered: %s:%d HTTP %d; %s%s%s\n",
-                       el, p->address, p->port, p->code,
-                       p->well_formed ? "well-formed: " : "not well-formed: ",
-                       p->why, p->title[0] ? "" : "");
+                run_say("[%.1fs] answered: %s:%d HTTP %d; %s%s%s", el,
+                        p->address, p->port, p->code,
+                        p->well_formed ? "well-formed: " : "not well-formed: ",
+                        p->why, p->title[0] ? "" : "");
                 enum run_stage st =
                     p->well_formed ? STAGE_WELL_FORMED : STAGE_ANSWERED;
                 res.reached = st > res.reached ? st : res.reached;
             }
         }
+        run_status(el, procs, an, log, &ps);
         if (o.check && res.reached >= STAGE_ANSWERED) {
             break;
         }
@@ -351,6 +353,8 @@ int main(int argc, char **argv)
         }
         usleep(250000);
     }
+    run_status_end();
+    res.syscalls = run_syscall_count(an);
     int sig = interrupted;
     char svc_exit[128] = "";
     if (s.exited) {

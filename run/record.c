@@ -49,7 +49,58 @@ static int by_name(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* Programs, notes and triggers of the -sfanalysis records. */
+/* Adds one program's {"file", "calls", "intercepted"} to the run's sums. */
+static void add_rule(cJSON *sums, const cJSON *r)
+{
+    const char *file = cJSON_GetStringValue(cJSON_GetObjectItem(r, "file"));
+    cJSON *calls = cJSON_GetObjectItem(r, "calls");
+    cJSON *icpt = cJSON_GetObjectItem(r, "intercepted");
+    if (!file || !cJSON_IsNumber(calls) || !cJSON_IsNumber(icpt)) {
+        return;
+    }
+    cJSON *s = cJSON_GetObjectItem(sums, file);
+    if (!s) {
+        s = cJSON_AddArrayToObject(sums, file);
+        cJSON_AddItemToArray(s, cJSON_CreateNumber(0));
+        cJSON_AddItemToArray(s, cJSON_CreateNumber(0));
+    }
+    cJSON *c = cJSON_GetArrayItem(s, 0), *i = cJSON_GetArrayItem(s, 1);
+    cJSON_SetNumberValue(c, c->valuedouble + calls->valuedouble);
+    cJSON_SetNumberValue(i, i->valuedouble + icpt->valuedouble);
+}
+
+static int by_calls(const void *a, const void *b)
+{
+    double x = cJSON_GetArrayItem(*(cJSON *const *)a, 0)->valuedouble;
+    double y = cJSON_GetArrayItem(*(cJSON *const *)b, 0)->valuedouble;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* "rules_fired": the sums, most calls first; frees sums. */
+static void rules_sorted(cJSON *rec, cJSON *sums)
+{
+    int n = cJSON_GetArraySize(sums), k = 0;
+    cJSON **v = calloc((size_t)n + 1, sizeof *v), *x;
+    cJSON_ArrayForEach(x, sums)
+    {
+        v[k++] = x;
+    }
+    qsort(v, (size_t)k, sizeof *v, by_calls);
+    cJSON *out = cJSON_AddArrayToObject(rec, "rules_fired");
+    for (int i = 0; i < k; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "file", v[i]->string);
+        cJSON_AddNumberToObject(o, "calls",
+                                cJSON_GetArrayItem(v[i], 0)->valuedouble);
+        cJSON_AddNumberToObject(o, "intercepted",
+                                cJSON_GetArrayItem(v[i], 1)->valuedouble);
+        cJSON_AddItemToArray(out, o);
+    }
+    free(v);
+    cJSON_Delete(sums);
+}
+
+/* Programs, notes, triggers and rules of the -sfanalysis records. */
 static void analysis(cJSON *rec, const char *dir)
 {
     cJSON *progs = cJSON_AddArrayToObject(rec, "programs");
@@ -57,6 +108,7 @@ static void analysis(cJSON *rec, const char *dir)
     cJSON *trig = cJSON_AddArrayToObject(rec, "triggers");
     cJSON *lis = cJSON_AddArrayToObject(rec, "listens");
     cJSON *dirs = cJSON_AddArrayToObject(rec, "dirs_made");
+    cJSON *rules = cJSON_CreateObject(); /* file -> [calls, intercepted] */
     struct dirent **e;
     int n = scandir(dir, &e, NULL, by_name);
     for (int i = 0; i < n; i++) {
@@ -86,6 +138,12 @@ static void analysis(cJSON *rec, const char *dir)
                 cJSON *ex = cJSON_GetObjectItem(a, "execs");
                 cJSON_AddNumberToObject(
                     o, "execs", cJSON_IsNumber(ex) ? ex->valuedouble : 0);
+                /* the name the guest exec'd (a CGI script's own) */
+                const char *en =
+                    cJSON_GetStringValue(cJSON_GetObjectItem(a, "exec_name"));
+                if (en) {
+                    cJSON_AddStringToObject(o, "exec_name", en);
+                }
                 cJSON_AddItemToArray(progs, o);
                 cJSON *x;
                 cJSON_ArrayForEach(x, cJSON_GetObjectItem(a, "notes"))
@@ -108,6 +166,10 @@ static void analysis(cJSON *rec, const char *dir)
                     cJSON_AddStringToObject(c, "program", prog);
                     cJSON_AddItemToArray(lis, c);
                 }
+                cJSON_ArrayForEach(x, cJSON_GetObjectItem(a, "rules"))
+                {
+                    add_rule(rules, x);
+                }
                 cJSON_ArrayForEach(x, cJSON_GetObjectItem(a, "dirs_made"))
                 {
                     int seen = 0;
@@ -129,6 +191,7 @@ static void analysis(cJSON *rec, const char *dir)
     if (n >= 0) {
         free(e);
     }
+    rules_sorted(rec, rules);
 }
 
 /* The watchdog's one-line summaries written during the run. */
@@ -248,6 +311,7 @@ static cJSON *build(struct run_result *r)
     } else {
         cJSON_AddNullToObject(sv, "wait_status");
     }
+    cJSON_AddNumberToObject(rec, "syscalls", (double)r->syscalls);
     cJSON_AddStringToObject(rec, "analysis_dir", r->analysis);
     analysis(rec, r->analysis);
     watchdog(rec, r->m->rules, r->started);
@@ -284,6 +348,27 @@ static void summary(FILE *f, cJSON *rec, struct run_result *r)
                 cJSON_GetStringValue(cJSON_GetObjectItem(x, "program")),
                 cJSON_GetStringValue(cJSON_GetObjectItem(x, "source")),
                 cJSON_GetStringValue(cJSON_GetObjectItem(x, "text")));
+    }
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(rec, "programs"))
+    {
+        const char *en =
+            cJSON_GetStringValue(cJSON_GetObjectItem(x, "exec_name"));
+        if (cJSON_GetNumberValue(cJSON_GetObjectItem(x, "execs")) > 0) {
+            fprintf(f, "exec:     %s (%s)\n", en ? en : "?",
+                    cJSON_GetStringValue(cJSON_GetObjectItem(x, "program")));
+        }
+    }
+    fprintf(f, "syscalls: %.0f\n", (double)r->syscalls);
+    int shown = 0;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(rec, "rules_fired"))
+    {
+        if (shown++ < 10) {
+            fprintf(
+                f, "rule:     %s ran %.0f times, gave the result %.0f\n",
+                cJSON_GetStringValue(cJSON_GetObjectItem(x, "file")),
+                cJSON_GetNumberValue(cJSON_GetObjectItem(x, "calls")),
+                cJSON_GetNumberValue(cJSON_GetObjectItem(x, "intercepted")));
+        }
     }
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(rec, "watchdog"))
     {

@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Exit codes (docs/run.md, "Exit codes"). */
@@ -143,9 +144,21 @@ struct run_result {
     double started, ended;
     double t_started;
     enum run_stage reached;
+    uint64_t syscalls; /* guest syscalls of every process of the run */
     int exit_code;
     char why[512];
 };
 int run_record(struct run_result *r, char *err, size_t cap);
+
+/* What the user sees while it runs: status.c */
+void run_status_init(void);
+/* "sfemu run: " and the line, below the status line (which it clears). */
+void run_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Redraws the status line on a terminal; keeps the syscall rate. */
+void run_status(double el, int procs, const char *analysis, const char *log,
+                const struct run_ports *ps);
+void run_status_end(void);
+/* The service's syscalls so far (the -sfanalysis live counts). */
+uint64_t run_syscall_count(const char *analysis);
 
 #endif

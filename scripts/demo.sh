@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The firmware demo (docs/firmware-pack.md, "The demo"): builds a
 # router-like root (demo/build-rootfs.sh: Debian BusyBox and libc plus a
-# vendor-style httpd), mounts it with sfemu-mount, runs the httpd under the
+# vendor-style httpd), checks it with `sfemu run --check` (the staged
+# verdict), then mounts it with sfemu-mount, runs the httpd under the
 # patched qemu with a copy of rules_examples/, and shows what it serves:
 # the page of NVRAM values, a CGI request that sets a key with the
 # firmware's nvram command, and the key in the store.  Loopback only.
@@ -10,7 +11,8 @@
 #
 # Exit status 0 only if the page answered 200 with the NVRAM values, the
 # CGI set the key and the store holds it.  Env (tests): SFEMU_QEMU_DIR,
-# SFEMU_MOUNT (default: build/), SFEMU_DEMO_DIR (the root's cache, build/demo).
+# SFEMU_MOUNT, SFEMU_RUN (default: build/), SFEMU_DEMO_DIR (the root's cache,
+# build/demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=1
@@ -25,7 +27,8 @@ done
 [ -z "$BUILD" ] || bash scripts/build.sh
 Q=${SFEMU_QEMU_DIR:-build/qemu-hooks}/qemu-$ARCH
 M=${SFEMU_MOUNT:-build/mount/sfemu-mount}
-for b in "$Q" "$M"; do
+RUN=${SFEMU_RUN:-build/run/sfemu}
+for b in "$Q" "$M" "$RUN"; do
   [ -x "$b" ] || { echo "demo: $b is missing (run scripts/build.sh)" >&2; exit 1; }
 done
 step() { printf '\n\033[1m== %s\033[0m\n' "$1"; [ $# -lt 2 ] || printf '$ %s\n' "$2"; }
@@ -63,6 +66,23 @@ if grep -q '^http_lanport=' "$D" 2>/dev/null; then
 else
   echo "http_lanport=$PORT" >> "$D"
 fi
+
+# First the one command a user starts with: sfemu run finds the web server,
+# picks qemu and the CPU from its ELF, mounts the root, starts it in its own
+# pid and network namespaces, and reports in stages.  It keeps its state
+# beside the root (ROOT.sfemu), so it runs on a scratch copy of the root.
+step "one command: sfemu run finds the service, starts it and checks it answers" \
+  "sfemu run --check 40 --netns --rules \$RULES $ROOT"
+cp -a "$ROOT" "$W/firmware"
+"$RUN" run --check 40 --netns --rules "$RULES" --out "$W/run" "$W/firmware" ||
+  { echo "demo: sfemu run --check did not get an answer (record: $W/run/run.txt)" >&2
+    cat "$W/run/run.txt" >&2 2>/dev/null || true; exit 1; }
+echo "(the run record: run.json and run.txt; the rules that ran most:)"
+python3 - "$W/run/run.json" <<'PY' || true
+import json, sys
+for r in json.load(open(sys.argv[1]))["rules_fired"][:5]:
+    print("  %-40s ran %d times, gave the result %d times" % (r["file"], r["calls"], r["intercepted"]))
+PY
 
 step "mount the firmware root (writes go to the upper layer)" \
   "sfemu-mount --rules \$RULES --upper \$UPPER $ROOT \$MNT"

@@ -153,6 +153,7 @@ static void program_identity(void)
     const char *execfn = sfemu_guestexec_started();
     int rc;
 
+    sfemu_rt.exec_name = execfn;
     sfemu_rt.exec_path = execfn ? execfn : t->exec_path;
     if (sfemu_trueroot_active && t->real_exec_path &&
         sfemu_trueroot_guest_path(t->real_exec_path, guest) == 0) {

@@ -144,6 +144,9 @@ for a in $DEMO_ARCHES; do
   SFEMU_DEMO_DIR=$TMP/demo-cache bash "$SRC/scripts/demo.sh" --no-build "$a" \
     > "$TMP/demo-$a.out" 2>&1; rc=$?
   expect_eq "$a: scripts/demo.sh exits 0" "$rc" 0
+  expect_grep "$a: it starts with sfemu run's stages" '^sfemu run: \[[0-9.]*s\] answered: 127.0.0.1:[0-9]* HTTP 200' "$TMP/demo-$a.out"
+  expect_grep "$a: and its verdict" '^sfemu run: OK: answered HTTP' "$TMP/demo-$a.out"
+  expect_grep "$a: and the rules that ran most" '^  syscall_override_user/.* ran [0-9]* times' "$TMP/demo-$a.out"
   expect_grep "$a: it prints the page's HTTP 200" '^HTTP/1.0 200 OK' "$TMP/demo-$a.out"
   expect_grep "$a: it prints the key grep found in the store" '^demo_note=demo-' "$TMP/demo-$a.out"
   expect_grep "$a: it shows the run without the rules failing" '^httpd: NVRAM: ' "$TMP/demo-$a.out"

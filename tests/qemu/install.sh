@@ -74,4 +74,23 @@ expect_grep "the installed rules_examples copied" \
 expect_json "answered 200, well-formed, the CGI exec'd" "$TMP/o/run.json" \
   "r['reached'] == 'well_formed' and r['ports'][0]['http_code'] == 200 and any(p['execs'] >= 1 for p in r['programs'])"
 check_fails "unmounted at the end" is_mounted "$ROOT"
+
+# --init with the installed tree: sfemu-mount's shell engine takes the
+# installed rules_examples/init beside itself, not the source tree's
+cat > "$ROOT/etc/init.d/rcS" <<'RC'
+#!/bin/sh
+mkdir -p /tmp/prepared
+echo '<html><head><title>Prepared at boot</title></head></html>' > /tmp/prepared/index.html
+RC
+RC=0
+timeout 120 env -u SFEMU_QEMU_DIR -u SFEMU_MOUNT -u SFEMU_MOUNT_BIN -u SFEMU_GUEST_DIR \
+  -u SFEMU_RING_FORGE -u SFEMU_INIT_RULES PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+  "$P/bin/sfemu" run --init --out "$TMP/o2" --check 40 --netns "$ROOT" -- \
+  /bin/busybox httpd -f -p 127.0.0.1:80 -h /tmp/prepared > "$TMP/o2.log" 2>&1 || RC=$?
+expect_eq "installed sfemu run --init: exit 0" "$RC" 0
+expect_grep "the installed init rules are used" \
+  "shell engine: $P/bin/sfemu-qemu-arm, rules $P/bin/../share/sfemu/rules_examples/init\$" \
+  "$(realpath "$ROOT").sfemu/init-report.txt"
+expect_json "the page rcS wrote is served" "$TMP/o2/run.json" \
+  "r['ports'][0]['http_code'] == 200 and r['ports'][0]['title'] == 'Prepared at boot'"
 finish

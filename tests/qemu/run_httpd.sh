@@ -48,6 +48,23 @@ expect_json "well-formed: the CGI's page has a title" "$J" \
   "r['reached'] == 'well_formed' and r['ports'][0]['title'] == 'Router login'"
 expect_json "the CGI ran: a program started by a guest exec" "$J" \
   "any(p['execs'] >= 1 for p in r['programs'])"
+expect_json "the record names the CGI's exec: the script, run by BusyBox's sh" "$J" \
+  "any(p['execs'] >= 1 and p['exec_name'].endswith('index.cgi') and p['program'] == '/bin/busybox' for p in r['programs'])"
+expect_grep "so does the summary" '^exec: .*index\.cgi \(/bin/busybox\)' "$TMP/o1/run.txt"
+expect_json "the record counts the run's syscalls" "$J" "r['syscalls'] > 100"
+expect_json "the rules that fired and how often: entry.lua ran on every syscall" "$J" \
+  "r['rules_fired'][0]['file'] == 'entry.lua' and r['rules_fired'][0]['calls'] >= r['syscalls'] * 0.9"
+expect_json "a syscall rule ran and gave results (most calls first)" "$J" \
+  "any(f['file'].startswith('syscall') and f['calls'] > 0 for f in r['rules_fired']) and [f['calls'] for f in r['rules_fired']] == sorted([f['calls'] for f in r['rules_fired']], reverse=True)"
+expect_grep "the summary names the rules that ran" '^rule: .*entry.lua ran [0-9]* times' "$TMP/o1/run.txt"
+expect_no_grep "no status line off a terminal" 'syscalls/s' "$TMP/o1.log"
+# On a terminal (script(1) gives it one) the status line is drawn in place.
+RC=0
+timeout 120 script -qefc "$RUN run --check 40 --netns --out $TMP/o1t $ROOT -- /bin/busybox httpd -f -p 127.0.0.1:80 -h /www" /dev/null > "$TMP/o1t.log" 2>&1 || RC=$?
+expect_eq "on a terminal: --check exits 0" "$RC" 0
+expect_grep "the status line: elapsed, processes, syscalls/s, ports, last event" \
+  $'\r\e\\[K\\[[0-9]*s\\] [0-9]* process(es)?, [0-9]* syscalls/s, ports: 127.0.0.1:80 \\| ' "$TMP/o1t.log"
+expect_grep "the stage lines clear it first" $'\r\e\\[Ksfemu run: \\[' "$TMP/o1t.log"
 expect_json "arch detected from the ELF" "$J" \
   "r['arch']['qemu'] == 'arm' and r['arch']['endian'] == 'little' and r['arch']['abi'].startswith('EABI5')"
 expect_json "stages in order with times" "$J" \

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@
 #include "analysis/elfsyms.h"
 #include "core/log.h"
 #include "core/options.h"
+#include "core/rulestat.h"
 #include "core/runtime.h"
 #include "core/syscall_names.h"
 #include "trueroot/guestfs.h"
@@ -471,6 +473,46 @@ static void record_reset(void)
     rec.start_mono = now_ns(CLOCK_MONOTONIC);
 }
 
+/*
+ * The live count: DIR/live/<pid> holds this process's syscall count as a
+ * native uint64, in a shared mapping that a watcher (sfemu run's status
+ * line) reads while the guest runs.  A guest exec keeps the pid, so the new
+ * program goes on counting in the same file; a forked child gets its own.
+ */
+static _Atomic uint64_t live_dummy, *live = &live_dummy;
+
+static void live_open(void)
+{
+    char path[PATH_MAX];
+    const struct dirfd_mkdir how = { .mode = 0755 };
+    void *m = MAP_FAILED;
+    int fd;
+
+    if (live != &live_dummy) {
+        munmap((void *)live, sizeof(*live)); /* the parent's, in a child */
+        live = &live_dummy;
+    }
+    snprintf(path, sizeof(path), "%s/live", rec.outdir);
+    if (dirfd_mkdir_p(AT_FDCWD, path, &how) < 0) {
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/live/%d", rec.outdir, (int)getpid());
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_size >= (off_t)sizeof(*live) ||
+                                ftruncate(fd, sizeof(*live)) == 0)) {
+        m = mmap(NULL, sizeof(*live), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                 0);
+    }
+    close(fd);
+    if (m != MAP_FAILED) {
+        live = m;
+    }
+}
+
 /* A forked child (one thread): fresh locks, fresh record, own files. */
 static void analysis_atfork_child(void)
 {
@@ -491,6 +533,7 @@ static void analysis_atfork_child(void)
     if (rec.outdir) {
         rec.is_child = 1;
         record_reset();
+        live_open();
     }
 }
 
@@ -553,6 +596,8 @@ void sfemu_analysis_init(void)
         }
     }
     record_reset();
+    sfemu_rulestat_enable(); /* before the first rule loads */
+    live_open();
     sfemu_observer_add(&analysis_observer);
 }
 
@@ -740,6 +785,7 @@ static void analysis_syscall(int num, const int64_t a[SFEMU_NARGS], int64_t ret,
         return;
     }
     atomic_fetch_add_explicit(&rec.total, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(live, 1, memory_order_relaxed);
     if (idx < 0 || idx >= rec.n) {
         atomic_fetch_add_explicit(&rec.outside, 1, memory_order_relaxed);
         return;
@@ -1033,6 +1079,40 @@ static void print_note(void *opaque, const char *source, const char *text,
     (*d->n)++;
 }
 
+/* A rule file's name under the rules tree ("syscall/open.lua"). */
+static const char *rule_name(const char *path)
+{
+    const char *root = sfemu_opt_str(SFEMU_OPT_rules);
+    size_t n = root ? strlen(root) : 0;
+
+    while (n > 1 && root[n - 1] == '/') {
+        n--;
+    }
+    return n && !strncmp(path, root, n) && path[n] == '/' ? path + n + 1 : path;
+}
+
+/* {"file", "calls", "intercepted"}: each rule that ran, and how often it
+ * gave the result itself (finish.lua: replaced it). */
+static void put_rule(void *opaque, const char *path, uint64_t calls,
+                     uint64_t intercepted)
+{
+    cJSON *o = json_put(opaque, NULL, cJSON_CreateObject());
+
+    json_put(o, "file", json_bytes(rule_name(path)));
+    json_put(o, "calls", json_int((int64_t)calls));
+    json_put(o, "intercepted", json_int((int64_t)intercepted));
+}
+
+static void print_rule(void *opaque, const char *path, uint64_t calls,
+                       uint64_t intercepted)
+{
+    struct dir_lines *d = opaque;
+
+    fprintf(d->f, "  %10" PRIu64 " %10" PRIu64 "  %s\n", calls, intercepted,
+            rule_name(path));
+    (*d->n)++;
+}
+
 static void put_modules(cJSON *doc)
 {
     static const char *const src[] = { "none", "symtab", "dynsym", "dynamic" };
@@ -1091,6 +1171,9 @@ static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
     json_put(doc, "abi_bits", json_int(t ? t->abi_bits : 0));
     json_put(doc, "big_endian", cJSON_CreateBool(t && t->big_endian));
     json_put(doc, "program", json_bytes(sfemu_rt.exec_path));
+    if (sfemu_rt.exec_name) {
+        json_put(doc, "exec_name", json_bytes(sfemu_rt.exec_name));
+    }
     json_put(doc, "started", json_secs(rec.start_real / 1e9));
     json_put(doc, "ended", json_secs(end_real / 1e9));
     json_put(doc, "seconds", json_secs(secs));
@@ -1098,6 +1181,7 @@ static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
     put_files(doc);
     put_binds_and_triggers(doc);
     put_notes(doc);
+    sfemu_rulestat_each(put_rule, json_put(doc, "rules", cJSON_CreateArray()));
     put_modules(doc);
     /* missing parents the true root made for the guest's creates */
     sfemu_trueroot_dirs_made(put_dir_made,
@@ -1214,6 +1298,13 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
     fprintf(f, "\nNotes:\n");
     n = 0;
     sfemu_notes_each(print_note, &(struct dir_lines){ f, &n });
+    if (!n) {
+        fprintf(f, "  (none)\n");
+    }
+    fprintf(f, "\nRules that ran:\n  %10s %10s  %s\n", "calls", "result",
+            "file");
+    n = 0;
+    sfemu_rulestat_each(print_rule, &(struct dir_lines){ f, &n });
     if (!n) {
         fprintf(f, "  (none)\n");
     }

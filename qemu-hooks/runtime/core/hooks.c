@@ -286,6 +286,7 @@ int64_t sfemu_rt_syscall(int num, const int64_t a[SFEMU_NARGS])
             verdict_of(c, c->entry_file, base, &ret) == RETURN_VALUE) {
             intercepted = 1;
         }
+        sfemu_rulestat_count(c->files[c->entry_file].stat, intercepted);
     }
     if (!intercepted && slot >= 0) {
         int n = push_call(c, slot, num, 0, 0, 0, 0, a);
@@ -293,24 +294,28 @@ int64_t sfemu_rt_syscall(int num, const int64_t a[SFEMU_NARGS])
             verdict_of(c, slot, base, &ret) == RETURN_VALUE) {
             intercepted = 1;
         }
+        sfemu_rulestat_count(c->files[slot].stat, intercepted);
     }
     if (!intercepted) {
         ret = counted_syscall(num, a);
     }
     if (c->finish_file >= 0) {
         int n = push_call(c, c->finish_file, num, 1, 1, ret, intercepted, a);
+        int replaced = 0;
         if (call_file(c, c->finish_file, n, base) == 0) {
             int64_t r2;
             if (lua_gettop(c->L) > base && !lua_isnil(c->L, base + 1)) {
                 enum conv r = to_result(c->L, base + 1, &r2);
                 if (r == CONV_OK) {
                     ret = r2;
+                    replaced = 1;
                 } else if (r == CONV_BAD_NUMBER) {
                     bad_number(c, c->finish_file, base + 1, "the result");
                 }
             }
             lua_settop(c->L, base);
         }
+        sfemu_rulestat_count(c->files[c->finish_file].stat, replaced);
     }
     sfemu_observers_exit(num, a, ret, intercepted);
     return ret;

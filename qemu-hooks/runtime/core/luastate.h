@@ -12,6 +12,7 @@
 
 #include "lua_budget.h"
 #include "core/rulefn.h"
+#include "core/rulestat.h"
 
 /* A rule file as loaded into one Lua state. */
 struct sfemu_rule_file {
@@ -23,8 +24,9 @@ struct sfemu_rule_file {
     uint64_t sum; /* content hash when loaded */
     int fn_ref;   /* the rule's function (do_syscall/entry/finish) */
     int stack_idx; /* a copy of it in the state's stack (pushed faster), 0: none */
-    struct sfemu_rule_fn fn; /* how to call it (rulefn.h) */
-    int present;             /* still found at the last revalidation */
+    struct sfemu_rule_fn fn;     /* how to call it (rulefn.h) */
+    int present;                 /* still found at the last revalidation */
+    struct sfemu_rulestat *stat; /* its counters (NULL: not counted) */
 };
 
 #define SFEMU_SLOT_UNRESOLVED (-2)

@@ -209,6 +209,7 @@ static int file_load(struct sfemu_luastate *c, const char *path,
         f = &c->files[i];
         memset(f, 0, sizeof(*f));
         f->path = strdup(path);
+        f->stat = sfemu_rulestat_get(path);
         f->fn_ref = LUA_NOREF;
         /* A stack slot of its own, above the ones kept (the hooks' own
          * values come later, nothing is on the stack now). */

@@ -16,6 +16,9 @@ struct sfemu_runtime {
     /* The guest's name of its program (sfemu.exec_path): the file in the
      * root, as a guest path, under the true root; QEMU's name otherwise. */
     const char *exec_path;
+    /* The name a guest's execve gave for it (a script's own name when an
+     * interpreter runs it), or NULL: not started by a guest exec. */
+    const char *exec_name;
     int execs; /* guest execs this pid made before this program */
 };
 
