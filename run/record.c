@@ -109,6 +109,7 @@ static void analysis(cJSON *rec, const char *dir)
     cJSON *lis = cJSON_AddArrayToObject(rec, "listens");
     cJSON *dirs = cJSON_AddArrayToObject(rec, "dirs_made");
     cJSON *rules = cJSON_CreateObject(); /* file -> [calls, intercepted] */
+    cJSON *fakes = cJSON_AddArrayToObject(rec, "fakes_made");
     struct dirent **e;
     int n = scandir(dir, &e, NULL, by_name);
     for (int i = 0; i < n; i++) {
@@ -165,6 +166,29 @@ static void analysis(cJSON *rec, const char *dir)
                     cJSON *c = cJSON_Duplicate(x, 1);
                     cJSON_AddStringToObject(c, "program", prog);
                     cJSON_AddItemToArray(lis, c);
+                }
+                cJSON_ArrayForEach(x, cJSON_GetObjectItem(a, "fakes_made"))
+                {
+                    const char *fp =
+                        cJSON_GetStringValue(cJSON_GetObjectItem(x, "path"));
+                    int seen = 0;
+                    cJSON *d;
+                    cJSON_ArrayForEach(d, fakes)
+                    {
+                        seen |=
+                            fp &&
+                            !strcmp(fp, cJSON_GetStringValue(
+                                            cJSON_GetObjectItem(d, "path")));
+                    }
+                    if (fp && !seen) {
+                        cJSON *c = cJSON_CreateObject();
+                        cJSON_AddStringToObject(c, "path", fp);
+                        const char *k = cJSON_GetStringValue(
+                            cJSON_GetObjectItem(x, "kind"));
+                        cJSON_AddStringToObject(c, "kind", k ? k : "");
+                        cJSON_AddStringToObject(c, "program", prog);
+                        cJSON_AddItemToArray(fakes, c);
+                    }
                 }
                 cJSON_ArrayForEach(x, cJSON_GetObjectItem(a, "rules"))
                 {
@@ -357,6 +381,12 @@ static void summary(FILE *f, cJSON *rec, struct run_result *r)
             fprintf(f, "exec:     %s (%s)\n", en ? en : "?",
                     cJSON_GetStringValue(cJSON_GetObjectItem(x, "program")));
         }
+    }
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(rec, "fakes_made"))
+    {
+        fprintf(f, "fake:     %s made by %s\n",
+                cJSON_GetStringValue(cJSON_GetObjectItem(x, "path")),
+                cJSON_GetStringValue(cJSON_GetObjectItem(x, "program")));
     }
     fprintf(f, "syscalls: %.0f\n", (double)r->syscalls);
     int shown = 0;

@@ -86,8 +86,11 @@ expect_grep "says what it chose and why" 'BusyBox has the httpd applet; argument
 check "the auto-detected record validates" valid "$TMP/o2/run.json"
 
 # 3. a service that cannot come up: the stage and why
-run o3 --check 20 --netns "$ROOT" -- /bin/busybox sh -c 'echo cannot open /dev/nvram >&2; exit 3'
+run o3 --check 20 --netns "$ROOT" -- /bin/busybox sh -c ': < /dev/sfemu_led0; echo cannot open /dev/nvram >&2; exit 3'
 expect_eq "an exiting service: exit 11 (stage started)" "$RC" 11
+expect_json "the fake resource its open of a missing device made" "$TMP/o3/run.json" \
+  "[(f['path'], f['program']) for f in r['fakes_made']] == [('/dev/sfemu_led0', '/bin/busybox')]"
+expect_grep "the summary names it" '^fake: +/dev/sfemu_led0 made by /bin/busybox' "$TMP/o3/run.txt"
 expect_grep "names the stage, the status and the last words" \
   'FAILED: stage started: .*exited with status 3.*cannot open /dev/nvram' "$TMP/o3.log"
 expect_json "its record: reached started, result 11" "$TMP/o3/run.json" \

@@ -420,6 +420,14 @@ struct trigger_ent {
     char detail[256];
 };
 
+/* A fake resource the rules made (c_fake_init). */
+struct fake_ent {
+    double t;
+    char path[256];
+    char kind[16];
+};
+#define MAX_FAKES 128
+
 static struct {
     char *outdir;                  /* absolute; NULL = record off */
     int base, n;                   /* syscall table bounds */
@@ -446,6 +454,8 @@ static struct {
     size_t nlistens;
     struct trigger_ent triggers[MAX_TRIGGERS];
     size_t ntriggers, triggers_dropped;
+    struct fake_ent fakes[MAX_FAKES];
+    size_t nfakes, fakes_dropped;
 } rec = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* The record starts empty (at init, and in a forked child). */
@@ -469,6 +479,7 @@ static void record_reset(void)
     rec.path_idx = NULL;
     rec.npaths = rec.paths_dropped = 0;
     rec.nbinds = rec.nlistens = rec.ntriggers = rec.triggers_dropped = 0;
+    rec.nfakes = rec.fakes_dropped = 0;
     rec.start_real = now_ns(CLOCK_REALTIME);
     rec.start_mono = now_ns(CLOCK_MONOTONIC);
 }
@@ -853,6 +864,43 @@ void sfemu_analysis_trigger(const char *kind, const char *detail)
     pthread_mutex_unlock(&rec.lock);
 }
 
+static cJSON *json_secs(double s);
+
+void sfemu_analysis_fake_made(const char *path, const char *kind)
+{
+    if (!rec.outdir || !path) {
+        return;
+    }
+    pthread_mutex_lock(&rec.lock);
+    size_t i;
+    for (i = 0; i < rec.nfakes && strcmp(rec.fakes[i].path, path); i++) {
+    }
+    if (i < rec.nfakes) {
+        /* made before (another thread, or made again): once */
+    } else if (rec.nfakes < MAX_FAKES) {
+        struct fake_ent *f = &rec.fakes[rec.nfakes++];
+        f->t = (now_ns(CLOCK_MONOTONIC) - rec.start_mono) / 1e9;
+        snprintf(f->path, sizeof(f->path), "%s", path);
+        snprintf(f->kind, sizeof(f->kind), "%s", kind ? kind : "");
+    } else {
+        rec.fakes_dropped++;
+    }
+    pthread_mutex_unlock(&rec.lock);
+}
+
+static void put_fakes(cJSON *doc)
+{
+    cJSON *arr = json_put(doc, "fakes_made", cJSON_CreateArray());
+
+    for (size_t i = 0; i < rec.nfakes; i++) {
+        cJSON *o = json_put(arr, NULL, cJSON_CreateObject());
+        json_put(o, "path", json_bytes(rec.fakes[i].path));
+        json_put(o, "kind", json_bytes(rec.fakes[i].kind));
+        json_put(o, "t", json_secs(rec.fakes[i].t));
+    }
+    json_put(doc, "fakes_made_dropped", json_int((int64_t)rec.fakes_dropped));
+}
+
 /* ---- writing the record ----------------------------------------------- */
 
 /* A guest errno's name, or "E<n>". */
@@ -1181,6 +1229,7 @@ static char *analysis_json(const char *why, struct sc_row *rows, size_t nrows,
     put_files(doc);
     put_binds_and_triggers(doc);
     put_notes(doc);
+    put_fakes(doc);
     sfemu_rulestat_each(put_rule, json_put(doc, "rules", cJSON_CreateArray()));
     put_modules(doc);
     /* missing parents the true root made for the guest's creates */
@@ -1299,6 +1348,15 @@ static void write_summary(FILE *f, const char *why, struct sc_row *rows,
     n = 0;
     sfemu_notes_each(print_note, &(struct dir_lines){ f, &n });
     if (!n) {
+        fprintf(f, "  (none)\n");
+    }
+    fprintf(f, "\nFake resources made:\n");
+    for (size_t i = 0; i < rec.nfakes; i++) {
+        fprintf(f, "  %s (%s) at %.3f s\n", rec.fakes[i].path,
+                rec.fakes[i].kind[0] ? rec.fakes[i].kind : "default",
+                rec.fakes[i].t);
+    }
+    if (!rec.nfakes) {
         fprintf(f, "  (none)\n");
     }
     fprintf(f, "\nRules that ran:\n  %10s %10s  %s\n", "calls", "result",

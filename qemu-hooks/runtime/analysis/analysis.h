@@ -15,6 +15,8 @@
 void sfemu_analysis_init(void);
 /* A watchdog trigger, for the record ("deadloop", "exit", "signal" ...). */
 void sfemu_analysis_trigger(const char *kind, const char *detail);
+/* A fake resource the rules made (c_fake_init): once per path. */
+void sfemu_analysis_fake_made(const char *path, const char *kind);
 /* A listening socket, for the record: asked and got as "addr:port". */
 void sfemu_analysis_listen(const char *proto, const char *asked,
                            const char *got);

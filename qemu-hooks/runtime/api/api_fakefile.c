@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "api/vsock.h"
+#include "analysis/analysis.h"
 #include "core/rulefn.h"
 #include "core/syscall_names.h"
 #include "call.h"
@@ -51,8 +52,14 @@ static int c_fake_mounted(lua_State *L)
 /* c_fake_init(path[, kind]) -> 0 or -errno: the three pieces for path. */
 static int c_fake_init(lua_State *L)
 {
-    return push_rc(
-        L, sfemu_fake_init(luaL_checkstring(L, 1), luaL_optstring(L, 2, NULL)));
+    const char *path = luaL_checkstring(L, 1);
+    const char *kind = luaL_optstring(L, 2, NULL);
+    int rc = sfemu_fake_init(path, kind);
+
+    if (rc >= 0) {
+        sfemu_analysis_fake_made(path, kind); /* the run record's list */
+    }
+    return push_rc(L, rc);
 }
 
 /* c_fake_open(path, flags) -> guest fd or -errno (engine inside qemu). */
