@@ -51,6 +51,10 @@ struct sfemu_luastate {
     int depth;                   /* inside a Lua call */
     int nnames;                  /* names at the bottom of the stack */
     int nperm;                   /* stack slots kept: names, functions */
+    /* finish asked for the syscall to run again through its rule (AI
+     * repair's retry in place, hooks.c); its result when it did. */
+    int retry, retried;
+    int64_t retry_ret;
 };
 
 /* The c_* bindings every new Lua state gets (set once at start-up). */

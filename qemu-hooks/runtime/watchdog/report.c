@@ -377,6 +377,14 @@ static char *report_text(const struct sfemu_report *r, unsigned seq,
     return json_end(rep);
 }
 
+char *sfemu_report_json(const struct sfemu_report *r)
+{
+    char sym[256] = "";
+    uint64_t pc = 0;
+
+    return report_text(r, 0, &pc, sym, sizeof(sym));
+}
+
 int sfemu_report_write(const struct sfemu_report *r, char *path, size_t cap)
 {
     const char *root = sfemu_opt_str(SFEMU_OPT_rules);
