@@ -258,6 +258,12 @@ function M.on_report(r, num, name, a1)
   end
   if r.kind == "exit" then
     local st = (a1 or 0) & 0xff
+    if S.reexec_on_exit_fix and S.reexec_count >= S.reexec_max then
+      -- its fix could not be tried: no tool run for nothing
+      log("exit (%s(%d)): no attempt: re-exec refused: %d re-execs already (SFEMU_REEXEC_MAX=%d)",
+          name, st, S.reexec_count, S.reexec_max)
+      return
+    end
     local run = attempt("exit", string.format("%s(%d)", name, st), r.path,
                         { num = num, args = { a1 } }, "exit:" .. name)
     if run then fixed_exit(run) end
