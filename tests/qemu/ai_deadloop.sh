@@ -18,6 +18,7 @@ for arch in $AI_ARCHES; do
   expect_eq "$arch one attempt" "$(echo "$v" | grep -c json)" "1"
   [ -n "$v" ] && expect_json "$arch verdict validated on a deadloop" "$v" \
     "r['verdict'] == 'validated' and r['trigger']['kind'] == 'deadloop' and r['trigger']['report'].startswith('$R/cache/ctx/deadloop-')"
+  [ -n "$v" ] && check "$arch snapshot valid against the schema" snapshot_valid "$(dirname "$v")/snapshot.json"
   [ -n "$v" ] && expect_json "$arch snapshot: the loop in the ring, no syscall" "$(dirname "$v")/snapshot.json" \
     "r['trigger']['kind'] == 'deadloop' and r['syscall'] is None and sum(1 for e in r['ctx'] if e.get('path') == '/dev/sfemu_loop') >= 20"
 done

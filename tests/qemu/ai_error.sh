@@ -25,6 +25,7 @@ for arch in $AI_ARCHES; do
   [ -n "$v" ] || continue
   expect_json "$arch verdict: syscall_error on ioctl ENOTTY, retried, validated" "$v" \
     "r['verdict'] == 'validated' and r['trigger']['kind'] == 'syscall_error' and r['trigger']['site'] == 'ioctl:ENOTTY' and r['retry'] == {'ret': 4242} and 'exported' in r"
+  check "$arch snapshot valid against the schema" snapshot_valid "$(dirname "$v")/snapshot.json"
   expect_json "$arch snapshot: the failing syscall decoded" "$(dirname "$v")/snapshot.json" \
     "r['trigger']['kind'] == 'syscall_error' and r['syscall']['name'] == 'ioctl' and r['syscall']['errno'] == 'ENOTTY' and r['syscall']['ret'] < 0 and int(r['syscall']['args'][1], 16) in (0x5401, 0x540d) and r['syscall']['fd'] >= 0"
 

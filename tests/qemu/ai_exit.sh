@@ -27,6 +27,7 @@ for arch in $AI_ARCHES; do
   check "$arch installed in syscall_override/" cmp "$TMP/fix.lua" "$R/syscall_override/openat.lua"
   expect_json "$arch snapshot: schema, trigger, syscall, arch names, rules, ring, registers" "$d/snapshot.json" \
     "r['schema'] == 'sfemu-ai-snapshot' and r['version'] == 1 and r['run_id'] == '$id' and r['trigger']['kind'] == 'exit' and r['syscall']['name'] == 'exit_group' and r['arch'] == '$arch' and 'openat' in r['syscalls_known'] and 'ioctl' in r['syscalls_known'] and 'entry.lua' in r['rules_active'] and r['ctx'][-1]['name'] == 'exit_group' and len(r['registers']) > 16 and r['report'].startswith('$R/cache/ctx/exit-') and r['reexec_count'] == 0 and '/dev/sfemu_missing' in r['fake_resources']['missing_paths']"
+  check "$arch snapshot valid against docs/ai-snapshot.schema.json" snapshot_valid "$d/snapshot.json"
   expect_grep "$arch the tool got 3 arguments" "^tool args: 3 $d/snapshot.json $d/patch $R/config/env$" "$d/tool.log"
   expect_grep "$arch SFEMU_BINDIR is qemu's directory" "^tool bindir: $QDIR$" "$d/tool.log"
   check "$arch the pending hand-over was claimed" test ! -e "$d/pending"

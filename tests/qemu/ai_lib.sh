@@ -44,3 +44,12 @@ ai_run() {
 }
 # verdicts R: the run directories' verdict.json files, oldest first
 verdicts() { ls "$1"/cache/ai_runs/*/verdict.json 2>/dev/null; }
+# snapshot_valid FILE: against docs/ai-snapshot.schema.json (Draft 2020-12)
+snapshot_valid() {
+  python3 - "$SRC/docs/ai-snapshot.schema.json" "$1" <<'PY'
+import json, sys, jsonschema
+s = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(s)
+jsonschema.Draft202012Validator(s).validate(json.load(open(sys.argv[2])))
+PY
+}
