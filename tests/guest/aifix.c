@@ -7,6 +7,9 @@
  *                   "ioctl=4242" only comes from a retried call through a fix
  *   aifix loop      open /dev/sfemu_loop until it opens (a dead loop on a
  *                   missing device), at most 100000 times (then exit 2)
+ *   aifix spin N    N million iterations of its own code with no syscall,
+ *                   then open /dev/sfemu_spin; again until it opens, at
+ *                   most 8 rounds (then exit 2): an idle_deadloop
  *   aifix ok        exit 0 at once
  */
 #include <errno.h>
@@ -57,6 +60,22 @@ int main(int argc, char **argv)
             }
         }
         printf("still looping\n");
+        return 2;
+    }
+    if (!strcmp(mode, "spin")) {
+        long n = (argc > 2 ? atol(argv[2]) : 100) * 1000000L;
+        for (int round = 1; round <= 8; round++) {
+            volatile long x = 0;
+            for (long i = 0; i < n; i++) {
+                x += i;
+            }
+            int fd = open("/dev/sfemu_spin", O_RDONLY);
+            if (fd >= 0) {
+                printf("spin ended after %d rounds\n", round);
+                return 0;
+            }
+        }
+        printf("still spinning\n");
         return 2;
     }
     return 0;

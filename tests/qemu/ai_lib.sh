@@ -50,6 +50,9 @@ snapshot_valid() {
 import json, sys, jsonschema
 s = json.load(open(sys.argv[1]))
 jsonschema.Draft202012Validator.check_schema(s)
-jsonschema.Draft202012Validator(s).validate(json.load(open(sys.argv[2])))
+try:
+    jsonschema.Draft202012Validator(s).validate(json.load(open(sys.argv[2])))
+except jsonschema.ValidationError as e:
+    sys.exit("invalid: %s at %s" % (e.message[:200], list(e.absolute_path)))
 PY
 }

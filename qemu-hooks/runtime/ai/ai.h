@@ -28,6 +28,9 @@ void sfemu_ai_init(void);
 int sfemu_ai_enabled(void);
 
 /* ---- run.c ---- */
+/* One repair in flight per process: 1 if this caller now holds it. */
+int sfemu_ai_flight_take(void);
+void sfemu_ai_flight_done(void);
 /* A new attempt: a unique run id and RULES/cache/ai_runs/<id>/ with
  * patch/fix/syscall and patch/observe/syscall; 0 or -errno. */
 int sfemu_ai_begin(const char *kind, char *run_id, size_t idcap, char *dir,
@@ -58,6 +61,18 @@ struct sfemu_ai_trigger {
 /* Writes RUN_DIR/snapshot.json; 0 or -errno. */
 int sfemu_ai_snapshot(const char *run_dir, const struct sfemu_ai_trigger *t,
                       char *path, size_t cap);
+/* The same from the watchdog report t->report (off the guest thread: the
+ * idle_deadloop report has no registers); 0 or -errno. */
+int sfemu_ai_snapshot_from_report(const char *run_dir,
+                                  const struct sfemu_ai_trigger *t, char *path,
+                                  size_t cap);
+
+/* ---- idle.c ---- */
+/* The watchdog's idle hook: an idle_deadloop report of thread tid. */
+void sfemu_ai_idle_report(int tid, const char *path);
+/* The process ends (guest_sig: a fatal signal, or 0): an idle attempt in
+ * its window is concluded now. */
+void sfemu_ai_idle_end(int guest_sig);
 
 /* ---- tool.c ---- */
 struct sfemu_ai_tool_result {

@@ -23,8 +23,20 @@
 #include "core/log.h"
 #include "core/observer.h"
 #include "core/options.h"
+#include "watchdog/watchdog.h"
 
 static atomic_uint attempt_seq;
+static atomic_int in_flight;
+
+int sfemu_ai_flight_take(void)
+{
+    return !atomic_exchange(&in_flight, 1);
+}
+
+void sfemu_ai_flight_done(void)
+{
+    atomic_store(&in_flight, 0);
+}
 static pthread_mutex_t pending_mu = PTHREAD_MUTEX_INITIALIZER;
 static char pending_dir[PATH_MAX];
 
@@ -183,6 +195,9 @@ static void ai_end(const char *why, int guest_sig)
     char dir[PATH_MAX], msg[128];
     int n;
 
+    if (strcmp(why, "execve")) {
+        sfemu_ai_idle_end(guest_sig);
+    }
     if (!guest_sig || !strcmp(why, "killed")) {
         return; /* exits are judged by base/ai.lua at the exit syscall */
     }
@@ -216,5 +231,6 @@ void sfemu_ai_init(void)
             sfemu_ai_pending(dir);
         }
         sfemu_observer_add(&ai_observer);
+        sfemu_watch_set_idle_hook(sfemu_ai_idle_report);
     }
 }

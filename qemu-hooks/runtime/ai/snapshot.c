@@ -153,3 +153,28 @@ int sfemu_ai_snapshot(const char *run_dir, const struct sfemu_ai_trigger *t,
     cJSON_free(text);
     return rc;
 }
+
+int sfemu_ai_snapshot_from_report(const char *run_dir,
+                                  const struct sfemu_ai_trigger *t, char *path,
+                                  size_t cap)
+{
+    char *text = sfemu_ai_slurp(t->report, 64 << 20, NULL), *out;
+    cJSON *rep = text ? cJSON_Parse(text) : NULL;
+    int rc;
+
+    free(text);
+    if (!cJSON_IsObject(rep)) {
+        cJSON_Delete(rep);
+        return -EINVAL;
+    }
+    ai_fields(rep, (void *)t);
+    out = cJSON_Print(rep);
+    cJSON_Delete(rep);
+    if (!out) {
+        return -ENOMEM;
+    }
+    snprintf(path, cap, "%s/snapshot.json", run_dir);
+    rc = json_save(path, O_EXCL, out);
+    cJSON_free(out);
+    return rc;
+}

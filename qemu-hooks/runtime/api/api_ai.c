@@ -49,7 +49,7 @@
 #include "core/sandbox.h"
 #include "watchdog/ctxring.h"
 
-static atomic_int in_flight, claim_given;
+static atomic_int claim_given;
 
 static void set_str(lua_State *L, const char *k, const char *v)
 {
@@ -134,7 +134,7 @@ static int c_ai_take_claim(lua_State *L)
         lua_pushnil(L);
         return 1;
     }
-    atomic_store(&in_flight, 1); /* its validation is the repair in flight */
+    sfemu_ai_flight_take(); /* its validation is the repair in flight */
     lua_pushstring(L, dir);
     lua_pushstring(L, id);
     lua_pushstring(L, kind);
@@ -147,14 +147,14 @@ static int c_ai_begin(lua_State *L)
     char id[SFEMU_AI_ID_MAX], dir[PATH_MAX];
     int rc;
 
-    if (atomic_exchange(&in_flight, 1)) {
+    if (!sfemu_ai_flight_take()) {
         lua_pushnil(L);
         lua_pushinteger(L, sfemu_api_neg_errno(EBUSY));
         return 2;
     }
     rc = sfemu_ai_begin(kind, id, sizeof(id), dir, sizeof(dir));
     if (rc < 0) {
-        atomic_store(&in_flight, 0);
+        sfemu_ai_flight_done();
         return sfemu_api_push_fail(L, rc);
     }
     lua_pushstring(L, id);
@@ -165,7 +165,7 @@ static int c_ai_begin(lua_State *L)
 static int c_ai_end(lua_State *L)
 {
     (void)L;
-    atomic_store(&in_flight, 0);
+    sfemu_ai_flight_done();
     return 0;
 }
 
