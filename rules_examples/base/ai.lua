@@ -112,7 +112,7 @@ local function attempt(kind, detail, report, sc, site)
     return nil
   end
   run.rec.snapshot = "snapshot.json"
-  local status, code, reason, secs = c_ai_run_tool(snap, dir .. "/patch", dir)
+  local status, code, reason, secs = c_ai_run_tool(dir)
   run.rec.tool = { status = status, code = code, reason = reason, seconds = secs }
   if status ~= "ok" then
     run.rec.verdict = "no_fix"

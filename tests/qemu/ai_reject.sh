@@ -52,4 +52,32 @@ v=$(verdicts "$R")
 check "worse: the replaced override is back" cmp "$TMP/mine.lua" "$R/syscall_override/openat.lua"
 check "worse: its backup kept in the run" cmp "$TMP/mine.lua" "$(dirname "$v")/backup/openat.lua"
 check "worse: nothing under stable_rules" test -z "$(ls "$R/cache/stable_rules")"
+
+# The c_ai_* functions are every rule's (generated ones too): none of them
+# reads, copies or runs anything outside an AI run's directory.
+R=$(ai_rules hostile)
+mkdir -p "$R/syscall" "$R/cache/ai_runs/x/patch/fix/syscall"
+echo secret-host-file > "$TMP/host.txt"
+cat > "$R/syscall/getpid.lua" <<LUA
+function do_syscall(num)
+  for _, t in ipairs({
+      { "check", function() return c_ai_check_rule("$TMP/host.txt") end },
+      { "check_dotdot", function() return c_ai_check_rule("$R/cache/ai_runs/x/patch/fix/syscall/../../../../../../host.lua") end },
+      { "install", function() return c_ai_install("$R/cache/ai_runs/x", "$TMP/host.txt", "open") end },
+      { "install_dir", function() return c_ai_install("$TMP", "$TMP/host.txt", "open") end },
+      { "write", function() return c_ai_write("$TMP", "x.lua", "x") end },
+      { "tool", function() return c_ai_run_tool("$TMP") end } }) do
+    local ok, err = pcall(t[2])
+    c_log("hostile " .. t[1] .. ": " .. tostring(ok) .. " " .. tostring(err))
+  end
+end
+LUA
+SFEMU_AI_ENABLE=1 SFEMU_AI_CMD="touch $TMP/ran" timeout 60 "$QDIR/qemu-$arch" -rules "$R" "$(probe $arch)" getpid > "$TMP/o" 2>&1
+for t in check check_dotdot install install_dir tool; do
+  expect_grep "hostile rule: c_ai_ $t refused" "hostile $t: false .*(not a rule file|not an AI run directory)" "$TMP/o"
+done
+expect_grep "hostile rule: c_ai_write refused" "hostile write: true nil" "$TMP/o"
+check "hostile rule: nothing written outside a run" test ! -e "$TMP/x.lua"
+check "hostile rule: nothing copied" test -z "$(ls -A "$R/syscall_override")"
+check "hostile rule: no tool ran" test ! -e "$TMP/ran"
 finish

@@ -12,7 +12,7 @@
  *   c_ai_snapshot(run_dir, run_id, kind, detail, report|nil, sc|nil)
  *                                   -> path | nil, err   sc: {num=, args=,
  *                                      ret=}
- *   c_ai_run_tool(snapshot, patch_dir, run_dir)
+ *   c_ai_run_tool(run_dir)          (RUN_DIR/snapshot.json, RUN_DIR/patch)
  *                                   -> status, code, reason, seconds
  *   c_ai_fixes(run_dir, "fix"|"observe") -> {paths} written by the tool
  *   c_ai_check_rule(path)           -> name | nil, why
@@ -46,6 +46,7 @@
 #include "core/log.h"
 #include "core/hooks.h"
 #include "core/options.h"
+#include "core/syscall_names.h"
 #include "core/sandbox.h"
 #include "watchdog/ctxring.h"
 
@@ -218,15 +219,41 @@ static int c_ai_snapshot(lua_State *L)
     return 1;
 }
 
+/* A rule file the tool wrote: RUN_DIR/patch/{fix,observe}/syscall/NAME.lua
+ * of an attempt's directory.  Rules (AI-generated ones among them) must
+ * not use these functions to read or copy other host files. */
+static int is_patch_file(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *p = strstr(path, "/patch/");
+    size_t n;
+
+    if (!p || strstr(path, "/..") || (size_t)(p - path) >= sizeof(dir)) {
+        return 0;
+    }
+    n = (size_t)(p - path);
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    p += strlen("/patch/");
+    if (strncmp(p, "fix/syscall/", 12) && strncmp(p, "observe/syscall/", 16)) {
+        return 0;
+    }
+    p = strchr(p, '/') + strlen("/syscall/");
+    return sfemu_ai_is_run_dir(dir) && *p && !strchr(p, '/');
+}
+
 static int c_ai_run_tool(lua_State *L)
 {
     struct sfemu_ai_tool_result r;
-    const char *dir = luaL_checkstring(L, 3);
+    const char *dir = luaL_checkstring(L, 1);
+    char snap[PATH_MAX + 32], patch[PATH_MAX + 8];
 
     if (!sfemu_ai_is_run_dir(dir)) {
-        return luaL_argerror(L, 3, "not an AI run directory");
+        return luaL_argerror(L, 1, "not an AI run directory");
     }
-    sfemu_ai_run_tool(luaL_checkstring(L, 1), luaL_checkstring(L, 2), dir, &r);
+    snprintf(snap, sizeof(snap), "%s/snapshot.json", dir);
+    snprintf(patch, sizeof(patch), "%s/patch", dir);
+    sfemu_ai_run_tool(snap, patch, dir, &r);
     lua_pushstring(L, r.status);
     lua_pushinteger(L, r.code);
     lua_pushstring(L, r.reason);
@@ -270,6 +297,9 @@ static int c_ai_check_rule(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     char name[64], why[256];
 
+    if (!is_patch_file(path)) {
+        return luaL_argerror(L, 1, "not a rule file of an AI run's patch/");
+    }
     if (sfemu_ai_check_rule(L, path, name, sizeof(name), why, sizeof(why))) {
         lua_pushnil(L);
         lua_pushstring(L, why);
@@ -288,6 +318,12 @@ static int c_ai_install(lua_State *L)
 
     if (!sfemu_ai_is_run_dir(dir)) {
         return luaL_argerror(L, 1, "not an AI run directory");
+    }
+    if (!is_patch_file(src) || strncmp(src, dir, strlen(dir))) {
+        return luaL_argerror(L, 2, "not a rule file of this run's patch/");
+    }
+    if (sfemu_syscall_num(name) < 0) {
+        return luaL_argerror(L, 3, "not a syscall name of this guest");
     }
     if (sfemu_ai_install(dir, src, name, dest, sizeof(dest), why,
                          sizeof(why))) {
