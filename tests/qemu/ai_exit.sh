@@ -44,4 +44,14 @@ for arch in $AI_ARCHES; do
   timeout 60 "$QDIR/qemu-$arch" -rules "$R" "$(aifix $arch)" missing > "$TMP/o" 2>&1; rc=$?
   expect_eq "$arch the next run (AI off) opens it" "$rc" "0"
 done
+
+# Under the true root (-L), with relative -L, -rules and program paths: the
+# re-exec starts where qemu was started, not in the root's "/".
+mkdir -p "$TMP/tr/root/dev" "$TMP/tr/root/bin"
+cp "$(aifix arm)" "$TMP/tr/root/bin/"
+R=$(ai_rules tr/rules)
+(cd "$TMP/tr" && SFEMU_AI_ENABLE=1 SFEMU_AI_AUTO_CONTINUE=1 SFEMU_AI_CMD="$TOOL" \
+  timeout 120 "$QDIR/qemu-arm" -L root -rules rules root/bin/aifix-arm missing) > "$TMP/o" 2>&1; rc=$?
+expect_eq "true root, relative paths: exit 0 after the re-exec" "$rc" "0"
+expect_grep "true root: the re-run opened it" "^opened /dev/sfemu_missing" "$TMP/o"
 finish
