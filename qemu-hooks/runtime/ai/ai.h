@@ -9,6 +9,8 @@
  *   tool.c      the repair tool, a child process with a timeout
  *   install.c   check, install into syscall_override/, rollback, export
  *   reexec.c    the program again in a new qemu after an exit fix
+ *   idle.c      the idle_deadloop attempt, on a thread of its own (the
+ *               spinning guest thread makes no syscall for a rule to run on)
  */
 #ifndef SFEMU_AI_H
 #define SFEMU_AI_H
