@@ -45,7 +45,7 @@ static cJSON *syscall_json(const struct sfemu_ai_syscall *sc)
     if (r && r->count) {
         const struct sfemu_ring_ent *e = sfemu_ring_at(r, r->count - 1);
         if (e->num == sc->num && e->path_arg >= 0) {
-            char k[4];
+            char k[8];
             snprintf(k, sizeof(k), "%d", e->path_arg);
             json_put(strs, k, json_bytes(e->path));
         }
