@@ -37,6 +37,25 @@ check_fails "the key in no log" grep -rq -- "$KEY" "$R/log" "$TMP/log" "$TMP/o"
 check_fails "OPENAI_* not in the tool's environment" grep -q "^OPENAI_" "$(dirname "$v")/tool.log"
 check "the snapshot exists (it was searched)" test -s "$(dirname "$v")/snapshot.json"
 
+# no rule reads the file, whatever the way (a generated rule could try)
+R3=$(ai_rules secret3)
+mkdir -p "$R3/config" "$R3/syscall"
+cp "$R/config/env" "$R3/config/env"
+cat > "$R3/syscall/getpid.lua" <<'LUA'
+function do_syscall(num)
+  c_log("read rules_file: " .. tostring(c_rules_file("config/env")))
+  c_log("read open_host: " .. tostring(c_open_host(sfemu.rules_dir .. "/config/env", 0)))
+  c_log("read loadfile: " .. tostring(select(2, pcall(loadfile, "config/env"))))
+  c_log("read dofile: " .. tostring(select(2, pcall(dofile, "config/env"))))
+end
+LUA
+SFEMU_AI_ENABLE=0 SFEMU_OPEN_HOST_ALLOW="$R3/config/" timeout 60 "$QDIR/qemu-$arch" -rules "$R3" "$(probe $arch)" getpid > "$TMP/o" 2>&1
+expect_grep "c_rules_file refuses config/env" "read rules_file: nil$" "$TMP/o"
+expect_grep "c_open_host refuses it (even when allowed)" "read open_host: -13$" "$TMP/o"
+expect_grep "loadfile refuses it" "read loadfile: .*outside the rules tree" "$TMP/o"
+expect_grep "dofile refuses it" "read dofile: .*outside the rules tree" "$TMP/o"
+check_fails "the key in no output" grep -q -- "$KEY" "$TMP/o"
+
 # the real environment wins over the file
 R2=$(ai_rules secret2)
 mkdir -p "$R2/config"
