@@ -48,7 +48,8 @@ static const struct lsb_host *host_of(lua_State *L)
 
 int lsb_in_root(const struct lsb_host *host, const char *resolved)
 {
-    return host && host->root && path_under(resolved, host->root);
+    return host && host->root && path_under(resolved, host->root) &&
+           !(host->deny && host->deny(resolved));
 }
 
 /* Resolve a module or file name to a Lua file inside the rules tree (a

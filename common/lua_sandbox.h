@@ -17,6 +17,9 @@ struct lsb_host {
     const char *root; /* canonical rules tree, or NULL */
     void (*print)(void *ud, const char *line); /* where print() goes */
     void *ud;
+    /* Nonzero for a resolved path inside root that rules must not read (a
+     * file of secrets); NULL: none. */
+    int (*deny)(const char *resolved);
 };
 
 /* A new state (alloc NULL: plain realloc) whose base environment holds the

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ai/ai.h"
 #include "analysis/analysis.h"
 #include "api/api.h"
 #include "core/endsig.h"
@@ -192,6 +193,7 @@ int sfemu_rt_init(const struct sfemu_target *t,
         sfemu_watch_init();
         sfemu_fake_notice_init();
         sfemu_endsig_init();
+        sfemu_ai_init(); /* before the true root changes directory */
     }
     if (sfemu_trueroot_active) {
         start_in_root(t->ld_prefix); /* last: relative settings are fixed */

@@ -170,6 +170,47 @@
         "off", "on|off", "c_wait_user_continue answers yes without asking",    \
         NULL)                                                                  \
     ENV(auto_ai, NULL, NULL, "auto_ai", BOOL, 0, 0, "off", "on|off",           \
-        "unattended mode (implies SFEMU_AI_AUTO_CONTINUE)", NULL)
+        "unattended mode: AI repair on, and SFEMU_AI_AUTO_CONTINUE", NULL)     \
+    ENV(ai_enable, NULL, NULL, "SFEMU_AI_ENABLE", BOOL, 0, 0, "off", "on|off", \
+        "AI repair on the watchdog's triggers (docs/ai-repair.md)", NULL)      \
+    ENV(ai_cmd, NULL, NULL, "SFEMU_AI_CMD", STR, 0, 0, NULL, "command",        \
+        "the repair tool, run as: /bin/sh -c 'command SNAPSHOT PATCH_DIR "     \
+        "ENV_PATH'",                                                           \
+        NULL)                                                                  \
+    ENV(ai_mcp_enable, NULL, NULL, "SFEMU_AI_MCP_ENABLE", BOOL, 0, 0, "off",   \
+        "on|off",                                                              \
+        "without SFEMU_AI_CMD, run the built-in tool "                         \
+        "(RULES/plugins/ai/ai_mcp_openai)",                                    \
+        NULL)                                                                  \
+    ENV(ai_env, NULL, NULL, "SFEMU_AI_ENV", PATH, 0, 0, NULL, "file",          \
+        "the env file read at start-up and given to the tool (default: "       \
+        "RULES/config/env)",                                                   \
+        NULL)                                                                  \
+    ENV(ai_timeout_s, NULL, NULL, "SFEMU_AI_TIMEOUT_S", LONG, 1, 86400, "120", \
+        "seconds", "the repair tool is killed after 'seconds'", NULL)          \
+    ENV(ai_repair_on_error, NULL, NULL, "SFEMU_AI_REPAIR_ON_ERROR", BOOL, 0,   \
+        0, "off", "on|off",                                                    \
+        "also repair when a chosen syscall fails with a chosen errno, and "    \
+        "retry it in place",                                                   \
+        NULL)                                                                  \
+    ENV(ai_repair_syscalls, NULL, NULL, "SFEMU_AI_REPAIR_SYSCALLS", STR, 0, 0, \
+        "open,openat,access,faccessat,ioctl,connect", "name,name",             \
+        "the syscalls SFEMU_AI_REPAIR_ON_ERROR watches", NULL)                 \
+    ENV(ai_repair_errnos, NULL, NULL, "SFEMU_AI_REPAIR_ERRNOS", STR, 0, 0,     \
+        "ENOENT,ENODEV,ENXIO,ENOTTY", "ERR,ERR",                               \
+        "the errnos SFEMU_AI_REPAIR_ON_ERROR reacts to", NULL)                 \
+    ENV(ai_reexec_on_exit_fix, NULL, NULL, "SFEMU_AI_REEXEC_ON_EXIT_FIX",      \
+        BOOL, 0, 0, "on", "on|off",                                            \
+        "after a fix for an abnormal exit, run the program again in a new "    \
+        "qemu (same arguments and environment)",                               \
+        NULL)                                                                  \
+    ENV(reexec_max, NULL, NULL, "SFEMU_REEXEC_MAX", LONG, 0, 100, "3", "n",    \
+        "re-execs after exit fixes, at most (the count survives them)", NULL)  \
+    ENV(ai_validate_ms, NULL, NULL, "SFEMU_AI_VALIDATE_MS", LONG, 0,           \
+        3600L * 1000, "3000", "ms",                                            \
+        "validation window of an applied fix: its length", NULL)               \
+    ENV(ai_validate_syscalls, NULL, NULL, "SFEMU_AI_VALIDATE_SYSCALLS", LONG,  \
+        0, 1L << 30, "20", "n",                                                \
+        "validation window: syscalls the guest must make (progress)", NULL)
 
 #endif

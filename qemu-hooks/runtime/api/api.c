@@ -30,4 +30,5 @@ void sfemu_api_open(lua_State *L)
     sfemu_api_vsock_open(L);
     sfemu_api_proc_open(L);
     sfemu_api_cert_open(L);
+    sfemu_api_ai_open(L);
 }

@@ -19,6 +19,7 @@ void sfemu_api_init_open(lua_State *L);     /* api_init.c: c_init_rootfs */
 void sfemu_api_vsock_open(lua_State *L);    /* api_vsock.c: virtual sockets */
 void sfemu_api_proc_open(lua_State *L);     /* api_proc.c: c_proc_info ... */
 void sfemu_api_cert_open(lua_State *L);     /* api_cert.c: c_make_cert */
+void sfemu_api_ai_open(lua_State *L);       /* api_ai.c: AI repair */
 
 /* A guest errno as the negative value rules and syscalls use. */
 int sfemu_api_neg_errno(int host_errno);

@@ -18,12 +18,12 @@
  *   $SFEMU_OPEN_HOST_ALLOW (colon-separated; an entry ending in '/' allows a
  *   directory), files of the rules tree (read-only) and of its cache/ and
  *   log/ (read-write).  Only the access mode of flags is used; nothing is
- *   created.
+ *   created.  Never the AI env file (config/env: secrets).
  * c_rules_file(relpath) -> content string, or nil, -errno
  *   A text file of the rules tree (a rule's own configuration, such as
  *   plugins/fakefile/paths.conf), read whole: relpath is relative to the
  *   -rules root, has no "..", and must resolve inside the tree; files over
- *   1 MiB give -EFBIG.
+ *   1 MiB give -EFBIG.  The AI env file (config/env: secrets) gives -EACCES.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +102,9 @@ static int host_access(const char *real)
     const char *env = sfemu_opt_str(SFEMU_OPT_open_host_allow);
     const char *root = sfemu_opt_str(SFEMU_OPT_rules);
 
+    if (sfemu_path_is_secret(real)) {
+        return 0; /* even when SFEMU_OPEN_HOST_ALLOW names it */
+    }
     for (int i = 0; devs[i]; i++) {
         if (!strcmp(real, devs[i])) {
             return 2;

@@ -247,6 +247,68 @@ push_call(struct sfemu_luastate *c, int file, int num, int with_name,
     return n + na;
 }
 
+/*
+ * The retry in place finish asked for (sfemu_hooks_request_retry): the
+ * syscall again through its rule, as the rules are now (a fix was just
+ * installed), then the real syscall if the rule does not answer.  Run from
+ * here, between Lua calls, where reloading rules is safe.
+ */
+static int64_t rerun(struct sfemu_luastate *c, int num,
+                     const int64_t a[SFEMU_NARGS], int *intercepted)
+{
+    int64_t ret = 0;
+    int slot = SFEMU_SLOT_NONE, base;
+    unsigned idx = (unsigned)(num - c->slot_base);
+
+    sfemu_rules_revalidate(c);
+    if (idx < (unsigned)c->nslots) {
+        slot = sfemu_rules_resolve(c, num);
+    }
+    base = lua_gettop(c->L); /* after loading: a new rule takes a slot */
+    if (slot >= 0 && c->files[slot].fn.declines &&
+        c->files[slot].fn.declines(num, a)) {
+        slot = SFEMU_SLOT_NONE;
+    }
+    *intercepted = 0;
+    if (slot >= 0) {
+        int n = push_call(c, slot, num, 0, 0, 0, 0, a);
+        if (call_file(c, slot, n, base) == 0 &&
+            verdict_of(c, slot, base, &ret) == RETURN_VALUE) {
+            *intercepted = 1;
+        }
+        sfemu_rulestat_count(c->files[slot].stat, *intercepted);
+    }
+    if (!*intercepted) {
+        ret = counted_syscall(num, a);
+    }
+    c->retried = 1;
+    c->retry_ret = ret;
+    return ret;
+}
+
+int sfemu_hooks_request_retry(void)
+{
+    struct sfemu_luastate *c = sfemu_luastate_tls;
+
+    if (!c || !c->depth) {
+        return -1; /* only from a rule (finish) running on this thread */
+    }
+    c->retry = 1;
+    return 0;
+}
+
+int sfemu_hooks_retry_result(int64_t *ret)
+{
+    struct sfemu_luastate *c = sfemu_luastate_tls;
+
+    if (!c || !c->retried) {
+        return 0;
+    }
+    c->retried = 0;
+    *ret = c->retry_ret;
+    return 1;
+}
+
 int64_t sfemu_rt_syscall(int num, const int64_t a[SFEMU_NARGS])
 {
     struct sfemu_luastate *c;
@@ -316,6 +378,10 @@ int64_t sfemu_rt_syscall(int num, const int64_t a[SFEMU_NARGS])
             lua_settop(c->L, base);
         }
         sfemu_rulestat_count(c->files[c->finish_file].stat, replaced);
+        if (__builtin_expect(c->retry, 0)) {
+            c->retry = 0;
+            ret = rerun(c, num, a, &intercepted);
+        }
     }
     sfemu_observers_exit(num, a, ret, intercepted);
     return ret;

@@ -12,4 +12,14 @@ void sfemu_hooks_init(void);
  * as seen through the hooks): the plain exit of the last one ends it. */
 int sfemu_guest_threads(void);
 
+#include <stdint.h>
+
+/* From a rule running in finish: once finish returns, the syscall runs
+ * again through its rule as the rules are then (a fix just installed), and
+ * that result goes to the guest (AI repair's retry in place).  0, or -1
+ * outside a rule call. */
+int sfemu_hooks_request_retry(void);
+/* The result of the last retry on this thread, once: 1 with *ret, or 0. */
+int sfemu_hooks_retry_result(int64_t *ret);
+
 #endif

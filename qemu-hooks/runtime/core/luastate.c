@@ -102,6 +102,18 @@ static struct sfemu_luastate *state_create(void)
     return c;
 }
 
+struct sfemu_luastate *sfemu_luastate_scratch(void)
+{
+    return state_create();
+}
+
+void sfemu_luastate_scratch_free(struct sfemu_luastate *c)
+{
+    if (c) {
+        state_free(c);
+    }
+}
+
 void sfemu_luastate_set_bindings(void (*open)(lua_State *L))
 {
     open_bindings = open;

@@ -53,8 +53,18 @@ struct sfemu_luastate {
     int depth;                   /* inside a Lua call */
     int nnames;                  /* names at the bottom of the stack */
     int nperm;                   /* stack slots kept: names, functions */
+    /* finish asked for the syscall to run again through its rule (AI
+     * repair's retry in place, hooks.c); its result when it did. */
+    int retry, retried;
+    int64_t retry_ret;
 };
 
+/* A Lua state like the rules' (the sandbox, the c_* bindings, a memory
+ * limit and a budget) for a helper thread's own use, e.g. checking a rule
+ * off the guest threads; NULL on failure.  Free with
+ * sfemu_luastate_scratch_free. */
+struct sfemu_luastate *sfemu_luastate_scratch(void);
+void sfemu_luastate_scratch_free(struct sfemu_luastate *c);
 /* The c_* bindings every new Lua state gets (set once at start-up). */
 void sfemu_luastate_set_bindings(void (*open)(lua_State *L));
 /* The calling thread's Lua state, created on first use (NULL on failure). */

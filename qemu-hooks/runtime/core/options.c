@@ -12,6 +12,7 @@
 
 #include <lauxlib.h>
 
+#include "core/envfile.h"
 #include "core/options.h"
 
 enum opt_type { T_STR, T_PATH, T_DIR, T_LONG, T_BOOL, T_LIST, T_ENUM, T_KV };
@@ -297,6 +298,51 @@ void sfemu_rt_option(const char *name, const char *value)
     opt_fail(name, value, "unknown SFEmu option");
 }
 
+/* A problem with a value for d, or NULL: the checks opt_set makes, without
+ * exiting (a value from the env file is skipped, not fatal). */
+static const char *value_problem(const struct opt_def *d, const char *v,
+                                 char *why, size_t cap)
+{
+    char *end;
+    long n;
+
+    switch (d->type) {
+    case T_LONG:
+        errno = 0;
+        n = strtol(v, &end, 10);
+        if (errno || end == v || *end || n < d->min || n > d->max) {
+            snprintf(why, cap, "expected an integer from %ld to %ld", d->min,
+                     d->max);
+            return why;
+        }
+        return NULL;
+    case T_BOOL: return bool_word(v) < 0 ? "expected on or off" : NULL;
+    case T_ENUM:
+        if (enum_index(d->argname, v) < 0) {
+            snprintf(why, cap, "expected one of %s", d->argname);
+            return why;
+        }
+        return NULL;
+    case T_DIR:
+    case T_KV: return "cannot be set in the env file";
+    default: return NULL;
+    }
+}
+
+/* A setting from the env file, as if from the environment. */
+static void file_set(enum sfemu_opt id, const char *value, int line)
+{
+    char why[96];
+    const char *bad = value_problem(&defs[id], value, why, sizeof(why));
+
+    if (bad) {
+        fprintf(stderr, "qemu: %s:%d: %s '%s': %s; line skipped\n",
+                sfemu_envfile_path(), line, defs[id].env, value, bad);
+        return;
+    }
+    opt_set(id, value, 1);
+}
+
 void sfemu_options_finish(void)
 {
     static int done;
@@ -305,13 +351,18 @@ void sfemu_options_finish(void)
         return;
     }
     done = 1;
+    sfemu_envfile_load(sfemu_opts[SFEMU_OPT_rules].str);
     for (int i = 0; i < SFEMU_OPT_COUNT; i++) {
         const struct opt_def *d = &defs[i];
         struct sfemu_opt_value *o = &sfemu_opts[i];
         const char *env = d->env ? getenv(d->env) : NULL;
+        int line = 0;
 
         if (!o->given && env && *env) {
             opt_set(i, env, 1);
+        } else if (!o->given && d->env && !env &&
+                   (env = sfemu_envfile_get(d->env, &line)) && *env) {
+            file_set(i, env, line);
         }
         if (o->given) {
             continue;

@@ -3,8 +3,11 @@
  * (rules and AI-generated rules are code), with a memory limit per state and
  * print() going to the log.  Host files only through c_open_host.
  */
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "core/envfile.h"
 #include "core/log.h"
 #include "lua_sandbox.h"
 #include "core/options.h"
@@ -39,8 +42,20 @@ static void sandbox_print(void *ud, const char *line)
     sfemu_log("%s", line);
 }
 
+/* The AI env file (core/envfile.h) holds secrets (OPENAI_API_KEY): no rule
+ * reads it, whatever the way (require, loadfile, c_rules_file, c_open_host),
+ * generated rules included. */
+int sfemu_path_is_secret(const char *resolved)
+{
+    const char *p = sfemu_envfile_path();
+    char real[PATH_MAX];
+
+    return p && *p && realpath(p, real) && !strcmp(real, resolved);
+}
+
 /* The rules tree is fixed for the process once options are parsed. */
-static struct lsb_host rules_host = { .print = sandbox_print };
+static struct lsb_host rules_host = { .print = sandbox_print,
+                                      .deny = sfemu_path_is_secret };
 
 static const struct lsb_host *host(void)
 {

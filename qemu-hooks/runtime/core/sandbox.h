@@ -17,7 +17,10 @@ void sfemu_sandbox_push_base(lua_State *L);
 int sfemu_sandbox_dofile(lua_State *L, const char *path);
 /* Registers a luaL_Reg table into the base environment. */
 void sfemu_sandbox_register(lua_State *L, const luaL_Reg *fns);
-/* Whether an absolute, resolved path lies inside the rules tree. */
+/* Whether an absolute, resolved path lies inside the rules tree (and is not
+ * the secrets file). */
 int sfemu_path_in_rules(const char *resolved);
+/* Whether a resolved path is the AI env file (secrets): rules never read it. */
+int sfemu_path_is_secret(const char *resolved);
 
 #endif

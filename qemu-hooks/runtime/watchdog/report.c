@@ -295,8 +295,11 @@ static atomic_uint report_seq;
 
 void sfemu_report_new_run(void)
 {
-    snprintf(run_id, sizeof(run_id), "%d-%lld", (int)getpid(),
-             (long long)time(NULL));
+    /* An AI re-exec runs again in the same pid, often the same second. */
+    const char *rx = getenv("SFEMU_REEXEC_COUNT");
+
+    snprintf(run_id, sizeof(run_id), "%d-%lld%s%.8s", (int)getpid(),
+             (long long)time(NULL), rx && *rx ? "-r" : "", rx ? rx : "");
     atomic_store(&report_seq, 0);
 }
 
@@ -375,6 +378,14 @@ static char *report_text(const struct sfemu_report *r, unsigned seq,
     }
     report_ring(rep, r->ring);
     return json_end(rep);
+}
+
+char *sfemu_report_json(const struct sfemu_report *r)
+{
+    char sym[256] = "";
+    uint64_t pc = 0;
+
+    return report_text(r, 0, &pc, sym, sizeof(sym));
 }
 
 int sfemu_report_write(const struct sfemu_report *r, char *path, size_t cap)

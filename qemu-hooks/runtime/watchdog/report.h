@@ -30,6 +30,10 @@ struct sfemu_report {
 
 /* A new run id (pid + start time), at start and in a forked child. */
 void sfemu_report_new_run(void);
+/* The report as JSON text (release with cJSON_free), written nowhere and
+ * counted in no sequence, or NULL when it could not be built: for others
+ * that start from a report (the AI snapshot, ai/snapshot.c). */
+char *sfemu_report_json(const struct sfemu_report *r);
 /* Writes the report and logs its summary; 0 or -errno.  path gets the file. */
 int sfemu_report_write(const struct sfemu_report *r, char *path, size_t cap);
 

@@ -116,11 +116,28 @@ static int may_report(const char *kind)
            atomic_fetch_add(&reports_done, 1) < max_reports;
 }
 
-static void write_report(struct sfemu_report *r)
+static void (*idle_hook)(int tid, const char *path);
+/* The last idle report, for the hook (the watchdog thread's only). */
+static char idle_path[PATH_MAX];
+static int idle_tid;
+
+void sfemu_watch_set_idle_hook(void (*fn)(int tid, const char *path))
+{
+    idle_hook = fn;
+}
+
+static int write_report(struct sfemu_report *r)
 {
     char path[PATH_MAX];
 
+    if (!strcmp(r->kind, "idle_deadloop")) {
+        idle_path[0] = '\0';
+    }
     if (sfemu_report_write(r, path, sizeof(path)) == 0) {
+        if (!strcmp(r->kind, "idle_deadloop")) {
+            snprintf(idle_path, sizeof(idle_path), "%s", path);
+            idle_tid = r->tid;
+        }
         pthread_mutex_lock(&last_mu);
         last.seq++;
         snprintf(last.kind, sizeof(last.kind), "%s", r->kind);
@@ -128,7 +145,24 @@ static void write_report(struct sfemu_report *r)
         last.tid = r->tid;
         atomic_store(&last_seq, last.seq);
         pthread_mutex_unlock(&last_mu);
+        return 0;
     }
+    return -1;
+}
+
+int sfemu_watch_thread_moved(int tid, int64_t mono_ns)
+{
+    int moved = -1;
+
+    sfemu_ring_lock();
+    for (struct sfemu_ring *r = sfemu_ring_list; r; r = r->next) {
+        if (r->tid == tid) {
+            moved = atomic_load(&r->last_ns) > mono_ns;
+            break;
+        }
+    }
+    sfemu_ring_unlock();
+    return moved;
 }
 
 unsigned sfemu_watch_report_seq(void)
@@ -224,11 +258,15 @@ static void *idle_thread(void *arg)
             continue;
         }
         now = sfemu_mono_ns();
+        idle_path[0] = '\0';
         sfemu_ring_lock();
         for (struct sfemu_ring *r = sfemu_ring_list; r; r = r->next) {
             idle_check(r, now);
         }
         sfemu_ring_unlock();
+        if (idle_hook && idle_path[0]) {
+            idle_hook(idle_tid, idle_path); /* outside the lock */
+        }
     }
     return NULL;
 }

@@ -31,4 +31,14 @@ unsigned sfemu_watch_last_report(char *kind, size_t kcap, char *path,
 unsigned sfemu_watch_take_report(char *kind, size_t kcap, char *path,
                                  size_t pcap, int *tid);
 
+/*
+ * Called on the watchdog thread after an idle_deadloop report is written
+ * (tid: the spinning thread, path: the report), outside the ring lock; it
+ * must not block (AI repair hands it to a thread of its own, ai/idle.c).
+ */
+void sfemu_watch_set_idle_hook(void (*fn)(int tid, const char *path));
+/* Whether thread tid entered or left a syscall after mono_ns (CLOCK_MONOTONIC
+ * ns): 1, 0, or -1 when no such thread is known. */
+int sfemu_watch_thread_moved(int tid, int64_t mono_ns);
+
 #endif
