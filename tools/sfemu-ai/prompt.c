@@ -30,6 +30,9 @@ static int readable(const char *p)
 const char *ai_prompt_find(const char *opt, const char *env_path, char *buf,
                            size_t cap)
 {
+    if (!buf || cap == 0) {
+        return NULL;
+    }
     const char *e = opt ? opt : getenv("SFEMU_AI_PROMPT");
     if (e && *e) {
         snprintf(buf, cap, "%s", e);
