@@ -149,6 +149,17 @@ expect_eq "request.json is the body the server got" "$(cat "$TMP/same")" True
 expect_json "response.json is the server's answer" "$TMP/good.patch/response.json" \
     "r['choices'][0]['message']['content'].startswith('{\"explanation\"')"
 
+# A placeholder key for a server that needs none ("x") is sent, and not
+# blotted out of the texts (every "x" of the prompt would go).
+mkenv short
+sed -i 's/^OPENAI_API_KEY=.*/OPENAI_API_KEY=x/' "$TMP/short.env"
+tool short
+expect_eq "a placeholder key x: exit 0" "$RC" 0
+expect_json "a placeholder key x: the prompt is sent whole" "$TMP/short.patch/request.json" \
+    "r['messages'][0]['content'] == open('$SRC/rules_examples/plugins/ai/prompt.md').read()"
+expect_eq "a placeholder key x: sent as the bearer token" \
+    "$(tail -n 1 "$TMP/good.log" | python3 -c 'import json, sys; print(json.load(sys.stdin)["headers"]["Authorization"])')" "Bearer x"
+
 # ------------------------------------------------------------ fenced answer
 serve fenced
 mkenv fenced

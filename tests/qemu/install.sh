@@ -42,7 +42,7 @@ expect_grep "sfemu-binfmt: the installed dir is searched" "no static qemu for ar
 AIW=$P/share/sfemu/rules_examples/plugins/ai/ai_mcp_openai
 expect_match "the installed ai_mcp_openai runs the installed sfemu-ai" '^sfemu-ai [0-9]' \
   "$(env -u SFEMU_AI_TOOL SFEMU_BINDIR="$P/bin" PATH=/usr/bin:/bin /bin/sh "$AIW" --version 2>&1)"
-printf 'OPENAI_API_KEY=k\nOPENAI_BASE_URL=http://127.0.0.1:1/v1\nOPENAI_MODEL=m\nOPENAI_MAX_RETRIES=0\n' > "$TMP/ai.env"
+printf 'OPENAI_API_KEY=install-test-key\nOPENAI_BASE_URL=http://127.0.0.1:1/v1\nOPENAI_MODEL=m\nOPENAI_MAX_RETRIES=0\n' > "$TMP/ai.env"
 RC=0
 env -u SFEMU_AI_PROMPT "$P/bin/sfemu-ai" "$SRC/tests/fixtures/ai/snapshot-exit.json" "$TMP/aip" "$TMP/ai.env" \
   > /dev/null 2>&1 || RC=$?

@@ -29,7 +29,9 @@ enum {
 #define AI_MAX_RESPONSE (4 * 1024 * 1024)
 #define AI_USER_MAX_DEFAULT (64 * 1024)
 
-/* ---- log.c: every message goes through here, with the key blotted out */
+/* ---- log.c: every message goes through here, with the key blotted out
+ * (a key of at least AI_SECRET_MIN characters) */
+#define AI_SECRET_MIN 8
 void ai_log_set_secret(const char *secret);
 /* A copy of S with every occurrence of the secret replaced (malloc'd). */
 char *ai_redact(const char *s);

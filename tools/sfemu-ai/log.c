@@ -16,7 +16,9 @@ static const char *secret;
 
 void ai_log_set_secret(const char *s)
 {
-    secret = s && *s ? s : NULL;
+    /* A key shorter than AI_SECRET_MIN is a placeholder for a server that
+     * needs none ("x", "none"): blotting it out would mangle every text. */
+    secret = s && strlen(s) >= AI_SECRET_MIN ? s : NULL;
 }
 
 char *ai_redact(const char *s)
