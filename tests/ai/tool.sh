@@ -241,6 +241,18 @@ check "hanging server: given up within the timeouts (2 x 2 s + back-off; took $(
     test $((t1 - t0)) -le 8
 expect_match "hanging server: the reason is a timeout" "no rule: .*[Tt]ime.*out" "$(last_err hang)"
 
+# SFEMU_AI_TIMEOUT_S (the runtime kills the tool then) bounds the whole
+# run: 5 s leaves 3 s, one attempt, and the last line says why.
+mkenv budget "OPENAI_TIMEOUT_S=30" "OPENAI_MAX_RETRIES=3" "SFEMU_AI_TIMEOUT_S=5"
+t0=$(date +%s)
+tool budget
+t1=$(date +%s)
+expect_eq "SFEMU_AI_TIMEOUT_S=5 and a hanging server: exit 4" "$RC" 4
+check "SFEMU_AI_TIMEOUT_S=5: done before the runtime would kill it (took $((t1 - t0)) s)" \
+    test $((t1 - t0)) -lt 5
+expect_match "SFEMU_AI_TIMEOUT_S=5: the reason" \
+    "no rule: POST .*[Tt]ime.*out.*no time left for a retry \(SFEMU_AI_TIMEOUT_S\) \(1 attempt\)" "$(last_err budget)"
+
 serve gone
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null
 mkenv gone "OPENAI_MAX_RETRIES=1"
@@ -292,7 +304,20 @@ expect_match "a bad number: exit 2, FILE:LINE" \
     "^2 sfemu-ai: no rule: $TMP/badnum.env:5: OPENAI_TIMEOUT_S 'soon': expected an integer" "$RC $(last_err badnum)"
 RC=0
 "$TOOL" "$SNAP" "$TMP/noenv.patch" "$TMP/missing.env" 2> "$TMP/noenv.err" || RC=$?
-expect_match "a missing env file: exit 2, named" "^2 sfemu-ai: no rule: $TMP/missing.env: cannot read the env file" "$RC $(last_err noenv)"
+expect_match "a missing env file: exit 2, named" \
+    "^2 sfemu-ai: no rule: $TMP/missing.env: OPENAI_API_KEY is not set \(no such file, nor in the environment\)" "$RC $(last_err noenv)"
+# The runtime passes RULES/config/env even when there is none: the keys may
+# come from the environment then.
+PORT=$(cat "$TMP/good.port")
+RC=0
+OPENAI_API_KEY=$KEY OPENAI_BASE_URL=http://127.0.0.1:$PORT/v1 OPENAI_MODEL=env-model \
+    "$TOOL" "$SNAP" "$TMP/envonly.patch" "$TMP/missing.env" > "$TMP/envonly.out" 2> "$TMP/envonly.err" || RC=$?
+expect_eq "no env file, every key in the environment: exit 0" "$RC" 0
+expect_json "no env file: the model from the environment" "$TMP/envonly.patch/request.json" "r['model'] == 'env-model'"
+mkdir -p "$TMP/envdir.env"
+RC=0
+"$TOOL" "$SNAP" "$TMP/envdir.patch" "$TMP/envdir.env" 2> "$TMP/envdir.err" || RC=$?
+expect_match "an env path that is a directory: exit 2, named" "^2 sfemu-ai: no rule: $TMP/envdir.env: cannot read the env file" "$RC $(last_err envdir)"
 mkenv snap
 echo '{"schema": "sfemu-ai-snapshot", "version": 1' > "$TMP/broken.json"
 tool snap "$TMP/broken.json"

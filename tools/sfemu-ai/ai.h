@@ -45,10 +45,12 @@ struct ai_env_entry {
 };
 struct ai_env {
     char *path;
+    int missing; /* no such file: every key from the environment */
     struct ai_env_entry *e;
     int n;
 };
-/* 0, or -1 with ERR naming PATH:LINE (never a value). */
+/* 0 (a file that does not exist is empty: ENV->missing), or -1 with ERR
+ * naming PATH:LINE (never a value). */
 int ai_env_load(const char *path, struct ai_env *env, char *err, size_t cap);
 /* The last value of KEY in the file (and its line), or NULL. */
 const char *ai_env_get(const struct ai_env *env, const char *key, int *line);
@@ -62,6 +64,7 @@ struct ai_config {
     long timeout_s;   /* OPENAI_TIMEOUT_S, default 60 */
     long max_retries; /* OPENAI_MAX_RETRIES, default 2 */
     long backoff_ms;  /* first back-off, doubled each retry */
+    long budget_ms;   /* all attempts and waits: SFEMU_AI_TIMEOUT_S - 2 s */
     long user_max;    /* SFEMU_AI_PROMPT_MAX: user message bytes */
 };
 /* AI_OK or AI_EINPUT with ERR naming the file (and line). */

@@ -79,6 +79,13 @@ static void http_reason(long status, const struct sink *s, char *buf,
     cJSON_Delete(j);
 }
 
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
@@ -115,9 +122,6 @@ int ai_chat_post(const struct ai_config *cfg, const char *body,
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, cfg->timeout_s);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
-                     cfg->timeout_s < 10 ? cfg->timeout_s : 10L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_VERBOSE, 0L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -126,9 +130,14 @@ int ai_chat_post(const struct ai_config *cfg, const char *body,
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 
     int rc = AI_ENET, attempts = 0;
-    long backoff = cfg->backoff_ms;
+    long backoff = cfg->backoff_ms, end = now_ms() + cfg->budget_ms;
     char reason[512] = "";
     for (;;) {
+        /* Each attempt: OPENAI_TIMEOUT_S, or what is left of the budget. */
+        long left = end - now_ms(), t = cfg->timeout_s * 1000L;
+        t = t < left ? t : left;
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, t > 1 ? t : 1L);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, t < 10000 ? t : 10000L);
         s.n = 0;
         s.over = 0;
         if (s.p) {
@@ -157,6 +166,12 @@ int ai_chat_post(const struct ai_config *cfg, const char *body,
         }
         out->status = status;
         if (!again || attempts > cfg->max_retries) {
+            break;
+        }
+        if (end - now_ms() < backoff + 1000) {
+            size_t l = strlen(reason);
+            snprintf(reason + l, sizeof reason - l,
+                     "; no time left for a retry (SFEMU_AI_TIMEOUT_S)");
             break;
         }
         ai_log("attempt %d of %ld: %s; again in %ld ms", attempts,

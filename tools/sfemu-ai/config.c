@@ -69,9 +69,11 @@ int ai_config_load(const struct ai_env *env, struct ai_config *cfg, char *err,
         const char *v = setting(env, req[i], from, sizeof from);
         if (!v || !*v) {
             snprintf(err, cap,
-                     "%s: %s is not set (see config/env.example; "
+                     "%s: %s is not set%s (see config/env.example; "
                      "docs/sfemu-ai.md)",
-                     env->path, req[i]);
+                     env->path, req[i],
+                     env->missing ? " (no such file, nor in the environment)"
+                                  : "");
             return AI_EINPUT;
         }
     }
@@ -122,9 +124,17 @@ int ai_config_load(const struct ai_env *env, struct ai_config *cfg, char *err,
         rc = number(env, "SFEMU_AI_PROMPT_MAX", 4096, 16 * 1024 * 1024,
                     AI_USER_MAX_DEFAULT, &cfg->user_max, err, cap);
     }
+    /* The runtime kills the tool after SFEMU_AI_TIMEOUT_S (default 120):
+     * stop a little before, so that the last line says why. */
+    long budget = 0;
+    if (rc == AI_OK) {
+        rc =
+            number(env, "SFEMU_AI_TIMEOUT_S", 1, 86400, 120, &budget, err, cap);
+    }
     if (rc != AI_OK) {
         return rc;
     }
+    cfg->budget_ms = budget > 4 ? (budget - 2) * 1000 : budget * 500;
     cfg->backoff_ms = 500;
     cfg->model = strdup(model);
     if (!cfg->model) {

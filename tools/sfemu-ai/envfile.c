@@ -136,6 +136,12 @@ int ai_env_load(const char *path, struct ai_env *env, char *err, size_t cap)
     env->path = strdup(path);
     size_t len = 0;
     char *text = env->path ? ai_read_file(path, ENV_MAX_BYTES, &len) : NULL;
+    if (!text && errno == ENOENT) {
+        /* The runtime passes RULES/config/env even when there is none;
+         * the keys may then come from the environment. */
+        env->missing = 1;
+        return 0;
+    }
     if (!text) {
         snprintf(err, cap, "%s: cannot read the env file: %s", path,
                  strerror(errno));
