@@ -96,13 +96,15 @@ char *ai_read_file(const char *path, size_t max, size_t *len)
             b = nb;
             cap *= 2;
         }
+        errno = 0;
         size_t k = fread(b + n, 1, cap - n - 1, f);
         n += k;
         if (k == 0) {
             if (ferror(f)) {
+                int e = errno ? errno : EIO; /* EISDIR for a directory */
                 free(b);
                 b = NULL;
-                errno = EIO;
+                errno = e;
             }
             break;
         }
