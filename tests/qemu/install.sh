@@ -12,7 +12,7 @@ require "scripts/install.sh --destdir" \
   bash "$SRC/scripts/install.sh" --builddir "$BUILD" --destdir "$D" --no-rebuild
 SFEMU=$(find "$D" -path '*/bin/sfemu' -type f)
 P=$(dirname "$(dirname "$SFEMU")")
-for f in sfemu sfemu-mount sfemu-binfmt sfemu-qemu-arm sfemu-qemu-armeb sfemu-qemu-mips \
+for f in sfemu sfemu-mount sfemu-binfmt sfemu-ai sfemu-qemu-arm sfemu-qemu-armeb sfemu-qemu-mips \
          sfemu-qemu-mipsel sfemu-qemu-aarch64 sfemu-qemu-arm-static sfemu-qemu-mipsel-static; do
   check "installed: bin/$f" test -x "$P/bin/$f"
 done
@@ -27,6 +27,7 @@ check "sfemu --help" "$P/bin/sfemu" --help
 check "sfemu run --help" "$P/bin/sfemu" run --help
 check "sfemu-mount --help" "$P/bin/sfemu-mount" --help
 check "sfemu-binfmt --help" "$P/bin/sfemu-binfmt" --help
+check "sfemu-ai --help" "$P/bin/sfemu-ai" --help
 check "sfemu-qemu-arm -h" "$P/bin/sfemu-qemu-arm" -h
 # sfemu-binfmt finds the installed static qemu beside itself (refusing
 # an architecture only because there is no static build of it)
@@ -35,8 +36,22 @@ mkdir -p "$TMP/binfmt" && : > "$TMP/binfmt/register"
 out=$(SFEMU_BINFMT_DIR=$TMP/binfmt "$P/bin/sfemu-binfmt" register --name sfemu-inst-test armeb 2>&1 || true)
 expect_grep "sfemu-binfmt: the installed dir is searched" "no static qemu for armeb: $P/bin/qemu-armeb-static" <(echo "$out")
 
+# the installed AI tool: the wrapper finds it beside sfemu-qemu-arm
+# (SFEMU_BINDIR, as the runtime sets it), and it finds the installed
+# prompt.md (nobody listens on port 1: exit 4 once the request is made)
+AIW=$P/share/sfemu/rules_examples/plugins/ai/ai_mcp_openai
+expect_match "the installed ai_mcp_openai runs the installed sfemu-ai" '^sfemu-ai [0-9]' \
+  "$(env -u SFEMU_AI_TOOL SFEMU_BINDIR="$P/bin" PATH=/usr/bin:/bin /bin/sh "$AIW" --version 2>&1)"
+printf 'OPENAI_API_KEY=install-test-key\nOPENAI_BASE_URL=http://127.0.0.1:1/v1\nOPENAI_MODEL=m\nOPENAI_MAX_RETRIES=0\n' > "$TMP/ai.env"
+RC=0
+env -u SFEMU_AI_PROMPT "$P/bin/sfemu-ai" "$SRC/tests/fixtures/ai/snapshot-exit.json" "$TMP/aip" "$TMP/ai.env" \
+  > /dev/null 2>&1 || RC=$?
+expect_eq "the installed sfemu-ai finds its prompt and sends the request (exit 4: nobody on port 1)" "$RC" 4
+expect_json "the installed sfemu-ai's system prompt is the installed prompt.md" "$TMP/aip/request.json" \
+  "r['messages'][0]['content'] == open('$P/share/sfemu/rules_examples/plugins/ai/prompt.md').read()"
+
 # the man pages: present and rendered by man without a warning
-for m in man1/sfemu.1 man1/sfemu-mount.1 man1/sfemu-qemu.1 man7/sfemu-qemu-options.7; do
+for m in man1/sfemu.1 man1/sfemu-mount.1 man1/sfemu-qemu.1 man1/sfemu-ai.1 man7/sfemu-qemu-options.7; do
   f=$P/share/man/$m
   out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null)
   expect_eq "man $m renders without warnings" "$out" ""
