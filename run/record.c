@@ -249,6 +249,58 @@ static void watchdog(cJSON *rec, const char *rules, double since)
     }
 }
 
+/* The AI repair attempts of the run (RULES/cache/ai_runs/<id>/verdict.json,
+ * docs/ai-repair.md): what triggered each, the verdict and the rules. */
+static void ai_fixes(cJSON *rec, const char *rules, double since)
+{
+    cJSON *out = cJSON_AddArrayToObject(rec, "ai_fixes");
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/cache/ai_runs", rules);
+    struct dirent **e;
+    int n = scandir(dir, &e, NULL, by_name);
+    for (int i = 0; i < n; i++) {
+        char p[PATH_MAX + 300];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s/verdict.json", dir, e[i]->d_name);
+        char *txt = e[i]->d_name[0] != '.' && stat(p, &st) == 0 &&
+                            (double)st.st_mtime >= since - 1
+                        ? slurp(p)
+                        : NULL;
+        cJSON *v = txt ? cJSON_Parse(txt) : NULL;
+        free(txt);
+        cJSON *trig = cJSON_GetObjectItem(v, "trigger");
+        if (v && cJSON_IsObject(trig)) {
+            cJSON *o = cJSON_CreateObject();
+            const char *s;
+            cJSON_AddStringToObject(o, "run_id", e[i]->d_name);
+            s = cJSON_GetStringValue(cJSON_GetObjectItem(trig, "kind"));
+            cJSON_AddStringToObject(o, "trigger", s ? s : "");
+            s = cJSON_GetStringValue(cJSON_GetObjectItem(trig, "detail"));
+            cJSON_AddStringToObject(o, "detail", s ? s : "");
+            s = cJSON_GetStringValue(cJSON_GetObjectItem(v, "verdict"));
+            cJSON_AddStringToObject(o, "verdict", s ? s : "");
+            s = cJSON_GetStringValue(cJSON_GetObjectItem(v, "why"));
+            cJSON_AddStringToObject(o, "why", s ? s : "");
+            cJSON *files = cJSON_AddArrayToObject(o, "installed"), *f;
+            cJSON_ArrayForEach(f, cJSON_GetObjectItem(v, "files"))
+            {
+                s = cJSON_GetStringValue(cJSON_GetObjectItem(f, "installed"));
+                if (s) {
+                    cJSON_AddItemToArray(files, cJSON_CreateString(s));
+                }
+            }
+            snprintf(p, sizeof p, "%s/%s", dir, e[i]->d_name);
+            cJSON_AddStringToObject(o, "dir", p);
+            cJSON_AddItemToArray(out, o);
+        }
+        cJSON_Delete(v);
+        free(e[i]);
+    }
+    if (n >= 0) {
+        free(e);
+    }
+}
+
 static cJSON *stage(cJSON *st, const char *name, int ok, double t)
 {
     cJSON *o = cJSON_AddObjectToObject(st, name);
@@ -339,6 +391,7 @@ static cJSON *build(struct run_result *r)
     cJSON_AddStringToObject(rec, "analysis_dir", r->analysis);
     analysis(rec, r->analysis);
     watchdog(rec, r->m->rules, r->started);
+    ai_fixes(rec, r->m->rules, r->started);
     cJSON *res = cJSON_AddObjectToObject(rec, "result");
     cJSON_AddNumberToObject(res, "exit_code", r->exit_code);
     cJSON_AddStringToObject(res, "why", r->why);
@@ -403,6 +456,14 @@ static void summary(FILE *f, cJSON *rec, struct run_result *r)
     cJSON_ArrayForEach(x, cJSON_GetObjectItem(rec, "watchdog"))
     {
         fprintf(f, "watchdog: %s\n", x->valuestring);
+    }
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(rec, "ai_fixes"))
+    {
+        fprintf(f, "ai fix:   %s (%s): %s: %s\n",
+                cJSON_GetStringValue(cJSON_GetObjectItem(x, "trigger")),
+                cJSON_GetStringValue(cJSON_GetObjectItem(x, "detail")),
+                cJSON_GetStringValue(cJSON_GetObjectItem(x, "verdict")),
+                cJSON_GetStringValue(cJSON_GetObjectItem(x, "why")));
     }
     fprintf(f, "result:   exit %d: %s\n", r->exit_code, r->why);
 }

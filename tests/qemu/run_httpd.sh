@@ -20,6 +20,7 @@ httpd -f -p 127.0.0.1:80 -h /www &
 mkdir -p /tmp/prepared
 echo '<html><head><title>Prepared at boot</title></head></html>' > /tmp/prepared/index.html
 RC
+cp "$GDIR/aifix-arm" "$ROOT/bin/aifix" # the AI repair case (7.)
 MOUNTS+=("$(realpath "$ROOT")")
 BEFORE=$(manifest "$ROOT")
 
@@ -142,6 +143,26 @@ expect_grep "--init: said and done" 'init: done \(report ' "$TMP/o8.log"
 expect_json "--init: the page rcS wrote is served" "$TMP/o8/run.json" \
   "r['ports'][0]['http_code'] == 200 and r['ports'][0]['title'] == 'Prepared at boot'"
 check "the prepared page is in the upper layer" test -f "$(realpath "$ROOT").sfemu/tree/tmp/prepared/index.html"
+
+# 7. AI repair during a run (docs/ai-repair.md): the record lists the
+# attempt.  A rules tree with only the AI parts (no fakes of missing
+# devices), a shell-script tool whose fix opens /dev/zero instead.
+source "$SRC/tests/qemu/ai_lib.sh"
+AR=$(ai_rules run-ai)
+mkdir -p "$AR/plugins/fakefile" # sfemu-mount wants one; empty: no fakes
+ai_fix_open "$TMP/fix.lua"
+TOOL=$TMP/tool.sh
+ai_tool "$TOOL" "$TMP/fix.lua"
+RC=0
+SFEMU_AI_ENABLE=1 SFEMU_AI_AUTO_CONTINUE=1 SFEMU_AI_CMD=$TOOL \
+  timeout 120 "$RUN" run --out "$TMP/o9" --check 15 --netns --rules "$AR" "$ROOT" -- /bin/aifix missing \
+  > "$TMP/o9.log" 2>&1 || RC=$?
+expect_eq "AI: the fixed program ends at once: stage started (exit 10 or 11)" "$(( RC == 10 || RC == 11 ))" 1
+(( RC == 10 || RC == 11 )) || { echo "    | exit $RC"; _show < "$TMP/o9.log"; }
+expect_json "AI: the record lists the validated fix" "$TMP/o9/run.json" \
+  "len(r['ai_fixes']) == 1 and r['ai_fixes'][0]['trigger'] == 'exit' and r['ai_fixes'][0]['verdict'] == 'validated' and r['ai_fixes'][0]['installed'] == ['syscall_override/openat.lua']"
+expect_grep "AI: the summary names it" '^ai fix: +exit \(exit_group\(1\)\): validated' "$TMP/o9/run.txt"
+check "AI: the record validates" valid "$TMP/o9/run.json"
 
 expect_eq "the firmware tree is unchanged" "$(manifest "$ROOT")" "$BEFORE"
 finish
