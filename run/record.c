@@ -218,29 +218,23 @@ static void analysis(cJSON *rec, const char *dir)
     rules_sorted(rec, rules);
 }
 
-/* The watchdog's one-line summaries written during the run. */
-static void watchdog(cJSON *rec, const char *rules, double since)
+/* Calls fn for each entry NAME of dir whose DIR/NAME/SUB (or DIR/NAME
+ * when sub is "") was changed since the run began, in name order. */
+static void each_recent(const char *dir, const char *sub, double since,
+                        void (*fn)(cJSON *out, const char *name,
+                                   const char *path),
+                        cJSON *out)
 {
-    cJSON *w = cJSON_AddArrayToObject(rec, "watchdog");
-    char dir[PATH_MAX + 8];
-    snprintf(dir, sizeof dir, "%s/log", rules);
     struct dirent **e;
     int n = scandir(dir, &e, NULL, by_name);
     for (int i = 0; i < n; i++) {
         char p[PATH_MAX + 300];
         struct stat st;
-        snprintf(p, sizeof p, "%s/%s", dir, e[i]->d_name);
-        if (!strncmp(e[i]->d_name, "watchdog-", 9) && stat(p, &st) == 0 &&
+        snprintf(p, sizeof p, "%s/%s%s%s", dir, e[i]->d_name, sub[0] ? "/" : "",
+                 sub);
+        if (e[i]->d_name[0] != '.' && stat(p, &st) == 0 &&
             (double)st.st_mtime >= since - 1) {
-            FILE *f = fopen(p, "r");
-            char line[1024];
-            while (f && fgets(line, sizeof line, f)) {
-                line[strcspn(line, "\n")] = 0;
-                cJSON_AddItemToArray(w, cJSON_CreateString(line));
-            }
-            if (f) {
-                fclose(f);
-            }
+            fn(out, e[i]->d_name, p);
         }
         free(e[i]);
     }
@@ -249,56 +243,69 @@ static void watchdog(cJSON *rec, const char *rules, double since)
     }
 }
 
-/* The AI repair attempts of the run (RULES/cache/ai_runs/<id>/verdict.json,
- * docs/ai-repair.md): what triggered each, the verdict and the rules. */
-static void ai_fixes(cJSON *rec, const char *rules, double since)
+static void watchdog_log(cJSON *w, const char *name, const char *path)
 {
-    cJSON *out = cJSON_AddArrayToObject(rec, "ai_fixes");
-    char dir[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/cache/ai_runs", rules);
-    struct dirent **e;
-    int n = scandir(dir, &e, NULL, by_name);
-    for (int i = 0; i < n; i++) {
-        char p[PATH_MAX + 300];
-        struct stat st;
-        snprintf(p, sizeof p, "%s/%s/verdict.json", dir, e[i]->d_name);
-        char *txt = e[i]->d_name[0] != '.' && stat(p, &st) == 0 &&
-                            (double)st.st_mtime >= since - 1
-                        ? slurp(p)
-                        : NULL;
-        cJSON *v = txt ? cJSON_Parse(txt) : NULL;
-        free(txt);
-        cJSON *trig = cJSON_GetObjectItem(v, "trigger");
-        if (v && cJSON_IsObject(trig)) {
-            cJSON *o = cJSON_CreateObject();
-            const char *s;
-            cJSON_AddStringToObject(o, "run_id", e[i]->d_name);
-            s = cJSON_GetStringValue(cJSON_GetObjectItem(trig, "kind"));
-            cJSON_AddStringToObject(o, "trigger", s ? s : "");
-            s = cJSON_GetStringValue(cJSON_GetObjectItem(trig, "detail"));
-            cJSON_AddStringToObject(o, "detail", s ? s : "");
-            s = cJSON_GetStringValue(cJSON_GetObjectItem(v, "verdict"));
-            cJSON_AddStringToObject(o, "verdict", s ? s : "");
-            s = cJSON_GetStringValue(cJSON_GetObjectItem(v, "why"));
-            cJSON_AddStringToObject(o, "why", s ? s : "");
-            cJSON *files = cJSON_AddArrayToObject(o, "installed"), *f;
-            cJSON_ArrayForEach(f, cJSON_GetObjectItem(v, "files"))
-            {
-                s = cJSON_GetStringValue(cJSON_GetObjectItem(f, "installed"));
-                if (s) {
-                    cJSON_AddItemToArray(files, cJSON_CreateString(s));
-                }
+    if (strncmp(name, "watchdog-", 9) != 0) {
+        return;
+    }
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        cJSON_AddItemToArray(w, cJSON_CreateString(line));
+    }
+    if (f) {
+        fclose(f);
+    }
+}
+
+/* One AI repair attempt (RULES/cache/ai_runs/<id>/verdict.json,
+ * docs/ai-repair.md): what triggered it, the verdict and the rules. */
+static void ai_fix(cJSON *out, const char *id, const char *path)
+{
+    char *txt = slurp(path);
+    cJSON *v = txt ? cJSON_Parse(txt) : NULL;
+    free(txt);
+    cJSON *trig = cJSON_GetObjectItem(v, "trigger");
+    if (v && cJSON_IsObject(trig)) {
+        cJSON *o = cJSON_CreateObject();
+        const char *s;
+        cJSON_AddStringToObject(o, "run_id", id);
+        s = cJSON_GetStringValue(cJSON_GetObjectItem(trig, "kind"));
+        cJSON_AddStringToObject(o, "trigger", s ? s : "");
+        s = cJSON_GetStringValue(cJSON_GetObjectItem(trig, "detail"));
+        cJSON_AddStringToObject(o, "detail", s ? s : "");
+        s = cJSON_GetStringValue(cJSON_GetObjectItem(v, "verdict"));
+        cJSON_AddStringToObject(o, "verdict", s ? s : "");
+        s = cJSON_GetStringValue(cJSON_GetObjectItem(v, "why"));
+        cJSON_AddStringToObject(o, "why", s ? s : "");
+        cJSON *files = cJSON_AddArrayToObject(o, "installed"), *f;
+        cJSON_ArrayForEach(f, cJSON_GetObjectItem(v, "files"))
+        {
+            s = cJSON_GetStringValue(cJSON_GetObjectItem(f, "installed"));
+            if (s) {
+                cJSON_AddItemToArray(files, cJSON_CreateString(s));
             }
-            snprintf(p, sizeof p, "%s/%s", dir, e[i]->d_name);
-            cJSON_AddStringToObject(o, "dir", p);
-            cJSON_AddItemToArray(out, o);
         }
-        cJSON_Delete(v);
-        free(e[i]);
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", path);
+        *strrchr(dir, '/') = 0;
+        cJSON_AddStringToObject(o, "dir", dir);
+        cJSON_AddItemToArray(out, o);
     }
-    if (n >= 0) {
-        free(e);
-    }
+    cJSON_Delete(v);
+}
+
+/* The watchdog's one-line summaries and the AI repair attempts of the run. */
+static void watchdog(cJSON *rec, const char *rules, double since)
+{
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/log", rules);
+    each_recent(dir, "", since, watchdog_log,
+                cJSON_AddArrayToObject(rec, "watchdog"));
+    snprintf(dir, sizeof dir, "%s/cache/ai_runs", rules);
+    each_recent(dir, "verdict.json", since, ai_fix,
+                cJSON_AddArrayToObject(rec, "ai_fixes"));
 }
 
 static cJSON *stage(cJSON *st, const char *name, int ok, double t)
@@ -391,7 +398,6 @@ static cJSON *build(struct run_result *r)
     cJSON_AddStringToObject(rec, "analysis_dir", r->analysis);
     analysis(rec, r->analysis);
     watchdog(rec, r->m->rules, r->started);
-    ai_fixes(rec, r->m->rules, r->started);
     cJSON *res = cJSON_AddObjectToObject(rec, "result");
     cJSON_AddNumberToObject(res, "exit_code", r->exit_code);
     cJSON_AddStringToObject(res, "why", r->why);
