@@ -16,6 +16,7 @@ unset SFEMU_AI_CMD SFEMU_AI_TOOL SFEMU_AI_PROMPT SFEMU_AI_ENV OPENAI_API_KEY \
       OPENAI_BASE_URL OPENAI_MODEL OPENAI_TIMEOUT_S OPENAI_MAX_RETRIES
 KEY=sk-test-$$-$RANDOM$RANDOM-e2e-do-not-leak
 MODEL=e2e-model-3
+printf %s "$KEY" > "$TMP/key"   # (checks read it here: no key in the test's output)
 ANS=$SRC/tests/fixtures/ai/answers
 PIDS=()
 at_exit 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done'
@@ -135,7 +136,7 @@ for arch in $AI_ARCHES; do
   expect_json "$arch missing device: the system message is the tree's plugins/ai/prompt.md" "$L" \
     "r['body']['messages'][0]['content'] == open('$R/plugins/ai/prompt.md').read()"
   expect_json "$arch missing device: the key sent as the bearer token" "$L" \
-    "r['headers']['Authorization'] == 'Bearer $KEY'"
+    "r['headers']['Authorization'] == 'Bearer ' + open('$TMP/key').read()"
   expect_json "$arch missing device: request.json is the body the server got" "$d/patch/request.json" \
     "r == json.loads(open('$L').readline())['body']"
 done
@@ -266,6 +267,18 @@ for f in $v; do
 done
 check "SFEMU_REEXEC_MAX=2: nothing left in syscall_override/" test -z "$(ls -A "$R/syscall_override")"
 
+# ------------------------------ a server that quotes the key back (HTTP 401)
+serve echo '{"echo_auth": true}'
+R=$(e2e_rules echo)
+RULES_ALL+=("$R")
+run "$R" $arch missing "$TMP/echo.out"
+expect_eq "401 quoting the key: the guest ends as with AI off" "$RC" "$off_rc"
+v=$(verdicts "$R")
+[ -n "$v" ] && expect_json "401 quoting the key: verdict no_fix, the reason with the key redacted" "$v" \
+  "r['verdict'] == 'no_fix' and r['tool']['code'] == 4 and 'HTTP 401: Incorrect API key provided: Bearer [redacted]' in r['tool']['reason']"
+[ -n "$v" ] && expect_grep "401 quoting the key: response.json kept, redacted" \
+  "Bearer \[redacted\]" "$(dirname "$v")/patch/response.json"
+
 # ------------------------------------------------------------- 9. the key
 # In no file under any RULES/cache/, on no log line (qemu's stdout and
 # stderr; tool.log is under cache/), yet every server got it.
@@ -274,7 +287,7 @@ expect_eq "the key is in no file under cache/ (every case)" "$leaks" ""
 leaks=$(grep -lF -- "$KEY" "${OUTS[@]}" 2>/dev/null)
 expect_eq "the key is on no log line (every case)" "$leaks" ""
 n=$(ls "$TMP"/*/cache/ai_runs/*/tool.log 2>/dev/null | wc -l)
-expect_eq "the runs' tool.log files were searched (one a tool run)" "$n" 10
+expect_eq "the runs' tool.log files were searched (one a tool run)" "$n" 11
 sent=$(grep -lF -- "Bearer $KEY" "$TMP"/*.log | wc -l)
-expect_eq "the key reached every server (the checks above can fail)" "$sent" 9
+expect_eq "the key reached every server (the checks above can fail)" "$sent" 10
 finish
