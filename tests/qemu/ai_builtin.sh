@@ -8,8 +8,10 @@
 # Cases: an exit on a missing device (fixed, re-exec, exit 0, validated,
 # exported; the request has the model, the snapshot and the bearer key), an
 # ioctl error retried in place, a dead loop, a malformed answer, a rule that
-# does not compile, a rule that makes things worse, a server that hangs,
-# SFEMU_REEXEC_MAX, and the key in no file under cache/ and on no log line.
+# does not compile, a rule that makes things worse, a server that hangs
+# (twice: OPENAI_TIMEOUT_S under and over SFEMU_AI_TIMEOUT_S),
+# SFEMU_REEXEC_MAX, a server quoting the key back (401), and the key in no
+# file under cache/ and on no log line (yet sent to every server).
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 source "$SRC/tests/qemu/ai_lib.sh"
 unset SFEMU_AI_CMD SFEMU_AI_TOOL SFEMU_AI_PROMPT SFEMU_AI_ENV OPENAI_API_KEY \
@@ -243,9 +245,22 @@ expect_eq "hang: the guest ends as with AI off" "$RC" "$off_rc"
 check "hang: within SFEMU_AI_TIMEOUT_S (took $took s)" test "$took" -le 12
 expect_eq "hang: the server got the request" "$(wc -l < "$TMP/hang.log")" 1
 v=$(verdicts "$R")
-[ -n "$v" ] && expect_json "hang: verdict no_fix, the tool timed out" "$v" \
-  "r['verdict'] == 'no_fix' and r['tool']['status'] in ('failed', 'timeout') and 'time' in r['tool']['reason'].lower()"
-expect_grep "hang: logged, the guest goes on" "ai: .*the guest goes on without AI" "$TMP/hang.out"
+[ -n "$v" ] && expect_json "hang: verdict no_fix, the tool's own timeout (exit 4) before the runtime's" "$v" \
+  "r['verdict'] == 'no_fix' and r['tool']['status'] == 'failed' and r['tool']['code'] == 4 and 'timed out' in r['tool']['reason'] and r['tool']['seconds'] < 6"
+expect_grep "hang: logged, the guest goes on" "ai: .*timed out.*the guest goes on without AI" "$TMP/hang.out"
+# OPENAI_TIMEOUT_S over SFEMU_AI_TIMEOUT_S: the tool cuts its attempt to the
+# time the runtime gives it (5 - 2 s) and still says why itself.
+serve hang2 '{"hang": true}'
+R=$(OTO=60 ATO=5 e2e_rules hang2)
+RULES_ALL+=("$R")
+t0=$(date +%s)
+run "$R" $arch missing "$TMP/hang2.out"
+took=$(($(date +%s) - t0))
+expect_eq "hang, OPENAI_TIMEOUT_S=60 > SFEMU_AI_TIMEOUT_S=5: the guest ends as with AI off" "$RC" "$off_rc"
+check "hang, OPENAI_TIMEOUT_S=60 > SFEMU_AI_TIMEOUT_S=5: within SFEMU_AI_TIMEOUT_S (took $took s)" test "$took" -le 10
+v=$(verdicts "$R")
+[ -n "$v" ] && expect_json "hang, OPENAI_TIMEOUT_S=60 > SFEMU_AI_TIMEOUT_S=5: the tool gave up by itself, before the kill" "$v" \
+  "r['verdict'] == 'no_fix' and r['tool']['status'] == 'failed' and r['tool']['code'] == 4 and 'timed out' in r['tool']['reason'] and r['tool']['seconds'] < 5"
 
 # --------------------------------------------------- 8. SFEMU_REEXEC_MAX
 serve max open-noop.json
@@ -287,7 +302,7 @@ expect_eq "the key is in no file under cache/ (every case)" "$leaks" ""
 leaks=$(grep -lF -- "$KEY" "${OUTS[@]}" 2>/dev/null)
 expect_eq "the key is on no log line (every case)" "$leaks" ""
 n=$(ls "$TMP"/*/cache/ai_runs/*/tool.log 2>/dev/null | wc -l)
-expect_eq "the runs' tool.log files were searched (one a tool run)" "$n" 11
+expect_eq "the runs' tool.log files were searched (one a tool run)" "$n" 12
 sent=$(grep -lF -- "Bearer $KEY" "$TMP"/*.log | wc -l)
-expect_eq "the key reached every server (the checks above can fail)" "$sent" 10
+expect_eq "the key reached every server (the checks above can fail)" "$sent" 11
 finish
