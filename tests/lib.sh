@@ -75,7 +75,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_pa
 # failed check twice.)
 pass() { echo ok >> "$_RESULTS"; echo "ok   - $*"; }
 fail() { echo FAIL >> "$_RESULTS"; echo "FAIL - $*"; }
-_show() { sed 's/^/    | /' | head -20 || true; }   # indented excerpt of stdin
+_show() { awk '{ print "    | " $0 }' | head -20 || true; }   # indented excerpt of stdin (each line ends)
 
 check() {
     local label=$1 rc=0
