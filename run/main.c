@@ -71,27 +71,6 @@ static int mkdirs(const char *path)
     return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* From the service's log: the last watchdog summary and the last line of
- * the guest's own (not qemu's "[sfemu PID]" lines), or "". */
-static void log_lines(const char *file, char *wd, char *guest, size_t cap)
-{
-    FILE *f = fopen(file, "r");
-    char line[512];
-    wd[0] = guest[0] = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = 0;
-        const char *w = strstr(line, "] watchdog: ");
-        if (w && !strncmp(line, "[sfemu ", 7)) {
-            snprintf(wd, cap, "%s", w + 2);
-        } else if (line[0] && strncmp(line, "[sfemu ", 7) != 0) {
-            snprintf(guest, cap, "%s", line);
-        }
-    }
-    if (f) {
-        fclose(f);
-    }
-}
-
 static int fail(int code, const char *msg)
 {
     fprintf(stderr, "sfemu run: %s\n", msg);
@@ -375,7 +354,7 @@ int main(int argc, char **argv)
     run_service_stop(&s);
     res.ended = wall();
     char wd[512], guest[512];
-    log_lines(log, wd, guest, sizeof wd);
+    run_log_last(log, 0, NULL, wd, guest, sizeof wd);
     if (res.reached >= STAGE_ANSWERED) {
         res.exit_code = sig ? RUN_INTERRUPTED : RUN_OK;
         snprintf(res.why, sizeof res.why, "%sanswered HTTP",

@@ -158,6 +158,12 @@ void run_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void run_status(double el, int procs, const char *analysis, const char *log,
                 const struct run_ports *ps);
 void run_status_end(void);
+/* The last lines of the service's log: the runtime's ("[sfemu PID] TEXT":
+ * TEXT), the watchdog's (a TEXT starting "watchdog: ") and the guest's own
+ * (any other line); "" for none.  tail > 0: only the last tail bytes are
+ * read.  A NULL output is not wanted. */
+void run_log_last(const char *file, long tail, char *rt, char *wd, char *guest,
+                  size_t cap);
 /* The service's syscalls so far (the -sfanalysis live counts). */
 uint64_t run_syscall_count(const char *analysis);
 

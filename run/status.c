@@ -75,24 +75,36 @@ uint64_t run_syscall_count(const char *analysis)
     return sum;
 }
 
-/* The runtime's last line in the service's log, without "[sfemu PID] ". */
-static void last_event(const char *log, char *out, size_t cap)
+void run_log_last(const char *file, long tail, char *rt, char *wd, char *guest,
+                  size_t cap)
 {
-    FILE *f = fopen(log, "r");
+    char *const out[] = { rt, wd, guest };
+    for (int i = 0; i < 3; i++) {
+        if (out[i]) {
+            out[i][0] = 0;
+        }
+    }
+    FILE *f = fopen(file, "r");
     char line[512];
-    out[0] = 0;
     if (!f) {
         return;
     }
-    /* the tail is enough: the log can grow large */
-    if (fseek(f, -8192, SEEK_END) == 0 && fgets(line, sizeof line, f)) {
+    if (tail > 0 && fseek(f, -tail, SEEK_END) == 0 &&
+        fgets(line, sizeof line, f)) {
         /* a partial first line */
     }
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = 0;
         const char *e = strstr(line, "] ");
         if (!strncmp(line, "[sfemu ", 7) && e) {
-            snprintf(out, cap, "%s", e + 2);
+            if (rt) {
+                snprintf(rt, cap, "%s", e + 2);
+            }
+            if (wd && !strncmp(e + 2, "watchdog: ", 10)) {
+                snprintf(wd, cap, "%s", e + 2);
+            }
+        } else if (guest && line[0] && strncmp(line, "[sfemu ", 7) != 0) {
+            snprintf(guest, cap, "%s", line);
         }
     }
     fclose(f);
@@ -114,7 +126,8 @@ void run_status(double el, int procs, const char *analysis, const char *log,
         return;
     }
     char line[1024], ev[256], ports[256] = "";
-    last_event(log, ev, sizeof ev);
+    /* the tail is enough: the log can grow large */
+    run_log_last(log, 8192, ev, NULL, NULL, sizeof ev);
     for (int i = 0; i < ps->n && strlen(ports) < 200; i++) {
         size_t l = strlen(ports);
         snprintf(ports + l, sizeof ports - l, "%s%s:%d", i ? " " : "",
