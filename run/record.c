@@ -49,6 +49,35 @@ static int by_name(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+/* Whether arr holds value: as a string item (key NULL), or as the string
+ * key of an object item. */
+static int holds(const cJSON *arr, const char *key, const char *value)
+{
+    const cJSON *d;
+    cJSON_ArrayForEach(d, arr)
+    {
+        const char *v = cJSON_GetStringValue(key ? cJSON_GetObjectItem(d, key)
+                                                 : (cJSON *)d);
+        if (v && !strcmp(v, value)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Copies each object of a program's list into the run's, naming the
+ * program. */
+static void add_tagged(cJSON *out, const cJSON *list, const char *prog)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, list)
+    {
+        cJSON *c = cJSON_Duplicate(x, 1);
+        cJSON_AddStringToObject(c, "program", prog);
+        cJSON_AddItemToArray(out, c);
+    }
+}
+
 /* Adds one program's {"file", "calls", "intercepted"} to the run's sums. */
 static void add_rule(cJSON *sums, const cJSON *r)
 {
@@ -146,41 +175,17 @@ static void analysis(cJSON *rec, const char *dir)
                     cJSON_AddStringToObject(o, "exec_name", en);
                 }
                 cJSON_AddItemToArray(progs, o);
-                cJSON *x;
-                cJSON_ArrayForEach(x, cJSON_GetObjectItem(a, "notes"))
-                {
-                    cJSON *c = cJSON_Duplicate(x, 1);
-                    cJSON_AddStringToObject(c, "program", prog);
-                    cJSON_AddItemToArray(notes, c);
-                }
-                cJSON_ArrayForEach(x, cJSON_GetObjectItem(a, "triggers"))
-                {
-                    cJSON *c = cJSON_Duplicate(x, 1);
-                    cJSON_AddStringToObject(c, "program", prog);
-                    cJSON_AddItemToArray(trig, c);
-                }
+                add_tagged(notes, cJSON_GetObjectItem(a, "notes"), prog);
+                add_tagged(trig, cJSON_GetObjectItem(a, "triggers"), prog);
                 /* the ports asked and bound (a bind the runtime moved) */
-                cJSON_ArrayForEach(x,
-                                   cJSON_GetObjectItem(a, "sockets_listening"))
-                {
-                    cJSON *c = cJSON_Duplicate(x, 1);
-                    cJSON_AddStringToObject(c, "program", prog);
-                    cJSON_AddItemToArray(lis, c);
-                }
+                add_tagged(lis, cJSON_GetObjectItem(a, "sockets_listening"),
+                           prog);
+                cJSON *x;
                 cJSON_ArrayForEach(x, cJSON_GetObjectItem(a, "fakes_made"))
                 {
                     const char *fp =
                         cJSON_GetStringValue(cJSON_GetObjectItem(x, "path"));
-                    int seen = 0;
-                    cJSON *d;
-                    cJSON_ArrayForEach(d, fakes)
-                    {
-                        seen |=
-                            fp &&
-                            !strcmp(fp, cJSON_GetStringValue(
-                                            cJSON_GetObjectItem(d, "path")));
-                    }
-                    if (fp && !seen) {
+                    if (fp && !holds(fakes, "path", fp)) {
                         cJSON *c = cJSON_CreateObject();
                         cJSON_AddStringToObject(c, "path", fp);
                         const char *k = cJSON_GetStringValue(
@@ -196,14 +201,8 @@ static void analysis(cJSON *rec, const char *dir)
                 }
                 cJSON_ArrayForEach(x, cJSON_GetObjectItem(a, "dirs_made"))
                 {
-                    int seen = 0;
-                    cJSON *d;
-                    cJSON_ArrayForEach(d, dirs)
-                    {
-                        seen |= cJSON_IsString(x) &&
-                                !strcmp(d->valuestring, x->valuestring);
-                    }
-                    if (cJSON_IsString(x) && !seen) {
+                    if (cJSON_IsString(x) &&
+                        !holds(dirs, NULL, x->valuestring)) {
                         cJSON_AddItemToArray(dirs, cJSON_Duplicate(x, 0));
                     }
                 }
