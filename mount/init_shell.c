@@ -34,27 +34,27 @@
 
 const char *init_rules_dir(void)
 {
-    static char found[PATH_MAX + 16];
+    static char found[PATH_MAX + 16]; /* as each of where[] below */
     const char *r = getenv("SFEMU_INIT_RULES");
     if (r && r[0]) {
         return r;
     }
     if (!found[0]) {
-        const char *const where[] = { rules_beside_self(), "",
-                                      SFEMU_RULES_SHARE };
-        snprintf(found, sizeof found, "%s", SFEMU_INIT_RULES_DIR);
-        for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
-            char p[PATH_MAX + 48];
-            if (!where[i][0]) {
-                if (access(SFEMU_INIT_RULES_DIR "/syscall/execve.lua", R_OK) ==
-                    0) {
-                    break; /* the source tree's */
-                }
-                continue;
-            }
-            snprintf(p, sizeof p, "%s/init/syscall/execve.lua", where[i]);
-            if (access(p, R_OK) == 0) {
-                snprintf(found, sizeof found, "%s/init", where[i]);
+        /* the first of these with the shell engine's execve rule */
+        const char *self = rules_beside_self();
+        char where[3][PATH_MAX + 16];
+        snprintf(where[0], sizeof where[0], "%s%s", self,
+                 self[0] ? "/init" : "");
+        snprintf(where[1], sizeof where[1], "%s", SFEMU_INIT_RULES_DIR);
+        snprintf(where[2], sizeof where[2], "%s/init", SFEMU_RULES_SHARE);
+        memcpy(found, where[1], sizeof found);
+        for (size_t i = 0; i < 3; i++) {
+            char p[sizeof where[0] + 24];
+            if (where[i][0] &&
+                snprintf(p, sizeof p, "%s/syscall/execve.lua", where[i]) <
+                    (int)sizeof p &&
+                access(p, R_OK) == 0) {
+                memcpy(found, where[i], sizeof found);
                 break;
             }
         }
