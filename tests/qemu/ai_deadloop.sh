@@ -3,9 +3,7 @@
 # is installed while the guest runs, and the loop ends at its next try.
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 source "$SRC/tests/qemu/ai_lib.sh"
-ai_fix_open "$TMP/fix.lua"
-TOOL=$TMP/tool.sh
-ai_tool "$TOOL" "$TMP/fix.lua"
+ai_open_tool
 for arch in $AI_ARCHES; do
   R=$(ai_rules loop-$arch)
   ai_run "$R" $arch loop > "$TMP/o" 2>&1; rc=$?

@@ -5,9 +5,7 @@
 # ends as without AI and the fix stays for the next run.
 source "${SFEMU_SRC:?}/tests/lib.sh" || exit 1
 source "$SRC/tests/qemu/ai_lib.sh"
-ai_fix_open "$TMP/fix.lua"
-TOOL=$TMP/tool.sh
-ai_tool "$TOOL" "$TMP/fix.lua"
+ai_open_tool
 for arch in $AI_ARCHES; do
   R=$(ai_rules exit-$arch)
   ai_run "$R" $arch missing > "$TMP/o" 2>&1; rc=$?

@@ -36,6 +36,13 @@ function do_syscall(num, dirfd, path, flags)
 end
 LUA
 }
+# ai_open_tool: TOOL=$TMP/tool.sh, a tool whose fix is ai_fix_open's
+# ($TMP/fix.lua)
+ai_open_tool() {
+  ai_fix_open "$TMP/fix.lua"
+  TOOL=$TMP/tool.sh
+  ai_tool "$TOOL" "$TMP/fix.lua"
+}
 # ai_run R ARCH MODE: the guest under AI with the tool $TOOL, unattended
 ai_run() {
   local r=$1 arch=$2 mode=$3

@@ -150,9 +150,7 @@ check "the prepared page is in the upper layer" test -f "$(realpath "$ROOT").sfe
 source "$SRC/tests/qemu/ai_lib.sh"
 AR=$(ai_rules run-ai)
 mkdir -p "$AR/plugins/fakefile" # sfemu-mount wants one; empty: no fakes
-ai_fix_open "$TMP/fix.lua"
-TOOL=$TMP/tool.sh
-ai_tool "$TOOL" "$TMP/fix.lua"
+ai_open_tool
 RC=0
 SFEMU_AI_ENABLE=1 SFEMU_AI_AUTO_CONTINUE=1 SFEMU_AI_CMD=$TOOL \
   timeout 120 "$RUN" run --out "$TMP/o9" --check 15 --netns --rules "$AR" "$ROOT" -- /bin/aifix missing \
